@@ -1,0 +1,80 @@
+//! `slipway init`: a commented starter spec that loads and validates as written.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use slipway_core::validate::{self, render_all};
+
+use crate::output::write_atomic;
+
+/// The starter spec; `{{NAME}}` is replaced by the application name.
+const STARTER: &str = r#"# Slipway AIApplication spec. `slipway schema` prints every field with its default;
+# `slipway render {{NAME}}.yaml` prints the Kubernetes objects.
+apiVersion: slipway.dev/v1alpha1
+kind: AIApplication
+metadata:
+  name: {{NAME}}              # prefixes every object; lowercase letters, digits, '-'
+  namespace: {{NAME}}         # default: the name
+spec:
+  model:
+    path: /models/model.onnx  # where slipway-serve finds the model in the container
+    source:
+      pvc:                    # or: objectStore: {uri: s3://bucket/path/model.onnx}
+        claimName: {{NAME}}-model
+        size: 10Gi
+        accessMode: ReadOnlyMany   # replicas on several nodes mount it
+
+  inference:
+    replicas: 2
+    resources:
+      requests: {cpu: 250m, memory: 512Mi}
+      limits: {cpu: "1", memory: 1Gi}
+    # runtime defaults to the built-in slipway-serve image; its probes, port (8000, named
+    # http) and metrics are known to the compiler.
+
+  scaling:
+    hpa:
+      minReplicas: 2
+      maxReplicas: 6
+      cpuUtilization: 70
+
+  # training:             # a Job (or CronJob with `schedule`) that produces the model
+  #   image: registry.example.com/{{NAME}}-training:v1
+  #   args: ["--epochs", "10"]
+  #   output: {mountPath: /output, claim: {claimName: {{NAME}}-model}}
+  #
+  # rollout:
+  #   blueGreen: {active: blue, blue: {image: …:v1}, green: {image: …:v2}}
+  #
+  # monitoring, logging, backup, gitops and pipeline: see `slipway schema`.
+"#;
+
+/// Writes (or prints) the starter spec for `name`.
+pub fn run(name: &str, stdout: bool) -> anyhow::Result<ExitCode> {
+    let text = STARTER.replace("{{NAME}}", name);
+    let file = format!("{name}.yaml");
+    let loaded = match slipway_core::load_str(&file, &text) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprint!("{}", error.render(&text));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let diagnostics = validate::spec(&loaded);
+    if validate::has_errors(&diagnostics) {
+        eprint!("{}", render_all(&diagnostics, Some(&text)));
+        return Ok(ExitCode::from(1));
+    }
+    if stdout {
+        print!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = PathBuf::from(&file);
+    if path.exists() {
+        bail!("{file} already exists; not overwriting it (use --stdout to print the starter)");
+    }
+    write_atomic(&path, text.as_bytes())?;
+    eprintln!("wrote {file}");
+    Ok(ExitCode::SUCCESS)
+}

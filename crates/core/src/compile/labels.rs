@@ -1,0 +1,118 @@
+//! The `app.kubernetes.io/*` labels and object metadata, from one place.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use crate::spec::{AppSpec, Color};
+
+/// Label telling blue from green pods.
+pub const COLOR_LABEL: &str = "slipway.dev/color";
+/// Value of `app.kubernetes.io/managed-by`.
+pub const MANAGED_BY: &str = "slipway";
+
+/// Which part of the application an object belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Component {
+    /// The inference server.
+    Inference,
+    /// The training Job.
+    Training,
+    /// The model backup CronJob.
+    Backup,
+    /// Fluentd.
+    Logging,
+    /// Prometheus objects and the dashboard.
+    Monitoring,
+    /// Application-wide objects (Namespace, PVCs, RBAC).
+    Application,
+}
+
+impl Component {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inference => "inference",
+            Self::Training => "training",
+            Self::Backup => "backup",
+            Self::Logging => "logging",
+            Self::Monitoring => "monitoring",
+            Self::Application => "application",
+        }
+    }
+}
+
+/// The labels that select one workload's pods: name, instance, component, and the color
+/// for blue/green. Never the version, which changes with every release.
+pub fn selector(
+    spec: &AppSpec,
+    component: Component,
+    color: Option<Color>,
+) -> BTreeMap<String, String> {
+    let name = spec.metadata.name.clone();
+    let mut labels = BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), name.clone()),
+        ("app.kubernetes.io/instance".to_string(), name),
+        (
+            "app.kubernetes.io/component".to_string(),
+            component.as_str().to_string(),
+        ),
+    ]);
+    if let Some(color) = color {
+        labels.insert(COLOR_LABEL.to_string(), color.as_str().to_string());
+    }
+    labels
+}
+
+/// Every label of an object: the spec's own labels, the selector labels, `part-of`,
+/// `managed-by`, and `version` when known.
+pub fn labels(
+    spec: &AppSpec,
+    component: Component,
+    color: Option<Color>,
+    version: Option<&str>,
+) -> BTreeMap<String, String> {
+    let mut labels = spec.metadata.labels.clone();
+    labels.extend(selector(spec, component, color));
+    labels.insert(
+        "app.kubernetes.io/part-of".into(),
+        spec.metadata.name.clone(),
+    );
+    labels.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
+    if let Some(version) = version.filter(|v| crate::validate::is_label_value(v)) {
+        labels.insert("app.kubernetes.io/version".into(), version.to_string());
+    }
+    labels
+}
+
+/// A label selector matching exactly `labels`.
+pub fn match_labels(labels: BTreeMap<String, String>) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(labels),
+        ..Default::default()
+    }
+}
+
+/// Metadata of a namespaced object of the application.
+pub fn meta(spec: &AppSpec, name: impl Into<String>, component: Component) -> ObjectMeta {
+    ObjectMeta {
+        namespace: Some(spec.metadata.namespace().to_string()),
+        ..cluster_meta(spec, name, component)
+    }
+}
+
+/// Metadata of a cluster-scoped object of the application.
+pub fn cluster_meta(spec: &AppSpec, name: impl Into<String>, component: Component) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.into()),
+        labels: Some(labels(spec, component, None, None)),
+        annotations: (!spec.metadata.annotations.is_empty())
+            .then(|| spec.metadata.annotations.clone()),
+        ..Default::default()
+    }
+}
+
+/// `<app>-<suffix>`.
+pub fn name(spec: &AppSpec, suffix: &str) -> String {
+    format!("{}-{suffix}", spec.metadata.name)
+}

@@ -1,0 +1,74 @@
+//! AppSpec → [`Bundle`]: one pure module per concern, each `fn(&AppSpec) -> Vec<Object>`.
+//! This file is the one place that lists every output, in the order they are compiled.
+
+pub mod labels;
+mod object;
+pub mod pod;
+pub mod runtime;
+pub mod serving;
+pub mod training;
+pub mod workloads;
+
+pub use object::{Bundle, CustomObject, KIND_ORDER, Object};
+
+use crate::spec::AppSpec;
+
+/// One compiler of a concern.
+type Concern = fn(&AppSpec) -> Vec<Object>;
+
+/// Every concern, in compile order (render order is fixed by [`Bundle::sort`]).
+const CONCERNS: &[(&str, Concern)] = &[
+    ("namespace", workloads::namespace),
+    ("volumes", workloads::volume_claims),
+    ("training", training::compile),
+    ("serving", serving::compile),
+];
+
+/// Compiles a spec into its bundle of objects and files, sorted for rendering.
+///
+/// Pure: the same spec gives the same bundle, byte for byte once rendered.
+///
+/// ```
+/// let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
+///             metadata: {name: demo}\n\
+///             spec: {model: {source: {pvc: {claimName: models}}}}\n";
+/// let loaded = slipway_core::spec::load_str("demo.yaml", text).unwrap();
+/// let bundle = slipway_core::compile::compile(&loaded.spec);
+/// assert!(bundle.find("Deployment", "demo").is_some());
+/// assert!(bundle.find("Service", "demo").is_some());
+/// ```
+pub fn compile(spec: &AppSpec) -> Bundle {
+    let mut bundle = Bundle::default();
+    for (_, concern) in CONCERNS {
+        bundle.objects.extend(concern(spec));
+    }
+    bundle.sort();
+    bundle
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Specs for unit tests.
+
+    use crate::spec::{AppSpec, load_str};
+
+    /// `specs/minimal.yaml`-like: name and model only.
+    pub fn minimal() -> AppSpec {
+        load_str(
+            "minimal.yaml",
+            "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    source:\n      pvc:\n        claimName: models\n",
+        )
+        .expect("the minimal test spec loads")
+        .spec
+    }
+
+    /// `specs/seed-article.yaml`.
+    pub fn seed() -> AppSpec {
+        load_str(
+            "specs/seed-article.yaml",
+            include_str!("../../../../specs/seed-article.yaml"),
+        )
+        .expect("the seed-article spec loads")
+        .spec
+    }
+}

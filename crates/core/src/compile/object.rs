@@ -1,0 +1,221 @@
+//! The objects a compilation produces: typed Kubernetes objects (k8s-openapi types, and small
+//! typed structs for the custom resources Slipway emits) plus files that are not objects.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::{Metadata, Resource};
+use serde_json::Value;
+
+macro_rules! objects {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
+        /// One Kubernetes object of a [`Bundle`].
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum Object {
+            $($(#[$doc])* $variant($ty),)*
+            /// Any other object, e.g. one a library user adds before rendering.
+            Custom(CustomObject),
+        }
+
+        impl Object {
+            /// `kind` of the object.
+            pub fn kind(&self) -> &str {
+                match self {
+                    $(Self::$variant(_) => <$ty as Resource>::KIND,)*
+                    Self::Custom(custom) => &custom.kind,
+                }
+            }
+
+            /// `apiVersion` of the object.
+            pub fn api_version(&self) -> &str {
+                match self {
+                    $(Self::$variant(_) => <$ty as Resource>::API_VERSION,)*
+                    Self::Custom(custom) => &custom.api_version,
+                }
+            }
+
+            /// `metadata` of the object.
+            pub fn metadata(&self) -> &ObjectMeta {
+                match self {
+                    $(Self::$variant(object) => object.metadata(),)*
+                    Self::Custom(custom) => &custom.metadata,
+                }
+            }
+
+            /// Mutable `metadata` of the object.
+            pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
+                match self {
+                    $(Self::$variant(object) => object.metadata_mut(),)*
+                    Self::Custom(custom) => &mut custom.metadata,
+                }
+            }
+
+            /// The object as JSON with `apiVersion` and `kind` set; map keys are sorted.
+            pub fn to_value(&self) -> Value {
+                let mut value = match self {
+                    $(Self::$variant(object) => serde_json::to_value(object),)*
+                    Self::Custom(custom) => serde_json::to_value(custom),
+                }
+                .expect("Kubernetes objects serialise to JSON");
+                if let Value::Object(map) = &mut value {
+                    map.insert("apiVersion".into(), Value::String(self.api_version().into()));
+                    map.insert("kind".into(), Value::String(self.kind().into()));
+                }
+                value
+            }
+        }
+
+        $(impl From<$ty> for Object {
+            fn from(object: $ty) -> Self {
+                Self::$variant(object)
+            }
+        })*
+    };
+}
+
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::autoscaling::v2 as autoscaling;
+use k8s_openapi::api::batch::v1 as batch;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::networking::v1 as networking;
+use k8s_openapi::api::policy::v1 as policy;
+use k8s_openapi::api::rbac::v1 as rbac;
+use k8s_openapi::api::scheduling::v1 as scheduling;
+
+objects! {
+    /// A Namespace.
+    Namespace(core::Namespace),
+    /// A PriorityClass.
+    PriorityClass(scheduling::PriorityClass),
+    /// A ServiceAccount.
+    ServiceAccount(core::ServiceAccount),
+    /// A ClusterRole.
+    ClusterRole(rbac::ClusterRole),
+    /// A ClusterRoleBinding.
+    ClusterRoleBinding(rbac::ClusterRoleBinding),
+    /// A Role.
+    Role(rbac::Role),
+    /// A RoleBinding.
+    RoleBinding(rbac::RoleBinding),
+    /// A ConfigMap.
+    ConfigMap(core::ConfigMap),
+    /// A PersistentVolumeClaim.
+    PersistentVolumeClaim(core::PersistentVolumeClaim),
+    /// A NetworkPolicy.
+    NetworkPolicy(networking::NetworkPolicy),
+    /// A Service.
+    Service(core::Service),
+    /// A Deployment.
+    Deployment(apps::Deployment),
+    /// A DaemonSet.
+    DaemonSet(apps::DaemonSet),
+    /// A Job.
+    Job(batch::Job),
+    /// A CronJob.
+    CronJob(batch::CronJob),
+    /// A HorizontalPodAutoscaler.
+    HorizontalPodAutoscaler(autoscaling::HorizontalPodAutoscaler),
+    /// A PodDisruptionBudget.
+    PodDisruptionBudget(policy::PodDisruptionBudget),
+}
+
+/// The rank of a kind in rendered output: what others depend on comes first.
+pub const KIND_ORDER: &[&str] = &[
+    "Namespace",
+    "PriorityClass",
+    "ServiceAccount",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "Role",
+    "RoleBinding",
+    "ConfigMap",
+    "Secret",
+    "PersistentVolumeClaim",
+    "NetworkPolicy",
+    "Service",
+    "Deployment",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "HorizontalPodAutoscaler",
+    "VerticalPodAutoscaler",
+    "PodDisruptionBudget",
+    "ServiceMonitor",
+    "PrometheusRule",
+    "AppProject",
+    "Application",
+];
+
+impl Object {
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    /// `metadata.namespace`, empty for cluster-scoped objects.
+    pub fn namespace(&self) -> &str {
+        self.metadata().namespace.as_deref().unwrap_or_default()
+    }
+
+    /// The key objects are rendered in: kind rank, kind, namespace, name.
+    pub fn sort_key(&self) -> (usize, &str, &str, &str) {
+        let rank = KIND_ORDER
+            .iter()
+            .position(|kind| *kind == self.kind())
+            .unwrap_or(KIND_ORDER.len());
+        (rank, self.kind(), self.namespace(), self.name())
+    }
+}
+
+/// An object of a kind Slipway does not type, kept as JSON.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CustomObject {
+    /// `apiVersion`, e.g. `cert-manager.io/v1`.
+    #[serde(skip)]
+    pub api_version: String,
+    /// `kind`, e.g. `Certificate`.
+    #[serde(skip)]
+    pub kind: String,
+    /// `metadata`.
+    pub metadata: ObjectMeta,
+    /// Every other top-level field (`spec`, `data`, …).
+    #[serde(flatten)]
+    pub fields: BTreeMap<String, Value>,
+}
+
+/// Everything one spec compiles into.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bundle {
+    /// Kubernetes objects, in render order once [`Bundle::sort`] ran.
+    pub objects: Vec<Object>,
+    /// Files that are not Kubernetes objects (dashboard JSON, `fluent.conf`, CI pipelines),
+    /// keyed by their path relative to the output directory.
+    pub files: BTreeMap<String, String>,
+}
+
+impl Bundle {
+    /// Adds an object.
+    pub fn push(&mut self, object: impl Into<Object>) {
+        self.objects.push(object.into());
+    }
+
+    /// Orders objects by kind rank, kind, namespace and name.
+    pub fn sort(&mut self) {
+        self.objects.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+
+    /// The objects of one kind.
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.objects
+            .iter()
+            .filter(move |object| object.kind() == kind)
+    }
+
+    /// The object of `kind` named `name`, if any.
+    pub fn find(&self, kind: &str, name: &str) -> Option<&Object> {
+        self.objects
+            .iter()
+            .find(|object| object.kind() == kind && object.name() == name)
+    }
+}

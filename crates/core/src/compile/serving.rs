@@ -1,0 +1,654 @@
+//! The inference workload: one Deployment (rolling update) or two (`<app>-blue` and
+//! `<app>-green`), the main Service, the blue/green preview Service, the optional external
+//! LoadBalancer Service, and the inference ServiceAccount.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
+};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, HTTPGetAction, Lifecycle,
+    LifecycleHandler, PersistentVolumeClaimVolumeSource, PodTemplateSpec, Probe, SecretKeySelector,
+    Service, ServicePort, ServiceSpec as K8sServiceSpec, SleepAction, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::labels::{self, Component};
+use super::object::Object;
+use super::runtime::*;
+use super::{pod, workloads};
+use crate::spec::{
+    AWS_CLI_IMAGE, AppSpec, CURL_IMAGE, Color, ModelSource, ObjectStoreSource, ProbeSpec,
+    RuntimeSpec,
+};
+
+/// Name of the model volume in inference pods.
+const MODEL_VOLUME: &str = "model";
+/// Seconds the pod keeps serving after it is marked terminating, while endpoints update.
+const PRE_STOP_SLEEP: i64 = 5;
+
+/// One inference workload: which color (blue/green only), its name and image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    /// The Deployment's name.
+    pub name: String,
+    /// Blue or green; `None` for a rolling-update Deployment.
+    pub color: Option<Color>,
+    /// The container image.
+    pub image: String,
+    /// The release label, when known.
+    pub version: Option<String>,
+}
+
+/// The inference Deployments of the spec: one, or blue and green.
+pub fn workloads(spec: &AppSpec) -> Vec<Workload> {
+    match &spec.spec.rollout.blue_green {
+        Some(blue_green) => Color::ALL
+            .into_iter()
+            .map(|color| {
+                let slot = blue_green.slot(color);
+                Workload {
+                    name: labels::name(spec, color.as_str()),
+                    color: Some(color),
+                    image: slot.image.clone(),
+                    version: slot.version.clone().or_else(|| image_tag(&slot.image)),
+                }
+            })
+            .collect(),
+        None => {
+            let image = runtime_image(spec).to_string();
+            vec![Workload {
+                name: spec.metadata.name.clone(),
+                color: None,
+                version: image_tag(&image),
+                image,
+            }]
+        }
+    }
+}
+
+fn runtime_image(spec: &AppSpec) -> &str {
+    match &spec.spec.inference.runtime {
+        RuntimeSpec::SlipwayServe(serve) => &serve.image,
+        RuntimeSpec::Custom(custom) => &custom.image,
+    }
+}
+
+fn image_tag(image: &str) -> Option<String> {
+    match crate::validate::image_tag(image) {
+        crate::validate::ImageTag::Tag(tag) => Some(tag.to_string()),
+        _ => None,
+    }
+}
+
+/// The ServiceAccount name of the inference pods.
+pub fn service_account_name(spec: &AppSpec) -> String {
+    labels::name(spec, "inference")
+}
+
+/// The inference ServiceAccount, Deployments and Services.
+pub fn compile(spec: &AppSpec) -> Vec<Object> {
+    let mut objects = vec![workloads::service_account(
+        spec,
+        service_account_name(spec),
+        Component::Inference,
+    )];
+    for workload in workloads(spec) {
+        objects.push(deployment(spec, &workload).into());
+    }
+    objects.extend(services(spec).into_iter().map(Object::from));
+    objects
+}
+
+fn deployment(spec: &AppSpec, workload: &Workload) -> Deployment {
+    let rollout = &spec.spec.rollout;
+    let selector = labels::selector(spec, Component::Inference, workload.color);
+    let pod_labels = labels::labels(
+        spec,
+        Component::Inference,
+        workload.color,
+        workload.version.as_deref(),
+    );
+    let mut metadata = labels::meta(spec, workload.name.clone(), Component::Inference);
+    metadata.labels = Some(pod_labels.clone());
+    Deployment {
+        metadata,
+        spec: Some(DeploymentSpec {
+            // With an HPA, the HPA owns the replica count; a GitOps sync must not reset it.
+            replicas: spec
+                .spec
+                .scaling
+                .hpa
+                .is_none()
+                .then_some(spec.spec.inference.replicas),
+            revision_history_limit: Some(5),
+            selector: labels::match_labels(selector),
+            strategy: Some(DeploymentStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: Some(RollingUpdateDeployment {
+                    max_surge: Some(int_or_percent(&rollout.max_surge)),
+                    max_unavailable: Some(int_or_percent(&rollout.max_unavailable)),
+                }),
+            }),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(pod_labels),
+                    annotations: Some(BTreeMap::from([(
+                        "kubectl.kubernetes.io/default-container".to_string(),
+                        "server".to_string(),
+                    )])),
+                    ..Default::default()
+                }),
+                spec: Some(pod_spec(spec, workload)),
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn int_or_percent(value: &str) -> IntOrString {
+    match value.parse::<i32>() {
+        Ok(number) => IntOrString::Int(number),
+        Err(_) => IntOrString::String(value.to_string()),
+    }
+}
+
+fn gpus(spec: &AppSpec) -> u32 {
+    spec.spec
+        .scheduling
+        .gpu
+        .as_ref()
+        .and_then(|gpu| gpu.whole_count())
+        .unwrap_or(0)
+}
+
+fn pod_spec(spec: &AppSpec, workload: &Workload) -> k8s_openapi::api::core::v1::PodSpec {
+    let inference = &spec.spec.inference;
+    let mut pod_spec = pod::base_pod(
+        spec,
+        service_account_name(spec),
+        spec.spec.security.automount_service_account_token,
+    );
+    pod_spec.termination_grace_period_seconds = Some(inference.termination_grace_period_seconds);
+    let (model_dir, _) = model_dir_and_file(&spec.spec.model.path);
+
+    let volumes = pod_spec.volumes.get_or_insert_default();
+    match &spec.spec.model.source {
+        ModelSource::Pvc(claim) => volumes.push(Volume {
+            name: MODEL_VOLUME.into(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: claim.claim_name.clone(),
+                read_only: Some(true),
+            }),
+            ..Default::default()
+        }),
+        ModelSource::ObjectStore(store) => {
+            volumes.push(Volume {
+                name: MODEL_VOLUME.into(),
+                empty_dir: Some(EmptyDirVolumeSource {
+                    size_limit: Some(Quantity(store.size_limit.clone())),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+            pod_spec.init_containers = Some(vec![fetch_container(spec, store)]);
+        }
+    }
+
+    let mut server = pod::base_container(spec, "server", &workload.image);
+    if let RuntimeSpec::Custom(custom) = &inference.runtime {
+        server.command = (!custom.command.is_empty()).then(|| custom.command.clone());
+        server.args = (!custom.args.is_empty()).then(|| custom.args.clone());
+    }
+    server.env = Some(server_env(spec));
+    server.ports = Some(vec![ContainerPort {
+        name: Some(PORT_NAME.into()),
+        container_port: inference.port as i32,
+        protocol: Some("TCP".into()),
+        ..Default::default()
+    }]);
+    server.resources = Some(pod::resources(spec, &inference.resources, gpus(spec)));
+    server.liveness_probe = Some(probe(&inference.probes.liveness));
+    server.readiness_probe = Some(probe(&inference.probes.readiness));
+    server.startup_probe = Some(probe(&inference.probes.startup));
+    server.lifecycle = Some(Lifecycle {
+        pre_stop: Some(LifecycleHandler {
+            sleep: Some(SleepAction {
+                seconds: PRE_STOP_SLEEP,
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    server
+        .volume_mounts
+        .get_or_insert_default()
+        .push(VolumeMount {
+            name: MODEL_VOLUME.into(),
+            mount_path: model_dir.to_string(),
+            read_only: Some(true),
+            ..Default::default()
+        });
+    pod_spec.containers = vec![server];
+    pod::schedule(spec, &mut pod_spec, gpus(spec));
+    pod_spec
+}
+
+/// `/models/model.onnx` → (`/models`, `model.onnx`).
+fn model_dir_and_file(path: &str) -> (&str, &str) {
+    match path.rsplit_once('/') {
+        Some(("", file)) => ("/", file),
+        Some((dir, file)) => (dir, file),
+        None => ("/", path),
+    }
+}
+
+fn server_env(spec: &AppSpec) -> Vec<EnvVar> {
+    let inference = &spec.spec.inference;
+    let model = &spec.spec.model;
+    let mut pairs: Vec<(&str, String)> = inference
+        .env
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.clone()))
+        .collect();
+    pairs.push((ENV_MODEL_PATH, model.path.clone()));
+    pairs.push((
+        ENV_MODEL_NAME,
+        model
+            .name
+            .clone()
+            .unwrap_or_else(|| spec.metadata.name.clone()),
+    ));
+    pairs.push((ENV_PORT, inference.port.to_string()));
+    if let RuntimeSpec::SlipwayServe(serve) = &inference.runtime {
+        pairs.push((ENV_MAX_CONCURRENCY, serve.max_concurrency.to_string()));
+        // Drain in-flight requests, then exit before the kubelet's SIGKILL.
+        let grace = inference.termination_grace_period_seconds - PRE_STOP_SLEEP - 2;
+        pairs.push((ENV_SHUTDOWN_GRACE, grace.max(1).to_string()));
+        if let Some(threads) = serve.threads {
+            pairs.push((ENV_THREADS, threads.to_string()));
+        }
+    }
+    let mut env = pod::env(pairs);
+    env.extend(inference.secret_env.iter().map(|(name, reference)| EnvVar {
+        name: name.clone(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: reference.secret.clone(),
+                key: reference.key.clone(),
+                optional: Some(false),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }));
+    env
+}
+
+fn probe(probe: &ProbeSpec) -> Probe {
+    Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(probe.path.clone()),
+            port: IntOrString::String(PORT_NAME.into()),
+            scheme: Some("HTTP".into()),
+            ..Default::default()
+        }),
+        initial_delay_seconds: (probe.initial_delay_seconds > 0)
+            .then_some(probe.initial_delay_seconds),
+        period_seconds: Some(probe.period_seconds),
+        timeout_seconds: Some(probe.timeout_seconds),
+        failure_threshold: Some(probe.failure_threshold),
+        success_threshold: Some(1),
+        ..Default::default()
+    }
+}
+
+/// The init container that downloads the model into the model volume.
+fn fetch_container(spec: &AppSpec, store: &ObjectStoreSource) -> Container {
+    let (model_dir, _) = model_dir_and_file(&spec.spec.model.path);
+    let s3 = store.uri.starts_with("s3://");
+    let image = store
+        .image
+        .clone()
+        .unwrap_or_else(|| if s3 { AWS_CLI_IMAGE } else { CURL_IMAGE }.to_string());
+    let mut container = pod::base_container(spec, "fetch-model", &image);
+    let target = spec.spec.model.path.clone();
+    if s3 {
+        container.command = Some(vec!["aws".into()]);
+        container.args = Some(vec![
+            "s3".into(),
+            "cp".into(),
+            "--only-show-errors".into(),
+            store.uri.clone(),
+            target,
+        ]);
+    } else {
+        container.command = Some(vec!["curl".into()]);
+        container.args = Some(vec![
+            "--fail".into(),
+            "--silent".into(),
+            "--show-error".into(),
+            "--location".into(),
+            "--retry".into(),
+            "5".into(),
+            "--output".into(),
+            target,
+            store.uri.clone(),
+        ]);
+    }
+    // The AWS CLI writes its cache under $HOME; only /tmp is writable.
+    let mut env = vec![EnvVar {
+        name: "HOME".into(),
+        value: Some("/tmp".into()),
+        ..Default::default()
+    }];
+    if let Some(secret) = store.credentials_secret.as_ref().filter(|_| s3) {
+        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            env.push(EnvVar {
+                name: key.into(),
+                value_from: Some(EnvVarSource {
+                    secret_key_ref: Some(SecretKeySelector {
+                        name: secret.clone(),
+                        key: key.into(),
+                        optional: Some(false),
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
+    }
+    container.env = Some(env);
+    container.resources = Some(pod::resources(
+        spec,
+        &crate::spec::Resources {
+            requests: crate::spec::ResourceList {
+                cpu: Some("100m".into()),
+                memory: Some("128Mi".into()),
+                ephemeral_storage: None,
+            },
+            limits: crate::spec::ResourceList {
+                cpu: Some("1".into()),
+                memory: Some("512Mi".into()),
+                ephemeral_storage: None,
+            },
+        },
+        0,
+    ));
+    container
+        .volume_mounts
+        .get_or_insert_default()
+        .push(VolumeMount {
+            name: MODEL_VOLUME.into(),
+            mount_path: model_dir.to_string(),
+            ..Default::default()
+        });
+    container
+}
+
+/// The main Service (active color), the preview Service (other color) and the external one.
+fn services(spec: &AppSpec) -> Vec<Service> {
+    let service = &spec.spec.inference.service;
+    let active = spec.spec.rollout.blue_green.as_ref().map(|bg| bg.active);
+    let mut services = vec![make_service(
+        spec,
+        spec.metadata.name.clone(),
+        active,
+        service.service_type.as_str(),
+        service.port,
+        BTreeMap::new(),
+        Vec::new(),
+    )];
+    if let Some(active) = active {
+        services.push(make_service(
+            spec,
+            labels::name(spec, "preview"),
+            Some(active.other()),
+            "ClusterIP",
+            service.port,
+            BTreeMap::new(),
+            Vec::new(),
+        ));
+    }
+    if let Some(external) = &service.external {
+        services.push(make_service(
+            spec,
+            labels::name(spec, "external"),
+            active,
+            "LoadBalancer",
+            external.port,
+            external.annotations.clone(),
+            external.source_ranges.clone(),
+        ));
+    }
+    services
+}
+
+fn make_service(
+    spec: &AppSpec,
+    name: String,
+    color: Option<Color>,
+    service_type: &str,
+    port: u32,
+    annotations: BTreeMap<String, String>,
+    source_ranges: Vec<String>,
+) -> Service {
+    let mut metadata = labels::meta(spec, name, Component::Inference);
+    if !annotations.is_empty() {
+        metadata
+            .annotations
+            .get_or_insert_default()
+            .extend(annotations);
+    }
+    Service {
+        metadata,
+        spec: Some(K8sServiceSpec {
+            type_: Some(service_type.into()),
+            selector: Some(labels::selector(spec, Component::Inference, color)),
+            ports: Some(vec![ServicePort {
+                name: Some(PORT_NAME.into()),
+                port: port as i32,
+                target_port: Some(IntOrString::String(PORT_NAME.into())),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }]),
+            load_balancer_source_ranges: (!source_ranges.is_empty()).then_some(source_ranges),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::{minimal, seed};
+
+    fn deployments(objects: &[Object]) -> Vec<&Deployment> {
+        objects
+            .iter()
+            .filter_map(|o| match o {
+                Object::Deployment(d) => Some(d),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn service<'a>(objects: &'a [Object], name: &str) -> &'a Service {
+        objects
+            .iter()
+            .find_map(|o| match o {
+                Object::Service(s) if o.name() == name => Some(s),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no Service {name}"))
+    }
+
+    #[test]
+    fn rolling_update_gives_one_deployment_with_a_named_http_port_and_probes() {
+        let objects = compile(&minimal());
+        let deployments = deployments(&objects);
+        assert_eq!(deployments.len(), 1);
+        let pod = deployments[0]
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap();
+        let server = &pod.containers[0];
+        let port = &server.ports.as_ref().unwrap()[0];
+        assert_eq!(
+            (port.name.as_deref(), port.container_port),
+            (Some("http"), 8000)
+        );
+        let path = |p: &Option<Probe>| p.as_ref().unwrap().http_get.as_ref().unwrap().path.clone();
+        assert_eq!(
+            path(&server.liveness_probe).as_deref(),
+            Some("/v2/health/live")
+        );
+        assert_eq!(
+            path(&server.readiness_probe).as_deref(),
+            Some("/v2/health/ready")
+        );
+        assert_eq!(
+            path(&server.startup_probe).as_deref(),
+            Some("/v2/health/ready")
+        );
+    }
+
+    #[test]
+    fn the_service_targets_the_named_port_and_selects_the_deployment_pods() {
+        let objects = compile(&minimal());
+        let svc = service(&objects, "demo").spec.as_ref().unwrap();
+        let port = &svc.ports.as_ref().unwrap()[0];
+        assert_eq!(port.target_port, Some(IntOrString::String("http".into())));
+        let deployment = deployments(&objects)[0].spec.as_ref().unwrap();
+        let pod_labels = deployment
+            .template
+            .metadata
+            .as_ref()
+            .unwrap()
+            .labels
+            .as_ref()
+            .unwrap();
+        for (key, value) in svc.selector.as_ref().unwrap() {
+            assert_eq!(pod_labels.get(key), Some(value), "{key}");
+        }
+    }
+
+    #[test]
+    fn blue_green_services_select_one_color_each() {
+        let objects = compile(&seed());
+        assert_eq!(deployments(&objects).len(), 2);
+        let main = service(&objects, "ai-inference").spec.as_ref().unwrap();
+        let preview = service(&objects, "ai-inference-preview")
+            .spec
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            main.selector.as_ref().unwrap()[labels::COLOR_LABEL],
+            "green"
+        );
+        assert_eq!(
+            preview.selector.as_ref().unwrap()[labels::COLOR_LABEL],
+            "blue"
+        );
+    }
+
+    #[test]
+    fn the_model_is_mounted_read_only_and_its_path_passed_to_the_server() {
+        let objects = compile(&seed());
+        let pod = deployments(&objects)[0]
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .clone()
+            .unwrap();
+        let server = &pod.containers[0];
+        let mount = server
+            .volume_mounts
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|m| m.name == "model")
+            .unwrap();
+        assert_eq!(
+            (mount.mount_path.as_str(), mount.read_only),
+            ("/models", Some(true))
+        );
+        let env = server.env.as_ref().unwrap();
+        let model_path = env.iter().find(|e| e.name == "MODEL_PATH").unwrap();
+        assert_eq!(model_path.value.as_deref(), Some("/models/model.onnx"));
+    }
+
+    #[test]
+    fn an_object_store_model_is_fetched_by_an_init_container() {
+        let mut spec = minimal();
+        spec.spec.model.source = ModelSource::ObjectStore(ObjectStoreSource {
+            uri: "s3://models/demo/model.onnx".into(),
+            credentials_secret: Some("s3-creds".into()),
+            image: None,
+            size_limit: "1Gi".into(),
+        });
+        let objects = compile(&spec);
+        let pod = deployments(&objects)[0]
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .clone()
+            .unwrap();
+        let init = &pod.init_containers.unwrap()[0];
+        assert_eq!(init.image.as_deref(), Some(AWS_CLI_IMAGE));
+        assert!(
+            init.args
+                .as_ref()
+                .unwrap()
+                .contains(&"s3://models/demo/model.onnx".to_string())
+        );
+        assert!(
+            init.env
+                .as_ref()
+                .unwrap()
+                .iter()
+                .all(|e| e.value_from.is_some() || e.name == "HOME")
+        );
+    }
+
+    #[test]
+    fn an_hpa_owns_the_replica_count() {
+        let mut spec = minimal();
+        assert_eq!(
+            deployments(&compile(&spec))[0]
+                .spec
+                .as_ref()
+                .unwrap()
+                .replicas,
+            Some(2)
+        );
+        spec.spec.scaling.hpa = Some(crate::spec::HpaSpec {
+            min_replicas: 2,
+            max_replicas: 5,
+            cpu_utilization: Some(70),
+            memory_utilization: None,
+            scale_down_stabilization_seconds: 300,
+        });
+        assert_eq!(
+            deployments(&compile(&spec))[0]
+                .spec
+                .as_ref()
+                .unwrap()
+                .replicas,
+            None
+        );
+    }
+}

@@ -1,0 +1,1624 @@
+//! The typed `AIApplication` spec: one description of how a model is trained, served,
+//! scaled, rolled out, watched, logged, secured and delivered.
+//!
+//! Every struct rejects unknown fields, and every default is written on the field it
+//! applies to (`#[serde(default = …)]`), so the JSON Schema printed by `slipway schema`
+//! shows it too. Field names are camelCase, as in Kubernetes.
+
+mod load;
+mod locate;
+mod quantity;
+mod schema;
+
+pub use load::{LoadError, LoadedSpec, load_str};
+pub use locate::{Location, PositionIndex};
+pub use quantity::{QuantityError, parse_quantity};
+pub use schema::{json_schema, json_schema_value};
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The only `apiVersion` this release reads.
+pub const API_VERSION: &str = "slipway.dev/v1alpha1";
+/// The only `kind` this release reads.
+pub const KIND: &str = "AIApplication";
+
+/// Image of the built-in inference server, pinned to the release that matches this compiler.
+pub const DEFAULT_RUNTIME_IMAGE: &str = "ghcr.io/slipway-dev/slipway-serve:0.1.0";
+
+/// An AI application: the root of a spec file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "AIApplication")]
+pub struct AppSpec {
+    /// Always `slipway.dev/v1alpha1`.
+    pub api_version: ApiVersion,
+    /// Always `AIApplication`.
+    pub kind: Kind,
+    /// Name, namespace, labels and annotations of the application.
+    pub metadata: AppMetadata,
+    /// What to train, serve and operate.
+    pub spec: ApplicationSpec,
+}
+
+/// The spec's `apiVersion`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ApiVersion {
+    /// `slipway.dev/v1alpha1`
+    #[serde(rename = "slipway.dev/v1alpha1")]
+    V1Alpha1,
+}
+
+/// The spec's `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Kind {
+    /// `AIApplication`
+    #[serde(rename = "AIApplication")]
+    AIApplication,
+}
+
+/// Name and placement of the application.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppMetadata {
+    /// Application name (DNS-1123 label); prefixes every object Slipway emits.
+    pub name: String,
+    /// Namespace for every namespaced object. Default: the application name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Extra labels put on every object (beside the `app.kubernetes.io/*` ones). Default: none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Extra annotations put on every object. Default: none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl AppMetadata {
+    /// The namespace every namespaced object goes into.
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// The body of the application spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApplicationSpec {
+    /// The model the inference server loads.
+    pub model: ModelSpec,
+    /// The training Job (or CronJob) that produces the model. Default: no training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingSpec>,
+    /// The inference Deployment and its Services.
+    #[serde(default)]
+    pub inference: InferenceSpec,
+    /// Horizontal and vertical autoscaling, and the disruption budget.
+    #[serde(default)]
+    pub scaling: ScalingSpec,
+    /// How new versions replace old ones: rolling update or blue/green.
+    #[serde(default)]
+    pub rollout: RolloutSpec,
+    /// Where pods run: priority, node selection, tolerations, affinity, GPUs.
+    #[serde(default)]
+    pub scheduling: SchedulingSpec,
+    /// Pod security, service accounts, RBAC and network policy.
+    #[serde(default)]
+    pub security: SecuritySpec,
+    /// Prometheus scraping, alert rules and the Grafana dashboard.
+    #[serde(default)]
+    pub monitoring: MonitoringSpec,
+    /// Fluentd shipping the application's logs to Elasticsearch. Default: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<LoggingSpec>,
+    /// Scheduled copy of the model store to object storage. Default: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupSpec>,
+    /// Argo CD delivery from a GitOps repository. Default: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gitops: Option<GitOpsSpec>,
+    /// The CI pipeline that builds images and commits renders. Default: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<PipelineSpec>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared building blocks
+// ---------------------------------------------------------------------------------------
+
+/// A Kubernetes resource quantity such as `500m`, `2Gi` or `1`; checked by validation.
+pub type Quantity = String;
+
+/// CPU and memory (and optionally ephemeral storage) quantities.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceList {
+    /// CPU, e.g. `500m` or `2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<Quantity>,
+    /// Memory, e.g. `2Gi`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Quantity>,
+    /// Ephemeral storage, e.g. `1Gi`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_storage: Option<Quantity>,
+}
+
+/// Requests and limits of a container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Resources {
+    /// What the scheduler reserves.
+    #[serde(default)]
+    pub requests: ResourceList,
+    /// The most the container may use.
+    #[serde(default)]
+    pub limits: ResourceList,
+}
+
+/// A PersistentVolumeClaim used by a workload, created by Slipway or pre-existing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeClaim {
+    /// Name of the PersistentVolumeClaim.
+    pub claim_name: String,
+    /// Size to request when Slipway creates the claim, e.g. `50Gi`. Default: `10Gi`.
+    #[serde(default = "default_volume_size")]
+    pub size: Quantity,
+    /// StorageClass of the created claim. Default: the cluster's default class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class_name: Option<String>,
+    /// Access mode of the created claim. Default: `ReadWriteOnce`.
+    #[serde(default)]
+    pub access_mode: AccessMode,
+    /// Whether Slipway emits the PersistentVolumeClaim (false: it exists already). Default: true.
+    #[serde(default = "yes")]
+    pub create: bool,
+}
+
+fn default_volume_size() -> Quantity {
+    "10Gi".into()
+}
+
+/// Access mode of a PersistentVolumeClaim.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AccessMode {
+    /// Mounted read-write by one node.
+    #[default]
+    ReadWriteOnce,
+    /// Mounted read-only by many nodes.
+    ReadOnlyMany,
+    /// Mounted read-write by many nodes.
+    ReadWriteMany,
+    /// Mounted read-write by one pod.
+    ReadWriteOncePod,
+}
+
+impl AccessMode {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReadWriteOnce => "ReadWriteOnce",
+            Self::ReadOnlyMany => "ReadOnlyMany",
+            Self::ReadWriteMany => "ReadWriteMany",
+            Self::ReadWriteOncePod => "ReadWriteOncePod",
+        }
+    }
+}
+
+/// A claim mounted into a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeMount {
+    /// Where the claim is mounted in the container.
+    pub mount_path: String,
+    /// The claim to mount.
+    pub claim: VolumeClaim,
+}
+
+/// A reference to one key of a Secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretKeyRef {
+    /// Secret name.
+    pub secret: String,
+    /// Key inside the Secret.
+    pub key: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+// ---------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------
+
+/// The served model: its format, where it is stored, and where the server finds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Model name in the inference API (`/v2/models/{name}`). Default: the application name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Serialisation format. Default: `onnx` (the only one `slipway-serve` loads).
+    #[serde(default)]
+    pub format: ModelFormat,
+    /// Path of the model file inside the inference container. Default: `/models/model.onnx`.
+    #[serde(default = "default_model_path")]
+    pub path: String,
+    /// Where the model is stored.
+    pub source: ModelSource,
+}
+
+fn default_model_path() -> String {
+    "/models/model.onnx".into()
+}
+
+/// Serialisation format of the model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ModelFormat {
+    /// ONNX, served by `slipway-serve` on tract.
+    #[default]
+    Onnx,
+}
+
+/// Where the model lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum ModelSource {
+    /// A PersistentVolumeClaim mounted read-only at the directory of `model.path`.
+    Pvc(VolumeClaim),
+    /// An object-store URI (`s3://…`, `https://…`) fetched into an emptyDir by an init container.
+    ObjectStore(ObjectStoreSource),
+}
+
+/// A model fetched from object storage at pod start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ObjectStoreSource {
+    /// `s3://bucket/key` or `https://host/path` of the model file.
+    pub uri: String,
+    /// Secret with `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (s3 only). Default: none
+    /// (workload identity / IRSA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret: Option<String>,
+    /// Image of the fetching init container. Default: pinned `amazon/aws-cli` for `s3://`,
+    /// pinned `curlimages/curl` for `https://`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Size limit of the emptyDir holding the model. Default: `2Gi`.
+    #[serde(default = "default_model_cache")]
+    pub size_limit: Quantity,
+}
+
+fn default_model_cache() -> Quantity {
+    "2Gi".into()
+}
+
+// ---------------------------------------------------------------------------------------
+// Training
+// ---------------------------------------------------------------------------------------
+
+/// The training workload: a Job, or a CronJob when `schedule` is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrainingSpec {
+    /// Training image (pin a tag or digest).
+    pub image: String,
+    /// Entrypoint override. Default: the image's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// Arguments. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Environment variables. Default: none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Training data, mounted read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<VolumeMount>,
+    /// Where the trained model is written, mounted read-write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<VolumeMount>,
+    /// Requests and limits. Default: requests 1 CPU / 2Gi, limits 2 CPU / 4Gi.
+    #[serde(default = "default_training_resources")]
+    pub resources: Resources,
+    /// GPUs for the training pod (resource name from `scheduling.gpu.resourceName`). Default: 0.
+    #[serde(default)]
+    pub gpus: u32,
+    /// Retries before the Job is marked failed. Default: 3.
+    #[serde(default = "default_backoff_limit")]
+    pub backoff_limit: i32,
+    /// Hard deadline of one Job run, in seconds. Default: 86400 (one day).
+    #[serde(default = "default_active_deadline")]
+    pub active_deadline_seconds: i64,
+    /// Seconds a finished Job is kept before garbage collection. Default: 86400.
+    #[serde(default = "default_ttl")]
+    pub ttl_seconds_after_finished: i32,
+    /// Cron schedule; when set, training is a CronJob. Default: a one-off Job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// Run the Job as an Argo CD PreSync hook, before the new inference pods roll out.
+    /// Default: false.
+    #[serde(default)]
+    pub pre_sync_hook: bool,
+}
+
+fn default_training_resources() -> Resources {
+    Resources {
+        requests: ResourceList {
+            cpu: Some("1".into()),
+            memory: Some("2Gi".into()),
+            ephemeral_storage: None,
+        },
+        limits: ResourceList {
+            cpu: Some("2".into()),
+            memory: Some("4Gi".into()),
+            ephemeral_storage: None,
+        },
+    }
+}
+fn default_backoff_limit() -> i32 {
+    3
+}
+fn default_active_deadline() -> i64 {
+    86_400
+}
+fn default_ttl() -> i32 {
+    86_400
+}
+
+// ---------------------------------------------------------------------------------------
+// Inference
+// ---------------------------------------------------------------------------------------
+
+/// The inference Deployment (or the two of blue/green) and its Services.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InferenceSpec {
+    /// Which server runs the model. Default: the built-in `slipway-serve`.
+    #[serde(default)]
+    pub runtime: RuntimeSpec,
+    /// Container port of the server, named `http`. Default: 8000.
+    #[serde(default = "default_port")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u32,
+    /// Replicas (the HPA's start value when autoscaling is on). Default: 2.
+    #[serde(default = "default_replicas")]
+    pub replicas: i32,
+    /// Requests and limits. Default: requests 250m / 512Mi, limits 1 CPU / 1Gi.
+    #[serde(default = "default_inference_resources")]
+    pub resources: Resources,
+    /// Plain environment variables. `MODEL_PATH`, `MODEL_NAME` and `PORT` are set by Slipway.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Environment variables read from Secrets. Default: none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secret_env: BTreeMap<String, SecretKeyRef>,
+    /// Liveness, readiness and startup probes. Default: on the runtime's health endpoints.
+    #[serde(default)]
+    pub probes: ProbesSpec,
+    /// The in-cluster Service and the optional external one.
+    #[serde(default)]
+    pub service: ServiceSpec,
+    /// Seconds between SIGTERM and SIGKILL; the server drains in-flight requests meanwhile.
+    /// Default: 30.
+    #[serde(default = "default_grace")]
+    pub termination_grace_period_seconds: i64,
+}
+
+impl Default for InferenceSpec {
+    fn default() -> Self {
+        Self {
+            runtime: RuntimeSpec::default(),
+            port: default_port(),
+            replicas: default_replicas(),
+            resources: default_inference_resources(),
+            env: BTreeMap::new(),
+            secret_env: BTreeMap::new(),
+            probes: ProbesSpec::default(),
+            service: ServiceSpec::default(),
+            termination_grace_period_seconds: default_grace(),
+        }
+    }
+}
+
+fn default_port() -> u32 {
+    8000
+}
+fn default_replicas() -> i32 {
+    2
+}
+fn default_grace() -> i64 {
+    30
+}
+fn default_inference_resources() -> Resources {
+    Resources {
+        requests: ResourceList {
+            cpu: Some("250m".into()),
+            memory: Some("512Mi".into()),
+            ephemeral_storage: None,
+        },
+        limits: ResourceList {
+            cpu: Some("1".into()),
+            memory: Some("1Gi".into()),
+            ephemeral_storage: None,
+        },
+    }
+}
+
+/// The inference server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum RuntimeSpec {
+    /// The built-in `slipway-serve` (ONNX on tract): probes, metrics and logs are known.
+    SlipwayServe(SlipwayServeSpec),
+    /// Any other image; probes must be given, metrics are assumed absent unless declared.
+    Custom(CustomRuntimeSpec),
+}
+
+impl Default for RuntimeSpec {
+    fn default() -> Self {
+        Self::SlipwayServe(SlipwayServeSpec::default())
+    }
+}
+
+/// Options of the built-in server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SlipwayServeSpec {
+    /// Server image. Default: `ghcr.io/slipway-dev/slipway-serve:0.1.0`.
+    #[serde(default = "default_runtime_image")]
+    pub image: String,
+    /// Intra-op threads. Default: derived by the server from the CPU limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
+    /// Concurrent requests before the server answers 503. Default: 64.
+    #[serde(default = "default_max_concurrency")]
+    pub max_concurrency: u32,
+}
+
+impl Default for SlipwayServeSpec {
+    fn default() -> Self {
+        Self {
+            image: default_runtime_image(),
+            threads: None,
+            max_concurrency: default_max_concurrency(),
+        }
+    }
+}
+
+fn default_runtime_image() -> String {
+    DEFAULT_RUNTIME_IMAGE.into()
+}
+fn default_max_concurrency() -> u32 {
+    64
+}
+
+/// A custom inference image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomRuntimeSpec {
+    /// Image (pin a tag or digest).
+    pub image: String,
+    /// Entrypoint override. Default: the image's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// Arguments. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Path of a Prometheus endpoint on the same port. Default: none (no ServiceMonitor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_path: Option<String>,
+}
+
+/// The three probes of the inference container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProbesSpec {
+    /// Restarts the container when it stops answering. Default: `GET /v2/health/live`, every
+    /// 10 s, 3 failures.
+    #[serde(default = "default_liveness")]
+    pub liveness: ProbeSpec,
+    /// Takes the pod out of the Service until the model is loaded. Default:
+    /// `GET /v2/health/ready`, every 5 s, 3 failures.
+    #[serde(default = "default_readiness")]
+    pub readiness: ProbeSpec,
+    /// Holds liveness back while the model loads. Default: `GET /v2/health/ready`, every 2 s,
+    /// 60 failures (two minutes).
+    #[serde(default = "default_startup")]
+    pub startup: ProbeSpec,
+}
+
+impl Default for ProbesSpec {
+    fn default() -> Self {
+        Self {
+            liveness: default_liveness(),
+            readiness: default_readiness(),
+            startup: default_startup(),
+        }
+    }
+}
+
+/// An HTTP GET probe on the container's `http` port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProbeSpec {
+    /// Request path.
+    pub path: String,
+    /// Seconds before the first probe. Default: 0.
+    #[serde(default)]
+    pub initial_delay_seconds: i32,
+    /// Seconds between probes. Default: 10.
+    #[serde(default = "default_period")]
+    pub period_seconds: i32,
+    /// Seconds before a probe times out. Default: 2.
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: i32,
+    /// Consecutive failures that count. Default: 3.
+    #[serde(default = "default_failures")]
+    pub failure_threshold: i32,
+}
+
+/// The runtime's liveness endpoint.
+pub const LIVE_PATH: &str = "/v2/health/live";
+/// The runtime's readiness endpoint.
+pub const READY_PATH: &str = "/v2/health/ready";
+/// The runtime's metrics endpoint.
+pub const METRICS_PATH: &str = "/metrics";
+
+fn default_period() -> i32 {
+    10
+}
+fn default_timeout() -> i32 {
+    2
+}
+fn default_failures() -> i32 {
+    3
+}
+fn default_liveness() -> ProbeSpec {
+    ProbeSpec {
+        path: LIVE_PATH.into(),
+        initial_delay_seconds: 0,
+        period_seconds: 10,
+        timeout_seconds: 2,
+        failure_threshold: 3,
+    }
+}
+fn default_readiness() -> ProbeSpec {
+    ProbeSpec {
+        path: READY_PATH.into(),
+        initial_delay_seconds: 0,
+        period_seconds: 5,
+        timeout_seconds: 2,
+        failure_threshold: 3,
+    }
+}
+fn default_startup() -> ProbeSpec {
+    ProbeSpec {
+        path: READY_PATH.into(),
+        initial_delay_seconds: 0,
+        period_seconds: 2,
+        timeout_seconds: 2,
+        failure_threshold: 60,
+    }
+}
+
+/// The Services in front of the inference pods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Type of the main Service. Default: `ClusterIP`.
+    #[serde(default, rename = "type")]
+    pub service_type: ServiceType,
+    /// Port the main Service listens on (forwards to the container's `http` port). Default: 80.
+    #[serde(default = "default_service_port")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u32,
+    /// An additional `LoadBalancer` Service named `<app>-external`. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalServiceSpec>,
+}
+
+impl Default for ServiceSpec {
+    fn default() -> Self {
+        Self {
+            service_type: ServiceType::default(),
+            port: default_service_port(),
+            external: None,
+        }
+    }
+}
+
+fn default_service_port() -> u32 {
+    80
+}
+
+/// Type of a Service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ServiceType {
+    /// Reachable inside the cluster only.
+    #[default]
+    ClusterIP,
+    /// Also on a port of every node.
+    NodePort,
+    /// Also through a cloud load balancer.
+    LoadBalancer,
+}
+
+impl ServiceType {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClusterIP => "ClusterIP",
+            Self::NodePort => "NodePort",
+            Self::LoadBalancer => "LoadBalancer",
+        }
+    }
+}
+
+/// The external `LoadBalancer` Service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExternalServiceSpec {
+    /// Port of the load balancer. Default: 80.
+    #[serde(default = "default_service_port")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u32,
+    /// Annotations for the cloud controller (e.g. internal load balancer). Default: none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// CIDRs allowed to reach the load balancer. Default: no restriction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_ranges: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Scaling
+// ---------------------------------------------------------------------------------------
+
+/// Autoscaling and disruption budget of the inference workload.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScalingSpec {
+    /// HorizontalPodAutoscaler (`autoscaling/v2`). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hpa: Option<HpaSpec>,
+    /// VerticalPodAutoscaler (`autoscaling.k8s.io/v1`). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpa: Option<VpaSpec>,
+    /// PodDisruptionBudget, emitted whenever more than one replica can run.
+    #[serde(default)]
+    pub disruption_budget: DisruptionBudgetSpec,
+}
+
+/// The HorizontalPodAutoscaler.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HpaSpec {
+    /// Fewest replicas. Default: 2.
+    #[serde(default = "default_min_replicas")]
+    pub min_replicas: i32,
+    /// Most replicas.
+    pub max_replicas: i32,
+    /// Target average CPU utilisation, percent of requests. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_utilization: Option<i32>,
+    /// Target average memory utilisation, percent of requests. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_utilization: Option<i32>,
+    /// Seconds of lower recommendations before scaling down. Default: 300.
+    #[serde(default = "default_scale_down_window")]
+    pub scale_down_stabilization_seconds: i32,
+}
+
+fn default_min_replicas() -> i32 {
+    2
+}
+fn default_scale_down_window() -> i32 {
+    300
+}
+
+/// The VerticalPodAutoscaler.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VpaSpec {
+    /// What the VPA may do. Default: `Off` (recommend only).
+    #[serde(default)]
+    pub update_mode: VpaUpdateMode,
+    /// Lower bound of recommendations.
+    #[serde(default)]
+    pub min_allowed: ResourceList,
+    /// Upper bound of recommendations.
+    #[serde(default)]
+    pub max_allowed: ResourceList,
+    /// Resources the VPA controls. Default: cpu and memory.
+    #[serde(default = "default_controlled", skip_serializing_if = "Vec::is_empty")]
+    pub controlled_resources: Vec<ScaledResource>,
+}
+
+fn default_controlled() -> Vec<ScaledResource> {
+    vec![ScaledResource::Cpu, ScaledResource::Memory]
+}
+
+/// VPA update mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum VpaUpdateMode {
+    /// Recommend only.
+    #[default]
+    Off,
+    /// Set resources when pods are created.
+    Initial,
+    /// Evict pods to apply recommendations.
+    Recreate,
+    /// Apply recommendations by whatever means the VPA has.
+    Auto,
+}
+
+impl VpaUpdateMode {
+    /// The VPA spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "Off",
+            Self::Initial => "Initial",
+            Self::Recreate => "Recreate",
+            Self::Auto => "Auto",
+        }
+    }
+}
+
+/// A resource an autoscaler acts on.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum ScaledResource {
+    /// CPU.
+    Cpu,
+    /// Memory.
+    Memory,
+}
+
+impl ScaledResource {
+    /// The Kubernetes resource name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cpu => "cpu",
+            Self::Memory => "memory",
+        }
+    }
+}
+
+/// The PodDisruptionBudget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DisruptionBudgetSpec {
+    /// Emit the budget when more than one replica can run. Default: true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Pods that may be down at once during voluntary disruptions. Default: 1.
+    #[serde(default = "default_max_unavailable")]
+    pub max_unavailable: i32,
+}
+
+impl Default for DisruptionBudgetSpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_unavailable: default_max_unavailable(),
+        }
+    }
+}
+
+fn default_max_unavailable() -> i32 {
+    1
+}
+
+// ---------------------------------------------------------------------------------------
+// Rollout
+// ---------------------------------------------------------------------------------------
+
+/// How a new version replaces the old one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RolloutSpec {
+    /// Extra pods during a rolling update (number or percentage). Default: `25%`.
+    #[serde(default = "default_max_surge")]
+    pub max_surge: String,
+    /// Pods that may be unavailable during a rolling update. Default: `0` (never below
+    /// the wanted count).
+    #[serde(default = "default_rollout_unavailable")]
+    pub max_unavailable: String,
+    /// Blue/green: two Deployments and a Service switch. Default: none (rolling update).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blue_green: Option<BlueGreenSpec>,
+}
+
+impl Default for RolloutSpec {
+    fn default() -> Self {
+        Self {
+            max_surge: default_max_surge(),
+            max_unavailable: default_rollout_unavailable(),
+            blue_green: None,
+        }
+    }
+}
+
+fn default_max_surge() -> String {
+    "25%".into()
+}
+fn default_rollout_unavailable() -> String {
+    "0".into()
+}
+
+/// Blue/green rollout: `<app>-blue` and `<app>-green` Deployments; the main Service selects
+/// the active color, `<app>-preview` the other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BlueGreenSpec {
+    /// The color that takes production traffic.
+    pub active: Color,
+    /// The blue slot.
+    pub blue: ColorSlot,
+    /// The green slot.
+    pub green: ColorSlot,
+}
+
+impl BlueGreenSpec {
+    /// The slot of one color.
+    pub fn slot(&self, color: Color) -> &ColorSlot {
+        match color {
+            Color::Blue => &self.blue,
+            Color::Green => &self.green,
+        }
+    }
+}
+
+/// A blue/green color.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Color {
+    /// Blue.
+    Blue,
+    /// Green.
+    Green,
+}
+
+impl Color {
+    /// Both colors, blue first.
+    pub const ALL: [Color; 2] = [Color::Blue, Color::Green];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Blue => "blue",
+            Self::Green => "green",
+        }
+    }
+
+    /// The other color.
+    pub fn other(self) -> Self {
+        match self {
+            Self::Blue => Self::Green,
+            Self::Green => Self::Blue,
+        }
+    }
+}
+
+/// What one color runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ColorSlot {
+    /// Inference image of this color (overrides the runtime's image).
+    pub image: String,
+    /// Release label of this color, e.g. `v2.0`. Default: the image tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Scheduling
+// ---------------------------------------------------------------------------------------
+
+/// Where and before whom the pods run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SchedulingSpec {
+    /// PriorityClass of inference (and training) pods. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_class: Option<PriorityClassSpec>,
+    /// Node labels the pods require. Default: none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    /// Taints the pods tolerate. Default: none (plus the GPU taint when GPUs are requested).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<TolerationSpec>,
+    /// Kubernetes affinity, passed through unchanged. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<k8s_openapi::api::core::v1::Affinity>,
+    /// GPUs per inference pod. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuSpec>,
+    /// RuntimeClass of the pods (e.g. `nvidia`). Default: the cluster's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_class_name: Option<String>,
+}
+
+/// A PriorityClass, created by Slipway when `value` is given, else referenced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PriorityClassSpec {
+    /// Name of the PriorityClass.
+    pub name: String,
+    /// Priority value; when set, Slipway emits the PriorityClass. Default: reference only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<i32>,
+    /// Human description of the class. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Whether pods of this class preempt lower ones. Default: `PreemptLowerPriority`.
+    #[serde(default)]
+    pub preemption_policy: PreemptionPolicy,
+}
+
+/// PriorityClass preemption policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PreemptionPolicy {
+    /// Preempt lower-priority pods.
+    #[default]
+    PreemptLowerPriority,
+    /// Never preempt.
+    Never,
+}
+
+impl PreemptionPolicy {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PreemptLowerPriority => "PreemptLowerPriority",
+            Self::Never => "Never",
+        }
+    }
+}
+
+/// A toleration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TolerationSpec {
+    /// Taint key; empty with `Exists` tolerates everything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// `Equal` (default) or `Exists`.
+    #[serde(default)]
+    pub operator: TolerationOperator,
+    /// Taint value, with `Equal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Taint effect. Default: all effects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<TaintEffect>,
+    /// With `NoExecute`: seconds the pod stays after the taint appears.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toleration_seconds: Option<i64>,
+}
+
+/// Toleration operator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TolerationOperator {
+    /// Key and value must match.
+    #[default]
+    Equal,
+    /// The key must exist.
+    Exists,
+}
+
+/// Taint effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TaintEffect {
+    /// Do not schedule.
+    NoSchedule,
+    /// Try not to schedule.
+    PreferNoSchedule,
+    /// Evict running pods.
+    NoExecute,
+}
+
+impl TaintEffect {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoSchedule => "NoSchedule",
+            Self::PreferNoSchedule => "PreferNoSchedule",
+            Self::NoExecute => "NoExecute",
+        }
+    }
+}
+
+/// GPUs requested by each inference pod.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GpuSpec {
+    /// Whole GPUs per pod; set as both request and limit.
+    pub count: serde_json::Number,
+    /// Extended resource name. Default: `nvidia.com/gpu`.
+    #[serde(default = "default_gpu_resource")]
+    pub resource_name: String,
+    /// Add a toleration for the `<resourceName>` `NoSchedule` taint GPU nodes carry.
+    /// Default: true.
+    #[serde(default = "yes")]
+    pub tolerate_gpu_taint: bool,
+}
+
+impl GpuSpec {
+    /// The count when it is a whole positive number.
+    pub fn whole_count(&self) -> Option<u32> {
+        self.count.as_u64().and_then(|n| u32::try_from(n).ok())
+    }
+}
+
+fn default_gpu_resource() -> String {
+    "nvidia.com/gpu".into()
+}
+
+// ---------------------------------------------------------------------------------------
+// Security
+// ---------------------------------------------------------------------------------------
+
+/// Pod security, identities, RBAC and network policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecuritySpec {
+    /// UID of every container. Default: 1000.
+    #[serde(default = "default_uid")]
+    pub run_as_user: i64,
+    /// GID of every container. Default: 1000.
+    #[serde(default = "default_uid")]
+    pub run_as_group: i64,
+    /// Group that owns mounted volumes. Default: 1000.
+    #[serde(default = "default_uid")]
+    pub fs_group: i64,
+    /// Mount the root filesystem read-only (an emptyDir is mounted at /tmp). Default: true.
+    #[serde(default = "yes")]
+    pub read_only_root_filesystem: bool,
+    /// Mount an API token into the inference pods. Default: false (they do not call the API).
+    #[serde(default)]
+    pub automount_service_account_token: bool,
+    /// Roles granted to people and service accounts in the namespace. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rbac: Vec<RbacBinding>,
+    /// NetworkPolicy for the inference pods.
+    #[serde(default)]
+    pub network_policy: NetworkPolicySpec,
+}
+
+impl Default for SecuritySpec {
+    fn default() -> Self {
+        Self {
+            run_as_user: default_uid(),
+            run_as_group: default_uid(),
+            fs_group: default_uid(),
+            read_only_root_filesystem: true,
+            automount_service_account_token: false,
+            rbac: Vec::new(),
+            network_policy: NetworkPolicySpec::default(),
+        }
+    }
+}
+
+fn default_uid() -> i64 {
+    1000
+}
+
+/// One Role and RoleBinding: who gets which access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RbacBinding {
+    /// Access preset. `viewer`: read workloads, pods, logs and services; `deployer`: also
+    /// change Deployments, Services, ConfigMaps, Jobs and autoscalers; `trainer`: run Jobs
+    /// and read PVCs. Default: `viewer`.
+    #[serde(default)]
+    pub preset: AccessPreset,
+    /// Who is bound.
+    pub subjects: Vec<RbacSubject>,
+    /// Extra rules beside the preset's. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RbacRule>,
+}
+
+/// A named set of RBAC rules.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum AccessPreset {
+    /// Read-only.
+    #[default]
+    Viewer,
+    /// Read and change the application's workloads.
+    Deployer,
+    /// Run training Jobs.
+    Trainer,
+}
+
+impl AccessPreset {
+    /// The preset's name, used in object names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Deployer => "deployer",
+            Self::Trainer => "trainer",
+        }
+    }
+}
+
+/// An RBAC subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RbacSubject {
+    /// `User`, `Group` or `ServiceAccount`.
+    pub kind: SubjectKind,
+    /// Name of the user, group or service account.
+    pub name: String,
+    /// Namespace of a ServiceAccount. Default: the application's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+/// Kind of an RBAC subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SubjectKind {
+    /// A user.
+    User,
+    /// A group.
+    Group,
+    /// A service account.
+    ServiceAccount,
+}
+
+impl SubjectKind {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "User",
+            Self::Group => "Group",
+            Self::ServiceAccount => "ServiceAccount",
+        }
+    }
+}
+
+/// An extra RBAC rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RbacRule {
+    /// API groups (`""` is the core group of pods, services and PVCs).
+    pub api_groups: Vec<String>,
+    /// Resources, e.g. `pods`, `deployments`.
+    pub resources: Vec<String>,
+    /// Verbs, e.g. `get`, `list`, `watch`.
+    pub verbs: Vec<String>,
+}
+
+/// NetworkPolicy of the inference pods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkPolicySpec {
+    /// Emit the policy. Default: true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Namespaces (by name) whose pods may call the inference port. Default: none beyond the
+    /// application's own namespace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_namespaces: Vec<String>,
+}
+
+impl Default for NetworkPolicySpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            allow_namespaces: Vec::new(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Monitoring
+// ---------------------------------------------------------------------------------------
+
+/// Prometheus scraping, alerts and the Grafana dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MonitoringSpec {
+    /// Emit a ServiceMonitor for the inference pods. Default: true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Namespace Prometheus runs in (allowed to scrape by the NetworkPolicy). Default: `monitoring`.
+    #[serde(default = "default_monitoring_namespace")]
+    pub namespace: String,
+    /// Scrape interval. Default: `30s`.
+    #[serde(default = "default_scrape_interval")]
+    pub scrape_interval: String,
+    /// Labels the Prometheus operator selects ServiceMonitors and rules by. Default:
+    /// `release: prometheus`.
+    #[serde(default = "default_prometheus_labels")]
+    pub prometheus_labels: BTreeMap<String, String>,
+    /// Alert rules (a PrometheusRule).
+    #[serde(default)]
+    pub alerts: AlertsSpec,
+    /// Grafana dashboard (a JSON file and a sidecar ConfigMap).
+    #[serde(default)]
+    pub dashboard: DashboardSpec,
+}
+
+impl Default for MonitoringSpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            namespace: default_monitoring_namespace(),
+            scrape_interval: default_scrape_interval(),
+            prometheus_labels: default_prometheus_labels(),
+            alerts: AlertsSpec::default(),
+            dashboard: DashboardSpec::default(),
+        }
+    }
+}
+
+fn default_monitoring_namespace() -> String {
+    "monitoring".into()
+}
+fn default_scrape_interval() -> String {
+    "30s".into()
+}
+fn default_prometheus_labels() -> BTreeMap<String, String> {
+    BTreeMap::from([("release".to_string(), "prometheus".to_string())])
+}
+
+/// Alert rules, all derived from the spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlertsSpec {
+    /// Emit the PrometheusRule. Default: true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Alert when CPU use exceeds this percentage of the declared CPU limit. Default: 80.
+    #[serde(default = "default_percent_80")]
+    pub cpu_limit_percent: u32,
+    /// Alert when memory use exceeds this percentage of the declared memory limit. Default: 80.
+    #[serde(default = "default_percent_80")]
+    pub memory_limit_percent: u32,
+    /// Alert when this percentage of requests fail with 5xx. Default: 5.
+    #[serde(default = "default_error_percent")]
+    pub error_rate_percent: f64,
+    /// Alert when the p99 request latency exceeds this many seconds. Default: 1.0.
+    #[serde(default = "default_latency")]
+    pub latency_p99_seconds: f64,
+    /// How long a condition must hold before it fires. Default: `5m`.
+    #[serde(default = "default_for")]
+    pub for_duration: String,
+    /// Base URL of the runbooks; each alert links `<base>/<AlertName>`. Default:
+    /// `https://runbooks.slipway.dev`.
+    #[serde(default = "default_runbook")]
+    pub runbook_base_url: String,
+}
+
+impl Default for AlertsSpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            cpu_limit_percent: default_percent_80(),
+            memory_limit_percent: default_percent_80(),
+            error_rate_percent: default_error_percent(),
+            latency_p99_seconds: default_latency(),
+            for_duration: default_for(),
+            runbook_base_url: default_runbook(),
+        }
+    }
+}
+
+fn default_percent_80() -> u32 {
+    80
+}
+fn default_error_percent() -> f64 {
+    5.0
+}
+fn default_latency() -> f64 {
+    1.0
+}
+fn default_for() -> String {
+    "5m".into()
+}
+fn default_runbook() -> String {
+    "https://runbooks.slipway.dev".into()
+}
+
+/// The Grafana dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DashboardSpec {
+    /// Emit the dashboard. Default: true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Grafana folder (sidecar annotation). Default: `AI Applications`.
+    #[serde(default = "default_folder")]
+    pub folder: String,
+}
+
+impl Default for DashboardSpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            folder: default_folder(),
+        }
+    }
+}
+
+fn default_folder() -> String {
+    "AI Applications".into()
+}
+
+// ---------------------------------------------------------------------------------------
+// Logging
+// ---------------------------------------------------------------------------------------
+
+/// Fluentd tailing the application's container logs into Elasticsearch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoggingSpec {
+    /// Emit Fluentd. Default: true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Container log line format on the nodes. Default: `cri` (containerd, CRI-O).
+    #[serde(default)]
+    pub container_log_format: LogFormat,
+    /// Where the logs go.
+    pub elasticsearch: ElasticsearchSpec,
+    /// Fluentd image with the Elasticsearch and Kubernetes plugins. Default: pinned
+    /// `fluent/fluentd-kubernetes-daemonset:v1.17.1-debian-elasticsearch8-1.0`.
+    #[serde(default = "default_fluentd_image")]
+    pub image: String,
+    /// Buffering of the Elasticsearch output.
+    #[serde(default)]
+    pub buffer: BufferSpec,
+}
+
+fn default_fluentd_image() -> String {
+    "fluent/fluentd-kubernetes-daemonset:v1.17.1-debian-elasticsearch8-1.0".into()
+}
+
+/// Container log line format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum LogFormat {
+    /// CRI lines (`<time> <stream> <P|F> <message>`), written by containerd and CRI-O.
+    #[default]
+    Cri,
+    /// Docker's json-file lines.
+    Docker,
+}
+
+/// The Elasticsearch output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ElasticsearchSpec {
+    /// Host name, e.g. `elasticsearch-service`.
+    pub host: String,
+    /// Port. Default: 9200.
+    #[serde(default = "default_es_port")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u32,
+    /// `http` or `https`. Default: `http`.
+    #[serde(default)]
+    pub scheme: EsScheme,
+    /// Daily indices `<prefix>-YYYY.MM.DD`. Default: the application name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logstash_prefix: Option<String>,
+    /// Secret holding `username` and `password`. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret: Option<String>,
+}
+
+fn default_es_port() -> u32 {
+    9200
+}
+
+/// Elasticsearch URL scheme.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum EsScheme {
+    /// Plain HTTP.
+    #[default]
+    Http,
+    /// TLS.
+    Https,
+}
+
+/// Output buffer settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BufferSpec {
+    /// Flush interval. Default: `5s`.
+    #[serde(default = "default_flush")]
+    pub flush_interval: String,
+    /// Chunk size limit. Default: `8MB`.
+    #[serde(default = "default_chunk")]
+    pub chunk_limit_size: String,
+    /// Total buffer size. Default: `512MB`.
+    #[serde(default = "default_total")]
+    pub total_limit_size: String,
+    /// Retries before chunks are dropped. Default: 17.
+    #[serde(default = "default_retries")]
+    pub retry_max_times: u32,
+}
+
+impl Default for BufferSpec {
+    fn default() -> Self {
+        Self {
+            flush_interval: default_flush(),
+            chunk_limit_size: default_chunk(),
+            total_limit_size: default_total(),
+            retry_max_times: default_retries(),
+        }
+    }
+}
+
+fn default_flush() -> String {
+    "5s".into()
+}
+fn default_chunk() -> String {
+    "8MB".into()
+}
+fn default_total() -> String {
+    "512MB".into()
+}
+fn default_retries() -> u32 {
+    17
+}
+
+// ---------------------------------------------------------------------------------------
+// Backup
+// ---------------------------------------------------------------------------------------
+
+/// A CronJob copying the model store to object storage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackupSpec {
+    /// Cron schedule. Default: `0 2 * * *` (daily at 02:00).
+    #[serde(default = "default_backup_schedule")]
+    pub schedule: String,
+    /// Destination, `s3://bucket/prefix/`.
+    pub destination: String,
+    /// Secret with `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (never inline).
+    pub credentials_secret: String,
+    /// AWS region. Default: `us-east-1`.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// Pinned aws-cli image. Default: `amazon/aws-cli:2.17.50`.
+    #[serde(default = "default_aws_image")]
+    pub image: String,
+    /// Successful and failed runs kept. Default: 3.
+    #[serde(default = "default_history")]
+    pub history_limit: i32,
+}
+
+fn default_backup_schedule() -> String {
+    "0 2 * * *".into()
+}
+fn default_region() -> String {
+    "us-east-1".into()
+}
+/// The pinned aws-cli image used by backups and s3 model fetches.
+pub const AWS_CLI_IMAGE: &str = "amazon/aws-cli:2.17.50";
+/// The pinned curl image used for https model fetches.
+pub const CURL_IMAGE: &str = "curlimages/curl:8.10.1";
+fn default_aws_image() -> String {
+    AWS_CLI_IMAGE.into()
+}
+fn default_history() -> i32 {
+    3
+}
+
+// ---------------------------------------------------------------------------------------
+// GitOps and pipeline
+// ---------------------------------------------------------------------------------------
+
+/// Argo CD delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GitOpsSpec {
+    /// Git repository Argo CD reads.
+    #[serde(rename = "repoURL")]
+    pub repo_url: String,
+    /// Directory of the rendered tree inside the repository. Default: `.`.
+    #[serde(default = "default_git_path")]
+    pub path: String,
+    /// Branch, tag or commit. Default: `HEAD`.
+    #[serde(default = "default_revision")]
+    pub target_revision: String,
+    /// Namespace Argo CD runs in. Default: `argocd`.
+    #[serde(default = "default_argocd_ns")]
+    pub argocd_namespace: String,
+    /// Cluster API server. Default: `https://kubernetes.default.svc`.
+    #[serde(default = "default_server")]
+    pub destination_server: String,
+    /// Sync policy.
+    #[serde(default)]
+    pub sync_policy: SyncPolicySpec,
+}
+
+fn default_git_path() -> String {
+    ".".into()
+}
+fn default_revision() -> String {
+    "HEAD".into()
+}
+fn default_argocd_ns() -> String {
+    "argocd".into()
+}
+fn default_server() -> String {
+    "https://kubernetes.default.svc".into()
+}
+
+/// Argo CD sync policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncPolicySpec {
+    /// Sync automatically on every commit. Default: true.
+    #[serde(default = "yes")]
+    pub automated: bool,
+    /// Delete objects no longer in Git. Default: true.
+    #[serde(default = "yes")]
+    pub prune: bool,
+    /// Revert changes made in the cluster. Default: true.
+    #[serde(default = "yes")]
+    pub self_heal: bool,
+    /// Create the destination namespace. Default: true.
+    #[serde(default = "yes")]
+    pub create_namespace: bool,
+    /// Sync retries. Default: 5.
+    #[serde(default = "default_retry")]
+    pub retry_limit: i64,
+}
+
+impl Default for SyncPolicySpec {
+    fn default() -> Self {
+        Self {
+            automated: true,
+            prune: true,
+            self_heal: true,
+            create_namespace: true,
+            retry_limit: default_retry(),
+        }
+    }
+}
+
+fn default_retry() -> i64 {
+    5
+}
+
+/// The CI pipeline: build images tagged with the commit, then commit the render.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PipelineSpec {
+    /// Registry host and path, e.g. `registry.example.com/ai`.
+    pub registry: String,
+    /// Images built from the application repository (name → Dockerfile path).
+    pub images: BTreeMap<String, String>,
+    /// Credentials id (Jenkins) / secret name (GitHub Actions) for the registry.
+    #[serde(default = "default_registry_creds")]
+    pub registry_credentials: String,
+    /// Credentials id / secret name allowed to push to the GitOps repository.
+    #[serde(default = "default_git_creds")]
+    pub gitops_credentials: String,
+}
+
+fn default_registry_creds() -> String {
+    "registry-credentials".into()
+}
+fn default_git_creds() -> String {
+    "gitops-repo-credentials".into()
+}

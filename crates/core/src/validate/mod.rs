@@ -1,0 +1,55 @@
+//! Semantic validation: every rule runs and every problem is reported, with id, severity,
+//! field path, file position, message and help (schema checks already ran in `spec::load`).
+
+mod diagnostic;
+mod rules;
+
+pub use diagnostic::{Diagnostic, Severity, render_all};
+pub use rules::{ImageTag, RULES, image_tag, is_label_value};
+
+use crate::spec::{AppSpec, LoadedSpec};
+
+/// One semantic rule: a stable id and a check that pushes diagnostics.
+pub struct Rule {
+    /// Stable id, used in diagnostics and documentation.
+    pub id: &'static str,
+    /// Appends the problems the rule finds in `spec`.
+    pub check: fn(&AppSpec, &mut Vec<Diagnostic>),
+}
+
+/// Runs every rule over `loaded` and returns all diagnostics, placed in its file and sorted
+/// by position.
+///
+/// ```
+/// let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
+///             metadata: {name: Demo_App}\n\
+///             spec: {model: {source: {pvc: {claimName: models}}}}\n";
+/// let loaded = slipway_core::spec::load_str("demo.yaml", text).unwrap();
+/// let diagnostics = slipway_core::validate::spec(&loaded);
+/// assert_eq!(diagnostics[0].id, "dns-name");
+/// assert_eq!(diagnostics[0].path, "metadata.name");
+/// ```
+pub fn spec(loaded: &LoadedSpec) -> Vec<Diagnostic> {
+    let mut diagnostics = check(&loaded.spec);
+    for diagnostic in &mut diagnostics {
+        *diagnostic = loaded.locate(diagnostic.clone());
+    }
+    diagnostics.sort_by(|a, b| {
+        (a.location, &a.path, a.id, &a.message).cmp(&(b.location, &b.path, b.id, &b.message))
+    });
+    diagnostics
+}
+
+/// Runs every rule over a spec that has no source file (built in code).
+pub fn check(spec: &AppSpec) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for rule in RULES {
+        (rule.check)(spec, &mut diagnostics);
+    }
+    diagnostics
+}
+
+/// Whether any diagnostic is an error.
+pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(Diagnostic::is_error)
+}

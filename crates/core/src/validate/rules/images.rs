@@ -1,0 +1,118 @@
+//! Image references: pinned tags or digests, never `latest`.
+
+use crate::spec::{AppSpec, ModelSource, RuntimeSpec};
+use crate::validate::{Diagnostic, Rule};
+
+/// ## What it does
+/// Warns about every image reference that is untagged or tagged `latest`.
+///
+/// ## Why it matters
+/// A moving tag makes two renders of the same spec run different code, defeats rollbacks and
+/// blue/green (both colors may pull the same new image), and hides what is in production.
+///
+/// ## Example
+/// `image: mycompany/ai-model:latest`
+///
+/// ## Use instead
+/// `image: mycompany/ai-model:v1.0` or `image: mycompany/ai-model@sha256:…`
+pub const RULE: Rule = Rule {
+    id: "image-tag",
+    check: check_images,
+};
+
+fn check_images(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    for (path, image) in images(spec) {
+        let problem = match tag_of(image) {
+            ImageTag::Digest | ImageTag::Tag(_) => None,
+            ImageTag::Latest => Some("uses the moving tag `latest`"),
+            ImageTag::None => Some("has no tag, so it pulls `latest`"),
+        };
+        if let Some(problem) = problem {
+            out.push(
+                Diagnostic::warning("image-tag", path, format!("image `{image}` {problem}"))
+                    .with_help("pin a version tag (`:v1.0`) or a digest (`@sha256:…`)"),
+            );
+        }
+    }
+}
+
+/// Every image of the spec with its field path.
+pub fn images(spec: &AppSpec) -> Vec<(String, &str)> {
+    let body = &spec.spec;
+    let mut found = Vec::new();
+    if let Some(blue_green) = &body.rollout.blue_green {
+        found.push((
+            "spec.rollout.blueGreen.blue.image".into(),
+            blue_green.blue.image.as_str(),
+        ));
+        found.push((
+            "spec.rollout.blueGreen.green.image".into(),
+            blue_green.green.image.as_str(),
+        ));
+    } else {
+        match &body.inference.runtime {
+            RuntimeSpec::SlipwayServe(serve) => found.push((
+                "spec.inference.runtime.slipwayServe.image".into(),
+                serve.image.as_str(),
+            )),
+            RuntimeSpec::Custom(custom) => found.push((
+                "spec.inference.runtime.custom.image".into(),
+                custom.image.as_str(),
+            )),
+        }
+    }
+    if let Some(training) = &body.training {
+        found.push(("spec.training.image".into(), training.image.as_str()));
+    }
+    if let ModelSource::ObjectStore(store) = &body.model.source
+        && let Some(image) = &store.image
+    {
+        found.push(("spec.model.source.objectStore.image".into(), image.as_str()));
+    }
+    if let Some(backup) = &body.backup {
+        found.push(("spec.backup.image".into(), backup.image.as_str()));
+    }
+    if let Some(logging) = &body.logging {
+        found.push(("spec.logging.image".into(), logging.image.as_str()));
+    }
+    found
+}
+
+/// What an image reference pins.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ImageTag<'a> {
+    /// `@sha256:…`
+    Digest,
+    /// `:latest`
+    Latest,
+    /// No tag at all.
+    None,
+    /// Any other tag.
+    Tag(&'a str),
+}
+
+/// Reads the tag of an image reference (`registry:5000/repo/name:tag@digest`).
+pub fn tag_of(image: &str) -> ImageTag<'_> {
+    if image.contains('@') {
+        return ImageTag::Digest;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, "latest")) => ImageTag::Latest,
+        Some((_, tag)) if !tag.is_empty() => ImageTag::Tag(tag),
+        _ => ImageTag::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_tags_past_registry_ports() {
+        assert_eq!(tag_of("registry:5000/ai/model"), ImageTag::None);
+        assert_eq!(tag_of("registry:5000/ai/model:v2.0"), ImageTag::Tag("v2.0"));
+        assert_eq!(tag_of("model:latest"), ImageTag::Latest);
+        assert_eq!(tag_of("model@sha256:abc"), ImageTag::Digest);
+    }
+}

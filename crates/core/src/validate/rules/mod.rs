@@ -1,0 +1,31 @@
+//! The semantic rules, one module per concern, registered in one list.
+
+mod images;
+pub(crate) mod names;
+mod resources;
+mod scaling;
+mod workloads;
+
+pub use images::{ImageTag, tag_of as image_tag};
+pub use names::is_label_value;
+
+use super::Rule;
+
+/// Every semantic rule, in the order they run.
+pub static RULES: &[Rule] = &[
+    names::RULE,
+    names::LABELS,
+    resources::QUANTITY,
+    resources::REQUESTS_WITHIN_LIMITS,
+    images::RULE,
+    scaling::REPLICAS,
+    scaling::HPA_BOUNDS,
+    workloads::MODEL,
+    workloads::TRAINING,
+    workloads::ENV,
+    workloads::PROBES,
+    workloads::SCHEDULES,
+    workloads::DURATIONS,
+    workloads::ROLLOUT,
+    workloads::GPU,
+];

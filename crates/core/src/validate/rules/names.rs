@@ -1,0 +1,356 @@
+//! Names, labels and annotations that the API server would reject.
+
+use crate::spec::{AppSpec, ModelSource};
+use crate::validate::{Diagnostic, Rule};
+
+/// Longest application name: Slipway appends suffixes such as `-training` (CronJob names may
+/// hold 52 characters) and `-preview` (Service names may hold 63).
+pub const MAX_APP_NAME: usize = 40;
+
+/// Labels Slipway sets itself on every object.
+const RESERVED_LABELS: [&str; 6] = [
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/part-of",
+];
+
+/// ## What it does
+/// Checks every name Slipway turns into an object name or a reference: the application name
+/// (a DNS-1035 label of at most 40 characters), the namespace (DNS-1123 label), claim, Secret,
+/// PriorityClass and RuntimeClass names (DNS-1123 subdomains), and the model name (a URL path
+/// segment).
+///
+/// ## Why it matters
+/// The API server rejects such objects at apply time, after the GitOps commit landed; Argo CD
+/// then shows a failed sync instead of the author seeing the mistake.
+///
+/// ## Example
+/// `metadata.name: AI_Inference`
+///
+/// ## Use instead
+/// `metadata.name: ai-inference`
+pub const RULE: Rule = Rule {
+    id: "dns-name",
+    check: check_names,
+};
+
+fn check_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let name = &spec.metadata.name;
+    if !is_dns1035_label(name) {
+        out.push(
+            Diagnostic::error(
+                "dns-name",
+                "metadata.name",
+                format!("`{name}` is not a valid application name"),
+            )
+            .with_help(
+                "use lowercase letters, digits and '-', starting with a letter and ending with a letter or digit",
+            ),
+        );
+    } else if name.len() > MAX_APP_NAME {
+        out.push(
+            Diagnostic::error(
+                "dns-name",
+                "metadata.name",
+                format!(
+                    "`{name}` has {} characters; at most {MAX_APP_NAME} leave room for the suffixes of derived names",
+                    name.len()
+                ),
+            )
+            .with_help("shorten the name; `-training`, `-preview` and `-backup` are appended to it"),
+        );
+    }
+    if let Some(namespace) = &spec.metadata.namespace {
+        label_name(out, "metadata.namespace", namespace, "namespace");
+    }
+    let body = &spec.spec;
+    if let Some(model_name) = &body.model.name
+        && (model_name.is_empty()
+            || !model_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+    {
+        out.push(
+            Diagnostic::error(
+                "dns-name",
+                "spec.model.name",
+                format!("model name `{model_name}` cannot stand in the URL /v2/models/{{name}}"),
+            )
+            .with_help("use letters, digits, '-', '_' and '.'"),
+        );
+    }
+    match &body.model.source {
+        ModelSource::Pvc(claim) => subdomain(
+            out,
+            "spec.model.source.pvc.claimName",
+            &claim.claim_name,
+            "claim",
+        ),
+        ModelSource::ObjectStore(store) => {
+            if let Some(secret) = &store.credentials_secret {
+                subdomain(
+                    out,
+                    "spec.model.source.objectStore.credentialsSecret",
+                    secret,
+                    "Secret",
+                );
+            }
+        }
+    }
+    if let Some(training) = &body.training {
+        for (field, mount) in [("data", &training.data), ("output", &training.output)] {
+            if let Some(mount) = mount {
+                subdomain(
+                    out,
+                    &format!("spec.training.{field}.claim.claimName"),
+                    &mount.claim.claim_name,
+                    "claim",
+                );
+            }
+        }
+    }
+    for (variable, reference) in &body.inference.secret_env {
+        subdomain(
+            out,
+            &format!("spec.inference.secretEnv.{variable}.secret"),
+            &reference.secret,
+            "Secret",
+        );
+    }
+    if let Some(priority) = &body.scheduling.priority_class {
+        subdomain(
+            out,
+            "spec.scheduling.priorityClass.name",
+            &priority.name,
+            "PriorityClass",
+        );
+    }
+    if let Some(runtime_class) = &body.scheduling.runtime_class_name {
+        subdomain(
+            out,
+            "spec.scheduling.runtimeClassName",
+            runtime_class,
+            "RuntimeClass",
+        );
+    }
+    if let Some(backup) = &body.backup {
+        subdomain(
+            out,
+            "spec.backup.credentialsSecret",
+            &backup.credentials_secret,
+            "Secret",
+        );
+    }
+    if let Some(secret) = body
+        .logging
+        .as_ref()
+        .and_then(|l| l.elasticsearch.credentials_secret.as_ref())
+    {
+        subdomain(
+            out,
+            "spec.logging.elasticsearch.credentialsSecret",
+            secret,
+            "Secret",
+        );
+    }
+    label_name(
+        out,
+        "spec.monitoring.namespace",
+        &body.monitoring.namespace,
+        "namespace",
+    );
+    for (i, namespace) in body
+        .security
+        .network_policy
+        .allow_namespaces
+        .iter()
+        .enumerate()
+    {
+        label_name(
+            out,
+            &format!("spec.security.networkPolicy.allowNamespaces[{i}]"),
+            namespace,
+            "namespace",
+        );
+    }
+}
+
+fn label_name(out: &mut Vec<Diagnostic>, path: &str, value: &str, what: &str) {
+    if !is_dns1123_label(value) {
+        out.push(
+            Diagnostic::error(
+                "dns-name",
+                path,
+                format!("`{value}` is not a valid {what} name (DNS-1123 label)"),
+            )
+            .with_help(
+                "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+            ),
+        );
+    }
+}
+
+fn subdomain(out: &mut Vec<Diagnostic>, path: &str, value: &str, what: &str) {
+    if !is_dns1123_subdomain(value) {
+        out.push(
+            Diagnostic::error(
+                "dns-name",
+                path,
+                format!("`{value}` is not a valid {what} name (DNS-1123 subdomain)"),
+            )
+            .with_help("use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"),
+        );
+    }
+}
+
+/// ## What it does
+/// Checks label keys and values (`metadata.labels`, `scheduling.nodeSelector`) and annotation
+/// keys against the Kubernetes syntax, and refuses the `app.kubernetes.io/*` labels Slipway
+/// sets itself.
+///
+/// ## Why it matters
+/// An invalid label fails at apply time; overriding `app.kubernetes.io/name` would break the
+/// selectors Slipway derives from it.
+///
+/// ## Example
+/// `labels: {team: "AI Team"}`
+///
+/// ## Use instead
+/// `labels: {team: ai-team}`
+pub const LABELS: Rule = Rule {
+    id: "label-syntax",
+    check: check_labels,
+};
+
+fn check_labels(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    for (key, value) in &spec.metadata.labels {
+        let path = format!("metadata.labels.{key}");
+        if RESERVED_LABELS.contains(&key.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    "label-syntax",
+                    &path,
+                    format!("label `{key}` is set by Slipway"),
+                )
+                .with_help("remove it; Slipway derives it from metadata.name and the workload"),
+            );
+            continue;
+        }
+        label_pair(out, &path, key, value);
+    }
+    for (key, value) in &spec.spec.scheduling.node_selector {
+        label_pair(
+            out,
+            &format!("spec.scheduling.nodeSelector.{key}"),
+            key,
+            value,
+        );
+    }
+    for key in spec.metadata.annotations.keys() {
+        if !is_qualified_name(key) {
+            out.push(
+                Diagnostic::error(
+                    "label-syntax",
+                    format!("metadata.annotations.{key}"),
+                    format!("`{key}` is not a valid annotation key"),
+                )
+                .with_help("use an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.'"),
+            );
+        }
+    }
+}
+
+fn label_pair(out: &mut Vec<Diagnostic>, path: &str, key: &str, value: &str) {
+    if !is_qualified_name(key) {
+        out.push(
+            Diagnostic::error(
+                "label-syntax",
+                path,
+                format!("`{key}` is not a valid label key"),
+            )
+            .with_help(
+                "use an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.'",
+            ),
+        );
+    }
+    if !is_label_value(value) {
+        out.push(
+            Diagnostic::error(
+                "label-syntax",
+                path,
+                format!("`{value}` is not a valid label value"),
+            )
+            .with_help("use at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"),
+        );
+    }
+}
+
+/// RFC 1123 label: at most 63 of `[a-z0-9-]`, alphanumeric at both ends.
+pub fn is_dns1123_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// RFC 1035 label: a DNS-1123 label that starts with a letter (Service names).
+pub fn is_dns1035_label(s: &str) -> bool {
+    is_dns1123_label(s) && s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+/// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
+pub fn is_dns1123_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns1123_label)
+}
+
+/// A label value: empty, or at most 63 of `[A-Za-z0-9-_.]`, alphanumeric at both ends.
+pub fn is_label_value(s: &str) -> bool {
+    s.is_empty()
+        || (s.len() <= 63
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && s.ends_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+/// A label or annotation key: `[prefix/]name`, prefix a DNS subdomain.
+pub fn is_qualified_name(s: &str) -> bool {
+    let (prefix, name) = match s.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, s),
+    };
+    prefix.is_none_or(is_dns1123_subdomain) && !name.is_empty() && is_label_value(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names() {
+        assert!(is_dns1035_label("ai-inference"));
+        assert!(!is_dns1035_label("1st-app"));
+        assert!(is_dns1123_label("1st-app"));
+        assert!(!is_dns1123_label("AI_Inference"));
+        assert!(!is_dns1123_label("trailing-"));
+        assert!(!is_dns1123_label(&"a".repeat(64)));
+        assert!(is_dns1123_subdomain("model-pvc.v2"));
+        assert!(!is_dns1123_subdomain("model..pvc"));
+    }
+
+    #[test]
+    fn label_keys_and_values() {
+        assert!(is_qualified_name("ai-node"));
+        assert!(is_qualified_name("node.kubernetes.io/instance-type"));
+        assert!(!is_qualified_name("Bad Key"));
+        assert!(!is_qualified_name("/name"));
+        assert!(is_label_value(""));
+        assert!(is_label_value("v1.0"));
+        assert!(!is_label_value("-v1"));
+    }
+}

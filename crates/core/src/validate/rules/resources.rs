@@ -1,0 +1,168 @@
+//! Resource quantities: their syntax, and requests within limits.
+
+use crate::spec::{AppSpec, ModelSource, ResourceList, Resources, parse_quantity};
+use crate::validate::{Diagnostic, Rule};
+
+/// ## What it does
+/// Parses every resource quantity of the spec (requests, limits, VPA bounds, volume sizes) with
+/// the Kubernetes quantity grammar.
+///
+/// ## Why it matters
+/// `2GBytes` or `1 CPU` is rejected by the API server only when the object is applied.
+///
+/// ## Example
+/// `limits: {memory: 4GBytes}`
+///
+/// ## Use instead
+/// `limits: {memory: 4Gi}` (binary suffixes Ki, Mi, Gi; decimal k, M, G; millicores `500m`)
+pub const QUANTITY: Rule = Rule {
+    id: "quantity-syntax",
+    check: check_quantities,
+};
+
+fn check_quantities(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    for (path, text) in quantities(spec) {
+        if let Err(error) = parse_quantity(text) {
+            out.push(
+                Diagnostic::error("quantity-syntax", path, error.to_string())
+                    .with_help("write e.g. `500m` or `2` for CPU and `512Mi` or `4Gi` for memory"),
+            );
+        }
+    }
+}
+
+/// Every quantity of the spec with its field path.
+fn quantities(spec: &AppSpec) -> Vec<(String, &str)> {
+    let mut found = Vec::new();
+    let body = &spec.spec;
+    push_resources(
+        &mut found,
+        "spec.inference.resources",
+        &body.inference.resources,
+    );
+    if let Some(training) = &body.training {
+        push_resources(&mut found, "spec.training.resources", &training.resources);
+        for (field, mount) in [("data", &training.data), ("output", &training.output)] {
+            if let Some(mount) = mount {
+                found.push((
+                    format!("spec.training.{field}.claim.size"),
+                    mount.claim.size.as_str(),
+                ));
+            }
+        }
+    }
+    if let Some(vpa) = &body.scaling.vpa {
+        push_list(&mut found, "spec.scaling.vpa.minAllowed", &vpa.min_allowed);
+        push_list(&mut found, "spec.scaling.vpa.maxAllowed", &vpa.max_allowed);
+    }
+    match &body.model.source {
+        ModelSource::Pvc(claim) => {
+            found.push(("spec.model.source.pvc.size".into(), claim.size.as_str()));
+        }
+        ModelSource::ObjectStore(store) => found.push((
+            "spec.model.source.objectStore.sizeLimit".into(),
+            store.size_limit.as_str(),
+        )),
+    }
+    found
+}
+
+fn push_resources<'a>(found: &mut Vec<(String, &'a str)>, path: &str, resources: &'a Resources) {
+    push_list(found, &format!("{path}.requests"), &resources.requests);
+    push_list(found, &format!("{path}.limits"), &resources.limits);
+}
+
+fn push_list<'a>(found: &mut Vec<(String, &'a str)>, path: &str, list: &'a ResourceList) {
+    for (name, value) in named(list) {
+        if let Some(value) = value {
+            found.push((format!("{path}.{name}"), value.as_str()));
+        }
+    }
+}
+
+fn named(list: &ResourceList) -> [(&'static str, &Option<String>); 3] {
+    [
+        ("cpu", &list.cpu),
+        ("memory", &list.memory),
+        ("ephemeralStorage", &list.ephemeral_storage),
+    ]
+}
+
+/// ## What it does
+/// Compares each request with its limit (inference, training) and each VPA `minAllowed` with
+/// its `maxAllowed`; warns when the inference container has no memory limit.
+///
+/// ## Why it matters
+/// The API server rejects a request above its limit; a server without a memory limit can take
+/// the node's memory, and alerts on "share of the limit" have nothing to measure against.
+///
+/// ## Example
+/// `requests: {cpu: "2"}` with `limits: {cpu: "1"}`
+///
+/// ## Use instead
+/// `requests: {cpu: 500m}` with `limits: {cpu: "1"}`
+pub const REQUESTS_WITHIN_LIMITS: Rule = Rule {
+    id: "requests-exceed-limits",
+    check: check_requests_within_limits,
+};
+
+fn check_requests_within_limits(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let body = &spec.spec;
+    let mut pairs = vec![(
+        "spec.inference.resources",
+        &body.inference.resources.requests,
+        &body.inference.resources.limits,
+        "requests",
+        "limits",
+    )];
+    if let Some(training) = &body.training {
+        pairs.push((
+            "spec.training.resources",
+            &training.resources.requests,
+            &training.resources.limits,
+            "requests",
+            "limits",
+        ));
+    }
+    if let Some(vpa) = &body.scaling.vpa {
+        pairs.push((
+            "spec.scaling.vpa",
+            &vpa.min_allowed,
+            &vpa.max_allowed,
+            "minAllowed",
+            "maxAllowed",
+        ));
+    }
+    for (base, low, high, low_name, high_name) in pairs {
+        for ((name, low_value), (_, high_value)) in named(low).into_iter().zip(named(high)) {
+            let (Some(low_text), Some(high_text)) = (low_value, high_value) else {
+                continue;
+            };
+            let (Ok(low_amount), Ok(high_amount)) =
+                (parse_quantity(low_text), parse_quantity(high_text))
+            else {
+                continue; // quantity-syntax reports these
+            };
+            if low_amount > high_amount {
+                out.push(
+                    Diagnostic::error(
+                        "requests-exceed-limits",
+                        format!("{base}.{low_name}.{name}"),
+                        format!("{low_name}.{name} `{low_text}` is above {high_name}.{name} `{high_text}`"),
+                    )
+                    .with_help(format!("lower {low_name}.{name} or raise {high_name}.{name}")),
+                );
+            }
+        }
+    }
+    if body.inference.resources.limits.memory.is_none() {
+        out.push(
+            Diagnostic::warning(
+                "missing-limits",
+                "spec.inference.resources.limits",
+                "the inference container has no memory limit",
+            )
+            .with_help("set limits.memory; memory alerts are computed as a share of it"),
+        );
+    }
+}
