@@ -84,9 +84,9 @@ fn image_tag(image: &str) -> Option<String> {
     }
 }
 
-/// The ServiceAccount name of the inference pods.
+/// The ServiceAccount name of the inference pods: the application name.
 pub fn service_account_name(spec: &AppSpec) -> String {
-    labels::name(spec, "inference")
+    spec.metadata.name.clone()
 }
 
 /// The inference ServiceAccount, Deployments and Services.
