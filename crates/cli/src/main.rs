@@ -70,6 +70,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             };
             let bundle = compile(&loaded.spec);
+            if !bundle_is_valid(&loaded, &bundle) {
+                return Ok(ExitCode::from(1));
+            }
             match output {
                 None => print!("{}", render::to_yaml(&bundle)),
                 Some(dir) => {
@@ -115,6 +118,22 @@ fn load_valid(path: &Path) -> anyhow::Result<Option<LoadedSpec>> {
         eprint!("{}", render_all(&diagnostics, Some(&loaded.source)));
     }
     Ok((!validate::has_errors(&diagnostics)).then_some(loaded))
+}
+
+/// Runs the cross-object rules over a compiled bundle; `false` when any is an error (a
+/// compiler defect, reported rather than written).
+fn bundle_is_valid(loaded: &LoadedSpec, bundle: &slipway_core::Bundle) -> bool {
+    let diagnostics: Vec<_> = validate::bundle(bundle)
+        .into_iter()
+        .map(|mut diagnostic| {
+            diagnostic.file = loaded.file.clone();
+            diagnostic
+        })
+        .collect();
+    if !diagnostics.is_empty() {
+        eprint!("{}", render_all(&diagnostics, None));
+    }
+    !validate::has_errors(&diagnostics)
 }
 
 fn read_spec(path: &Path) -> anyhow::Result<(String, String)> {

@@ -1,0 +1,414 @@
+//! Cross-object rules over a compiled [`Bundle`]: what no schema checks. Services select the
+//! pods of exactly one workload and color, selectors match labels, named ports exist, pods
+//! meet Pod Security "restricted", GPUs are requested as they are limited.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::Diagnostic;
+use crate::compile::{Bundle, Object};
+
+/// A workload's pod template, with the workload's identity.
+struct Pods<'a> {
+    /// `Kind/name`.
+    owner: String,
+    namespace: &'a str,
+    template: &'a PodTemplateSpec,
+    /// The workload's own selector, when it has one.
+    selector: Option<&'a BTreeMap<String, String>>,
+}
+
+fn pods(bundle: &Bundle) -> Vec<Pods<'_>> {
+    bundle
+        .objects
+        .iter()
+        .filter_map(|object| {
+            let (template, selector) = match object {
+                Object::Deployment(d) => {
+                    let spec = d.spec.as_ref()?;
+                    (&spec.template, spec.selector.match_labels.as_ref())
+                }
+                Object::DaemonSet(d) => {
+                    let spec = d.spec.as_ref()?;
+                    (&spec.template, spec.selector.match_labels.as_ref())
+                }
+                Object::Job(j) => (&j.spec.as_ref()?.template, None),
+                Object::CronJob(c) => {
+                    (&c.spec.as_ref()?.job_template.spec.as_ref()?.template, None)
+                }
+                _ => return None,
+            };
+            Some(Pods {
+                owner: format!("{}/{}", object.kind(), object.name()),
+                namespace: object.namespace(),
+                template,
+                selector,
+            })
+        })
+        .collect()
+}
+
+fn selects(selector: &BTreeMap<String, String>, labels: Option<&BTreeMap<String, String>>) -> bool {
+    let Some(labels) = labels else {
+        return selector.is_empty();
+    };
+    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// Namespaces whose Namespace object in the bundle enforces Pod Security "restricted"; a
+/// bundle without Namespace objects is held to "restricted" everywhere.
+fn restricted_namespaces(bundle: &Bundle) -> Option<Vec<&str>> {
+    let namespaces: Vec<&Object> = bundle.of_kind("Namespace").collect();
+    if namespaces.is_empty() {
+        return None;
+    }
+    Some(
+        namespaces
+            .into_iter()
+            .filter(|ns| {
+                ns.metadata()
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("pod-security.kubernetes.io/enforce"))
+                    .is_some_and(|level| level == "restricted")
+            })
+            .map(Object::name)
+            .collect(),
+    )
+}
+
+/// Runs every cross-object rule over `bundle`.
+///
+/// ```
+/// let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
+///             metadata: {name: demo}\n\
+///             spec: {model: {source: {pvc: {claimName: models}}}}\n";
+/// let loaded = slipway_core::spec::load_str("demo.yaml", text).unwrap();
+/// let bundle = slipway_core::compile(&loaded.spec);
+/// assert!(slipway_core::validate::bundle(&bundle).is_empty());
+/// ```
+pub fn bundle(bundle: &Bundle) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let pods = pods(bundle);
+    check_workload_selectors(&pods, &mut out);
+    check_services(bundle, &pods, &mut out);
+    let restricted = restricted_namespaces(bundle);
+    for pod in &pods {
+        if restricted
+            .as_ref()
+            .is_none_or(|namespaces| namespaces.contains(&pod.namespace))
+            && let Some(spec) = &pod.template.spec
+        {
+            check_restricted(&pod.owner, spec, &mut out);
+        }
+        if let Some(spec) = &pod.template.spec {
+            check_gpus(&pod.owner, spec, &mut out);
+        }
+    }
+    out
+}
+
+fn check_workload_selectors(pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) {
+    for pod in pods {
+        let labels = pod
+            .template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.labels.as_ref());
+        if let Some(selector) = pod.selector
+            && !selects(selector, labels)
+        {
+            out.push(Diagnostic::error(
+                "selector-mismatch",
+                format!("{}.spec.selector", pod.owner),
+                format!(
+                    "{}'s selector does not match its own pod template labels",
+                    pod.owner
+                ),
+            ));
+        }
+    }
+}
+
+fn check_services(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) {
+    for object in bundle.of_kind("Service") {
+        let Object::Service(service) = object else {
+            continue;
+        };
+        let Some(spec) = &service.spec else { continue };
+        let Some(selector) = spec.selector.as_ref().filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        let owner = format!("Service/{}", object.name());
+        let selected: Vec<&Pods<'_>> = pods
+            .iter()
+            .filter(|pod| pod.namespace == object.namespace())
+            .filter(|pod| {
+                selects(
+                    selector,
+                    pod.template
+                        .metadata
+                        .as_ref()
+                        .and_then(|m| m.labels.as_ref()),
+                )
+            })
+            .collect();
+        match selected.len() {
+            0 => out.push(Diagnostic::error(
+                "selector-mismatch",
+                format!("{owner}.spec.selector"),
+                format!("{owner} selects no pods of this application"),
+            )),
+            1 => {}
+            _ => out.push(
+                Diagnostic::error(
+                    "service-selects-several-workloads",
+                    format!("{owner}.spec.selector"),
+                    format!(
+                        "{owner} selects the pods of {}",
+                        selected
+                            .iter()
+                            .map(|p| p.owner.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
+                )
+                .with_help("select one workload (and one color for blue/green)"),
+            ),
+        }
+        for port in spec.ports.iter().flatten() {
+            let Some(IntOrString::String(name)) = &port.target_port else {
+                continue;
+            };
+            let found = selected.iter().all(|pod| {
+                containers(pod.template.spec.as_ref())
+                    .flat_map(|c| c.ports.iter().flatten())
+                    .any(|p| p.name.as_deref() == Some(name))
+            });
+            if !found {
+                out.push(Diagnostic::error(
+                    "unknown-port",
+                    format!("{owner}.spec.ports"),
+                    format!("{owner} targets port `{name}`, which its pods do not name"),
+                ));
+            }
+        }
+    }
+}
+
+fn containers(spec: Option<&PodSpec>) -> impl Iterator<Item = &Container> {
+    spec.into_iter().flat_map(|s| {
+        s.init_containers
+            .iter()
+            .flatten()
+            .chain(s.containers.iter())
+    })
+}
+
+fn check_restricted(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
+    let pod_security = spec.security_context.as_ref();
+    let pod_non_root = pod_security.and_then(|s| s.run_as_non_root) == Some(true);
+    let pod_seccomp = pod_security
+        .and_then(|s| s.seccomp_profile.as_ref())
+        .is_some_and(|p| p.type_ == "RuntimeDefault" || p.type_ == "Localhost");
+    let mut problems: Vec<String> = Vec::new();
+    let mut fail = |what: String| problems.push(what);
+    if spec.host_network == Some(true) || spec.host_pid == Some(true) || spec.host_ipc == Some(true)
+    {
+        fail("it uses a host namespace".into());
+    }
+    if spec.volumes.iter().flatten().any(|v| v.host_path.is_some()) {
+        fail("it mounts a hostPath volume".into());
+    }
+    let volumes: Vec<&str> = spec
+        .volumes
+        .iter()
+        .flatten()
+        .map(|v| v.name.as_str())
+        .collect();
+    for container in containers(Some(spec)) {
+        let name = &container.name;
+        let security = container.security_context.as_ref();
+        if security.and_then(|s| s.allow_privilege_escalation) != Some(false) {
+            fail(format!(
+                "container `{name}` does not set allowPrivilegeEscalation: false"
+            ));
+        }
+        if security.and_then(|s| s.privileged) == Some(true) {
+            fail(format!("container `{name}` is privileged"));
+        }
+        let drops_all = security
+            .and_then(|s| s.capabilities.as_ref())
+            .and_then(|c| c.drop.as_ref())
+            .is_some_and(|d| d.iter().any(|c| c == "ALL"));
+        if !drops_all {
+            fail(format!("container `{name}` does not drop ALL capabilities"));
+        }
+        let adds = security
+            .and_then(|s| s.capabilities.as_ref())
+            .and_then(|c| c.add.as_ref())
+            .is_some_and(|a| a.iter().any(|c| c != "NET_BIND_SERVICE"));
+        if adds {
+            fail(format!("container `{name}` adds capabilities"));
+        }
+        if !(pod_non_root || security.and_then(|s| s.run_as_non_root) == Some(true)) {
+            fail(format!(
+                "container `{name}` may run as root (runAsNonRoot unset)"
+            ));
+        }
+        if security.and_then(|s| s.run_as_user) == Some(0) {
+            fail(format!("container `{name}` runs as uid 0"));
+        }
+        let seccomp = security
+            .and_then(|s| s.seccomp_profile.as_ref())
+            .map(|p| p.type_ == "RuntimeDefault" || p.type_ == "Localhost");
+        if !seccomp.unwrap_or(pod_seccomp) {
+            fail(format!(
+                "container `{name}` has no RuntimeDefault seccomp profile"
+            ));
+        }
+        if security.and_then(|s| s.read_only_root_filesystem) == Some(true) {
+            let tmp_mounted = container
+                .volume_mounts
+                .iter()
+                .flatten()
+                .any(|m| m.mount_path == "/tmp" && volumes.contains(&m.name.as_str()));
+            if !tmp_mounted {
+                out.push(
+                    Diagnostic::error(
+                        "read-only-root-without-tmp",
+                        format!("{owner}.spec.template.spec"),
+                        format!("container `{name}` has a read-only root filesystem but no writable /tmp"),
+                    )
+                    .with_help("mount an emptyDir at /tmp"),
+                );
+            }
+        }
+    }
+    for what in problems {
+        out.push(
+            Diagnostic::error(
+                "pod-security",
+                format!("{owner}.spec.template.spec"),
+                format!("{owner} does not meet Pod Security \"restricted\": {what}"),
+            )
+            .with_help("the namespace enforces \"restricted\"; the pod would be rejected"),
+        );
+    }
+}
+
+fn check_gpus(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
+    for container in containers(Some(spec)) {
+        let Some(resources) = &container.resources else {
+            continue;
+        };
+        let extended = |list: &Option<
+            BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
+        >| {
+            list.iter()
+                .flatten()
+                .filter(|(name, _)| name.contains('/') && name.contains("gpu"))
+                .map(|(name, quantity)| (name.clone(), quantity.0.clone()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        if extended(&resources.requests) != extended(&resources.limits) {
+            out.push(
+                Diagnostic::error(
+                    "gpu-requests-limits",
+                    format!("{owner}.spec.template.spec"),
+                    format!(
+                        "container `{}` requests GPUs differently from its limit",
+                        container.name
+                    ),
+                )
+                .with_help("extended resources such as GPUs must be requested exactly as limited"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::{compile, testing::seed};
+
+    #[test]
+    fn the_seed_bundle_passes_every_cross_object_rule() {
+        assert_eq!(bundle(&compile(&seed())), Vec::new());
+    }
+
+    #[test]
+    fn a_service_selecting_both_colors_is_an_error() {
+        let mut compiled = compile(&seed());
+        for object in &mut compiled.objects {
+            if let Object::Service(service) = object {
+                let selector = service.spec.as_mut().unwrap().selector.as_mut().unwrap();
+                selector.remove(crate::compile::labels::COLOR_LABEL);
+            }
+        }
+        let ids: Vec<_> = bundle(&compiled).into_iter().map(|d| d.id).collect();
+        assert!(
+            ids.contains(&"service-selects-several-workloads"),
+            "{ids:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_seccomp_profile_breaks_restricted() {
+        let mut compiled = compile(&seed());
+        for object in &mut compiled.objects {
+            if let Object::Deployment(deployment) = object {
+                let pod = deployment
+                    .spec
+                    .as_mut()
+                    .unwrap()
+                    .template
+                    .spec
+                    .as_mut()
+                    .unwrap();
+                pod.security_context.as_mut().unwrap().seccomp_profile = None;
+                pod.containers[0]
+                    .security_context
+                    .as_mut()
+                    .unwrap()
+                    .seccomp_profile = None;
+            }
+        }
+        let diagnostics = bundle(&compiled);
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.id == "pod-security" && d.message.contains("seccomp"))
+        );
+    }
+
+    #[test]
+    fn unequal_gpu_requests_and_limits_are_an_error() {
+        let mut compiled = compile(&seed());
+        for object in &mut compiled.objects {
+            if let Object::Deployment(deployment) = object {
+                let pod = deployment
+                    .spec
+                    .as_mut()
+                    .unwrap()
+                    .template
+                    .spec
+                    .as_mut()
+                    .unwrap();
+                let resources = pod.containers[0].resources.as_mut().unwrap();
+                resources
+                    .requests
+                    .as_mut()
+                    .unwrap()
+                    .remove("nvidia.com/gpu");
+            }
+        }
+        assert!(
+            bundle(&compiled)
+                .iter()
+                .any(|d| d.id == "gpu-requests-limits")
+        );
+    }
+}
