@@ -84,3 +84,56 @@ fn the_spec_schema_is_golden() {
     let schema = serde_json::to_string_pretty(spec::json_schema_value()).unwrap();
     golden("").bind(|| insta::assert_snapshot!("schema", schema));
 }
+
+/// The blue/green switch as a reviewer sees it in the GitOps repository: the diff between the
+/// seed spec rendered with `green` active and with `blue` active, one unified diff per object
+/// file that changed (`render -o DIR` writes one file per object). Only Service selectors may
+/// appear in it; the unit test in `compile::serving` asserts the same object by object.
+#[test]
+fn the_blue_green_switch_is_a_selector_only_diff() {
+    let file = "specs/seed-article.yaml";
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = std::fs::read_to_string(root.join(file)).unwrap();
+    let green = spec::load_str(file, &text).unwrap().spec;
+    let mut blue = green.clone();
+    let blue_green = blue.spec.rollout.blue_green.as_mut().unwrap();
+    assert_eq!(blue_green.active, spec::Color::Green);
+    blue_green.active = spec::Color::Blue;
+    let (before, after) = (
+        render::to_files(&compile(&green)),
+        render::to_files(&compile(&blue)),
+    );
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    let mut diff = format!(
+        "# {file}: rollout.blueGreen.active green -> blue; {} files, {} changed\n",
+        before.len(),
+        before
+            .iter()
+            .filter(|(path, text)| after[*path] != **text)
+            .count()
+    );
+    for (path, old) in &before {
+        let new = &after[path];
+        if old == new {
+            continue;
+        }
+        let one = similar::TextDiff::from_lines(old, new)
+            .unified_diff()
+            .context_radius(2)
+            .header(&format!("green/{path}"), &format!("blue/{path}"))
+            .to_string();
+        for line in one.lines() {
+            let changed = (line.starts_with('-') && !line.starts_with("---"))
+                || (line.starts_with('+') && !line.starts_with("+++"));
+            assert!(
+                !changed || line[1..].trim().starts_with("slipway.dev/color:"),
+                "{path}: only the color selector may change:\n{one}"
+            );
+        }
+        diff.push_str(&one);
+    }
+    golden("").bind(|| insta::assert_snapshot!("bluegreen-switch.diff", diff));
+}

@@ -1,10 +1,16 @@
 //! AppSpec → [`Bundle`]: one pure module per concern, each `fn(&AppSpec) -> Vec<Object>`.
 //! This file is the one place that lists every output, in the order they are compiled.
 
+pub mod backup;
+pub mod crd;
 pub mod labels;
+pub mod network;
 mod object;
 pub mod pod;
+pub mod rbac;
 pub mod runtime;
+pub mod scaling;
+pub mod scheduling;
 pub mod serving;
 pub mod training;
 pub mod workloads;
@@ -22,6 +28,11 @@ const CONCERNS: &[(&str, Concern)] = &[
     ("volumes", workloads::volume_claims),
     ("training", training::compile),
     ("serving", serving::compile),
+    ("scaling", scaling::compile),
+    ("scheduling", scheduling::compile),
+    ("rbac", rbac::compile),
+    ("network", network::compile),
+    ("backup", backup::compile),
 ];
 
 /// Compiles a spec into its bundle of objects and files, sorted for rendering.

@@ -118,6 +118,8 @@ objects! {
     HorizontalPodAutoscaler(autoscaling::HorizontalPodAutoscaler),
     /// A PodDisruptionBudget.
     PodDisruptionBudget(policy::PodDisruptionBudget),
+    /// A VerticalPodAutoscaler.
+    VerticalPodAutoscaler(super::crd::vpa::VerticalPodAutoscaler),
 }
 
 /// The rank of a kind in rendered output: what others depend on comes first.

@@ -25,6 +25,8 @@ use crate::spec::{
     RuntimeSpec,
 };
 
+/// Name of the inference server container.
+pub const SERVER_CONTAINER: &str = "server";
 /// Name of the model volume in inference pods.
 const MODEL_VOLUME: &str = "model";
 /// Seconds the pod keeps serving after it is marked terminating, while endpoints update.
@@ -138,7 +140,7 @@ fn deployment(spec: &AppSpec, workload: &Workload) -> Deployment {
                     labels: Some(pod_labels),
                     annotations: Some(BTreeMap::from([(
                         "kubectl.kubernetes.io/default-container".to_string(),
-                        "server".to_string(),
+                        SERVER_CONTAINER.to_string(),
                     )])),
                     ..Default::default()
                 }),
@@ -199,7 +201,7 @@ fn pod_spec(spec: &AppSpec, workload: &Workload) -> k8s_openapi::api::core::v1::
         }
     }
 
-    let mut server = pod::base_container(spec, "server", &workload.image);
+    let mut server = pod::base_container(spec, SERVER_CONTAINER, &workload.image);
     if let RuntimeSpec::Custom(custom) = &inference.runtime {
         server.command = (!custom.command.is_empty()).then(|| custom.command.clone());
         server.args = (!custom.args.is_empty()).then(|| custom.args.clone());
@@ -559,6 +561,51 @@ mod tests {
             preview.selector.as_ref().unwrap()[labels::COLOR_LABEL],
             "blue"
         );
+    }
+
+    /// Flipping `rollout.blueGreen.active` changes nothing in the whole bundle but the
+    /// selectors of the Services that follow the active color: `<app>` and `<app>-preview`,
+    /// and `<app>-external` (the external load balancer sends production traffic, so it
+    /// selects the active color too).
+    #[test]
+    fn switching_colors_changes_only_the_service_selectors() {
+        let green = seed();
+        let mut blue = green.clone();
+        blue.spec.rollout.blue_green.as_mut().unwrap().active = Color::Blue;
+        let (before, after) = (
+            crate::compile::compile(&green),
+            crate::compile::compile(&blue),
+        );
+        assert_eq!(before.files, after.files);
+        assert_eq!(before.objects.len(), after.objects.len());
+        // In render order: kind, namespace, name.
+        let switched = [
+            "ai-inference",
+            "ai-inference-external",
+            "ai-inference-preview",
+        ];
+        let mut changed = Vec::new();
+        for (a, b) in before.objects.iter().zip(&after.objects) {
+            assert_eq!((a.kind(), a.name()), (b.kind(), b.name()));
+            if a == b {
+                continue;
+            }
+            let (Object::Service(a), Object::Service(b)) = (a, b) else {
+                panic!("{} {} changed", a.kind(), a.name());
+            };
+            let name = a.metadata.name.clone().unwrap();
+            assert!(switched.contains(&name.as_str()), "Service {name} changed");
+            let color = |s: &Service| {
+                s.spec.as_ref().unwrap().selector.as_ref().unwrap()[labels::COLOR_LABEL].clone()
+            };
+            assert_ne!(color(a), color(b));
+            let (mut a, mut b) = (a.clone(), b.clone());
+            a.spec.as_mut().unwrap().selector = None;
+            b.spec.as_mut().unwrap().selector = None;
+            assert_eq!(a, b, "Service {name} changed beyond its selector");
+            changed.push(name);
+        }
+        assert_eq!(changed, switched);
     }
 
     #[test]

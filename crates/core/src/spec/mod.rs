@@ -741,6 +741,21 @@ pub struct VpaSpec {
     pub controlled_resources: Vec<ScaledResource>,
 }
 
+impl VpaSpec {
+    /// The resources the VPA acts on: `controlledResources`, or cpu and memory when it is
+    /// empty (the VPA's own default).
+    pub fn controlled(&self) -> Vec<ScaledResource> {
+        if self.controlled_resources.is_empty() {
+            default_controlled()
+        } else {
+            let mut resources = self.controlled_resources.clone();
+            resources.sort_unstable();
+            resources.dedup();
+            resources
+        }
+    }
+}
+
 fn default_controlled() -> Vec<ScaledResource> {
     vec![ScaledResource::Cpu, ScaledResource::Memory]
 }
@@ -1503,6 +1518,19 @@ pub struct BackupSpec {
     /// Successful and failed runs kept. Default: 3.
     #[serde(default = "default_history")]
     pub history_limit: i32,
+    /// Retries of one run before it is marked failed. Default: 2.
+    #[serde(default = "default_backup_backoff")]
+    pub backoff_limit: i32,
+    /// Hard deadline of one run, in seconds. Default: 3600 (one hour).
+    #[serde(default = "default_backup_deadline")]
+    pub active_deadline_seconds: i64,
+}
+
+fn default_backup_backoff() -> i32 {
+    2
+}
+fn default_backup_deadline() -> i64 {
+    3600
 }
 
 fn default_backup_schedule() -> String {

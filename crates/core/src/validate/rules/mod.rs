@@ -1,7 +1,9 @@
 //! The semantic rules, one module per concern, registered in one list.
 
+mod backup;
 mod images;
 pub(crate) mod names;
+mod rbac;
 mod resources;
 mod scaling;
 mod workloads;
@@ -20,6 +22,7 @@ pub static RULES: &[Rule] = &[
     images::RULE,
     scaling::REPLICAS,
     scaling::HPA_BOUNDS,
+    scaling::HPA_VPA_CONFLICT,
     workloads::MODEL,
     workloads::TRAINING,
     workloads::ENV,
@@ -28,4 +31,8 @@ pub static RULES: &[Rule] = &[
     workloads::DURATIONS,
     workloads::ROLLOUT,
     workloads::GPU,
+    rbac::API_GROUP,
+    rbac::WILDCARD,
+    rbac::VERB,
+    backup::RULE,
 ];

@@ -1,6 +1,6 @@
-//! Replica counts and HorizontalPodAutoscaler bounds.
+//! Replica counts, HorizontalPodAutoscaler bounds, and HPA/VPA conflicts.
 
-use crate::spec::AppSpec;
+use crate::spec::{AppSpec, ScaledResource, VpaUpdateMode};
 use crate::validate::{Diagnostic, Rule};
 
 /// ## What it does
@@ -130,5 +130,123 @@ fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                 .with_help(format!("set spec.inference.resources.requests.{resource}")),
             );
         }
+    }
+}
+
+/// ## What it does
+/// Reports a VPA that would change a resource the HPA scales on: `updateMode` `Recreate` or
+/// `Auto` while `controlledResources` (cpu and memory when empty) includes a resource the HPA
+/// targets by utilisation.
+///
+/// ## Why it matters
+/// The HPA's utilisation is usage divided by the request. A VPA that raises the request
+/// lowers the utilisation, so the HPA removes pods, which raises usage per pod, so the VPA
+/// raises the request again: the two chase each other and evict pods on the way.
+///
+/// ## Example
+/// `hpa: {cpuUtilization: 70}` with `vpa: {updateMode: Auto}`
+///
+/// ## Use instead
+/// `vpa: {updateMode: "Off"}` (recommendations only) or `Initial` (set at pod creation), or
+/// `controlledResources: [memory]` when the HPA scales on CPU alone.
+pub const HPA_VPA_CONFLICT: Rule = Rule {
+    id: "hpa-vpa-conflict",
+    check: check_hpa_vpa,
+};
+
+fn check_hpa_vpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let scaling = &spec.spec.scaling;
+    let (Some(hpa), Some(vpa)) = (&scaling.hpa, &scaling.vpa) else {
+        return;
+    };
+    if !matches!(
+        vpa.update_mode,
+        VpaUpdateMode::Recreate | VpaUpdateMode::Auto
+    ) {
+        return;
+    }
+    let hpa_uses = [
+        (ScaledResource::Cpu, hpa.cpu_utilization.is_some()),
+        (ScaledResource::Memory, hpa.memory_utilization.is_some()),
+    ];
+    let controlled = vpa.controlled();
+    let shared: Vec<&str> = hpa_uses
+        .iter()
+        .filter(|(resource, used)| *used && controlled.contains(resource))
+        .map(|(resource, _)| resource.as_str())
+        .collect();
+    if shared.is_empty() {
+        return;
+    }
+    let free: Vec<&str> = hpa_uses
+        .iter()
+        .filter(|(_, used)| !used)
+        .map(|(resource, _)| resource.as_str())
+        .collect();
+    let modes =
+        "set `updateMode: \"Off\"` (recommend only) or `Initial` (apply at pod creation only)";
+    let help = if free.is_empty() {
+        format!(
+            "{modes}; the HPA scales on both cpu and memory, so limiting `controlledResources` cannot help"
+        )
+    } else {
+        format!(
+            "{modes}, or limit `controlledResources` to [{}]",
+            free.join(", ")
+        )
+    };
+    out.push(
+        Diagnostic::error(
+            "hpa-vpa-conflict",
+            "spec.scaling.vpa.updateMode",
+            format!(
+                "the VPA in `{}` mode would change the {} request the HPA scales on; the two autoscalers would fight",
+                vpa.update_mode.as_str(),
+                shared.join(" and ")
+            ),
+        )
+        .with_help(help),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::seed;
+
+    fn conflicts(spec: &AppSpec) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        check_hpa_vpa(spec, &mut out);
+        out
+    }
+
+    #[test]
+    fn a_vpa_in_auto_mode_on_the_hpa_resources_is_an_error() {
+        let mut spec = seed();
+        assert!(conflicts(&spec).is_empty(), "the seed's VPA is Off");
+        spec.spec.scaling.vpa.as_mut().unwrap().update_mode = VpaUpdateMode::Auto;
+        let out = conflicts(&spec);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].path, "spec.scaling.vpa.updateMode");
+        assert!(out[0].message.contains("cpu and memory"));
+    }
+
+    #[test]
+    fn initial_mode_or_disjoint_resources_do_not_fight() {
+        let mut spec = seed();
+        let vpa = spec.spec.scaling.vpa.as_mut().unwrap();
+        vpa.update_mode = VpaUpdateMode::Initial;
+        assert!(conflicts(&spec).is_empty());
+        let vpa = spec.spec.scaling.vpa.as_mut().unwrap();
+        vpa.update_mode = VpaUpdateMode::Recreate;
+        vpa.controlled_resources = vec![ScaledResource::Memory];
+        spec.spec.scaling.hpa.as_mut().unwrap().memory_utilization = None;
+        assert!(conflicts(&spec).is_empty(), "HPA on cpu, VPA on memory");
+        spec.spec.scaling.vpa.as_mut().unwrap().controlled_resources = Vec::new();
+        let out = conflicts(&spec);
+        assert!(
+            out[0].help.as_ref().unwrap().contains("[memory]"),
+            "empty controlledResources means cpu and memory"
+        );
     }
 }

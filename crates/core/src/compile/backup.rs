@@ -1,0 +1,221 @@
+//! The model backup: a CronJob `<app>-backup` that copies the model PVC, mounted read-only, to
+//! `backup.destination` with the pinned aws-cli image (`aws s3 sync`). Credentials come from
+//! the named Secret through `secretKeyRef`, never inline; the pod runs with the restricted
+//! security context under its own ServiceAccount, without an API token.
+//!
+//! The backup pod takes none of the inference scheduling (priority class, node selector, GPU
+//! toleration): it needs no GPU node and must not preempt serving pods.
+
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{
+    EnvVar, EnvVarSource, PersistentVolumeClaimVolumeSource, PodTemplateSpec, SecretKeySelector,
+    Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::labels::{self, Component};
+use super::object::Object;
+use super::{pod, workloads};
+use crate::spec::{AppSpec, BackupSpec, ModelSource, ResourceList, Resources, VolumeClaim};
+
+/// Where the model PVC is mounted in the backup container.
+pub const SOURCE_DIR: &str = "/model-store";
+/// The keys the credentials Secret must hold, passed as the same-named variables.
+pub const CREDENTIAL_KEYS: [&str; 2] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+
+/// The backup CronJob and its ServiceAccount; nothing without `spec.backup`, or when the model
+/// has no PVC to copy (validation reports that as `backup-source`).
+pub fn compile(spec: &AppSpec) -> Vec<Object> {
+    let Some(backup) = &spec.spec.backup else {
+        return Vec::new();
+    };
+    let ModelSource::Pvc(claim) = &spec.spec.model.source else {
+        return Vec::new();
+    };
+    let name = labels::name(spec, "backup");
+    let pod_labels = labels::labels(spec, Component::Backup, None, None);
+    vec![
+        workloads::service_account(spec, name.clone(), Component::Backup),
+        CronJob {
+            metadata: labels::meta(spec, name.clone(), Component::Backup),
+            spec: Some(CronJobSpec {
+                schedule: backup.schedule.clone(),
+                concurrency_policy: Some("Forbid".into()),
+                successful_jobs_history_limit: Some(backup.history_limit),
+                failed_jobs_history_limit: Some(backup.history_limit),
+                job_template: JobTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        labels: Some(pod_labels.clone()),
+                        ..Default::default()
+                    }),
+                    spec: Some(JobSpec {
+                        backoff_limit: Some(backup.backoff_limit),
+                        active_deadline_seconds: Some(backup.active_deadline_seconds),
+                        template: PodTemplateSpec {
+                            metadata: Some(ObjectMeta {
+                                labels: Some(pod_labels),
+                                ..Default::default()
+                            }),
+                            spec: Some(pod_spec(spec, backup, claim, name)),
+                        },
+                        ..Default::default()
+                    }),
+                },
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+        .into(),
+    ]
+}
+
+fn pod_spec(
+    spec: &AppSpec,
+    backup: &BackupSpec,
+    claim: &VolumeClaim,
+    service_account: String,
+) -> k8s_openapi::api::core::v1::PodSpec {
+    let mut pod_spec = pod::base_pod(spec, service_account, false);
+    pod_spec.restart_policy = Some("Never".into());
+    pod_spec.volumes.get_or_insert_default().push(Volume {
+        name: "model".into(),
+        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+            claim_name: claim.claim_name.clone(),
+            read_only: Some(true),
+        }),
+        ..Default::default()
+    });
+
+    let mut container = pod::base_container(spec, "backup", &backup.image);
+    container.command = Some(vec!["aws".into()]);
+    container.args = Some(vec![
+        "s3".into(),
+        "sync".into(),
+        "--only-show-errors".into(),
+        "--no-progress".into(),
+        format!("{SOURCE_DIR}/"),
+        backup.destination.clone(),
+    ]);
+    let mut env = pod::env([
+        // The AWS CLI writes its cache under $HOME; only /tmp is writable.
+        ("HOME", "/tmp".to_string()),
+        ("AWS_DEFAULT_REGION", backup.region.clone()),
+    ]);
+    env.extend(CREDENTIAL_KEYS.map(|key| EnvVar {
+        name: key.into(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: backup.credentials_secret.clone(),
+                key: key.into(),
+                optional: Some(false),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }));
+    container.env = Some(env);
+    container.resources = Some(pod::resources(
+        spec,
+        &Resources {
+            requests: ResourceList {
+                cpu: Some("100m".into()),
+                memory: Some("256Mi".into()),
+                ephemeral_storage: None,
+            },
+            limits: ResourceList {
+                cpu: Some("1".into()),
+                memory: Some("1Gi".into()),
+                ephemeral_storage: None,
+            },
+        },
+        0,
+    ));
+    container
+        .volume_mounts
+        .get_or_insert_default()
+        .push(VolumeMount {
+            name: "model".into(),
+            mount_path: SOURCE_DIR.into(),
+            read_only: Some(true),
+            ..Default::default()
+        });
+    pod_spec.containers = vec![container];
+    pod_spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::{minimal, seed};
+    use crate::spec::ObjectStoreSource;
+
+    fn cron_job(spec: &AppSpec) -> CronJob {
+        compile(spec)
+            .into_iter()
+            .find_map(|o| match o {
+                Object::CronJob(c) => Some(c),
+                _ => None,
+            })
+            .expect("a backup CronJob")
+    }
+
+    #[test]
+    fn the_model_claim_is_synced_read_only_with_the_pinned_image() {
+        let cron = cron_job(&seed());
+        assert_eq!(cron.metadata.name.as_deref(), Some("ai-inference-backup"));
+        let cron = cron.spec.unwrap();
+        assert_eq!(cron.concurrency_policy.as_deref(), Some("Forbid"));
+        let job = cron.job_template.spec.unwrap();
+        assert_eq!(job.backoff_limit, Some(2));
+        assert_eq!(job.active_deadline_seconds, Some(3600));
+        let pod = job.template.spec.unwrap();
+        assert_eq!(
+            pod.service_account_name.as_deref(),
+            Some("ai-inference-backup")
+        );
+        assert_eq!(pod.automount_service_account_token, Some(false));
+        assert!(pod.priority_class_name.is_none() && pod.tolerations.is_none());
+        let claim = pod.volumes.unwrap()[1].persistent_volume_claim.clone();
+        assert_eq!(claim.unwrap().read_only, Some(true));
+        let container = &pod.containers[0];
+        assert_eq!(container.image.as_deref(), Some("amazon/aws-cli:2.17.50"));
+        let args = container.args.clone().unwrap();
+        assert_eq!(args[..2], ["s3".to_string(), "sync".to_string()]);
+        assert_eq!(args.last().unwrap(), "s3://ai-model-backup/models/");
+        let mount = &container.volume_mounts.as_ref().unwrap()[1];
+        assert_eq!(
+            (mount.mount_path.as_str(), mount.read_only),
+            (SOURCE_DIR, Some(true))
+        );
+        let security = container.security_context.as_ref().unwrap();
+        assert_eq!(security.allow_privilege_escalation, Some(false));
+    }
+
+    #[test]
+    fn credentials_come_from_the_secret_only() {
+        let cron = cron_job(&seed());
+        let pod = cron.spec.unwrap().job_template.spec.unwrap().template.spec;
+        let env = pod.unwrap().containers[0].env.clone().unwrap();
+        for key in CREDENTIAL_KEYS {
+            let var = env.iter().find(|e| e.name == key).unwrap();
+            assert!(var.value.is_none(), "{key} is never inline");
+            let secret = var.value_from.as_ref().unwrap().secret_key_ref.as_ref();
+            assert_eq!(secret.unwrap().name, "aws-backup-credentials");
+        }
+        let home = env.iter().find(|e| e.name == "HOME").unwrap();
+        assert_eq!(home.value.as_deref(), Some("/tmp"));
+    }
+
+    #[test]
+    fn nothing_without_backup_or_without_a_model_claim() {
+        assert!(compile(&minimal()).is_empty());
+        let mut spec = seed();
+        spec.spec.model.source = ModelSource::ObjectStore(ObjectStoreSource {
+            uri: "s3://models/model.onnx".into(),
+            credentials_secret: None,
+            image: None,
+            size_limit: "1Gi".into(),
+        });
+        assert!(compile(&spec).is_empty());
+    }
+}

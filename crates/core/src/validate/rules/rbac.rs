@@ -1,0 +1,257 @@
+//! RBAC rules of `security.rbac[].rules`: real API groups, no wildcards, known verbs.
+
+use crate::spec::AppSpec;
+use crate::validate::{Diagnostic, Rule};
+
+/// Built-in API groups whose name has no dot; every other group (built-in or custom) is a
+/// DNS subdomain with at least one dot.
+const DOTLESS_GROUPS: &[&str] = &["", "apps", "autoscaling", "batch", "policy"];
+
+/// The verbs a namespaced Role can usefully grant on ordinary resources.
+const VERBS: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
+
+/// ## What it does
+/// Checks every `apiGroups` entry of the extra RBAC rules: the core group is `""`, the other
+/// built-in groups without a dot are `apps`, `autoscaling`, `batch` and `policy`, and every
+/// other group is a DNS subdomain such as `networking.k8s.io`. A rule must name at least one
+/// group.
+///
+/// ## Why it matters
+/// `apiGroups: ["v1"]` names a group that does not exist (`v1` is the core group's version),
+/// so the rule grants nothing and the subject gets `forbidden` on pods and Services; the API
+/// server accepts the Role without a word.
+///
+/// ## Example
+/// `{apiGroups: ["v1"], resources: [pods], verbs: [get]}`
+///
+/// ## Use instead
+/// `{apiGroups: [""], resources: [pods], verbs: [get]}`
+pub const API_GROUP: Rule = Rule {
+    id: "rbac-api-group",
+    check: check_api_groups,
+};
+
+fn check_api_groups(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    for_each_rule(spec, |path, rule| {
+        if rule.api_groups.is_empty() {
+            out.push(
+                Diagnostic::error(
+                    "rbac-api-group",
+                    format!("{path}.apiGroups"),
+                    "the rule names no API group, so it grants nothing",
+                )
+                .with_help("name the group of the resources: \"\" for pods, services and persistentvolumeclaims, `apps` for deployments"),
+            );
+        }
+        for (i, group) in rule.api_groups.iter().enumerate() {
+            if group == "*" || DOTLESS_GROUPS.contains(&group.as_str()) || is_domain(group) {
+                continue;
+            }
+            let help = if let Some((named, _)) = group.split_once('/') {
+                format!("an API group carries no version: write `{named}`")
+            } else if is_version(group) {
+                format!(
+                    "`{group}` is a version, not a group; the core group is \"\" (pods, services, persistentvolumeclaims, configmaps)"
+                )
+            } else {
+                "the core group is \"\"; other built-in groups are `apps`, `autoscaling`, `batch`, `policy` or a domain such as `networking.k8s.io`".to_string()
+            };
+            out.push(
+                Diagnostic::error(
+                    "rbac-api-group",
+                    format!("{path}.apiGroups[{i}]"),
+                    format!("`{group}` is not an API group"),
+                )
+                .with_help(help),
+            );
+        }
+    });
+}
+
+/// ## What it does
+/// Rejects `*` in the `apiGroups`, `resources` or `verbs` of the extra RBAC rules.
+///
+/// ## Why it matters
+/// A wildcard grants everything that exists and everything installed later (Secrets, RBAC
+/// objects, custom resources), which no reviewer can see from the rule.
+///
+/// ## Example
+/// `{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}`
+///
+/// ## Use instead
+/// `{apiGroups: [apps], resources: [deployments], verbs: [get, list, watch]}`, or a preset
+pub const WILDCARD: Rule = Rule {
+    id: "rbac-wildcard",
+    check: check_wildcards,
+};
+
+fn check_wildcards(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    for_each_rule(spec, |path, rule| {
+        for (field, values) in [
+            ("apiGroups", &rule.api_groups),
+            ("resources", &rule.resources),
+            ("verbs", &rule.verbs),
+        ] {
+            for (i, value) in values.iter().enumerate() {
+                if value.contains('*') {
+                    out.push(
+                        Diagnostic::error(
+                            "rbac-wildcard",
+                            format!("{path}.{field}[{i}]"),
+                            format!("`{value}` in {field} grants everything, including what is installed later"),
+                        )
+                        .with_help(format!("list the {field} the subjects need, or use a preset (viewer, deployer, trainer)")),
+                    );
+                }
+            }
+        }
+    });
+}
+
+/// ## What it does
+/// Checks the `verbs` of the extra RBAC rules against the verbs a Role grants on resources:
+/// get, list, watch, create, update, patch, delete, deletecollection.
+///
+/// ## Why it matters
+/// A misspelt verb (`read`, `Get`) grants nothing and the API server accepts it silently;
+/// `escalate`, `bind` and `impersonate` hand out more than the Role itself.
+///
+/// ## Example
+/// `verbs: [read]`
+///
+/// ## Use instead
+/// `verbs: [get, list, watch]`
+pub const VERB: Rule = Rule {
+    id: "rbac-verb",
+    check: check_verbs,
+};
+
+fn check_verbs(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    for_each_rule(spec, |path, rule| {
+        if rule.verbs.is_empty() {
+            out.push(
+                Diagnostic::error("rbac-verb", format!("{path}.verbs"), "the rule has no verb")
+                    .with_help("e.g. `verbs: [get, list, watch]`"),
+            );
+        }
+        for (i, verb) in rule.verbs.iter().enumerate() {
+            if verb.contains('*') || VERBS.contains(&verb.as_str()) {
+                continue;
+            }
+            out.push(
+                Diagnostic::error(
+                    "rbac-verb",
+                    format!("{path}.verbs[{i}]"),
+                    format!("`{verb}` is not a verb a Role grants on resources"),
+                )
+                .with_help(format!("use one of {}", VERBS.join(", "))),
+            );
+        }
+    });
+}
+
+fn for_each_rule(spec: &AppSpec, mut check: impl FnMut(String, &crate::spec::RbacRule)) {
+    for (b, binding) in spec.spec.security.rbac.iter().enumerate() {
+        for (r, rule) in binding.rules.iter().enumerate() {
+            check(format!("spec.security.rbac[{b}].rules[{r}]"), rule);
+        }
+    }
+}
+
+/// `v1`, `v1beta1`, `v2alpha3`.
+fn is_version(group: &str) -> bool {
+    let Some(rest) = group.strip_prefix('v') else {
+        return false;
+    };
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let tail = &rest[digits..];
+    digits > 0
+        && (tail.is_empty()
+            || ["alpha", "beta"].iter().any(|stage| {
+                tail.strip_prefix(stage)
+                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            }))
+}
+
+/// A lowercase DNS subdomain with at least one dot.
+fn is_domain(group: &str) -> bool {
+    group.contains('.')
+        && group.len() <= 253
+        && group.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::seed;
+    use crate::spec::RbacRule;
+
+    fn with_rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> Vec<Diagnostic> {
+        let mut spec = seed();
+        spec.spec.security.rbac[0].rules.push(RbacRule {
+            api_groups: groups.iter().map(|s| s.to_string()).collect(),
+            resources: resources.iter().map(|s| s.to_string()).collect(),
+            verbs: verbs.iter().map(|s| s.to_string()).collect(),
+        });
+        let mut out = Vec::new();
+        for rule in [API_GROUP, WILDCARD, VERB] {
+            (rule.check)(&spec, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn the_articles_v1_group_is_an_error_pointing_at_the_core_group() {
+        let out = with_rule(&["v1"], &["pods"], &["get"]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].id, "rbac-api-group");
+        assert_eq!(out[0].path, "spec.security.rbac[0].rules[0].apiGroups[0]");
+        assert!(
+            out[0]
+                .help
+                .as_ref()
+                .unwrap()
+                .contains("the core group is \"\"")
+        );
+        let versioned = with_rule(&["apps/v1"], &["deployments"], &["get"]);
+        assert!(versioned[0].help.as_ref().unwrap().contains("`apps`"));
+    }
+
+    #[test]
+    fn real_groups_and_verbs_pass() {
+        let groups = [
+            "",
+            "apps",
+            "batch",
+            "networking.k8s.io",
+            "monitoring.coreos.com",
+        ];
+        assert!(with_rule(&groups, &["pods"], &["get", "deletecollection"]).is_empty());
+    }
+
+    #[test]
+    fn wildcards_and_unknown_verbs_are_errors() {
+        let out = with_rule(&["*"], &["*"], &["*"]);
+        assert_eq!(out.len(), 3);
+        assert!(out.iter().all(|d| d.id == "rbac-wildcard"));
+        let out = with_rule(&["apps"], &["deployments"], &["read", "escalate"]);
+        let ids: Vec<&str> = out.iter().map(|d| d.id).collect();
+        assert_eq!(ids, ["rbac-verb", "rbac-verb"]);
+    }
+}
