@@ -42,6 +42,12 @@ fn every_spec_renders_to_its_golden_yaml() {
                 render_all(&diagnostics, Some(&text))
             );
             let bundle = compile(&loaded.spec);
+            let cross = validate::bundle(&bundle);
+            assert!(
+                cross.is_empty(),
+                "{file} compiles to a bundle with problems:\n{}",
+                render_all(&cross, None)
+            );
             let yaml = render::to_yaml(&bundle);
             assert_eq!(
                 yaml,

@@ -203,3 +203,70 @@ pub fn base_container(spec: &AppSpec, name: &str, image: &str) -> Container {
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::{minimal, seed};
+
+    #[test]
+    fn gpus_are_set_equal_in_requests_and_limits() {
+        let spec = seed();
+        let resources = resources(&spec, &spec.spec.inference.resources, 2);
+        let gpu = |list: &Option<BTreeMap<String, Quantity>>| {
+            list.as_ref().unwrap()["nvidia.com/gpu"].clone()
+        };
+        assert_eq!(gpu(&resources.requests), Quantity("2".into()));
+        assert_eq!(gpu(&resources.limits), gpu(&resources.requests));
+        // The spec has one count per pod and no separate GPU request or limit, so
+        // requests ≠ limits cannot be written; `validate::bundle` checks compiled pods anyway.
+        let none = super::resources(&spec, &spec.spec.inference.resources, 0);
+        assert!(!none.limits.unwrap().contains_key("nvidia.com/gpu"));
+    }
+
+    #[test]
+    fn a_gpu_pod_tolerates_the_gpu_taint_once_and_gets_the_runtime_class() {
+        let mut spec = seed();
+        spec.spec.scheduling.runtime_class_name = Some("nvidia".into());
+        let mut pod = PodSpec::default();
+        schedule(&spec, &mut pod, 1);
+        let tolerations = pod.tolerations.unwrap();
+        let keys: Vec<&str> = tolerations
+            .iter()
+            .filter_map(|t| t.key.as_deref())
+            .collect();
+        assert_eq!(keys, ["ai-node", "nvidia.com/gpu"]);
+        assert_eq!(tolerations[1].operator.as_deref(), Some("Exists"));
+        assert_eq!(tolerations[1].effect.as_deref(), Some("NoSchedule"));
+        assert_eq!(pod.runtime_class_name.as_deref(), Some("nvidia"));
+        assert_eq!(pod.priority_class_name.as_deref(), Some("ai-high-priority"));
+        assert_eq!(pod.node_selector.unwrap()["ai-node"], "true");
+
+        let mut cpu_only = PodSpec::default();
+        schedule(&spec, &mut cpu_only, 0);
+        assert_eq!(cpu_only.tolerations.unwrap().len(), 1, "no GPU toleration");
+        assert!(
+            cpu_only.runtime_class_name.is_none(),
+            "GPU runtime class only on GPU pods"
+        );
+    }
+
+    #[test]
+    fn other_vendors_gpu_names_are_used_as_given() {
+        let mut spec = seed();
+        spec.spec.scheduling.gpu.as_mut().unwrap().resource_name = "amd.com/gpu".into();
+        let resources = resources(&spec, &spec.spec.inference.resources, 1);
+        assert!(resources.limits.unwrap().contains_key("amd.com/gpu"));
+        let mut pod = PodSpec::default();
+        schedule(&spec, &mut pod, 1);
+        assert!(
+            pod.tolerations
+                .unwrap()
+                .iter()
+                .any(|t| t.key.as_deref() == Some("amd.com/gpu"))
+        );
+        let mut plain = PodSpec::default();
+        schedule(&minimal(), &mut plain, 0);
+        assert!(plain.tolerations.is_none() && plain.priority_class_name.is_none());
+    }
+}

@@ -1,6 +1,7 @@
 //! Cross-object rules over a compiled [`Bundle`]: what no schema checks. Services select the
 //! pods of exactly one workload and color, selectors match labels, named ports exist, pods
-//! meet Pod Security "restricted", GPUs are requested as they are limited.
+//! meet Pod Security "restricted", GPUs are requested as they are limited, autoscalers
+//! target Deployments of the bundle and disruption budgets cover one workload each.
 
 use std::collections::BTreeMap;
 
@@ -94,6 +95,7 @@ pub fn bundle(bundle: &Bundle) -> Vec<Diagnostic> {
     let pods = pods(bundle);
     check_workload_selectors(&pods, &mut out);
     check_services(bundle, &pods, &mut out);
+    check_scaling(bundle, &pods, &mut out);
     let restricted = restricted_namespaces(bundle);
     for pod in &pods {
         if restricted
@@ -299,6 +301,75 @@ fn check_restricted(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// HPAs and VPAs scale a Deployment of the bundle; every PodDisruptionBudget covers the pods
+/// of exactly one workload (one color under blue/green).
+fn check_scaling(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) {
+    for object in &bundle.objects {
+        let owner = format!("{}/{}", object.kind(), object.name());
+        let target = match object {
+            Object::HorizontalPodAutoscaler(hpa) => hpa.spec.as_ref().map(|s| {
+                (
+                    s.scale_target_ref.kind.as_str(),
+                    s.scale_target_ref.name.as_str(),
+                )
+            }),
+            Object::VerticalPodAutoscaler(vpa) => Some((
+                vpa.spec.target_ref.kind.as_str(),
+                vpa.spec.target_ref.name.as_str(),
+            )),
+            Object::PodDisruptionBudget(pdb) => {
+                let selector = pdb
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.selector.as_ref())
+                    .and_then(|s| s.match_labels.as_ref());
+                let covered = pods
+                    .iter()
+                    .filter(|pod| pod.namespace == object.namespace())
+                    .filter(|pod| {
+                        selector.is_some_and(|selector| {
+                            selects(
+                                selector,
+                                pod.template
+                                    .metadata
+                                    .as_ref()
+                                    .and_then(|m| m.labels.as_ref()),
+                            )
+                        })
+                    })
+                    .count();
+                if covered != 1 {
+                    out.push(
+                        Diagnostic::error(
+                            "pdb-selector",
+                            format!("{owner}.spec.selector"),
+                            format!(
+                                "{owner} covers the pods of {covered} workloads instead of one"
+                            ),
+                        )
+                        .with_help("select one workload's pods (and one color for blue/green)"),
+                    );
+                }
+                None
+            }
+            _ => None,
+        };
+        let Some((kind, name)) = target else { continue };
+        let found = bundle.objects.iter().any(|candidate| {
+            candidate.kind() == kind
+                && candidate.name() == name
+                && candidate.namespace() == object.namespace()
+        });
+        if !found {
+            out.push(Diagnostic::error(
+                "scale-target",
+                format!("{owner}.spec"),
+                format!("{owner} scales {kind}/{name}, which the bundle does not contain"),
+            ));
+        }
+    }
+}
+
 fn check_gpus(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
     for container in containers(Some(spec)) {
         let Some(resources) = &container.resources else {
@@ -352,6 +423,34 @@ mod tests {
         assert!(
             ids.contains(&"service-selects-several-workloads"),
             "{ids:?}"
+        );
+    }
+
+    #[test]
+    fn autoscalers_target_deployments_of_the_bundle_and_pdbs_one_color() {
+        let mut compiled = compile(&seed());
+        for object in &mut compiled.objects {
+            match object {
+                Object::HorizontalPodAutoscaler(hpa) => {
+                    hpa.spec.as_mut().unwrap().scale_target_ref.name = "gone".into();
+                }
+                Object::PodDisruptionBudget(pdb) => {
+                    let selector = pdb.spec.as_mut().unwrap().selector.as_mut().unwrap();
+                    let labels = selector.match_labels.as_mut().unwrap();
+                    labels.remove(crate::compile::labels::COLOR_LABEL);
+                }
+                _ => {}
+            }
+        }
+        let ids: Vec<_> = bundle(&compiled).into_iter().map(|d| d.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "scale-target",
+                "scale-target",
+                "pdb-selector",
+                "pdb-selector"
+            ]
         );
     }
 

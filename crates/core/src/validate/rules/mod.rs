@@ -6,6 +6,7 @@ pub(crate) mod names;
 mod rbac;
 mod resources;
 mod scaling;
+mod scheduling;
 mod workloads;
 
 pub use images::{ImageTag, tag_of as image_tag};
@@ -31,6 +32,8 @@ pub static RULES: &[Rule] = &[
     workloads::DURATIONS,
     workloads::ROLLOUT,
     workloads::GPU,
+    scheduling::TOLERATIONS,
+    scheduling::PRIORITY,
     rbac::API_GROUP,
     rbac::WILDCARD,
     rbac::VERB,

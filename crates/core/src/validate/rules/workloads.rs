@@ -509,7 +509,9 @@ fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
 ///
 /// ## Why it matters
 /// Extended resources cannot be overcommitted or split: `0.5` GPUs is rejected by the API
-/// server, and a GPU request must equal its limit (Slipway sets both from one count).
+/// server, and a GPU request must equal its limit. The spec cannot express requests ≠ limits
+/// for GPUs (one `count` sets both, see `compile::pod::resources`), so no rule is needed for
+/// that; `validate::bundle` still checks the compiled pods.
 ///
 /// ## Example
 /// `gpu: {count: 0.5}`

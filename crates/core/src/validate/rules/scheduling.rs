@@ -1,0 +1,143 @@
+//! Scheduling: tolerations the API server accepts, and PriorityClass values users may create.
+
+use crate::spec::{AppSpec, TaintEffect, TolerationOperator};
+use crate::validate::{Diagnostic, Rule};
+
+/// Highest value of a PriorityClass outside the system classes.
+const MAX_USER_PRIORITY: i32 = 1_000_000_000;
+
+/// ## What it does
+/// Checks `scheduling.tolerations`: `Exists` takes no value, an empty key needs `Exists`,
+/// and `tolerationSeconds` goes with the `NoExecute` effect only.
+///
+/// ## Why it matters
+/// The API server rejects such a pod template, so the Deployment is created but never gets a
+/// pod; the error shows only in the ReplicaSet's events.
+///
+/// ## Example
+/// `{key: gpu, operator: Exists, value: "true"}`
+///
+/// ## Use instead
+/// `{key: gpu, operator: Exists, effect: NoSchedule}`, or `{key: gpu, operator: Equal,
+/// value: "true"}`
+pub const TOLERATIONS: Rule = Rule {
+    id: "toleration",
+    check: check_tolerations,
+};
+
+fn check_tolerations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    for (i, toleration) in spec.spec.scheduling.tolerations.iter().enumerate() {
+        let path = format!("spec.scheduling.tolerations[{i}]");
+        let exists = toleration.operator == TolerationOperator::Exists;
+        if exists && toleration.value.as_deref().is_some_and(|v| !v.is_empty()) {
+            out.push(
+                Diagnostic::error(
+                    "toleration",
+                    format!("{path}.value"),
+                    "a toleration with `operator: Exists` matches any value, so it takes none",
+                )
+                .with_help("remove `value`, or use `operator: Equal`"),
+            );
+        }
+        if !exists && toleration.key.as_deref().is_none_or(str::is_empty) {
+            out.push(
+                Diagnostic::error(
+                    "toleration",
+                    path.clone(),
+                    "a toleration without a key must use `operator: Exists`",
+                )
+                .with_help(
+                    "add the taint's `key`, or set `operator: Exists` to tolerate every taint",
+                ),
+            );
+        }
+        if toleration.toleration_seconds.is_some()
+            && toleration.effect != Some(TaintEffect::NoExecute)
+        {
+            out.push(
+                Diagnostic::error(
+                    "toleration",
+                    format!("{path}.tolerationSeconds"),
+                    "tolerationSeconds applies to the NoExecute effect only",
+                )
+                .with_help("set `effect: NoExecute`, or remove `tolerationSeconds`"),
+            );
+        }
+    }
+}
+
+/// ## What it does
+/// Checks a PriorityClass Slipway creates: its value is at most 1,000,000,000.
+///
+/// ## Why it matters
+/// Higher values are reserved for the `system-` classes; the API server rejects the
+/// PriorityClass, and every pod referring to it is then rejected too.
+///
+/// ## Example
+/// `priorityClass: {name: ai-critical, value: 2000000000}`
+///
+/// ## Use instead
+/// `priorityClass: {name: ai-critical, value: 1000000}`
+pub const PRIORITY: Rule = Rule {
+    id: "priority-class",
+    check: check_priority,
+};
+
+fn check_priority(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let Some(priority) = &spec.spec.scheduling.priority_class else {
+        return;
+    };
+    if let Some(value) = priority.value.filter(|v| *v > MAX_USER_PRIORITY) {
+        out.push(
+            Diagnostic::error(
+                "priority-class",
+                "spec.scheduling.priorityClass.value",
+                format!(
+                    "priority {value} is above 1000000000, the range reserved for system classes"
+                ),
+            )
+            .with_help("use a value up to 1000000000, e.g. 1000000"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::seed;
+
+    #[test]
+    fn the_seed_schedules_cleanly() {
+        let mut out = Vec::new();
+        check_tolerations(&seed(), &mut out);
+        check_priority(&seed(), &mut out);
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn tolerations_the_api_server_rejects_are_errors() {
+        let mut spec = seed();
+        let toleration = &mut spec.spec.scheduling.tolerations[0];
+        toleration.operator = TolerationOperator::Exists;
+        toleration.toleration_seconds = Some(60);
+        let mut out = Vec::new();
+        check_tolerations(&spec, &mut out);
+        let paths: Vec<&str> = out.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "spec.scheduling.tolerations[0].value",
+                "spec.scheduling.tolerations[0].tolerationSeconds"
+            ]
+        );
+    }
+
+    #[test]
+    fn system_range_priorities_are_errors() {
+        let mut spec = seed();
+        spec.spec.scheduling.priority_class.as_mut().unwrap().value = Some(2_000_000_000);
+        let mut out = Vec::new();
+        check_priority(&spec, &mut out);
+        assert_eq!(out[0].id, "priority-class");
+    }
+}
