@@ -24,6 +24,7 @@ pub static RULES: &[Rule] = &[
     scaling::REPLICAS,
     scaling::HPA_BOUNDS,
     scaling::HPA_VPA_CONFLICT,
+    scaling::DISRUPTION_BUDGET,
     workloads::MODEL,
     workloads::TRAINING,
     workloads::ENV,

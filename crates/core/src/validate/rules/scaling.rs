@@ -209,6 +209,40 @@ fn check_hpa_vpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     );
 }
 
+/// ## What it does
+/// Checks `scaling.disruptionBudget.maxUnavailable`: at least 1 when the budget is emitted.
+///
+/// ## Why it matters
+/// `maxUnavailable: 0` forbids every voluntary eviction: `kubectl drain` and cluster upgrades
+/// hang on the application's nodes until someone deletes the budget by hand.
+///
+/// ## Example
+/// `disruptionBudget: {maxUnavailable: 0}`
+///
+/// ## Use instead
+/// `disruptionBudget: {maxUnavailable: 1}`, and more replicas if one pod less is too few
+pub const DISRUPTION_BUDGET: Rule = Rule {
+    id: "disruption-budget",
+    check: check_disruption_budget,
+};
+
+fn check_disruption_budget(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let budget = &spec.spec.scaling.disruption_budget;
+    if budget.enabled && budget.max_unavailable < 1 {
+        out.push(
+            Diagnostic::error(
+                "disruption-budget",
+                "spec.scaling.disruptionBudget.maxUnavailable",
+                format!(
+                    "maxUnavailable is {}: no pod could ever be evicted, so node drains would hang",
+                    budget.max_unavailable
+                ),
+            )
+            .with_help("set maxUnavailable to 1 or more (raise replicas or hpa.minReplicas to keep capacity)"),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
