@@ -4,19 +4,23 @@
 //! security context under its own ServiceAccount, without an API token.
 //!
 //! The backup pod takes none of the inference scheduling (priority class, node selector, GPU
-//! toleration): it needs no GPU node and must not preempt serving pods.
+//! toleration): it needs no GPU node and must not preempt serving pods. When the model claim
+//! is `ReadWriteOnce`, the volume can be attached to one node only, so the backup pod is
+//! required to run on a node where an inference pod (which holds the volume) runs.
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    EnvVar, EnvVarSource, PersistentVolumeClaimVolumeSource, PodTemplateSpec, SecretKeySelector,
-    Volume, VolumeMount,
+    Affinity, EnvVar, EnvVarSource, PersistentVolumeClaimVolumeSource, PodAffinity,
+    PodAffinityTerm, PodTemplateSpec, SecretKeySelector, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::labels::{self, Component};
 use super::object::Object;
 use super::{pod, workloads};
-use crate::spec::{AppSpec, BackupSpec, ModelSource, ResourceList, Resources, VolumeClaim};
+use crate::spec::{
+    AccessMode, AppSpec, BackupSpec, ModelSource, ResourceList, Resources, VolumeClaim,
+};
 
 /// Where the model PVC is mounted in the backup container.
 pub const SOURCE_DIR: &str = "/model-store";
@@ -77,6 +81,23 @@ fn pod_spec(
 ) -> k8s_openapi::api::core::v1::PodSpec {
     let mut pod_spec = pod::base_pod(spec, service_account, false);
     pod_spec.restart_policy = Some("Never".into());
+    if claim.access_mode == AccessMode::ReadWriteOnce {
+        pod_spec.affinity = Some(Affinity {
+            pod_affinity: Some(PodAffinity {
+                required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {
+                    label_selector: Some(labels::match_labels(labels::selector(
+                        spec,
+                        Component::Inference,
+                        None,
+                    ))),
+                    topology_key: "kubernetes.io/hostname".into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
     pod_spec.volumes.get_or_insert_default().push(Volume {
         name: "model".into(),
         persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
@@ -204,6 +225,29 @@ mod tests {
         }
         let home = env.iter().find(|e| e.name == "HOME").unwrap();
         assert_eq!(home.value.as_deref(), Some("/tmp"));
+    }
+
+    #[test]
+    fn a_read_write_once_claim_pins_the_backup_next_to_an_inference_pod() {
+        let pod = |spec: &AppSpec| {
+            let cron = cron_job(spec).spec.unwrap();
+            cron.job_template.spec.unwrap().template.spec.unwrap()
+        };
+        assert!(
+            pod(&seed()).affinity.is_none(),
+            "ReadOnlyMany attaches anywhere"
+        );
+        let mut spec = seed();
+        if let ModelSource::Pvc(claim) = &mut spec.spec.model.source {
+            claim.access_mode = AccessMode::ReadWriteOnce;
+        }
+        let affinity = pod(&spec).affinity.unwrap().pod_affinity.unwrap();
+        let term = &affinity
+            .required_during_scheduling_ignored_during_execution
+            .unwrap()[0];
+        assert_eq!(term.topology_key, "kubernetes.io/hostname");
+        let selected = term.label_selector.clone().unwrap().match_labels.unwrap();
+        assert_eq!(selected["app.kubernetes.io/component"], "inference");
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The model backup: something to copy, and somewhere `aws s3 sync` can copy it to.
 
-use crate::spec::{AppSpec, ModelSource};
+use crate::spec::{AccessMode, AppSpec, ModelSource};
 use crate::validate::{Diagnostic, Rule};
 
 /// ## What it does
 /// Checks `backup`: the model must live on a PersistentVolumeClaim (the backup copies that
-/// claim), and `destination` must be an `s3://bucket/prefix` URI.
+/// claim) that a second pod can mount (not `ReadWriteOncePod`), and `destination` must be an
+/// `s3://bucket/prefix` URI.
 ///
 /// ## Why it matters
 /// A model fetched from object storage has no volume for the backup to mount: the CronJob
@@ -40,6 +41,18 @@ fn check_backup(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             .with_help("remove `backup` and use the object store's versioning or replication, or keep the model on a PVC (`model.source.pvc`)"),
         );
     }
+    if let ModelSource::Pvc(claim) = &spec.spec.model.source
+        && claim.access_mode == AccessMode::ReadWriteOncePod
+    {
+        out.push(
+            Diagnostic::error(
+                "backup-source",
+                "spec.model.source.pvc.accessMode",
+                "the model claim is ReadWriteOncePod: while an inference pod holds it, the backup pod cannot mount it",
+            )
+            .with_help("use `accessMode: ReadOnlyMany` (or ReadWriteOnce, and Slipway schedules the backup beside an inference pod)"),
+        );
+    }
     let bucket = backup
         .destination
         .strip_prefix("s3://")
@@ -54,5 +67,46 @@ fn check_backup(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             )
             .with_help("e.g. `destination: s3://ai-model-backup/models/`"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::seed;
+    use crate::spec::ObjectStoreSource;
+
+    fn check(spec: &AppSpec) -> Vec<String> {
+        let mut out = Vec::new();
+        check_backup(spec, &mut out);
+        out.into_iter().map(|d| d.path).collect()
+    }
+
+    #[test]
+    fn the_seed_backs_up_its_model_claim() {
+        assert!(check(&seed()).is_empty());
+    }
+
+    #[test]
+    fn nothing_to_copy_an_unmountable_claim_or_a_non_s3_destination_are_errors() {
+        let mut spec = seed();
+        spec.spec.backup.as_mut().unwrap().destination = "s3://".into();
+        if let ModelSource::Pvc(claim) = &mut spec.spec.model.source {
+            claim.access_mode = AccessMode::ReadWriteOncePod;
+        }
+        assert_eq!(
+            check(&spec),
+            [
+                "spec.model.source.pvc.accessMode",
+                "spec.backup.destination"
+            ]
+        );
+        spec.spec.model.source = ModelSource::ObjectStore(ObjectStoreSource {
+            uri: "s3://models/m.onnx".into(),
+            credentials_secret: None,
+            image: None,
+            size_limit: "1Gi".into(),
+        });
+        assert_eq!(check(&spec), ["spec.backup", "spec.backup.destination"]);
     }
 }
