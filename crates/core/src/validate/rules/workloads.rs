@@ -5,8 +5,9 @@ use crate::spec::{AppSpec, ModelSource, ProbeSpec, RuntimeSpec};
 use crate::validate::{Diagnostic, Rule};
 
 /// ## What it does
-/// Checks `model`: an absolute `path` ending in `.onnx`, and an object-store `uri` that the
-/// init container can fetch (`s3://bucket/key` or `https://…`).
+/// Checks `model`: an absolute `path` ending in `.onnx`, an object-store `uri` that the
+/// init container can fetch (`s3://bucket/key` or `https://…`), and warns when several
+/// inference pods share a `ReadWriteOnce` model claim.
 ///
 /// ## Why it matters
 /// A relative path or an `ftp://` URI renders fine and fails only when the pod starts.
@@ -50,6 +51,25 @@ fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             )
             .with_help("slipway-serve loads ONNX files"),
         );
+    }
+    if let ModelSource::Pvc(claim) = &model.source {
+        let max_replicas = spec
+            .spec
+            .scaling
+            .hpa
+            .as_ref()
+            .map_or(spec.spec.inference.replicas, |hpa| hpa.max_replicas);
+        let several = max_replicas > 1 || spec.spec.rollout.blue_green.is_some();
+        if several && claim.access_mode == crate::spec::AccessMode::ReadWriteOnce {
+            out.push(
+                Diagnostic::warning(
+                    "model-source",
+                    "spec.model.source.pvc.accessMode",
+                    "the model claim is ReadWriteOnce, but several inference pods mount it",
+                )
+                .with_help("pods on other nodes cannot mount a ReadWriteOnce volume; use `accessMode: ReadOnlyMany`, or an objectStore source"),
+            );
+        }
     }
     if let ModelSource::ObjectStore(store) = &model.source {
         let valid = store
