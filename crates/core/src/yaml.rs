@@ -40,3 +40,16 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, YamlError> {
     serde_yaml::to_string(value).map_err(YamlError::from)
 }
+
+/// Parses every document of a multi-document YAML stream (empty documents are skipped).
+pub fn documents(text: &str) -> Result<Vec<serde_json::Value>, YamlError> {
+    use serde::Deserialize;
+    let mut documents = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(text) {
+        let value = serde_json::Value::deserialize(document).map_err(YamlError::from)?;
+        if !value.is_null() {
+            documents.push(value);
+        }
+    }
+    Ok(documents)
+}

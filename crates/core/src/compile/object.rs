@@ -118,6 +118,10 @@ objects! {
     HorizontalPodAutoscaler(autoscaling::HorizontalPodAutoscaler),
     /// A PodDisruptionBudget.
     PodDisruptionBudget(policy::PodDisruptionBudget),
+    /// An Argo CD AppProject.
+    AppProject(super::crd::argocd::AppProject),
+    /// An Argo CD Application.
+    Application(super::crd::argocd::Application),
 }
 
 /// The rank of a kind in rendered output: what others depend on comes first.
