@@ -77,22 +77,30 @@ impl<'a> Plan<'a> {
     }
 
     /// One `slipway render` command per environment (or one without), with `tag` the shell
-    /// expression of the commit.
-    fn renders(&self, gitops: &GitOpsSpec, tag: &str) -> Vec<String> {
+    /// expression of the commit; each command is a list of argument groups, joined by the
+    /// caller on one line (Jenkins) or with line continuations (GitHub Actions).
+    fn renders(&self, gitops: &GitOpsSpec, tag: &str) -> Vec<Vec<String>> {
         let mut common = vec![shell_word(&self.spec_file)];
         for file in &self.pipeline.values_files {
             common.push(format!("-f {}", shell_word(file)));
         }
         common.push(format!("--set-string imageTag=\"{tag}\""));
         common.push(format!("-o {}", shell_word(&self.output(gitops))));
-        let common = common.join(" ");
-        if self.pipeline.environments.is_empty() {
-            return vec![format!("slipway render {common}")];
-        }
-        self.pipeline
-            .environments
-            .iter()
-            .map(|env| format!("slipway render --env {} {common}", shell_word(env)))
+        let environments: Vec<Option<&String>> = if self.pipeline.environments.is_empty() {
+            vec![None]
+        } else {
+            self.pipeline.environments.iter().map(Some).collect()
+        };
+        environments
+            .into_iter()
+            .map(|env| {
+                let mut command = vec![match env {
+                    Some(env) => format!("slipway render --env {}", shell_word(env)),
+                    None => "slipway render".to_string(),
+                }];
+                command.extend(common.iter().cloned());
+                command
+            })
             .collect()
     }
 
@@ -237,7 +245,7 @@ fn jenkinsfile(plan: &Plan) -> String {
                         ));
                     });
                     for render in plan.renders(gitops, "$IMAGE_TAG") {
-                        g.sh(&render);
+                        g.sh(&render.join(" "));
                     }
                 });
             });
@@ -397,7 +405,12 @@ fn github_workflow(plan: &Plan) -> String {
                     },
                     Step {
                         name: "Render into the GitOps repository".into(),
-                        run: Some(plan.renders(gitops, "${{ github.sha }}").join("\n") + "\n"),
+                        run: Some(
+                            plan.renders(gitops, "${{ github.sha }}")
+                                .iter()
+                                .map(|command| command.join(" \\\n  ") + "\n")
+                                .collect(),
+                        ),
                         ..Default::default()
                     },
                     Step {

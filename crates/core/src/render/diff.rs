@@ -4,6 +4,7 @@
 //! ```text
 //! ~ Deployment ai-applications/ai-inference-green
 //!     spec.replicas: 2 → 4
+//!     spec.template.spec.containers[name=server].image: "ai-model:v1" → "ai-model:v2"
 //! + HorizontalPodAutoscaler ai-applications/ai-inference-green
 //! - ConfigMap ai-applications/old
 //! ```
@@ -64,7 +65,8 @@ impl fmt::Display for ObjectKey {
 /// One changed field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldChange {
-    /// Field path, e.g. `spec.template.spec.containers[0].image`.
+    /// Field path, e.g. `spec.template.spec.containers[name=server].image` (lists of named
+    /// objects are matched by name, other lists by index).
     pub path: String,
     /// Old value; `None` when the field is new.
     pub old: Option<Value>,
@@ -120,6 +122,16 @@ fn fields(path: String, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<
             }
         }
         (Some(Value::Array(a)), Some(Value::Array(b))) => {
+            if let (Some(a), Some(b)) = (by_name(a), by_name(b)) {
+                let mut names: Vec<&str> = a.keys().chain(b.keys()).copied().collect();
+                names.sort_unstable();
+                names.dedup();
+                for name in names {
+                    let item = format!("{path}[name={name}]");
+                    fields(item, a.get(name).copied(), b.get(name).copied(), out);
+                }
+                return;
+            }
             for i in 0..a.len().max(b.len()) {
                 fields(format!("{path}[{i}]"), a.get(i), b.get(i), out);
             }
@@ -131,6 +143,19 @@ fn fields(path: String, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<
         }),
         _ => {}
     }
+}
+
+/// The items of a list of named objects (containers, env, ports, volumes) by name, so a
+/// change reads `containers[name=server].image`; `None` unless every item has a unique name.
+fn by_name(items: &[Value]) -> Option<BTreeMap<&str, &Value>> {
+    let mut named = BTreeMap::new();
+    for item in items {
+        let name = item.get("name")?.as_str()?;
+        if named.insert(name, item).is_some() {
+            return None;
+        }
+    }
+    Some(named)
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -211,7 +236,10 @@ mod tests {
         let paths: Vec<_> = changes.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["spec.replicas", "spec.template.spec.containers[0].image"]
+            [
+                "spec.replicas",
+                "spec.template.spec.containers[name=c].image"
+            ]
         );
         let text = format(&diffs);
         assert!(

@@ -271,7 +271,12 @@ fn template_error(
             })
             .unwrap_or(1),
     });
-    let mut diagnostic = Diagnostic::error(id, "", message);
+    // The label under the caret: the undefined expression, or the template construct.
+    let label = match (error.kind(), snippet) {
+        (ErrorKind::UndefinedError, Some(expression)) => expression.to_string(),
+        _ => "(template)".to_string(),
+    };
+    let mut diagnostic = Diagnostic::error(id, label, message);
     diagnostic.file = name;
     diagnostic.location = location;
     diagnostic.help = Some(match error.kind() {
