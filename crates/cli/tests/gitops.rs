@@ -327,3 +327,29 @@ fn diff_shows_object_changes_between_environments_and_against_the_tree() {
         text(&changed.stdout)
     );
 }
+
+#[test]
+fn partials_are_included_from_beside_the_spec_and_cannot_escape_it() {
+    let work = tempfile::tempdir().unwrap();
+    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    source:\n      pvc:\n        claimName: models\n  inference:\n{% include \"partials/resources.yaml\" %}\n";
+    fs::write(work.path().join("demo.yaml"), spec).unwrap();
+    fs::create_dir(work.path().join("partials")).unwrap();
+    fs::write(
+        work.path().join("partials/resources.yaml"),
+        "    resources:\n      limits: {cpu: \"{{ values.cpu | default(2) }}\", memory: 4Gi}\n",
+    )
+    .unwrap();
+    let out = slipway(work.path(), &["render", "demo.yaml", "--set", "cpu=3"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("cpu: '3'"));
+
+    let escaping = spec.replace("partials/resources.yaml", "../secret.yaml");
+    fs::write(work.path().join("demo.yaml"), escaping).unwrap();
+    let out = slipway(work.path(), &["render", "demo.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("partial not found"),
+        "{}",
+        text(&out.stderr)
+    );
+}

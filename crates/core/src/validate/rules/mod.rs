@@ -1,5 +1,6 @@
 //! The semantic rules, one module per concern, registered in one list.
 
+mod gitops;
 mod images;
 pub(crate) mod names;
 mod resources;
@@ -28,4 +29,5 @@ pub static RULES: &[Rule] = &[
     workloads::DURATIONS,
     workloads::ROLLOUT,
     workloads::GPU,
+    gitops::PRE_SYNC_HOOK,
 ];
