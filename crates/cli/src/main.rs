@@ -146,10 +146,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
             eprint!("{}", plan.summary());
+            let count = |action| plan.steps.iter().filter(|s| s.action == action).count();
             eprintln!(
-                "{}: {} files written or removed, {} unchanged",
+                "{}: {} added, {} changed, {} removed, {} unchanged",
                 dir.display(),
-                plan.steps.len(),
+                count(tree::Action::Add),
+                count(tree::Action::Change),
+                count(tree::Action::Remove),
                 plan.unchanged
             );
             Ok(ExitCode::SUCCESS)
