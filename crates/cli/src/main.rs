@@ -1,4 +1,5 @@
-//! `slipway`: render an AI-application spec into Kubernetes YAML or a directory of files.
+//! `slipway`: render an AI-application spec into Kubernetes YAML, a directory of files, or a
+//! GitOps repository tree; check a tree for drift; diff two renders.
 
 mod init;
 mod output;
@@ -8,14 +9,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use slipway_core::validate::{self, render_all};
-use slipway_core::{LoadedSpec, compile, render, spec};
+use clap::{Args, Parser, Subcommand};
+use slipway_core::render::{diff, tree};
+use slipway_core::template::{self, Partials};
+use slipway_core::validate::{self, Diagnostic, render_all};
+use slipway_core::{LoadedSpec, compile::compile_for, render, spec};
 
 /// Compile one typed AI-application spec into validated Kubernetes YAML.
 ///
 /// Exit codes: 0 success, 1 invalid input (the spec, or a file that cannot be read or
-/// written), 2 usage error.
+/// written) or, with `--check` and `diff`, differences found; 2 usage error.
 #[derive(Debug, Parser)]
 #[command(name = "slipway", version, about, long_about = None)]
 struct Cli {
@@ -23,21 +26,67 @@ struct Cli {
     command: Command,
 }
 
+/// Where template values come from, in merge order (later wins).
+#[derive(Debug, Clone, Args)]
+struct ValueArgs {
+    /// A values file (YAML mapping), exposed to the spec template as `values.*`.
+    /// Repeatable; files are deep-merged in order (mappings merge, anything else is replaced).
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    values: Vec<PathBuf>,
+    /// The environment: merges `environments/NAME.yaml` beside the spec after the -f files
+    /// and before --set, sets the template variable `env`, and with -o writes the GitOps
+    /// layout `REPO/NAME/<namespace>/<app>/`.
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
+    /// Set one value, typed like a YAML scalar (`3` integer, `"3"` string, `true` boolean):
+    /// `--set inference.replicas=3`. Repeatable; applied after the files.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Set one value as a string whatever it looks like (commit SHAs): applied after --set.
+    #[arg(long = "set-string", value_name = "KEY=VALUE")]
+    set_string: Vec<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Render a spec to multi-document YAML on stdout, or one file per object with -o.
+    /// Render a spec to multi-document YAML on stdout, or into a directory with -o.
     Render {
-        /// The spec file (`-` reads standard input).
+        /// The spec file (`-` reads standard input); it may be a minijinja template.
         spec: PathBuf,
-        /// Write one file per object into this directory instead of stdout. Files are
-        /// written to a temporary name and renamed; an invalid spec writes nothing.
+        #[command(flatten)]
+        values: ValueArgs,
+        /// Write into this directory instead of stdout: one file per object, or with --env the
+        /// GitOps layout. Writes are atomic; files slipway wrote before and no longer produces
+        /// are removed; files it did not write are never touched. An invalid spec writes
+        /// nothing.
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: Option<PathBuf>,
+        /// Write nothing: list the files that would be added (+), changed (~) or removed (-)
+        /// and exit 1 if there is any.
+        #[arg(long, requires = "output")]
+        check: bool,
     },
     /// Check a spec and print every diagnostic; exit 1 if any is an error.
     Validate {
         /// The spec file (`-` reads standard input).
         spec: PathBuf,
+        #[command(flatten)]
+        values: ValueArgs,
+    },
+    /// Object-level differences between two renders: environment --env against
+    /// --against-env, or the tree on disk (-o) against a new render. Exit 1 if any.
+    #[command(group(clap::ArgGroup::new("against").required(true).args(["against_env", "output"])))]
+    Diff {
+        /// The spec file.
+        spec: PathBuf,
+        #[command(flatten)]
+        values: ValueArgs,
+        /// Compare the render for --env (old) with the render for this environment (new).
+        #[arg(long, value_name = "NAME")]
+        against_env: Option<String>,
+        /// Compare the tree slipway wrote into this directory (old) with a new render (new).
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: Option<PathBuf>,
     },
     /// Print the JSON Schema of the spec (for editors and CI).
     Schema,
@@ -65,26 +114,54 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Render { spec, output } => {
-            let Some(loaded) = load_valid(&spec)? else {
+        Command::Render {
+            spec,
+            values,
+            output,
+            check,
+        } => {
+            let Some(loaded) = load_valid(&spec, &values, values.env.as_deref())? else {
                 return Ok(ExitCode::from(1));
             };
-            let bundle = compile(&loaded.spec);
+            let env = values.env.as_deref();
+            let bundle = compile_for(&loaded.spec, env);
             if !bundle_is_valid(&loaded, &bundle) {
                 return Ok(ExitCode::from(1));
             }
-            match output {
-                None => print!("{}", render::to_yaml(&bundle)),
-                Some(dir) => {
-                    let files = render::to_files(&bundle);
-                    output::write_tree(&dir, &files)?;
-                    eprintln!("wrote {} files to {}", files.len(), dir.display());
+            let Some(dir) = output else {
+                print!("{}", render::to_yaml(&bundle));
+                return Ok(ExitCode::SUCCESS);
+            };
+            let files = tree::layout(&bundle, &loaded.spec, env);
+            let manifest = tree::manifest_path(&loaded.spec.metadata.name, env);
+            let plan = output::apply_tree(&dir, &files, &manifest, check)?;
+            if check {
+                print!("{}", plan.summary());
+                if plan.is_empty() {
+                    eprintln!("{} is up to date ({} files)", dir.display(), plan.unchanged);
+                    return Ok(ExitCode::SUCCESS);
                 }
+                eprintln!(
+                    "{}: {} files would change; run without --check to write them",
+                    dir.display(),
+                    plan.steps.len()
+                );
+                return Ok(ExitCode::from(1));
             }
+            eprint!("{}", plan.summary());
+            let count = |action| plan.steps.iter().filter(|s| s.action == action).count();
+            eprintln!(
+                "{}: {} added, {} changed, {} removed, {} unchanged",
+                dir.display(),
+                count(tree::Action::Add),
+                count(tree::Action::Change),
+                count(tree::Action::Remove),
+                plan.unchanged
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Validate { spec } => {
-            let Some(loaded) = load_valid(&spec)? else {
+        Command::Validate { spec, values } => {
+            let Some(loaded) = load_valid(&spec, &values, values.env.as_deref())? else {
                 return Ok(ExitCode::from(1));
             };
             eprintln!(
@@ -92,6 +169,45 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 loaded.file, loaded.spec.metadata.name
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            spec,
+            values,
+            against_env,
+            output,
+        } => {
+            let env = values.env.as_deref();
+            let Some(loaded) = load_valid(&spec, &values, env)? else {
+                return Ok(ExitCode::from(1));
+            };
+            let new_files = tree::layout(&compile_for(&loaded.spec, env), &loaded.spec, env);
+            let (old, new) = if let Some(other) = against_env.as_deref() {
+                let Some(other_loaded) = load_valid(&spec, &values, Some(other))? else {
+                    return Ok(ExitCode::from(1));
+                };
+                let other_bundle = compile_for(&other_loaded.spec, Some(other));
+                let other_files = tree::layout(&other_bundle, &other_loaded.spec, Some(other));
+                (objects(&new_files)?, objects(&other_files)?)
+            } else {
+                let dir = output.expect("clap requires --against-env or -o");
+                let manifest_path = tree::manifest_path(&loaded.spec.metadata.name, env);
+                let previous = std::fs::read_to_string(dir.join(&manifest_path))
+                    .ok()
+                    .and_then(|text| tree::Manifest::parse(&text).ok());
+                let paths = match &previous {
+                    Some(manifest) => manifest.files.keys().cloned().collect(),
+                    None => new_files.keys().cloned().collect::<Vec<_>>(),
+                };
+                let on_disk = output::read_tree(&dir, paths)?;
+                (objects(&on_disk)?, objects(&new_files)?)
+            };
+            let diffs = diff::diff(&old, &new);
+            print!("{}", diff::format(&diffs));
+            Ok(if diffs.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Schema => {
             let schema = serde_json::to_string_pretty(spec::json_schema_value())?;
@@ -102,20 +218,120 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Reads, loads and validates a spec. Diagnostics go to stderr; `None` means the spec has
-/// errors (already reported).
-fn load_valid(path: &Path) -> anyhow::Result<Option<LoadedSpec>> {
+/// The Kubernetes objects of a set of rendered files.
+fn objects(
+    files: &std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    tree::objects_in_files(files)
+        .map_err(|(path, error)| anyhow::anyhow!("{path}: not valid YAML: {}", error.message))
+}
+
+/// Partials (`{% include "name" %}`) are files relative to the spec's directory; absolute
+/// paths and `..` are refused so a template cannot read outside it.
+struct FilePartials {
+    root: PathBuf,
+}
+
+impl Partials for FilePartials {
+    fn partial(&self, name: &str) -> Option<String> {
+        let relative = Path::new(name);
+        let safe = relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !safe {
+            return None;
+        }
+        std::fs::read_to_string(self.root.join(relative)).ok()
+    }
+}
+
+/// Whether an environment name can be a directory name (DNS-1123 label).
+fn valid_env(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// The merged template values: -f files, then the environment's file, then --set and
+/// --set-string.
+fn merged_values(
+    spec_dir: &Path,
+    args: &ValueArgs,
+    env: Option<&str>,
+) -> anyhow::Result<serde_json::Value> {
+    let mut values = serde_json::Value::Object(Default::default());
+    let mut files: Vec<PathBuf> = args.values.clone();
+    if let Some(env) = env {
+        anyhow::ensure!(
+            valid_env(env),
+            "environment `{env}` must be a DNS-1123 label (lowercase letters, digits, '-')"
+        );
+        files.push(spec_dir.join("environments").join(format!("{env}.yaml")));
+    }
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read values file {}", file.display()))?;
+        template::deep_merge(
+            &mut values,
+            template::values_from_yaml(&file.display().to_string(), &text)?,
+        );
+    }
+    for argument in &args.set {
+        let (path, value) = template::parse_set(argument).context("invalid --set")?;
+        template::set_path(&mut values, &path, value);
+    }
+    for argument in &args.set_string {
+        let (path, value) = template::parse_set_string(argument).context("invalid --set-string")?;
+        template::set_path(&mut values, &path, value);
+    }
+    Ok(values)
+}
+
+/// Reads, renders (template), loads and validates a spec. Diagnostics go to stderr, placed on
+/// template lines; `None` means the spec has errors (already reported).
+fn load_valid(
+    path: &Path,
+    args: &ValueArgs,
+    env: Option<&str>,
+) -> anyhow::Result<Option<LoadedSpec>> {
     let (file, text) = read_spec(path)?;
-    let loaded = match spec::load_str(&file, &text) {
+    let spec_dir = match path.parent() {
+        Some(dir) if path != Path::new("-") && !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let context = template::Context {
+        values: merged_values(&spec_dir, args, env)?,
+        env: env.map(str::to_string),
+    };
+    let rendered = match template::render(&file, &text, &context, FilePartials { root: spec_dir }) {
+        Ok(rendered) => rendered,
+        Err(error) => {
+            eprint!("{}", error.render());
+            return Ok(None);
+        }
+    };
+    let report = |diagnostics: &[Diagnostic]| {
+        let relocated: Vec<Diagnostic> = diagnostics
+            .iter()
+            .cloned()
+            .map(|d| rendered.relocate(d))
+            .collect();
+        eprint!("{}", render_all(&relocated, Some(rendered.template())));
+    };
+    let loaded = match spec::load_str(&file, &rendered.text) {
         Ok(loaded) => loaded,
         Err(error) => {
-            eprint!("{}", error.render(&text));
+            report(error.diagnostics());
             return Ok(None);
         }
     };
     let diagnostics = validate::spec(&loaded);
     if !diagnostics.is_empty() {
-        eprint!("{}", render_all(&diagnostics, Some(&loaded.source)));
+        report(&diagnostics);
     }
     Ok((!validate::has_errors(&diagnostics)).then_some(loaded))
 }

@@ -9,6 +9,7 @@
 pub mod compile;
 pub mod render;
 pub mod spec;
+pub mod template;
 pub mod validate;
 pub mod yaml;
 

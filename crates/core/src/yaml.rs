@@ -102,6 +102,19 @@ fn quote_yaml11_booleans(text: &str) -> String {
     out
 }
 
+/// Parses every document of a multi-document YAML stream (empty documents are skipped).
+pub fn documents(text: &str) -> Result<Vec<serde_json::Value>, YamlError> {
+    use serde::Deserialize;
+    let mut documents = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(text) {
+        let value = serde_json::Value::deserialize(document).map_err(YamlError::from)?;
+        if !value.is_null() {
+            documents.push(value);
+        }
+    }
+    Ok(documents)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

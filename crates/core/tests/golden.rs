@@ -4,8 +4,11 @@
 
 use std::path::Path;
 
+use std::collections::BTreeMap;
+
+use slipway_core::compile::compile_for;
 use slipway_core::validate::{self, render_all};
-use slipway_core::{compile, render, spec};
+use slipway_core::{compile, render, spec, template};
 
 /// Settings that put snapshots in `golden/<sub>` with plain names.
 fn golden(sub: &str) -> insta::Settings {
@@ -31,8 +34,12 @@ fn relative(path: &Path) -> String {
 fn every_spec_renders_to_its_golden_yaml() {
     golden("").bind(|| {
         insta::glob!("../../../specs", "*.yaml", |path| {
-            let text = std::fs::read_to_string(path).unwrap();
+            let template = std::fs::read_to_string(path).unwrap();
             let file = relative(path);
+            // Specs may be templates: every one must render without any value.
+            let text = template::render(&file, &template, &Default::default(), BTreeMap::new())
+                .unwrap_or_else(|e| panic!("{file} does not render:\n{}", e.render()))
+                .text;
             let loaded = spec::load_str(&file, &text)
                 .unwrap_or_else(|e| panic!("{file} does not load:\n{}", e.render(&text)));
             let diagnostics = validate::spec(&loaded);
@@ -57,6 +64,41 @@ fn every_spec_renders_to_its_golden_yaml() {
             insta::assert_snapshot!("render", yaml);
         });
     });
+}
+
+/// `specs/seed-article.yaml` rendered for each of its environments, with its values file:
+/// `slipway render specs/seed-article.yaml -f specs/values/seed-article.yaml --env ENV`.
+#[test]
+fn the_seed_article_renders_for_each_environment() {
+    let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs");
+    let read = |path: &str| std::fs::read_to_string(specs.join(path)).unwrap();
+    let source = read("seed-article.yaml");
+    for env in ["staging", "prod"] {
+        let mut values =
+            template::values_from_yaml("values", &read("values/seed-article.yaml")).unwrap();
+        let env_file = format!("environments/{env}.yaml");
+        template::deep_merge(
+            &mut values,
+            template::values_from_yaml(&env_file, &read(&env_file)).unwrap(),
+        );
+        let context = template::Context {
+            values,
+            env: Some(env.to_string()),
+        };
+        let file = "specs/seed-article.yaml";
+        let rendered = template::render(file, &source, &context, BTreeMap::new())
+            .unwrap_or_else(|e| panic!("{env}: {}", e.render()));
+        let loaded = spec::load_str(file, &rendered.text)
+            .unwrap_or_else(|e| panic!("{env}:\n{}", e.render(&rendered.text)));
+        let diagnostics = validate::spec(&loaded);
+        assert!(
+            !validate::has_errors(&diagnostics),
+            "{env}: {}",
+            render_all(&diagnostics, Some(&rendered.text))
+        );
+        let yaml = render::to_yaml(&compile_for(&loaded.spec, Some(env)));
+        golden("").bind(|| insta::assert_snapshot!(format!("render-env@{env}"), yaml));
+    }
 }
 
 #[test]
@@ -99,7 +141,10 @@ fn the_spec_schema_is_golden() {
 fn the_blue_green_switch_is_a_selector_only_diff() {
     let file = "specs/seed-article.yaml";
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let text = std::fs::read_to_string(root.join(file)).unwrap();
+    let template = std::fs::read_to_string(root.join(file)).unwrap();
+    let text = template::render(file, &template, &Default::default(), BTreeMap::new())
+        .unwrap()
+        .text;
     let green = spec::load_str(file, &text).unwrap().spec;
     let mut blue = green.clone();
     let blue_green = blue.spec.rollout.blue_green.as_mut().unwrap();

@@ -3,9 +3,11 @@
 
 pub mod backup;
 pub mod crd;
+pub mod gitops;
 pub mod labels;
 pub mod network;
 mod object;
+pub mod pipeline;
 pub mod pod;
 pub mod rbac;
 pub mod runtime;
@@ -16,6 +18,8 @@ pub mod training;
 pub mod workloads;
 
 pub use object::{Bundle, CustomObject, KIND_ORDER, Object};
+
+use std::collections::BTreeMap;
 
 use crate::spec::AppSpec;
 
@@ -49,9 +53,30 @@ const CONCERNS: &[(&str, Concern)] = &[
 /// assert!(bundle.find("Service", "demo").is_some());
 /// ```
 pub fn compile(spec: &AppSpec) -> Bundle {
+    compile_for(spec, None)
+}
+
+/// One compiler of files that are not objects (paths relative to the output root).
+type FileConcern = fn(&AppSpec) -> BTreeMap<String, String>;
+
+/// Every concern producing files, in compile order.
+const FILE_CONCERNS: &[(&str, FileConcern)] = &[("pipeline", pipeline::files)];
+
+/// Compiles a spec for the environment `env` (`--env`; `None` without one): every concern,
+/// then the environment-aware Argo CD objects ([`gitops::compile`], which whitelist the
+/// cluster-scoped kinds the other concerns emit), then sync waves when the spec uses GitOps.
+pub fn compile_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
     let mut bundle = Bundle::default();
     for (_, concern) in CONCERNS {
         bundle.objects.extend(concern(spec));
+    }
+    for (_, concern) in FILE_CONCERNS {
+        bundle.files.extend(concern(spec));
+    }
+    let argo = gitops::compile(spec, env, &bundle.objects);
+    bundle.objects.extend(argo);
+    if spec.spec.gitops.is_some() {
+        gitops::sync_waves(&mut bundle.objects);
     }
     bundle.sort();
     bundle
@@ -73,13 +98,17 @@ pub(crate) mod testing {
         .spec
     }
 
-    /// `specs/seed-article.yaml`.
+    /// `specs/seed-article.yaml`, rendered without values.
     pub fn seed() -> AppSpec {
-        load_str(
+        let rendered = crate::template::render(
             "specs/seed-article.yaml",
             include_str!("../../../../specs/seed-article.yaml"),
+            &Default::default(),
+            std::collections::BTreeMap::new(),
         )
-        .expect("the seed-article spec loads")
-        .spec
+        .expect("the seed-article template renders");
+        load_str("specs/seed-article.yaml", &rendered.text)
+            .expect("the seed-article spec loads")
+            .spec
     }
 }

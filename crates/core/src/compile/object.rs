@@ -120,6 +120,10 @@ objects! {
     PodDisruptionBudget(policy::PodDisruptionBudget),
     /// A VerticalPodAutoscaler.
     VerticalPodAutoscaler(super::crd::vpa::VerticalPodAutoscaler),
+    /// An Argo CD AppProject.
+    AppProject(super::crd::argocd::AppProject),
+    /// An Argo CD Application.
+    Application(super::crd::argocd::Application),
 }
 
 /// The rank of a kind in rendered output: what others depend on comes first.

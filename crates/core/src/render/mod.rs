@@ -1,4 +1,8 @@
-//! Bundle → text: deterministic multi-document YAML, or one file per object.
+//! Bundle → text: deterministic multi-document YAML, one file per object, or a GitOps tree
+//! ([`tree`]); object-level differences between renders ([`diff`]).
+
+pub mod diff;
+pub mod tree;
 
 use std::collections::BTreeMap;
 

@@ -1642,6 +1642,19 @@ pub struct PipelineSpec {
     /// Credentials id / secret name allowed to push to the GitOps repository.
     #[serde(default = "default_git_creds")]
     pub gitops_credentials: String,
+    /// Path of this spec in the application repository, as the pipeline passes it to
+    /// `slipway render`. Default: `deploy/<metadata.name>.yaml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_file: Option<String>,
+    /// Values files (paths in the application repository) passed with `-f` on every render.
+    /// Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values_files: Vec<String>,
+    /// Environments the pipeline re-renders into the GitOps repository, each with
+    /// `--env NAME` (its file is `environments/NAME.yaml` beside the spec). Default: none,
+    /// one render without an environment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
 }
 
 fn default_registry_creds() -> String {

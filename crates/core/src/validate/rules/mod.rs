@@ -1,6 +1,7 @@
 //! The semantic rules, one module per concern, registered in one list.
 
 mod backup;
+mod gitops;
 mod images;
 pub(crate) mod names;
 mod rbac;
@@ -39,4 +40,5 @@ pub static RULES: &[Rule] = &[
     rbac::WILDCARD,
     rbac::VERB,
     backup::RULE,
+    gitops::PRE_SYNC_HOOK,
 ];

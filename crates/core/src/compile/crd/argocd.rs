@@ -1,0 +1,158 @@
+//! Argo CD `Application` and `AppProject` (`argoproj.io/v1alpha1`), with only the fields
+//! Slipway sets; checked against the CRD schemas in CI.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+macro_rules! argocd_resource {
+    ($ty:ident, $kind:literal, $plural:literal) => {
+        impl k8s_openapi::Resource for $ty {
+            const API_VERSION: &'static str = "argoproj.io/v1alpha1";
+            const GROUP: &'static str = "argoproj.io";
+            const KIND: &'static str = $kind;
+            const VERSION: &'static str = "v1alpha1";
+            const URL_PATH_SEGMENT: &'static str = $plural;
+            type Scope = k8s_openapi::NamespaceResourceScope;
+        }
+
+        impl k8s_openapi::Metadata for $ty {
+            type Ty = ObjectMeta;
+
+            fn metadata(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+
+            fn metadata_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+/// An Argo CD Application: sync one path of a Git repository into one namespace.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Application {
+    /// Standard object metadata.
+    pub metadata: ObjectMeta,
+    /// What to sync, where, and how.
+    pub spec: ApplicationSpec,
+}
+argocd_resource!(Application, "Application", "applications");
+
+/// `Application.spec`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationSpec {
+    /// The AppProject the Application belongs to.
+    pub project: String,
+    /// The Git source.
+    pub source: ApplicationSource,
+    /// The cluster and namespace.
+    pub destination: ApplicationDestination,
+    /// Automated sync, options and retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_policy: Option<SyncPolicy>,
+}
+
+/// A Git source: repository, directory and revision.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationSource {
+    /// Repository URL.
+    #[serde(rename = "repoURL")]
+    pub repo_url: String,
+    /// Directory inside the repository.
+    pub path: String,
+    /// Branch, tag or commit.
+    pub target_revision: String,
+}
+
+/// A cluster (by API server URL) and namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationDestination {
+    /// API server URL.
+    pub server: String,
+    /// Namespace.
+    pub namespace: String,
+}
+
+/// `Application.spec.syncPolicy`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncPolicy {
+    /// Sync on every change in Git; `None` syncs by hand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automated: Option<AutomatedSync>,
+    /// Options such as `CreateNamespace=true`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sync_options: Vec<String>,
+    /// Retries of a failed sync.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+}
+
+/// `syncPolicy.automated`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutomatedSync {
+    /// Delete cluster objects no longer in Git.
+    pub prune: bool,
+    /// Revert changes made in the cluster.
+    pub self_heal: bool,
+}
+
+/// `syncPolicy.retry`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retry {
+    /// Attempts before giving up.
+    pub limit: i64,
+    /// Wait between attempts.
+    pub backoff: Backoff,
+}
+
+/// Exponential backoff between sync retries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backoff {
+    /// First wait, e.g. `5s`.
+    pub duration: String,
+    /// Multiplier after each failure.
+    pub factor: i64,
+    /// Longest wait, e.g. `3m`.
+    pub max_duration: String,
+}
+
+/// An Argo CD AppProject: which repositories an Application may read and where it may deploy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AppProject {
+    /// Standard object metadata.
+    pub metadata: ObjectMeta,
+    /// The restrictions.
+    pub spec: AppProjectSpec,
+}
+argocd_resource!(AppProject, "AppProject", "appprojects");
+
+/// `AppProject.spec`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppProjectSpec {
+    /// What the project is for.
+    pub description: String,
+    /// Repositories Applications of the project may read.
+    pub source_repos: Vec<String>,
+    /// Clusters and namespaces they may deploy to.
+    pub destinations: Vec<ApplicationDestination>,
+    /// Cluster-scoped kinds they may create (nothing else cluster-wide).
+    pub cluster_resource_whitelist: Vec<GroupKind>,
+}
+
+/// A group and kind, e.g. `rbac.authorization.k8s.io` / `ClusterRole` (`""` is the core group).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct GroupKind {
+    /// API group.
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+}

@@ -1,0 +1,90 @@
+//! Argo CD delivery: hooks and sync waves that agree.
+
+use crate::spec::AppSpec;
+use crate::validate::{Diagnostic, Rule};
+
+/// ## What it does
+/// Warns when the training Job is an Argo CD PreSync hook while Slipway also creates what
+/// the Job needs (its ServiceAccount, the PVCs it mounts) in the Sync phase.
+///
+/// ## Why it matters
+/// PreSync hooks run before every sync wave: on the first sync of a new environment the
+/// Job's ServiceAccount and PVCs do not exist yet, so the hook fails and the whole sync
+/// with it.
+///
+/// ## Example
+/// `training: {preSyncHook: true, data: {claim: {claimName: data, size: 100Gi}}}` with
+/// `gitops` set
+///
+/// ## Use instead
+/// Leave `preSyncHook` off: the Job then syncs after RBAC (wave -2) and PVCs (wave -1), and
+/// is replaced when it changes. Or sync once without the hook before turning it on.
+pub const PRE_SYNC_HOOK: Rule = Rule {
+    id: "presync-hook-dependencies",
+    check: check_pre_sync_hook,
+};
+
+fn check_pre_sync_hook(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let Some(training) = &spec.spec.training else {
+        return;
+    };
+    if spec.spec.gitops.is_none() || !training.pre_sync_hook || training.schedule.is_some() {
+        return;
+    }
+    let mut needs = vec![format!("ServiceAccount {}-training", spec.metadata.name)];
+    needs.extend(
+        [&training.data, &training.output]
+            .into_iter()
+            .flatten()
+            .filter(|mount| mount.claim.create)
+            .map(|mount| format!("PVC {}", mount.claim.claim_name)),
+    );
+    out.push(
+        Diagnostic::warning(
+            "presync-hook-dependencies",
+            "spec.training.preSyncHook",
+            format!(
+                "the PreSync training Job runs before the Sync phase creates what it uses ({}): \
+                 the first sync of a new environment fails",
+                needs.join(", ")
+            ),
+        )
+        .with_help(
+            "leave preSyncHook off (the Job then syncs after RBAC and PVCs and is replaced \
+             when it changes), or sync once without the hook first",
+        ),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::seed;
+
+    #[test]
+    fn a_pre_sync_hook_with_gitops_warns_and_names_what_it_needs() {
+        let mut spec = seed();
+        spec.spec.training.as_mut().unwrap().pre_sync_hook = true;
+        let mut out = Vec::new();
+        check_pre_sync_hook(&spec, &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(!out[0].is_error());
+        assert!(
+            out[0]
+                .message
+                .contains("ServiceAccount ai-inference-training")
+        );
+        assert!(out[0].message.contains("PVC training-data-pvc"));
+    }
+
+    #[test]
+    fn no_hook_or_no_gitops_no_warning() {
+        let mut out = Vec::new();
+        check_pre_sync_hook(&seed(), &mut out);
+        let mut spec = seed();
+        spec.spec.training.as_mut().unwrap().pre_sync_hook = true;
+        spec.spec.gitops = None;
+        check_pre_sync_hook(&spec, &mut out);
+        assert!(out.is_empty());
+    }
+}
