@@ -1,0 +1,159 @@
+//! Command-line flags and their environment variables (the names the generated manifests set).
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+
+use crate::log::Level;
+
+/// slipway-serve: serves one ONNX model over the Open Inference Protocol v2 (KServe V2 REST)
+/// and a simple `/predict` API, with Prometheus metrics and JSON logs.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
+pub struct Config {
+    /// ONNX model file.
+    #[arg(long = "model", env = "MODEL_PATH", value_name = "PATH")]
+    pub model_path: PathBuf,
+    /// Model name in URLs and metrics [default: file stem of the model path].
+    #[arg(long, env = "MODEL_NAME")]
+    pub model_name: Option<String>,
+    /// Model version in URLs and metrics.
+    #[arg(long, env = "MODEL_VERSION", default_value = "1")]
+    pub model_version: String,
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    /// Port for every endpoint (API, probes, metrics); 0 picks a free port, logged at start.
+    #[arg(long, env = "PORT", default_value_t = 8000)]
+    pub port: u16,
+    /// Threads running the model and the HTTP runtime [default: the container's CPU limit
+    /// (cgroup v2 cpu.max), else the available parallelism].
+    #[arg(long, env = "SLIPWAY_THREADS")]
+    pub threads: Option<NonZeroUsize>,
+    /// Inference requests (/infer, /predict) served at once; more are answered 503 with
+    /// Retry-After instead of queueing.
+    #[arg(long, env = "SLIPWAY_MAX_CONCURRENCY", default_value_t = NonZeroUsize::new(64).expect("64 > 0"))]
+    pub max_concurrency: NonZeroUsize,
+    /// Largest request body accepted; larger ones get 413.
+    #[arg(long, env = "SLIPWAY_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// After SIGTERM, time allowed for in-flight requests to finish before exiting anyway
+    /// (exit code 1).
+    #[arg(long, env = "SLIPWAY_SHUTDOWN_GRACE_SECONDS", default_value_t = 25)]
+    pub shutdown_grace_seconds: u64,
+    /// After SIGTERM, keep accepting requests this long (reporting not ready) so that load
+    /// balancers stop sending traffic before the listener closes.
+    #[arg(long, env = "SLIPWAY_DRAIN_DELAY_SECONDS", default_value_t = 0)]
+    pub drain_delay_seconds: u64,
+    /// Least severe log level written.
+    #[arg(
+        long,
+        env = "LOG_LEVEL",
+        value_enum,
+        default_value = "info",
+        ignore_case = true
+    )]
+    pub log_level: Level,
+    /// TESTING ONLY: wait this long after warm-up before reporting ready.
+    #[arg(
+        long,
+        env = "SLIPWAY_TEST_READY_DELAY_MS",
+        default_value_t = 0,
+        hide_short_help = true
+    )]
+    pub test_ready_delay_ms: u64,
+    /// TESTING ONLY: hold every inference request this long (without using a thread) before
+    /// running the model, to make saturation and draining observable.
+    #[arg(
+        long,
+        env = "SLIPWAY_TEST_INFER_DELAY_MS",
+        default_value_t = 0,
+        hide_short_help = true
+    )]
+    pub test_infer_delay_ms: u64,
+}
+
+impl Config {
+    /// The model name: `--model-name`, else the file stem of the model path.
+    pub fn model_name(&self) -> String {
+        self.model_name.clone().unwrap_or_else(|| {
+            self.model_path
+                .file_stem()
+                .map_or_else(|| "model".to_owned(), |s| s.to_string_lossy().into_owned())
+        })
+    }
+
+    /// The thread count: `--threads`, else the CPU limit.
+    pub fn threads(&self) -> usize {
+        self.threads.map_or_else(default_threads, NonZeroUsize::get)
+    }
+}
+
+/// The cgroup v2 CPU limit rounded up, capped by the available parallelism.
+fn default_threads() -> usize {
+    let available = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    std::fs::read_to_string(Path::new("/sys/fs/cgroup/cpu.max"))
+        .ok()
+        .and_then(|s| cgroup_cpus(&s))
+        .map_or(available, |limit| limit.min(available))
+}
+
+/// `"150000 100000"` → 2 CPUs; `"max 100000"` → no limit.
+fn cgroup_cpus(cpu_max: &str) -> Option<usize> {
+    let mut parts = cpu_max.split_whitespace();
+    let quota: u64 = parts.next()?.parse().ok()?;
+    let period: u64 = parts.next()?.parse().ok()?;
+    if period == 0 {
+        return None;
+    }
+    usize::try_from(quota.div_ceil(period).max(1)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_limits_round_up() {
+        assert_eq!(cgroup_cpus("150000 100000\n"), Some(2));
+        assert_eq!(cgroup_cpus("50000 100000"), Some(1));
+        assert_eq!(cgroup_cpus("400000 100000"), Some(4));
+        assert_eq!(cgroup_cpus("max 100000"), None);
+        assert_eq!(cgroup_cpus(""), None);
+    }
+
+    #[test]
+    fn model_name_defaults_to_file_stem() {
+        let c =
+            Config::try_parse_from(["slipway-serve", "--model", "/models/fraud-v2.onnx"]).unwrap();
+        assert_eq!(c.model_name(), "fraud-v2");
+        assert!(c.threads() >= 1);
+    }
+
+    #[test]
+    fn flags_parse() {
+        let c = Config::try_parse_from([
+            "slipway-serve",
+            "--model",
+            "m.onnx",
+            "--model-name",
+            "x",
+            "--port",
+            "0",
+            "--max-concurrency",
+            "3",
+            "--log-level",
+            "WARN",
+        ])
+        .unwrap();
+        assert_eq!(c.model_name(), "x");
+        assert_eq!(c.port, 0);
+        assert_eq!(c.max_concurrency.get(), 3);
+        assert_eq!(c.log_level, Level::Warn);
+        assert!(
+            Config::try_parse_from(["slipway-serve", "--model", "m", "--max-concurrency", "0"])
+                .is_err()
+        );
+    }
+}

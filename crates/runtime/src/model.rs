@@ -1,0 +1,469 @@
+//! The model: loaded once with tract, optimised into a shared plan, described, run.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tract_onnx::prelude::{
+    Framework, InferenceModelExt, TDim, TValue, Tensor, TypedModel, TypedSimplePlan,
+};
+use tract_onnx::tract_hir::internal::{GenericFactoid, IntoRunnable, IntoTensor};
+
+use crate::tensor::DataType;
+
+/// Why a model could not be loaded. Each of these makes the server exit non-zero.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file is missing or unreadable.
+    #[error("cannot read model file {path}: {source}")]
+    Read {
+        /// The model path.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// tract could not parse the file as ONNX.
+    #[error("{path} is not a valid ONNX model: {detail}")]
+    Parse {
+        /// The model path.
+        path: String,
+        /// tract's error chain.
+        detail: String,
+    },
+    /// An input whose rank the model does not declare.
+    #[error("input {input:?} has no declared rank; re-export the model with input shapes")]
+    UnknownRank {
+        /// The input name.
+        input: String,
+    },
+    /// An input or output type the server cannot carry over JSON.
+    #[error(
+        "{kind} {name:?} has type {datum}, which the server does not support \
+         (supported: BOOL, INT8-64, UINT8-64, FP32, FP64)"
+    )]
+    UnsupportedType {
+        /// `input` or `output`.
+        kind: &'static str,
+        /// The tensor name.
+        name: String,
+        /// tract's name of the type.
+        datum: String,
+    },
+    /// Type/shape analysis or optimisation failed.
+    #[error("cannot optimise the model: {0}")]
+    Optimize(String),
+    /// Running the model once on zeros failed.
+    #[error("warm-up inference failed: {0}")]
+    WarmUp(String),
+}
+
+/// A request input that does not fit the model.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ShapeError {
+    /// Wrong number of dimensions.
+    #[error("input {name:?} expects shape {expected} ({rank} dimensions), got {got:?}")]
+    Rank {
+        /// The input name.
+        name: String,
+        /// The model's shape, `-1` for dynamic dimensions.
+        expected: ShapeDisplay,
+        /// The model's rank.
+        rank: usize,
+        /// The request's shape.
+        got: Vec<usize>,
+    },
+    /// A fixed dimension with another size.
+    #[error(
+        "input {name:?} expects shape {expected}, got {got:?} (dimension {axis} must be {size})"
+    )]
+    Fixed {
+        /// The input name.
+        name: String,
+        /// The model's shape, `-1` for dynamic dimensions.
+        expected: ShapeDisplay,
+        /// The request's shape.
+        got: Vec<usize>,
+        /// The offending axis.
+        axis: usize,
+        /// The size the model needs there.
+        size: usize,
+    },
+    /// A dynamic dimension of size zero.
+    #[error("input {name:?}: dimension {axis} ({symbol}) must be at least 1, got 0")]
+    Empty {
+        /// The input name.
+        name: String,
+        /// The offending axis.
+        axis: usize,
+        /// The model's symbol for it.
+        symbol: String,
+    },
+    /// The same symbol bound to two sizes (e.g. two inputs with different batch sizes).
+    #[error(
+        "input {name:?}: dimension {axis} ({symbol}) is {got}, but another input already set \
+         {symbol} to {bound}"
+    )]
+    Inconsistent {
+        /// The input name.
+        name: String,
+        /// The offending axis.
+        axis: usize,
+        /// The model's symbol.
+        symbol: String,
+        /// Its size in this input.
+        got: usize,
+        /// Its size elsewhere.
+        bound: usize,
+    },
+}
+
+/// Why a model run failed after its inputs were accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// tract returned an error.
+    #[error("model execution failed: {0}")]
+    Execution(String),
+}
+
+/// One dimension of a declared tensor shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dim {
+    /// A fixed size.
+    Fixed(usize),
+    /// A named dynamic size (`N`, `batch`, …) shared by every axis with that name.
+    Symbol(String),
+    /// A size computed from symbols (`N*2`), checked by tract at run time.
+    Expr(String),
+}
+
+impl Dim {
+    fn from_tdim(d: &TDim) -> Dim {
+        match d {
+            TDim::Sym(s) => Dim::Symbol(s.to_string()),
+            other => match other.to_i64() {
+                Ok(v) => Dim::Fixed(usize::try_from(v).unwrap_or(0)),
+                Err(_) => Dim::Expr(other.to_string()),
+            },
+        }
+    }
+
+    /// The V2 metadata form: the size, or -1 when dynamic.
+    pub fn v2(&self) -> i64 {
+        match self {
+            Dim::Fixed(v) => i64::try_from(*v).unwrap_or(i64::MAX),
+            _ => -1,
+        }
+    }
+}
+
+/// A shape printed the V2 way, `[-1, 4]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShapeDisplay(pub Vec<i64>);
+
+impl fmt::Display for ShapeDisplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+/// A named input or output with its declared type and shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorSpec {
+    /// The ONNX name.
+    pub name: String,
+    /// The element type.
+    pub datatype: DataType,
+    /// The declared shape.
+    pub shape: Vec<Dim>,
+}
+
+impl TensorSpec {
+    /// The shape in V2 metadata form.
+    pub fn v2_shape(&self) -> Vec<i64> {
+        self.shape.iter().map(Dim::v2).collect()
+    }
+
+    /// A concrete shape for warm-up: dynamic dimensions set to 1.
+    fn sample_shape(&self) -> Vec<usize> {
+        self.shape
+            .iter()
+            .map(|d| match d {
+                Dim::Fixed(v) => *v,
+                _ => 1,
+            })
+            .collect()
+    }
+}
+
+/// The V2 metadata of one tensor, as logged at start and served by `GET /v2/models/{name}`.
+#[derive(Debug, Serialize)]
+pub struct TensorMetadata<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// V2 datatype.
+    pub datatype: &'static str,
+    /// Shape, -1 for dynamic dimensions.
+    pub shape: Vec<i64>,
+}
+
+impl<'a> From<&'a TensorSpec> for TensorMetadata<'a> {
+    fn from(s: &'a TensorSpec) -> Self {
+        TensorMetadata {
+            name: &s.name,
+            datatype: s.datatype.name(),
+            shape: s.v2_shape(),
+        }
+    }
+}
+
+/// A loaded, optimised model. Cheap to share: the plan is behind an `Arc`.
+pub struct Model {
+    /// Inputs in the model's order.
+    pub inputs: Vec<TensorSpec>,
+    /// Outputs in the model's order.
+    pub outputs: Vec<TensorSpec>,
+    plan: Arc<TypedSimplePlan>,
+}
+
+impl fmt::Debug for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Model")
+            .field("inputs", &self.inputs)
+            .field("outputs", &self.outputs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Model {
+    /// Loads an ONNX file: parse, give unnamed dynamic input dimensions a symbol, type-check,
+    /// optimise, and build the runnable plan. Does not run it (see [`Model::warm_up`]).
+    pub fn load(path: &Path) -> Result<Model, LoadError> {
+        let shown = path.display().to_string();
+        std::fs::metadata(path).map_err(|source| LoadError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let mut inference =
+            tract_onnx::onnx()
+                .model_for_path(path)
+                .map_err(|e| LoadError::Parse {
+                    path: shown.clone(),
+                    detail: format!("{e:#}"),
+                })?;
+        // Unknown dimensions (`?`, `unk__0`) become fresh symbols, so tract can still plan a
+        // dynamic batch instead of refusing the model.
+        for ix in 0..inference.inputs.len() {
+            let mut fact = inference
+                .input_fact(ix)
+                .map_err(|e| LoadError::Optimize(format!("{e:#}")))?
+                .clone();
+            let name = inference.node(inference.inputs[ix].node).name.clone();
+            if fact.shape.is_open() {
+                return Err(LoadError::UnknownRank { input: name });
+            }
+            let unknown: Vec<usize> = fact
+                .shape
+                .dims()
+                .enumerate()
+                .filter(|(_, d)| matches!(d, GenericFactoid::Any))
+                .map(|(i, _)| i)
+                .collect();
+            if unknown.is_empty() {
+                continue;
+            }
+            for axis in unknown {
+                let sym = inference.new_sym_with_prefix("dim");
+                fact.shape.set_dim(axis, TDim::Sym(sym));
+            }
+            inference
+                .set_input_fact(ix, fact)
+                .map_err(|e| LoadError::Optimize(format!("{e:#}")))?;
+        }
+        let typed = inference
+            .into_typed()
+            .map_err(|e| LoadError::Optimize(format!("{e:#}")))?;
+        let inputs = describe(&typed, true)?;
+        let outputs = describe(&typed, false)?;
+        let plan = typed
+            .into_optimized()
+            .and_then(|m| m.into_runnable())
+            .map_err(|e| LoadError::Optimize(format!("{e:#}")))?;
+        Ok(Model {
+            inputs,
+            outputs,
+            plan,
+        })
+    }
+
+    /// Runs the model once on zeros with every dynamic dimension set to 1, so that the first
+    /// request does not pay for lazy initialisation.
+    pub fn warm_up(&self) -> Result<(), LoadError> {
+        let inputs = self
+            .inputs
+            .iter()
+            .map(|spec| {
+                Tensor::zero_dt(spec.datatype.datum(), &spec.sample_shape())
+                    .map_err(|e| LoadError::WarmUp(format!("{e:#}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.run(inputs)
+            .map(|_| ())
+            .map_err(|e| LoadError::WarmUp(e.to_string()))
+    }
+
+    /// Checks request shapes (in model input order) against the declared shapes: ranks, fixed
+    /// sizes, and one size per symbol across all inputs.
+    pub fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), ShapeError> {
+        let mut bound: HashMap<&str, usize> = HashMap::new();
+        for (spec, &got) in self.inputs.iter().zip(shapes) {
+            let expected = || ShapeDisplay(spec.v2_shape());
+            if got.len() != spec.shape.len() {
+                return Err(ShapeError::Rank {
+                    name: spec.name.clone(),
+                    expected: expected(),
+                    rank: spec.shape.len(),
+                    got: got.to_vec(),
+                });
+            }
+            for (axis, (dim, &size)) in spec.shape.iter().zip(got).enumerate() {
+                match dim {
+                    Dim::Fixed(want) if *want != size => {
+                        return Err(ShapeError::Fixed {
+                            name: spec.name.clone(),
+                            expected: expected(),
+                            got: got.to_vec(),
+                            axis,
+                            size: *want,
+                        });
+                    }
+                    Dim::Fixed(_) | Dim::Expr(_) => {}
+                    Dim::Symbol(symbol) => {
+                        if size == 0 {
+                            return Err(ShapeError::Empty {
+                                name: spec.name.clone(),
+                                axis,
+                                symbol: symbol.clone(),
+                            });
+                        }
+                        let prior = *bound.entry(symbol).or_insert(size);
+                        if prior != size {
+                            return Err(ShapeError::Inconsistent {
+                                name: spec.name.clone(),
+                                axis,
+                                symbol: symbol.clone(),
+                                got: size,
+                                bound: prior,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the plan on inputs given in model order. Blocking and CPU-bound: call it off the
+    /// async runtime.
+    pub fn run(&self, inputs: Vec<Tensor>) -> Result<Vec<Tensor>, RunError> {
+        let inputs = inputs.into_iter().map(TValue::from).collect();
+        let outputs = self
+            .plan
+            .run(inputs)
+            .map_err(|e| RunError::Execution(format!("{e:#}")))?;
+        Ok(outputs.into_iter().map(TValue::into_tensor).collect())
+    }
+
+    /// The number of rows of a request: the first dimension of the first input, or 1.
+    pub fn rows(shapes: &[&[usize]]) -> usize {
+        shapes.first().and_then(|s| s.first()).copied().unwrap_or(1)
+    }
+
+    /// Position of an input or output by name.
+    pub fn position(specs: &[TensorSpec], name: &str) -> Option<usize> {
+        specs.iter().position(|s| s.name == name)
+    }
+}
+
+fn describe(model: &TypedModel, inputs: bool) -> Result<Vec<TensorSpec>, LoadError> {
+    let (kind, outlets) = if inputs {
+        ("input", &model.inputs)
+    } else {
+        ("output", &model.outputs)
+    };
+    outlets
+        .iter()
+        .map(|&outlet| {
+            let name = model
+                .outlet_label(outlet)
+                .map(str::to_owned)
+                .unwrap_or_else(|| model.node(outlet.node).name.clone());
+            let fact = model
+                .outlet_fact(outlet)
+                .map_err(|e| LoadError::Optimize(format!("{e:#}")))?;
+            let datatype = DataType::from_datum(fact.datum_type).ok_or_else(|| {
+                LoadError::UnsupportedType {
+                    kind,
+                    name: name.clone(),
+                    datum: format!("{:?}", fact.datum_type),
+                }
+            })?;
+            let shape = fact.shape.dims().iter().map(Dim::from_tdim).collect();
+            Ok(TensorSpec {
+                name,
+                datatype,
+                shape,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Model {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models/tiny.onnx");
+        Model::load(&path).unwrap()
+    }
+
+    #[test]
+    fn loads_tiny_with_a_symbolic_batch() {
+        let m = tiny();
+        assert_eq!(m.inputs.len(), 1);
+        assert_eq!(m.inputs[0].name, "input");
+        assert_eq!(m.inputs[0].datatype, DataType::F32);
+        assert_eq!(m.inputs[0].v2_shape(), vec![-1, 4]);
+        let names: Vec<_> = m.outputs.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["logits", "probabilities"]);
+        m.warm_up().unwrap();
+        let out = m.run(vec![Tensor::zero::<f32>(&[3, 4]).unwrap()]).unwrap();
+        assert_eq!(out[0].shape(), &[3, 3]);
+    }
+
+    #[test]
+    fn shape_checks_say_what_was_expected() {
+        let m = tiny();
+        assert!(m.check_shapes(&[&[2, 4]]).is_ok());
+        let e = m.check_shapes(&[&[2, 5]]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "input \"input\" expects shape [-1, 4], got [2, 5] (dimension 1 must be 4)"
+        );
+        let e = m.check_shapes(&[&[4]]).unwrap_err();
+        assert!(matches!(e, ShapeError::Rank { rank: 2, .. }), "{e}");
+        let e = m.check_shapes(&[&[0, 4]]).unwrap_err();
+        assert!(matches!(e, ShapeError::Empty { .. }), "{e}");
+    }
+
+    #[test]
+    fn missing_and_corrupt_files_are_load_errors() {
+        let e = Model::load(Path::new("/nonexistent/model.onnx")).unwrap_err();
+        assert!(matches!(e, LoadError::Read { .. }), "{e}");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models/make_models.py");
+        let e = Model::load(&path).unwrap_err();
+        assert!(matches!(e, LoadError::Parse { .. }), "{e}");
+    }
+}

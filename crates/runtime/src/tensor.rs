@@ -1,0 +1,628 @@
+//! Tensors between JSON and tract: the V2 datatypes, parsing request data, writing outputs.
+
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
+use serde_json::Value;
+use tract_onnx::prelude::{DatumType, Tensor};
+
+/// A tensor datatype of the Open Inference Protocol v2 that this server can read and write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataType {
+    /// `BOOL`: JSON `true`/`false`.
+    Bool,
+    /// `UINT8`.
+    U8,
+    /// `UINT16`.
+    U16,
+    /// `UINT32`.
+    U32,
+    /// `UINT64`.
+    U64,
+    /// `INT8`.
+    I8,
+    /// `INT16`.
+    I16,
+    /// `INT32`.
+    I32,
+    /// `INT64`.
+    I64,
+    /// `FP32`: finite numbers only.
+    F32,
+    /// `FP64`: finite numbers only.
+    F64,
+}
+
+impl DataType {
+    /// Every supported datatype, for error messages.
+    pub const ALL: [DataType; 11] = [
+        DataType::Bool,
+        DataType::U8,
+        DataType::U16,
+        DataType::U32,
+        DataType::U64,
+        DataType::I8,
+        DataType::I16,
+        DataType::I32,
+        DataType::I64,
+        DataType::F32,
+        DataType::F64,
+    ];
+
+    /// The protocol's name of the datatype (`FP32`, `INT64`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            DataType::Bool => "BOOL",
+            DataType::U8 => "UINT8",
+            DataType::U16 => "UINT16",
+            DataType::U32 => "UINT32",
+            DataType::U64 => "UINT64",
+            DataType::I8 => "INT8",
+            DataType::I16 => "INT16",
+            DataType::I32 => "INT32",
+            DataType::I64 => "INT64",
+            DataType::F32 => "FP32",
+            DataType::F64 => "FP64",
+        }
+    }
+
+    /// The datatype of a protocol name, if supported.
+    pub fn from_name(name: &str) -> Option<DataType> {
+        DataType::ALL.into_iter().find(|dt| dt.name() == name)
+    }
+
+    /// The datatype matching a tract datum type, if supported.
+    pub fn from_datum(dt: DatumType) -> Option<DataType> {
+        Some(match dt {
+            DatumType::Bool => DataType::Bool,
+            DatumType::U8 => DataType::U8,
+            DatumType::U16 => DataType::U16,
+            DatumType::U32 => DataType::U32,
+            DatumType::U64 => DataType::U64,
+            DatumType::I8 => DataType::I8,
+            DatumType::I16 => DataType::I16,
+            DatumType::I32 => DataType::I32,
+            // tract computes some integer results as dimension expressions; they are INT64.
+            DatumType::I64 | DatumType::TDim => DataType::I64,
+            DatumType::F32 => DataType::F32,
+            DatumType::F64 => DataType::F64,
+            _ => return None,
+        })
+    }
+
+    /// The tract datum type of this datatype.
+    pub fn datum(self) -> DatumType {
+        match self {
+            DataType::Bool => DatumType::Bool,
+            DataType::U8 => DatumType::U8,
+            DataType::U16 => DatumType::U16,
+            DataType::U32 => DatumType::U32,
+            DataType::U64 => DatumType::U64,
+            DataType::I8 => DatumType::I8,
+            DataType::I16 => DatumType::I16,
+            DataType::I32 => DatumType::I32,
+            DataType::I64 => DatumType::I64,
+            DataType::F32 => DatumType::F32,
+            DataType::F64 => DatumType::F64,
+        }
+    }
+
+    /// What a JSON element of this datatype must look like, for error messages.
+    fn expected(self) -> &'static str {
+        match self {
+            DataType::Bool => "true or false",
+            DataType::F32 | DataType::F64 => "a finite number",
+            _ => "an integer",
+        }
+    }
+}
+
+impl std::fmt::Display for DataType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why request data could not become a tensor.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TensorError {
+    /// Flat data whose length is not the product of the shape.
+    #[error("shape {shape:?} needs {expected} elements, data has {got}")]
+    Count {
+        /// The declared shape.
+        shape: Vec<usize>,
+        /// The product of the shape.
+        expected: usize,
+        /// The number of elements given.
+        got: usize,
+    },
+    /// Nested data whose structure does not follow the shape.
+    #[error("nested data does not match shape {shape:?}: {detail}")]
+    Nesting {
+        /// The declared shape.
+        shape: Vec<usize>,
+        /// Where and how the nesting differs.
+        detail: String,
+    },
+    /// Lists of different lengths where a rectangular array was expected.
+    #[error("data is not a rectangular array: {0}")]
+    Ragged(String),
+    /// An element of the wrong JSON type.
+    #[error("element {index} is {got}, expected {expected} for {datatype}")]
+    Element {
+        /// Row-major index of the element.
+        index: usize,
+        /// The declared datatype.
+        datatype: DataType,
+        /// What the element should be.
+        expected: &'static str,
+        /// A short description of what it is.
+        got: String,
+    },
+    /// A number that does not fit the datatype.
+    #[error("element {index} ({value}) is out of range for {datatype}")]
+    OutOfRange {
+        /// Row-major index of the element.
+        index: usize,
+        /// The declared datatype.
+        datatype: DataType,
+        /// The number as written.
+        value: String,
+    },
+    /// The shape's element count overflows.
+    #[error("shape {0:?} is too large")]
+    TooLarge(Vec<usize>),
+    /// tract refused to build the tensor (should not happen once the count is checked).
+    #[error("could not build tensor: {0}")]
+    Build(String),
+}
+
+/// Number of elements of a shape, `None` on overflow.
+pub fn element_count(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+/// Parses V2 `data` (flat row-major or nested following `shape`) into a tensor of `datatype`.
+///
+/// Flat data must hold exactly `product(shape)` scalars; nested data must follow the shape
+/// exactly. NaN and infinities cannot be written in JSON, and numbers that overflow FP32 are
+/// rejected rather than silently becoming infinite.
+pub fn parse(datatype: DataType, shape: &[usize], data: &Value) -> Result<Tensor, TensorError> {
+    let expected = element_count(shape).ok_or_else(|| TensorError::TooLarge(shape.to_vec()))?;
+    let mut leaves = Vec::with_capacity(expected.min(1 << 20));
+    match data {
+        Value::Array(items) if items.iter().all(|v| !v.is_array()) => {
+            if items.len() != expected {
+                return Err(TensorError::Count {
+                    shape: shape.to_vec(),
+                    expected,
+                    got: items.len(),
+                });
+            }
+            leaves.extend(items.iter());
+        }
+        Value::Array(_) => collect_nested(data, shape, 0, &mut leaves)?,
+        // A lone scalar is accepted for a scalar (rank 0) or single-element tensor.
+        scalar if expected == 1 => leaves.push(scalar),
+        _ => {
+            return Err(TensorError::Count {
+                shape: shape.to_vec(),
+                expected,
+                got: 1,
+            });
+        }
+    }
+    build(datatype, shape, &leaves)
+}
+
+/// The shape of nested JSON lists (`[[1, 2], [3, 4]]` → `[2, 2]`), rejecting ragged lists.
+pub fn nested_shape(data: &Value) -> Result<Vec<usize>, TensorError> {
+    let mut shape = Vec::new();
+    let mut cursor = data;
+    while let Value::Array(items) = cursor {
+        shape.push(items.len());
+        match items.first() {
+            Some(first) => cursor = first,
+            None => break,
+        }
+    }
+    // Check every branch against the shape found along the first one.
+    let mut leaves = Vec::new();
+    collect_nested(data, &shape, 0, &mut leaves).map_err(|e| match e {
+        TensorError::Nesting { detail, .. } => TensorError::Ragged(detail),
+        other => other,
+    })?;
+    Ok(shape)
+}
+
+fn collect_nested<'a>(
+    value: &'a Value,
+    shape: &[usize],
+    depth: usize,
+    out: &mut Vec<&'a Value>,
+) -> Result<(), TensorError> {
+    let nesting = |detail: String| TensorError::Nesting {
+        shape: shape.to_vec(),
+        detail,
+    };
+    if depth == shape.len() {
+        if value.is_array() {
+            return Err(nesting(format!(
+                "found a list at depth {depth}, expected a scalar"
+            )));
+        }
+        out.push(value);
+        return Ok(());
+    }
+    let Value::Array(items) = value else {
+        return Err(nesting(format!(
+            "found a scalar at depth {depth}, expected a list of {}",
+            shape[depth]
+        )));
+    };
+    if items.len() != shape[depth] {
+        return Err(nesting(format!(
+            "a list at depth {depth} has {} elements, expected {}",
+            items.len(),
+            shape[depth]
+        )));
+    }
+    for item in items {
+        collect_nested(item, shape, depth + 1, out)?;
+    }
+    Ok(())
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) if s.len() <= 32 => format!("the string {s:?}"),
+        Value::String(_) => "a string".into(),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+fn build(datatype: DataType, shape: &[usize], leaves: &[&Value]) -> Result<Tensor, TensorError> {
+    let wrong = |index: usize, value: &Value| TensorError::Element {
+        index,
+        datatype,
+        expected: datatype.expected(),
+        got: describe(value),
+    };
+    let range = |index: usize, value: &Value| TensorError::OutOfRange {
+        index,
+        datatype,
+        value: value.to_string(),
+    };
+    macro_rules! ints {
+        ($t:ty) => {{
+            let mut v: Vec<$t> = Vec::with_capacity(leaves.len());
+            for (i, leaf) in leaves.iter().enumerate() {
+                let Value::Number(n) = leaf else {
+                    return Err(wrong(i, leaf));
+                };
+                let x = if let Some(x) = n.as_i64() {
+                    <$t>::try_from(x).map_err(|_| range(i, leaf))?
+                } else if let Some(x) = n.as_u64() {
+                    <$t>::try_from(x).map_err(|_| range(i, leaf))?
+                } else {
+                    return Err(wrong(i, leaf));
+                };
+                v.push(x);
+            }
+            tensor(shape, &v)
+        }};
+    }
+    match datatype {
+        DataType::Bool => {
+            let mut v = Vec::with_capacity(leaves.len());
+            for (i, leaf) in leaves.iter().enumerate() {
+                v.push(leaf.as_bool().ok_or_else(|| wrong(i, leaf))?);
+            }
+            tensor(shape, &v)
+        }
+        DataType::U8 => ints!(u8),
+        DataType::U16 => ints!(u16),
+        DataType::U32 => ints!(u32),
+        DataType::U64 => ints!(u64),
+        DataType::I8 => ints!(i8),
+        DataType::I16 => ints!(i16),
+        DataType::I32 => ints!(i32),
+        DataType::I64 => ints!(i64),
+        DataType::F32 => {
+            let mut v = Vec::with_capacity(leaves.len());
+            for (i, leaf) in leaves.iter().enumerate() {
+                let x = leaf.as_f64().ok_or_else(|| wrong(i, leaf))?;
+                #[allow(clippy::cast_possible_truncation)] // range checked just below
+                let y = x as f32;
+                if !y.is_finite() {
+                    return Err(range(i, leaf));
+                }
+                v.push(y);
+            }
+            tensor(shape, &v)
+        }
+        DataType::F64 => {
+            let mut v = Vec::with_capacity(leaves.len());
+            for (i, leaf) in leaves.iter().enumerate() {
+                let x = leaf.as_f64().ok_or_else(|| wrong(i, leaf))?;
+                if !x.is_finite() {
+                    return Err(range(i, leaf));
+                }
+                v.push(x);
+            }
+            tensor(shape, &v)
+        }
+    }
+}
+
+fn tensor<T: tract_onnx::prelude::Datum + Copy>(
+    shape: &[usize],
+    data: &[T],
+) -> Result<Tensor, TensorError> {
+    Tensor::from_shape(shape, data).map_err(|e| TensorError::Build(e.to_string()))
+}
+
+/// Output elements in row-major order, typed so that JSON keeps each type's shortest form
+/// (an FP32 `0.1` is written `0.1`, not `0.10000000149011612`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Data {
+    /// BOOL.
+    Bool(Vec<bool>),
+    /// Every signed integer type.
+    Int(Vec<i64>),
+    /// Every unsigned integer type.
+    UInt(Vec<u64>),
+    /// FP32. Non-finite values are written as `null` (JSON has no NaN).
+    F32(Vec<f32>),
+    /// FP64. Non-finite values are written as `null`.
+    F64(Vec<f64>),
+}
+
+/// An output tensor ready for JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    /// Protocol datatype.
+    pub datatype: DataType,
+    /// Concrete shape.
+    pub shape: Vec<usize>,
+    /// Elements, row-major.
+    pub data: Data,
+}
+
+/// Why an output tensor could not be turned into JSON.
+#[derive(Debug, thiserror::Error)]
+#[error("output of type {0:?} cannot be returned as JSON")]
+pub struct UnsupportedOutput(pub DatumType);
+
+/// Converts a tract output tensor into row-major JSON-ready data.
+pub fn to_output(t: &Tensor) -> Result<Output, UnsupportedOutput> {
+    let dt = t.datum_type();
+    if dt == DatumType::TDim {
+        let ints = t.cast_to::<i64>().map_err(|_| UnsupportedOutput(dt))?;
+        return to_output(&ints);
+    }
+    let datatype = DataType::from_datum(dt).ok_or(UnsupportedOutput(dt))?;
+    fn collect<T: tract_onnx::prelude::Datum + Copy, U>(
+        t: &Tensor,
+        f: impl Fn(T) -> U,
+    ) -> Result<Vec<U>, UnsupportedOutput> {
+        let view = t
+            .to_plain_array_view::<T>()
+            .map_err(|_| UnsupportedOutput(t.datum_type()))?;
+        Ok(view.iter().map(|&x| f(x)).collect())
+    }
+    let data = match datatype {
+        DataType::Bool => Data::Bool(collect::<bool, _>(t, |x| x)?),
+        DataType::U8 => Data::UInt(collect::<u8, _>(t, u64::from)?),
+        DataType::U16 => Data::UInt(collect::<u16, _>(t, u64::from)?),
+        DataType::U32 => Data::UInt(collect::<u32, _>(t, u64::from)?),
+        DataType::U64 => Data::UInt(collect::<u64, _>(t, |x| x)?),
+        DataType::I8 => Data::Int(collect::<i8, _>(t, i64::from)?),
+        DataType::I16 => Data::Int(collect::<i16, _>(t, i64::from)?),
+        DataType::I32 => Data::Int(collect::<i32, _>(t, i64::from)?),
+        DataType::I64 => Data::Int(collect::<i64, _>(t, |x| x)?),
+        DataType::F32 => Data::F32(collect::<f32, _>(t, |x| x)?),
+        DataType::F64 => Data::F64(collect::<f64, _>(t, |x| x)?),
+    };
+    Ok(Output {
+        datatype,
+        shape: t.shape().to_vec(),
+        data,
+    })
+}
+
+/// Serializes data as nested lists following `shape` (the `/predict` form).
+pub struct Nested<'a> {
+    /// The elements, row-major.
+    pub data: &'a Data,
+    /// The shape to nest them by.
+    pub shape: &'a [usize],
+}
+
+impl Serialize for Nested<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.data {
+            Data::Bool(v) => NestedSlice(v, self.shape).serialize(s),
+            Data::Int(v) => NestedSlice(v, self.shape).serialize(s),
+            Data::UInt(v) => NestedSlice(v, self.shape).serialize(s),
+            Data::F32(v) => NestedSlice(v, self.shape).serialize(s),
+            Data::F64(v) => NestedSlice(v, self.shape).serialize(s),
+        }
+    }
+}
+
+struct NestedSlice<'a, T>(&'a [T], &'a [usize]);
+
+impl<T: Serialize> Serialize for NestedSlice<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let NestedSlice(data, shape) = *self;
+        let Some((&outer, inner)) = shape.split_first() else {
+            // Rank 0: the single element itself.
+            return match data.first() {
+                Some(x) => x.serialize(s),
+                None => s.serialize_none(),
+            };
+        };
+        let chunk = element_count(inner).unwrap_or(0);
+        let mut seq = s.serialize_seq(Some(outer))?;
+        for i in 0..outer {
+            let part = data.get(i * chunk..(i + 1) * chunk).unwrap_or(&[]);
+            seq.serialize_element(&NestedSlice(part, inner))?;
+        }
+        seq.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn values<T: tract_onnx::prelude::Datum + Copy>(t: &Tensor) -> Vec<T> {
+        t.to_plain_array_view::<T>()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect()
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for dt in DataType::ALL {
+            assert_eq!(DataType::from_name(dt.name()), Some(dt));
+            assert_eq!(DataType::from_datum(dt.datum()), Some(dt));
+        }
+        assert_eq!(DataType::from_name("fp32"), None);
+        assert_eq!(DataType::from_name("BYTES"), None);
+    }
+
+    #[test]
+    fn fp32_flat_and_nested_agree() {
+        let flat = parse(DataType::F32, &[2, 2], &json!([1, 2.5, -3, 4e-3])).unwrap();
+        let nested = parse(DataType::F32, &[2, 2], &json!([[1, 2.5], [-3, 4e-3]])).unwrap();
+        assert_eq!(flat.shape(), &[2, 2]);
+        assert_eq!(values::<f32>(&flat), vec![1.0, 2.5, -3.0, 0.004]);
+        assert_eq!(values::<f32>(&flat), values::<f32>(&nested));
+    }
+
+    #[test]
+    fn fp64_keeps_precision() {
+        let t = parse(DataType::F64, &[2], &json!([0.1, 1e300])).unwrap();
+        assert_eq!(values::<f64>(&t), vec![0.1, 1e300]);
+    }
+
+    #[test]
+    fn fp32_overflow_is_rejected_not_infinite() {
+        let e = parse(DataType::F32, &[2], &json!([1.0, 1e300])).unwrap_err();
+        assert!(matches!(e, TensorError::OutOfRange { index: 1, .. }), "{e}");
+    }
+
+    #[test]
+    fn int32_checks_range_and_integrality() {
+        let t = parse(DataType::I32, &[3], &json!([-2147483648i64, 0, 2147483647])).unwrap();
+        assert_eq!(values::<i32>(&t), vec![i32::MIN, 0, i32::MAX]);
+        let e = parse(DataType::I32, &[1], &json!([2147483648i64])).unwrap_err();
+        assert!(matches!(e, TensorError::OutOfRange { .. }), "{e}");
+        let e = parse(DataType::I32, &[1], &json!([1.5])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "element 0 is the number 1.5, expected an integer for INT32"
+        );
+    }
+
+    #[test]
+    fn int64_and_uint64_extremes() {
+        let t = parse(DataType::I64, &[2], &json!([i64::MIN, i64::MAX])).unwrap();
+        assert_eq!(values::<i64>(&t), vec![i64::MIN, i64::MAX]);
+        let t = parse(DataType::U64, &[1], &json!([u64::MAX])).unwrap();
+        assert_eq!(values::<u64>(&t), vec![u64::MAX]);
+        let e = parse(DataType::U8, &[1], &json!([-1])).unwrap_err();
+        assert!(matches!(e, TensorError::OutOfRange { .. }), "{e}");
+    }
+
+    #[test]
+    fn bool_needs_json_booleans() {
+        let t = parse(DataType::Bool, &[1, 2], &json!([[true, false]])).unwrap();
+        assert_eq!(values::<bool>(&t), vec![true, false]);
+        let e = parse(DataType::Bool, &[2], &json!([true, 1])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "element 1 is the number 1, expected true or false for BOOL"
+        );
+    }
+
+    #[test]
+    fn wrong_count_and_wrong_nesting_say_what_was_expected() {
+        let e = parse(DataType::F32, &[2, 3], &json!([1, 2, 3])).unwrap_err();
+        assert_eq!(e.to_string(), "shape [2, 3] needs 6 elements, data has 3");
+        let e = parse(DataType::F32, &[2, 2], &json!([[1, 2], [3]])).unwrap_err();
+        assert!(e.to_string().contains("has 1 elements, expected 2"), "{e}");
+        let e = parse(DataType::F32, &[2, 2], &json!([[1, 2], 3, 4])).unwrap_err();
+        assert!(matches!(e, TensorError::Nesting { .. }), "{e}");
+        let e = parse(DataType::F32, &[1], &json!(["1"])).unwrap_err();
+        assert!(e.to_string().contains("the string \"1\""), "{e}");
+        let e = parse(DataType::F32, &[1], &json!([null])).unwrap_err();
+        assert!(e.to_string().contains("null"), "{e}");
+    }
+
+    #[test]
+    fn scalars_and_empty_tensors() {
+        let t = parse(DataType::F32, &[], &json!(2.0)).unwrap();
+        assert_eq!(t.shape(), &[] as &[usize]);
+        let t = parse(DataType::F32, &[], &json!([2.0])).unwrap();
+        assert_eq!(values::<f32>(&t), vec![2.0]);
+        let t = parse(DataType::F32, &[0, 4], &json!([])).unwrap();
+        assert_eq!(t.shape(), &[0, 4]);
+        let e = parse(DataType::F32, &[usize::MAX, 2], &json!([])).unwrap_err();
+        assert!(matches!(e, TensorError::TooLarge(_)));
+    }
+
+    #[test]
+    fn nested_shape_finds_shapes_and_rejects_ragged_lists() {
+        assert_eq!(nested_shape(&json!([1, 2, 3])).unwrap(), vec![3]);
+        assert_eq!(
+            nested_shape(&json!([[1, 2], [3, 4], [5, 6]])).unwrap(),
+            vec![3, 2]
+        );
+        assert_eq!(nested_shape(&json!(1)).unwrap(), Vec::<usize>::new());
+        assert!(matches!(
+            nested_shape(&json!([[1, 2], [3]])),
+            Err(TensorError::Ragged(_))
+        ));
+    }
+
+    #[test]
+    fn outputs_serialize_flat_and_nested() {
+        let t = Tensor::from_shape(&[2, 2], &[0.1f32, 2.0, -3.5, 4.0]).unwrap();
+        let out = to_output(&t).unwrap();
+        assert_eq!(out.datatype, DataType::F32);
+        assert_eq!(
+            serde_json::to_string(&out.data).unwrap(),
+            "[0.1,2.0,-3.5,4.0]"
+        );
+        let nested = Nested {
+            data: &out.data,
+            shape: &out.shape,
+        };
+        assert_eq!(
+            serde_json::to_string(&nested).unwrap(),
+            "[[0.1,2.0],[-3.5,4.0]]"
+        );
+        let t = Tensor::from_shape(&[3], &[true, false, true]).unwrap();
+        assert_eq!(
+            to_output(&t).unwrap().data,
+            Data::Bool(vec![true, false, true])
+        );
+        let t = Tensor::from_shape(&[1], &[-7i32]).unwrap();
+        assert_eq!(to_output(&t).unwrap().data, Data::Int(vec![-7]));
+        let t = Tensor::from_shape(&[1], &[f32::NAN]).unwrap();
+        assert_eq!(
+            serde_json::to_string(&to_output(&t).unwrap().data).unwrap(),
+            "[null]"
+        );
+    }
+}
