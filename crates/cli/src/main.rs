@@ -70,6 +70,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             };
             let bundle = compile(&loaded.spec);
+            if !check_output(&bundle) {
+                return Ok(ExitCode::from(1));
+            }
             match output {
                 None => print!("{}", render::to_yaml(&bundle)),
                 Some(dir) => {
@@ -84,6 +87,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(loaded) = load_valid(&spec)? else {
                 return Ok(ExitCode::from(1));
             };
+            if !check_output(&compile(&loaded.spec)) {
+                return Ok(ExitCode::from(1));
+            }
             eprintln!(
                 "{}: valid AIApplication `{}`",
                 loaded.file, loaded.spec.metadata.name
@@ -115,6 +121,16 @@ fn load_valid(path: &Path) -> anyhow::Result<Option<LoadedSpec>> {
         eprint!("{}", render_all(&diagnostics, Some(&loaded.source)));
     }
     Ok((!validate::has_errors(&diagnostics)).then_some(loaded))
+}
+
+/// Checks the compiled output (every PromQL expression parses). Problems go to stderr;
+/// `false` means there are errors and nothing may be written.
+fn check_output(bundle: &slipway_core::Bundle) -> bool {
+    let diagnostics = validate::bundle(bundle);
+    if !diagnostics.is_empty() {
+        eprint!("{}", render_all(&diagnostics, None));
+    }
+    !validate::has_errors(&diagnostics)
 }
 
 fn read_spec(path: &Path) -> anyhow::Result<(String, String)> {

@@ -84,3 +84,23 @@ fn the_spec_schema_is_golden() {
     let schema = serde_json::to_string_pretty(spec::json_schema_value()).unwrap();
     golden("").bind(|| insta::assert_snapshot!("schema", schema));
 }
+
+/// Every non-object file of the seed spec (dashboard JSON, `fluent.conf`) is golden on its
+/// own, so a change to one shows as a readable diff.
+#[test]
+fn every_file_of_the_seed_spec_is_golden() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/seed-article.yaml"),
+    )
+    .unwrap();
+    let loaded = spec::load_str("specs/seed-article.yaml", &text).unwrap();
+    let bundle = compile(&loaded.spec);
+    assert!(bundle.files.contains_key("logging/fluent.conf"));
+    assert!(bundle.files.contains_key("dashboards/ai-inference.json"));
+    golden("files").bind(|| {
+        for (path, content) in &bundle.files {
+            let name = format!("seed-article@{}", path.replace('/', "-"));
+            insta::assert_snapshot!(name, content);
+        }
+    });
+}

@@ -1,9 +1,15 @@
 //! AppSpec → [`Bundle`]: one pure module per concern, each `fn(&AppSpec) -> Vec<Object>`.
 //! This file is the one place that lists every output, in the order they are compiled.
 
+pub mod crd;
+pub mod dashboard;
+pub mod fluentd;
 pub mod labels;
+pub mod logging;
+pub mod monitoring;
 mod object;
 pub mod pod;
+pub mod promql;
 pub mod runtime;
 pub mod serving;
 pub mod training;
@@ -11,10 +17,14 @@ pub mod workloads;
 
 pub use object::{Bundle, CustomObject, KIND_ORDER, Object};
 
+use std::collections::BTreeMap;
+
 use crate::spec::AppSpec;
 
 /// One compiler of a concern.
 type Concern = fn(&AppSpec) -> Vec<Object>;
+/// One compiler of files that are not objects, keyed by relative path.
+type FileConcern = fn(&AppSpec) -> BTreeMap<String, String>;
 
 /// Every concern, in compile order (render order is fixed by [`Bundle::sort`]).
 const CONCERNS: &[(&str, Concern)] = &[
@@ -22,7 +32,14 @@ const CONCERNS: &[(&str, Concern)] = &[
     ("volumes", workloads::volume_claims),
     ("training", training::compile),
     ("serving", serving::compile),
+    ("monitoring", monitoring::compile),
+    ("dashboard", dashboard::compile),
+    ("logging", logging::compile),
 ];
+
+/// Every file output (dashboard JSON, `fluent.conf`), in compile order.
+const FILE_CONCERNS: &[(&str, FileConcern)] =
+    &[("dashboard", dashboard::files), ("logging", logging::files)];
 
 /// Compiles a spec into its bundle of objects and files, sorted for rendering.
 ///
@@ -41,6 +58,9 @@ pub fn compile(spec: &AppSpec) -> Bundle {
     let mut bundle = Bundle::default();
     for (_, concern) in CONCERNS {
         bundle.objects.extend(concern(spec));
+    }
+    for (_, concern) in FILE_CONCERNS {
+        bundle.files.extend(concern(spec));
     }
     bundle.sort();
     bundle

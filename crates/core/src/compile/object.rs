@@ -118,6 +118,10 @@ objects! {
     HorizontalPodAutoscaler(autoscaling::HorizontalPodAutoscaler),
     /// A PodDisruptionBudget.
     PodDisruptionBudget(policy::PodDisruptionBudget),
+    /// A ServiceMonitor (Prometheus operator).
+    ServiceMonitor(super::crd::monitoring::ServiceMonitor),
+    /// A PrometheusRule (Prometheus operator).
+    PrometheusRule(super::crd::monitoring::PrometheusRule),
 }
 
 /// The rank of a kind in rendered output: what others depend on comes first.

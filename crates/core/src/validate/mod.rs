@@ -1,9 +1,11 @@
 //! Semantic validation: every rule runs and every problem is reported, with id, severity,
 //! field path, file position, message and help (schema checks already ran in `spec::load`).
 
+mod bundle;
 mod diagnostic;
 mod rules;
 
+pub use bundle::{PROMQL_SYNTAX, bundle};
 pub use diagnostic::{Diagnostic, Severity, render_all};
 pub use rules::{ImageTag, RULES, image_tag, is_label_value};
 
