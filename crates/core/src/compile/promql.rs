@@ -5,7 +5,10 @@
 use std::collections::BTreeSet;
 
 use promql_parser::label::MatchOp;
-use promql_parser::parser::{self, Expr, VectorSelector};
+use promql_parser::parser::{self, VectorSelector};
+
+/// A parsed expression (the `promql-parser` syntax tree).
+pub use promql_parser::parser::Expr;
 
 /// Grafana's interval variables and the value they are replaced with before parsing (any
 /// valid duration does: only the syntax is checked).
