@@ -342,6 +342,12 @@ pub struct StatOptions {
     pub orientation: String,
     /// `auto`.
     pub text_mode: String,
+    /// Name and value side by side when wide.
+    pub wide_layout: bool,
+    /// Change against the start of the range.
+    pub show_percent_change: bool,
+    /// `standard`.
+    pub percent_change_color_mode: String,
 }
 
 /// Stat reduction.
@@ -576,6 +582,9 @@ fn panel(
                 justify_mode: "auto".into(),
                 orientation: "auto".into(),
                 text_mode: "auto".into(),
+                wide_layout: true,
+                show_percent_change: false,
+                percent_change_color_mode: "standard".into(),
             }),
         ),
     };

@@ -2,6 +2,7 @@
 
 mod images;
 pub(crate) mod names;
+mod observability;
 mod resources;
 mod scaling;
 mod workloads;
@@ -28,4 +29,7 @@ pub static RULES: &[Rule] = &[
     workloads::DURATIONS,
     workloads::ROLLOUT,
     workloads::GPU,
+    observability::ALERT_THRESHOLDS,
+    observability::ALERT_LIMITS,
+    observability::LOGGING_NAMESPACE,
 ];
