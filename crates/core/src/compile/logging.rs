@@ -48,6 +48,8 @@ pub const STATE_DIR: &str = "/var/lib/fluentd";
 pub const CONFIG_DIR: &str = "/fluentd/etc";
 /// Path of `fluent.conf` in the output tree.
 pub const CONFIG_FILE: &str = "logging/fluent.conf";
+/// Pod annotation with a hash of `fluent.conf`.
+pub const CONFIG_HASH_ANNOTATION: &str = "slipway.dev/config-hash";
 /// Label every event is routed through after the input.
 const ROUTE_LABEL: &str = "SLIPWAY";
 /// Key of the container's line in a CRI record (fluent-plugin-parser-cri).
@@ -400,6 +402,8 @@ fn daemon_set(spec: &AppSpec, logging: &LoggingSpec, name: String) -> DaemonSet 
         ..Default::default()
     };
     let pod_labels = labels::labels(spec, Component::Logging, None, None);
+    // A changed fluent.conf changes the pod template, so the DaemonSet rolls and reloads it.
+    let config_hash = format!("{:016x}", fnv1a(config(spec, logging).render().as_bytes()));
     DaemonSet {
         metadata: meta(spec, name.clone()),
         spec: Some(DaemonSetSpec {
@@ -414,6 +418,10 @@ fn daemon_set(spec: &AppSpec, logging: &LoggingSpec, name: String) -> DaemonSet 
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(pod_labels),
+                    annotations: Some(BTreeMap::from([(
+                        CONFIG_HASH_ANNOTATION.to_string(),
+                        config_hash,
+                    )])),
                     ..Default::default()
                 }),
                 spec: Some(PodSpec {
@@ -445,6 +453,13 @@ fn daemon_set(spec: &AppSpec, logging: &LoggingSpec, name: String) -> DaemonSet 
         }),
         ..Default::default()
     }
+}
+
+/// 64-bit FNV-1a: stable across releases and platforms, unlike std's hasher.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -501,6 +516,30 @@ mod tests {
                 .iter()
                 .any(|v| v.name == "dockercontainers")
         );
+    }
+
+    #[test]
+    fn a_config_change_rolls_the_daemon_set() {
+        let hash = |spec: &AppSpec| {
+            let objects = compile(spec);
+            daemon(&objects)
+                .spec
+                .as_ref()
+                .unwrap()
+                .template
+                .metadata
+                .as_ref()
+                .unwrap()
+                .annotations
+                .as_ref()
+                .unwrap()[CONFIG_HASH_ANNOTATION]
+                .clone()
+        };
+        let mut spec = seed();
+        let before = hash(&spec);
+        assert_eq!(before, hash(&seed()));
+        spec.spec.logging.as_mut().unwrap().buffer.flush_interval = "10s".into();
+        assert_ne!(before, hash(&spec));
     }
 
     #[test]
