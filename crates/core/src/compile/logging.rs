@@ -111,6 +111,17 @@ pub fn config(spec: &AppSpec, logging: &LoggingSpec) -> Config {
         .param("follow_inodes", true)
         .param("refresh_interval", 10)
         .section(line_parser);
+    // containerd splits lines longer than 16 KiB into partial (`P`) records; join them
+    // before parsing (fluent-plugin-concat, shipped in the fluentd-kubernetes-daemonset image).
+    let join_partial = (logging.container_log_format == LogFormat::Cri).then(|| {
+        Directive::filter("kubernetes.**", "concat")
+            .param("@id", "filter_join_cri_partial")
+            .param("key", CRI_MESSAGE_KEY)
+            .param("use_partial_cri_logtag", true)
+            .param("partial_cri_logtag_key", "logtag")
+            .param("partial_cri_stream_key", "stream")
+            .param("separator", "")
+    });
     let metadata = Directive::filter("kubernetes.**", "kubernetes_metadata")
         .param("@id", "filter_kubernetes_metadata");
     // The runtime writes one JSON object per line; other lines (e.g. a training script's)
@@ -176,7 +187,13 @@ pub fn config(spec: &AppSpec, logging: &LoggingSpec) -> Config {
                 .param("log_level", "info")
                 .section(Section::new("log").param("format", "json")),
             source,
-            Directive::label(ROUTE_LABEL, vec![metadata, runtime_json, output]),
+            Directive::label(
+                ROUTE_LABEL,
+                join_partial
+                    .into_iter()
+                    .chain([metadata, runtime_json, output])
+                    .collect(),
+            ),
         ],
     }
 }
@@ -484,6 +501,7 @@ mod tests {
         let text = config(&spec, spec.spec.logging.as_ref().unwrap()).render();
         assert!(text.contains("path /var/log/containers/ai-inference-*_ai-applications_*.log\n"));
         assert!(text.contains("    @type cri\n"));
+        assert!(text.contains("use_partial_cri_logtag true\n"));
         assert!(text.contains("key_name message\n"));
         assert!(text.contains("logstash_prefix ai-inference\n"));
         assert!(
@@ -500,6 +518,10 @@ mod tests {
         logging.container_log_format = LogFormat::Docker;
         let text = config(&spec, spec.spec.logging.as_ref().unwrap()).render();
         assert!(text.contains("key_name log\n"));
+        assert!(
+            !text.contains("@type concat"),
+            "Docker lines are never partial records"
+        );
         let objects = compile(&spec);
         let pod = daemon(&objects)
             .spec
