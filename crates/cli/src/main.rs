@@ -164,6 +164,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(loaded) = load_valid(&spec, &values, values.env.as_deref())? else {
                 return Ok(ExitCode::from(1));
             };
+            let bundle = compile_for(&loaded.spec, values.env.as_deref());
+            if !bundle_is_valid(&loaded, &bundle) {
+                return Ok(ExitCode::from(1));
+            }
             eprintln!(
                 "{}: valid AIApplication `{}`",
                 loaded.file, loaded.spec.metadata.name
@@ -342,7 +346,10 @@ fn bundle_is_valid(loaded: &LoadedSpec, bundle: &slipway_core::Bundle) -> bool {
     let diagnostics: Vec<_> = validate::bundle(bundle)
         .into_iter()
         .map(|mut diagnostic| {
-            diagnostic.file = loaded.file.clone();
+            // Output checks name the object or file they concern; the rest concern the spec.
+            if diagnostic.file.is_empty() {
+                diagnostic.file = loaded.file.clone();
+            }
             diagnostic
         })
         .collect();

@@ -188,3 +188,29 @@ fn the_blue_green_switch_is_a_selector_only_diff() {
     }
     golden("").bind(|| insta::assert_snapshot!("bluegreen-switch.diff", diff));
 }
+
+/// Every non-object file of the seed spec (dashboard JSON, `fluent.conf`) is golden on its
+/// own, so a change to one shows as a readable diff.
+#[test]
+fn every_file_of_the_seed_spec_is_golden() {
+    let file = "specs/seed-article.yaml";
+    let template = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(file),
+    )
+    .unwrap();
+    let text = template::render(file, &template, &Default::default(), BTreeMap::new())
+        .unwrap()
+        .text;
+    let loaded = spec::load_str("specs/seed-article.yaml", &text).unwrap();
+    let bundle = compile(&loaded.spec);
+    assert!(bundle.files.contains_key("logging/fluent.conf"));
+    assert!(bundle.files.contains_key("dashboards/ai-inference.json"));
+    golden("files").bind(|| {
+        for (path, content) in &bundle.files {
+            let name = format!("seed-article@{}", path.replace('/', "-"));
+            insta::assert_snapshot!(name, content);
+        }
+    });
+}

@@ -3,12 +3,17 @@
 
 pub mod backup;
 pub mod crd;
+pub mod dashboard;
+pub mod fluentd;
 pub mod gitops;
 pub mod labels;
+pub mod logging;
+pub mod monitoring;
 pub mod network;
 mod object;
 pub mod pipeline;
 pub mod pod;
+pub mod promql;
 pub mod rbac;
 pub mod runtime;
 pub mod scaling;
@@ -25,6 +30,8 @@ use crate::spec::AppSpec;
 
 /// One compiler of a concern.
 type Concern = fn(&AppSpec) -> Vec<Object>;
+/// One compiler of files that are not objects, keyed by relative path.
+type FileConcern = fn(&AppSpec) -> BTreeMap<String, String>;
 
 /// Every concern, in compile order (render order is fixed by [`Bundle::sort`]).
 const CONCERNS: &[(&str, Concern)] = &[
@@ -37,6 +44,17 @@ const CONCERNS: &[(&str, Concern)] = &[
     ("rbac", rbac::compile),
     ("network", network::compile),
     ("backup", backup::compile),
+    ("monitoring", monitoring::compile),
+    ("dashboard", dashboard::compile),
+    ("logging", logging::compile),
+];
+
+/// Every concern producing files (dashboard JSON, `fluent.conf`, CI pipelines), in compile
+/// order.
+const FILE_CONCERNS: &[(&str, FileConcern)] = &[
+    ("dashboard", dashboard::files),
+    ("logging", logging::files),
+    ("pipeline", pipeline::files),
 ];
 
 /// Compiles a spec into its bundle of objects and files, sorted for rendering.
@@ -55,12 +73,6 @@ const CONCERNS: &[(&str, Concern)] = &[
 pub fn compile(spec: &AppSpec) -> Bundle {
     compile_for(spec, None)
 }
-
-/// One compiler of files that are not objects (paths relative to the output root).
-type FileConcern = fn(&AppSpec) -> BTreeMap<String, String>;
-
-/// Every concern producing files, in compile order.
-const FILE_CONCERNS: &[(&str, FileConcern)] = &[("pipeline", pipeline::files)];
 
 /// Compiles a spec for the environment `env` (`--env`; `None` without one): every concern,
 /// then the environment-aware Argo CD objects ([`gitops::compile`], which whitelist the

@@ -124,6 +124,10 @@ objects! {
     AppProject(super::crd::argocd::AppProject),
     /// An Argo CD Application.
     Application(super::crd::argocd::Application),
+    /// A ServiceMonitor (Prometheus operator).
+    ServiceMonitor(super::crd::monitoring::ServiceMonitor),
+    /// A PrometheusRule (Prometheus operator).
+    PrometheusRule(super::crd::monitoring::PrometheusRule),
 }
 
 /// The rank of a kind in rendered output: what others depend on comes first.

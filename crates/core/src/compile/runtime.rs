@@ -55,3 +55,12 @@ pub const LOG_FIELDS: [&str; 8] = [
     "response_time_ms",
     "model",
 ];
+
+/// Log field with the severity: `debug`, `info`, `warn` or `error`.
+pub const LOG_FIELD_LEVEL: &str = "level";
+/// Log field with the human message.
+pub const LOG_FIELD_MESSAGE: &str = "message";
+/// Log field with the HTTP status code of a request line (an integer).
+pub const LOG_FIELD_STATUS: &str = "status";
+/// Log field with the request duration in milliseconds (a number).
+pub const LOG_FIELD_RESPONSE_TIME: &str = "response_time_ms";

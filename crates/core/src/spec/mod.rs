@@ -1315,6 +1315,10 @@ pub struct AlertsSpec {
     /// How long a condition must hold before it fires. Default: `5m`.
     #[serde(default = "default_for")]
     pub for_duration: String,
+    /// How long the HPA may sit at `maxReplicas` before `InferenceAtMaxReplicas` fires.
+    /// Default: `15m`.
+    #[serde(default = "default_at_max_for")]
+    pub at_max_replicas_for: String,
     /// Base URL of the runbooks; each alert links `<base>/<AlertName>`. Default:
     /// `https://runbooks.slipway.dev`.
     #[serde(default = "default_runbook")]
@@ -1330,6 +1334,7 @@ impl Default for AlertsSpec {
             error_rate_percent: default_error_percent(),
             latency_p99_seconds: default_latency(),
             for_duration: default_for(),
+            at_max_replicas_for: default_at_max_for(),
             runbook_base_url: default_runbook(),
         }
     }
@@ -1346,6 +1351,9 @@ fn default_latency() -> f64 {
 }
 fn default_for() -> String {
     "5m".into()
+}
+fn default_at_max_for() -> String {
+    "15m".into()
 }
 fn default_runbook() -> String {
     "https://runbooks.slipway.dev".into()
@@ -1387,6 +1395,11 @@ pub struct LoggingSpec {
     /// Emit Fluentd. Default: true.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Namespace of the Fluentd DaemonSet. It mounts host log directories, which Pod Security
+    /// "restricted" (the application's namespace) forbids, so it runs apart. Default:
+    /// `<app>-logging`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// Container log line format on the nodes. Default: `cri` (containerd, CRI-O).
     #[serde(default)]
     pub container_log_format: LogFormat,
@@ -1468,6 +1481,34 @@ pub struct BufferSpec {
     /// Retries before chunks are dropped. Default: 17.
     #[serde(default = "default_retries")]
     pub retry_max_times: u32,
+    /// What happens when the buffer is full. Default: `block` (stop tailing; the log files on
+    /// the node keep the lines, so nothing is lost while Elasticsearch catches up).
+    #[serde(default)]
+    pub overflow_action: OverflowAction,
+}
+
+/// Fluentd's `overflow_action`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum OverflowAction {
+    /// Stop reading input until the buffer has room.
+    #[default]
+    Block,
+    /// Drop the oldest chunk to make room.
+    DropOldestChunk,
+    /// Raise an error to the input plugin.
+    ThrowException,
+}
+
+impl OverflowAction {
+    /// The Fluentd spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Block => "block",
+            Self::DropOldestChunk => "drop_oldest_chunk",
+            Self::ThrowException => "throw_exception",
+        }
+    }
 }
 
 impl Default for BufferSpec {
@@ -1477,6 +1518,7 @@ impl Default for BufferSpec {
             chunk_limit_size: default_chunk(),
             total_limit_size: default_total(),
             retry_max_times: default_retries(),
+            overflow_action: OverflowAction::default(),
         }
     }
 }

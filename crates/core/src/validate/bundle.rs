@@ -1,7 +1,8 @@
 //! Cross-object rules over a compiled [`Bundle`]: what no schema checks. Services select the
 //! pods of exactly one workload and color, selectors match labels, named ports exist, pods
 //! meet Pod Security "restricted", GPUs are requested as they are limited, autoscalers
-//! target Deployments of the bundle and disruption budgets cover one workload each.
+//! target Deployments of the bundle, disruption budgets cover one workload each, and every
+//! PromQL expression of the alerts and dashboards parses.
 
 use std::collections::BTreeMap;
 
@@ -96,6 +97,7 @@ pub fn bundle(bundle: &Bundle) -> Vec<Diagnostic> {
     check_workload_selectors(&pods, &mut out);
     check_services(bundle, &pods, &mut out);
     check_scaling(bundle, &pods, &mut out);
+    out.extend(super::promql::promql(bundle));
     let restricted = restricted_namespaces(bundle);
     for pod in &pods {
         if restricted
@@ -144,6 +146,9 @@ fn check_services(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>)
             continue;
         };
         let owner = format!("Service/{}", object.name());
+        // A headless Service carries no traffic: it lists endpoints, e.g. for scraping every
+        // color's pods once. Only traffic-carrying Services must pick one workload.
+        let headless = spec.cluster_ip.as_deref() == Some("None");
         let selected: Vec<&Pods<'_>> = pods
             .iter()
             .filter(|pod| pod.namespace == object.namespace())
@@ -164,6 +169,7 @@ fn check_services(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>)
                 format!("{owner} selects no pods of this application"),
             )),
             1 => {}
+            _ if headless => {}
             _ => out.push(
                 Diagnostic::error(
                     "service-selects-several-workloads",

@@ -3,11 +3,12 @@
 
 mod bundle;
 mod diagnostic;
+mod promql;
 mod rules;
 
 pub use bundle::bundle;
-
 pub use diagnostic::{Diagnostic, Severity, render_all};
+pub use promql::PROMQL_SYNTAX;
 pub use rules::{ImageTag, RULES, image_tag, is_label_value};
 
 use crate::spec::{AppSpec, LoadedSpec};

@@ -4,6 +4,7 @@ mod backup;
 mod gitops;
 mod images;
 pub(crate) mod names;
+mod observability;
 mod rbac;
 mod resources;
 mod scaling;
@@ -41,4 +42,7 @@ pub static RULES: &[Rule] = &[
     rbac::VERB,
     backup::RULE,
     gitops::PRE_SYNC_HOOK,
+    observability::ALERT_THRESHOLDS,
+    observability::ALERT_LIMITS,
+    observability::LOGGING_NAMESPACE,
 ];

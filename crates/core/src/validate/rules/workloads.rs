@@ -427,6 +427,10 @@ fn check_durations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             "spec.monitoring.alerts.forDuration",
             &monitoring.alerts.for_duration,
         ),
+        (
+            "spec.monitoring.alerts.atMaxReplicasFor",
+            &monitoring.alerts.at_max_replicas_for,
+        ),
     ] {
         if !is_prometheus_duration(value) {
             out.push(

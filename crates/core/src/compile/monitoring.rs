@@ -1,0 +1,656 @@
+//! Prometheus scraping and alerting: a headless `<app>-metrics` Service and the ServiceMonitor
+//! that scrapes it, and a PrometheusRule whose thresholds are derived from the spec.
+//!
+//! Why a Service of its own: the main Service selects the active color, `<app>-preview` the
+//! other and `<app>-external` the active one again. A ServiceMonitor over those would scrape
+//! every active pod twice, and a blue/green switch would move each pod's series from one
+//! `job` to another. `<app>-metrics` selects the inference pods of both colors once (it never
+//! carries traffic: it is headless), so every pod is one target with a stable `job`, and the
+//! pods' color and version are copied onto the series (`podTargetLabels`).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::crd::monitoring::{
+    AlertRule, Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, RuleGroup,
+    ServiceMonitor, ServiceMonitorSpec,
+};
+use super::labels::{self, COLOR_LABEL, Component};
+use super::object::Object;
+use super::promql;
+use super::runtime::{METRIC_REQUEST_DURATION, METRIC_REQUESTS, PORT_NAME};
+use super::serving;
+use crate::spec::{AppSpec, METRICS_PATH, RuntimeSpec, parse_quantity};
+
+/// Name of the inference container (set by `compile/serving.rs`); cAdvisor labels its
+/// series with it.
+pub const SERVER_CONTAINER: &str = "server";
+/// Window of every `rate()` in the alerts: at least four scrapes at the default 30 s.
+pub const RATE_WINDOW: &str = "5m";
+/// The characters Kubernetes uses in generated name suffixes (ReplicaSet pod-template hash and
+/// pod suffix): no vowels, so `training` or `backup` can never match a Deployment pod.
+const NAME_SUFFIX_CHARS: &str = "bcdfghjklmnpqrstvwxz2456789";
+
+/// `<app>-metrics`: the headless Service Prometheus scrapes.
+pub fn metrics_service_name(spec: &AppSpec) -> String {
+    labels::name(spec, "metrics")
+}
+
+/// The metrics path of the inference server, if it has one: `/metrics` for `slipway-serve`,
+/// the declared `metricsPath` for a custom runtime.
+pub fn metrics_path(spec: &AppSpec) -> Option<&str> {
+    match &spec.spec.inference.runtime {
+        RuntimeSpec::SlipwayServe(_) => Some(METRICS_PATH),
+        RuntimeSpec::Custom(custom) => custom.metrics_path.as_deref(),
+    }
+}
+
+/// Whether the server exports `slipway-serve`'s metrics (`slipway_*`, `compile/runtime.rs`).
+pub fn has_runtime_metrics(spec: &AppSpec) -> bool {
+    matches!(spec.spec.inference.runtime, RuntimeSpec::SlipwayServe(_))
+}
+
+/// Label matchers of the runtime's own series: the namespace and the `job` the Prometheus
+/// operator names after the scraped Service.
+pub fn runtime_matchers(spec: &AppSpec) -> String {
+    format!(
+        "namespace=\"{}\",job=\"{}\"",
+        spec.metadata.namespace(),
+        metrics_service_name(spec)
+    )
+}
+
+/// Matchers excluding the probe and scrape routes, so ratios and latencies describe the API.
+pub fn api_routes_matcher(spec: &AppSpec) -> String {
+    let probes = &spec.spec.inference.probes;
+    let mut routes = vec![
+        probes.liveness.path.as_str(),
+        probes.readiness.path.as_str(),
+        probes.startup.path.as_str(),
+        METRICS_PATH,
+    ];
+    routes.sort_unstable();
+    routes.dedup();
+    let alternatives: Vec<String> = routes.into_iter().map(promql::regex_escape).collect();
+    format!("route!~{}", promql::quote(&alternatives.join("|")))
+}
+
+/// A regular expression matching the inference pods' names and nothing else of the
+/// application: `<deployment>-<pod-template-hash>-<suffix>`.
+pub fn pod_regex(spec: &AppSpec) -> String {
+    let names: Vec<String> = serving::workloads(spec)
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    format!(
+        "({})-[{NAME_SUFFIX_CHARS}]{{1,10}}-[{NAME_SUFFIX_CHARS}]{{5}}",
+        names.join("|")
+    )
+}
+
+/// Matchers of the inference container's cAdvisor and kube-state-metrics series.
+pub fn container_matchers(spec: &AppSpec) -> String {
+    format!(
+        "namespace=\"{}\",pod=~\"{}\",container=\"{SERVER_CONTAINER}\"",
+        spec.metadata.namespace(),
+        pod_regex(spec)
+    )
+}
+
+/// Matchers of the inference Deployments in kube-state-metrics.
+pub fn deployment_matchers(spec: &AppSpec) -> String {
+    let names: Vec<String> = serving::workloads(spec)
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    format!(
+        "namespace=\"{}\",deployment=~\"{}\"",
+        spec.metadata.namespace(),
+        names.join("|")
+    )
+}
+
+/// The headless metrics Service and the ServiceMonitor, when monitoring is on and the server
+/// has a metrics endpoint.
+pub fn compile(spec: &AppSpec) -> Vec<Object> {
+    let monitoring = &spec.spec.monitoring;
+    let mut objects = Vec::new();
+    if monitoring.enabled
+        && let Some(path) = metrics_path(spec)
+    {
+        objects.push(metrics_service(spec).into());
+        objects.push(service_monitor(spec, path).into());
+    }
+    if monitoring.enabled && monitoring.alerts.enabled {
+        objects.push(prometheus_rule(spec).into());
+    }
+    objects
+}
+
+fn metrics_service(spec: &AppSpec) -> Service {
+    Service {
+        metadata: labels::meta(spec, metrics_service_name(spec), Component::Monitoring),
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            cluster_ip: Some("None".into()),
+            selector: Some(labels::selector(spec, Component::Inference, None)),
+            // Pods that are starting or failing readiness are still scraped.
+            publish_not_ready_addresses: Some(true),
+            ports: Some(vec![ServicePort {
+                name: Some(PORT_NAME.into()),
+                port: spec.spec.inference.port as i32,
+                target_port: Some(IntOrString::String(PORT_NAME.into())),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Metadata of a Prometheus-operator object: the application's labels plus the labels the
+/// operator selects by.
+fn operator_meta(
+    spec: &AppSpec,
+    name: String,
+) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+    let mut metadata = labels::meta(spec, name, Component::Monitoring);
+    metadata
+        .labels
+        .get_or_insert_default()
+        .extend(spec.spec.monitoring.prometheus_labels.clone());
+    metadata
+}
+
+fn service_monitor(spec: &AppSpec, path: &str) -> ServiceMonitor {
+    ServiceMonitor {
+        metadata: operator_meta(spec, spec.metadata.name.clone()),
+        spec: ServiceMonitorSpec {
+            selector: labels::match_labels(labels::selector(spec, Component::Monitoring, None)),
+            namespace_selector: Some(NamespaceSelector {
+                match_names: vec![spec.metadata.namespace().to_string()],
+            }),
+            endpoints: vec![Endpoint {
+                port: PORT_NAME.into(),
+                path: path.into(),
+                scheme: "http".into(),
+                interval: spec.spec.monitoring.scrape_interval.clone(),
+                scrape_timeout: None,
+            }],
+            pod_target_labels: vec![
+                COLOR_LABEL.to_string(),
+                "app.kubernetes.io/version".to_string(),
+            ],
+        },
+    }
+}
+
+/// Name of the PrometheusRule.
+pub fn rule_name(spec: &AppSpec) -> String {
+    labels::name(spec, "alerts")
+}
+
+fn prometheus_rule(spec: &AppSpec) -> PrometheusRule {
+    PrometheusRule {
+        metadata: operator_meta(spec, rule_name(spec)),
+        spec: PrometheusRuleSpec {
+            groups: vec![RuleGroup {
+                name: spec.metadata.name.clone(),
+                rules: alerts(spec),
+            }],
+        },
+    }
+}
+
+/// Severity label of an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Severity {
+    Warning,
+    Critical,
+}
+
+struct AlertText<'a> {
+    name: &'a str,
+    severity: Severity,
+    summary: String,
+    description: String,
+}
+
+fn rule(spec: &AppSpec, text: AlertText<'_>, expr: String, for_: &str) -> AlertRule {
+    let alerts = &spec.spec.monitoring.alerts;
+    AlertRule {
+        alert: text.name.to_string(),
+        expr,
+        for_: for_.to_string(),
+        labels: BTreeMap::from([
+            (
+                "severity".to_string(),
+                match text.severity {
+                    Severity::Warning => "warning",
+                    Severity::Critical => "critical",
+                }
+                .to_string(),
+            ),
+            ("application".to_string(), spec.metadata.name.clone()),
+        ]),
+        annotations: BTreeMap::from([
+            ("summary".to_string(), text.summary),
+            ("description".to_string(), text.description),
+            (
+                "runbook_url".to_string(),
+                format!(
+                    "{}/{}",
+                    alerts.runbook_base_url.trim_end_matches('/'),
+                    text.name
+                ),
+            ),
+        ]),
+    }
+}
+
+/// A share of a declared limit: `limit × percent / 100`, rounded to `precision` decimals.
+fn share(limit: f64, percent: u32, precision: i32) -> f64 {
+    let scale = 10f64.powi(precision);
+    (limit * f64::from(percent) / 100.0 * scale).round() / scale
+}
+
+/// Every alerting rule of the spec, in a fixed order. Thresholds come from the declared
+/// limits and the `monitoring.alerts` settings; metric names from `compile/runtime.rs`
+/// (the server's), cAdvisor and kube-state-metrics.
+pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
+    let app = &spec.metadata.name;
+    let settings = &spec.spec.monitoring.alerts;
+    let for_ = settings.for_duration.as_str();
+    let container = container_matchers(spec);
+    let limits = &spec.spec.inference.resources.limits;
+    let mut rules = Vec::new();
+
+    if let Some(Ok(cores)) = limits.cpu.as_deref().map(parse_quantity) {
+        let threshold = share(cores, settings.cpu_limit_percent, 6);
+        let cpu = limits.cpu.as_deref().unwrap_or_default();
+        rules.push(rule(
+            spec,
+            AlertText {
+                name: "InferenceCpuNearLimit",
+                severity: Severity::Warning,
+                summary: format!("{app}: an inference pod uses most of its CPU limit"),
+                description: format!(
+                    "{{{{ $labels.pod }}}} uses {{{{ $value | humanize }}}} CPU cores. Threshold \
+                     {} cores = {}% (alerts.cpuLimitPercent) of the declared CPU limit `{cpu}` \
+                     ({} cores); beyond the limit the container is throttled.",
+                    promql::number(threshold),
+                    settings.cpu_limit_percent,
+                    promql::number(cores),
+                ),
+            },
+            format!(
+                "sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{{{container}}}[{RATE_WINDOW}])) > {}",
+                promql::number(threshold)
+            ),
+            for_,
+        ));
+    }
+    if let Some(Ok(bytes)) = limits.memory.as_deref().map(parse_quantity) {
+        let threshold = share(bytes, settings.memory_limit_percent, 0);
+        let memory = limits.memory.as_deref().unwrap_or_default();
+        rules.push(rule(
+            spec,
+            AlertText {
+                name: "InferenceMemoryNearLimit",
+                severity: Severity::Warning,
+                summary: format!("{app}: an inference pod uses most of its memory limit"),
+                description: format!(
+                    "{{{{ $labels.pod }}}} uses {{{{ $value | humanize1024 }}}}B of memory. \
+                     Threshold {} bytes = {}% (alerts.memoryLimitPercent) of the declared memory \
+                     limit `{memory}` ({} bytes); at the limit the container is OOM-killed.",
+                    promql::number(threshold),
+                    settings.memory_limit_percent,
+                    promql::number(bytes),
+                ),
+            },
+            format!(
+                "max by (namespace, pod) (container_memory_working_set_bytes{{{container}}}) > {}",
+                promql::number(threshold)
+            ),
+            for_,
+        ));
+    }
+    if has_runtime_metrics(spec) {
+        let matchers = format!("{},{}", runtime_matchers(spec), api_routes_matcher(spec));
+        let ratio = settings.error_rate_percent / 100.0;
+        rules.push(rule(
+            spec,
+            AlertText {
+                name: "InferenceHighErrorRate",
+                severity: Severity::Critical,
+                summary: format!("{app}: too many requests fail with 5xx"),
+                description: format!(
+                    "{{{{ $value | humanizePercentage }}}} of API requests failed with a 5xx status \
+                     over {RATE_WINDOW} (threshold {}%, alerts.errorRatePercent).",
+                    promql::number(settings.error_rate_percent)
+                ),
+            },
+            format!(
+                "sum(rate({METRIC_REQUESTS}{{{matchers},status=~\"5..\"}}[{RATE_WINDOW}])) / sum(rate({METRIC_REQUESTS}{{{matchers}}}[{RATE_WINDOW}])) > {}",
+                promql::number(ratio)
+            ),
+            for_,
+        ));
+        rules.push(rule(
+            spec,
+            AlertText {
+                name: "InferenceHighLatencyP99",
+                severity: Severity::Warning,
+                summary: format!("{app}: p99 request latency is high"),
+                description: format!(
+                    "The 99th percentile of API request latency is {{{{ $value | humanizeDuration }}}} \
+                     over {RATE_WINDOW} (threshold {} s, alerts.latencyP99Seconds).",
+                    promql::number(settings.latency_p99_seconds)
+                ),
+            },
+            format!(
+                "histogram_quantile(0.99, sum by (le) (rate({METRIC_REQUEST_DURATION}_bucket{{{matchers}}}[{RATE_WINDOW}]))) > {}",
+                promql::number(settings.latency_p99_seconds)
+            ),
+            for_,
+        ));
+    }
+    let pods = format!(
+        "namespace=\"{}\",pod=~\"{}\"",
+        spec.metadata.namespace(),
+        pod_regex(spec)
+    );
+    rules.push(rule(
+        spec,
+        AlertText {
+            name: "InferencePodNotReady",
+            severity: Severity::Warning,
+            summary: format!("{app}: an inference pod is not ready"),
+            description: format!(
+                "{{{{ $labels.pod }}}} has not been ready for {for_}: the model may fail to load or \
+                 the readiness probe ({}) fails.",
+                spec.spec.inference.probes.readiness.path
+            ),
+        },
+        format!("max by (namespace, pod) (kube_pod_status_ready{{{pods},condition=\"false\"}}) == 1"),
+        for_,
+    ));
+    rules.push(rule(
+        spec,
+        AlertText {
+            name: "InferencePodCrashLooping",
+            severity: Severity::Critical,
+            summary: format!("{app}: an inference container keeps restarting"),
+            description: "{{ $labels.pod }} restarted {{ $value | humanize }} times in 15 minutes \
+                          (more than 2): see its previous logs and the liveness probe."
+                .to_string(),
+        },
+        format!("increase(kube_pod_container_status_restarts_total{{{container}}}[15m]) > 2"),
+        for_,
+    ));
+    if let Some(hpa) = &spec.spec.scaling.hpa {
+        let names: Vec<String> = serving::workloads(spec)
+            .into_iter()
+            .map(|w| w.name)
+            .collect();
+        let hpas = format!(
+            "namespace=\"{}\",horizontalpodautoscaler=~\"{}\"",
+            spec.metadata.namespace(),
+            names.join("|")
+        );
+        rules.push(rule(
+            spec,
+            AlertText {
+                name: "InferenceAtMaxReplicas",
+                severity: Severity::Warning,
+                summary: format!("{app}: autoscaling is at its maximum"),
+                description: format!(
+                    "{{{{ $labels.horizontalpodautoscaler }}}} has run at maxReplicas ({}) for \
+                     {}: load may exceed capacity; raise scaling.hpa.maxReplicas or the limits.",
+                    hpa.max_replicas, settings.at_max_replicas_for
+                ),
+            },
+            format!(
+                "max by (namespace, horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_current_replicas{{{hpas}}}) >= max by (namespace, horizontalpodautoscaler) (kube_horizontalpodautoscaler_spec_max_replicas{{{hpas}}})"
+            ),
+            &settings.at_max_replicas_for,
+        ));
+    }
+    if spec.spec.training.is_some() {
+        rules.push(job_failed(spec, "TrainingJobFailed", "training", for_));
+    }
+    if spec.spec.backup.is_some() {
+        rules.push(job_failed(spec, "BackupJobFailed", "backup", for_));
+    }
+    rules
+}
+
+/// A Job of `<app>-<suffix>` (one-off, or created by the CronJob of that name) failed.
+/// `kube_job_failed{condition="true"}` is the Job's `Failed` condition: unlike
+/// `kube_job_status_failed` (failed pods), it stays 0 when a retry succeeded.
+fn job_failed(spec: &AppSpec, name: &str, suffix: &str, for_: &str) -> AlertRule {
+    let job = labels::name(spec, suffix);
+    rule(
+        spec,
+        AlertText {
+            name,
+            severity: Severity::Warning,
+            summary: format!("{}: the {suffix} Job failed", spec.metadata.name),
+            description: format!(
+                "Job {{{{ $labels.job_name }}}} ({job}) failed: it ran out of retries or hit its \
+                 deadline. See `kubectl -n {} logs job/{{{{ $labels.job_name }}}}`.",
+                spec.metadata.namespace()
+            ),
+        },
+        format!(
+            "max by (namespace, job_name) (kube_job_failed{{namespace=\"{}\",job_name=~\"{job}(-[0-9]+)?\",condition=\"true\"}}) == 1",
+            spec.metadata.namespace()
+        ),
+        for_,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::{minimal, seed};
+
+    fn alert<'a>(rules: &'a [AlertRule], name: &str) -> &'a AlertRule {
+        rules
+            .iter()
+            .find(|r| r.alert == name)
+            .unwrap_or_else(|| panic!("no alert {name}"))
+    }
+
+    #[test]
+    fn the_cpu_threshold_follows_the_declared_limit() {
+        let mut spec = seed();
+        assert!(
+            alert(&alerts(&spec), "InferenceCpuNearLimit")
+                .expr
+                .ends_with("> 0.8")
+        );
+        spec.spec.inference.resources.limits.cpu = Some("2500m".into());
+        let rules = alerts(&spec);
+        let cpu = alert(&rules, "InferenceCpuNearLimit");
+        assert!(cpu.expr.ends_with("> 2"), "{}", cpu.expr);
+        assert!(cpu.annotations["description"].contains("`2500m` (2.5 cores)"));
+        spec.spec.monitoring.alerts.cpu_limit_percent = 90;
+        assert!(
+            alert(&alerts(&spec), "InferenceCpuNearLimit")
+                .expr
+                .ends_with("> 2.25")
+        );
+    }
+
+    #[test]
+    fn the_memory_threshold_follows_the_declared_limit() {
+        let mut spec = seed();
+        // 80% of 4Gi.
+        assert!(
+            alert(&alerts(&spec), "InferenceMemoryNearLimit")
+                .expr
+                .ends_with("> 3435973837")
+        );
+        spec.spec.inference.resources.limits.memory = Some("1G".into());
+        assert!(
+            alert(&alerts(&spec), "InferenceMemoryNearLimit")
+                .expr
+                .ends_with("> 800000000")
+        );
+        spec.spec.inference.resources.limits.memory = None;
+        assert!(
+            alerts(&spec)
+                .iter()
+                .all(|r| r.alert != "InferenceMemoryNearLimit")
+        );
+    }
+
+    #[test]
+    fn every_alert_parses_and_has_severity_runbook_and_for() {
+        for spec in [seed(), minimal()] {
+            for rule in alerts(&spec) {
+                promql::parse(&rule.expr).unwrap_or_else(|e| panic!("{}: {e}", rule.alert));
+                assert!(["warning", "critical"].contains(&rule.labels["severity"].as_str()));
+                assert_eq!(
+                    rule.annotations["runbook_url"],
+                    format!("https://runbooks.slipway.dev/{}", rule.alert)
+                );
+                assert!(!rule.annotations["summary"].is_empty());
+                assert!(!rule.for_.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn optional_alerts_follow_the_spec() {
+        let names =
+            |spec: &AppSpec| -> Vec<String> { alerts(spec).into_iter().map(|r| r.alert).collect() };
+        let seed_names = names(&seed());
+        for name in [
+            "InferenceAtMaxReplicas",
+            "TrainingJobFailed",
+            "BackupJobFailed",
+        ] {
+            assert!(seed_names.contains(&name.to_string()), "{name}");
+            assert!(!names(&minimal()).contains(&name.to_string()), "{name}");
+        }
+        assert_eq!(
+            alert(&alerts(&seed()), "InferenceAtMaxReplicas").for_,
+            "15m"
+        );
+    }
+
+    #[test]
+    fn runtime_metric_names_are_the_servers() {
+        for rule in alerts(&seed()) {
+            let expr = promql::parse(&rule.expr).unwrap();
+            for name in promql::metric_names(&expr) {
+                if name.starts_with("slipway_") {
+                    assert!(
+                        crate::compile::runtime::METRICS.contains(&promql::family(&name)),
+                        "{}: {name}",
+                        rule.alert
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_pod_regex_matches_deployment_pods_only() {
+        let spec = seed();
+        let regex = pod_regex(&spec);
+        assert_eq!(
+            regex,
+            "(ai-inference-blue|ai-inference-green)-[bcdfghjklmnpqrstvwxz2456789]{1,10}-[bcdfghjklmnpqrstvwxz2456789]{5}"
+        );
+    }
+
+    #[test]
+    fn one_scrape_target_per_pod_for_both_colors() {
+        let objects = compile(&seed());
+        let service = objects
+            .iter()
+            .find_map(|o| match o {
+                Object::Service(s) => Some(s),
+                _ => None,
+            })
+            .unwrap();
+        let spec = service.spec.as_ref().unwrap();
+        assert_eq!(spec.cluster_ip.as_deref(), Some("None"));
+        let selector = spec.selector.as_ref().unwrap();
+        assert!(!selector.contains_key(COLOR_LABEL), "both colors");
+        let monitor = objects
+            .iter()
+            .find_map(|o| match o {
+                Object::ServiceMonitor(m) => Some(m),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            monitor.spec.selector.match_labels.as_ref().unwrap()["app.kubernetes.io/component"],
+            "monitoring"
+        );
+        assert_eq!(monitor.spec.endpoints[0].port, "http");
+        assert_eq!(monitor.spec.endpoints[0].path, "/metrics");
+        assert_eq!(monitor.spec.endpoints[0].interval, "30s");
+        assert_eq!(
+            monitor.metadata.labels.as_ref().unwrap()["release"],
+            "prometheus"
+        );
+        // Only the metrics Service carries the monitoring component among Services.
+        let all = crate::compile::compile(&seed());
+        let scraped: Vec<&str> = all
+            .of_kind("Service")
+            .filter(|s| {
+                s.metadata().labels.as_ref().unwrap()["app.kubernetes.io/component"] == "monitoring"
+            })
+            .map(|s| s.name())
+            .collect();
+        assert_eq!(scraped, ["ai-inference-metrics"]);
+    }
+
+    #[test]
+    fn the_server_container_name_is_the_deployments() {
+        let bundle = crate::compile::compile(&seed());
+        let Some(Object::Deployment(deployment)) = bundle.find("Deployment", "ai-inference-blue")
+        else {
+            panic!("no blue Deployment")
+        };
+        let pod = deployment
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap();
+        assert_eq!(pod.containers[0].name, SERVER_CONTAINER);
+    }
+
+    #[test]
+    fn switches_turn_outputs_off() {
+        let mut spec = seed();
+        spec.spec.monitoring.alerts.enabled = false;
+        assert!(compile(&spec).iter().all(|o| o.kind() != "PrometheusRule"));
+        spec.spec.monitoring.enabled = false;
+        assert!(compile(&spec).is_empty());
+        let mut custom = minimal();
+        custom.spec.inference.runtime = RuntimeSpec::Custom(crate::spec::CustomRuntimeSpec {
+            image: "x:1".into(),
+            command: vec![],
+            args: vec![],
+            metrics_path: None,
+        });
+        assert!(
+            compile(&custom)
+                .iter()
+                .all(|o| o.kind() != "ServiceMonitor")
+        );
+        assert!(alerts(&custom).iter().all(|r| !r.expr.contains("slipway_")));
+    }
+}

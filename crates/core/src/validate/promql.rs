@@ -1,0 +1,133 @@
+//! PromQL in the compiled output: every expression of the PrometheusRules and of the Grafana
+//! dashboards parses (with the `promql-parser` crate).
+//! A failure here is a bug in Slipway or a spec value that breaks an expression; either way
+//! the output is not written.
+
+use serde_json::Value;
+
+use super::Diagnostic;
+use crate::compile::{Bundle, Object, promql};
+
+/// Id of the diagnostics of this check.
+pub const PROMQL_SYNTAX: &str = "promql-syntax";
+
+const HELP: &str = "the expression is generated from the spec: check the values it quotes \
+                    (names, probe paths), and report the problem if they look right";
+
+/// Every PromQL problem of a compiled bundle; each names the object or file and the alert or
+/// panel.
+pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for object in &bundle.objects {
+        if let Object::PrometheusRule(rule) = object {
+            for (g, group) in rule.spec.groups.iter().enumerate() {
+                for (r, alert) in group.rules.iter().enumerate() {
+                    if let Err(error) = promql::parse(&alert.expr) {
+                        out.push(located(
+                            Diagnostic::error(
+                                PROMQL_SYNTAX,
+                                format!("spec.groups[{g}].rules[{r}].expr"),
+                                format!("alert `{}`: {error}", alert.alert),
+                            ),
+                            format!("PrometheusRule/{}", object.name()),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for (path, text) in &bundle.files {
+        if !(path.starts_with("dashboards/") && path.ends_with(".json")) {
+            continue;
+        }
+        let Ok(dashboard) = serde_json::from_str::<Value>(text) else {
+            out.push(located(
+                Diagnostic::error(PROMQL_SYNTAX, "", "the dashboard is not valid JSON"),
+                path.clone(),
+            ));
+            continue;
+        };
+        let panels = dashboard["panels"].as_array().map(Vec::as_slice);
+        for (p, panel) in panels.unwrap_or_default().iter().enumerate() {
+            let targets = panel["targets"].as_array().map(Vec::as_slice);
+            for (t, target) in targets.unwrap_or_default().iter().enumerate() {
+                let Some(expr) = target["expr"].as_str() else {
+                    continue;
+                };
+                if let Err(error) = promql::parse_grafana(expr) {
+                    out.push(located(
+                        Diagnostic::error(
+                            PROMQL_SYNTAX,
+                            format!("panels[{p}].targets[{t}].expr"),
+                            format!(
+                                "panel `{}`: {error}",
+                                panel["title"].as_str().unwrap_or_default()
+                            ),
+                        ),
+                        path.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn located(diagnostic: Diagnostic, file: String) -> Diagnostic {
+    let mut diagnostic = diagnostic.with_help(HELP);
+    diagnostic.file = file;
+    diagnostic
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::compile;
+    use crate::compile::testing::seed;
+
+    #[test]
+    fn the_seed_output_has_no_problem() {
+        assert_eq!(promql(&compile(&seed())), []);
+    }
+
+    #[test]
+    fn a_broken_alert_expression_is_an_error_naming_the_alert() {
+        let mut compiled = compile(&seed());
+        for object in &mut compiled.objects {
+            if let Object::PrometheusRule(rule) = object {
+                rule.spec.groups[0].rules[1].expr.push_str(" and (");
+            }
+        }
+        let problems = promql(&compiled);
+        assert_eq!(problems.len(), 1);
+        let problem = &problems[0];
+        assert!(problem.is_error());
+        assert_eq!(problem.file, "PrometheusRule/ai-inference-alerts");
+        assert_eq!(problem.path, "spec.groups[0].rules[1].expr");
+        assert!(
+            problem
+                .message
+                .starts_with("alert `InferenceMemoryNearLimit`: `max by"),
+            "{}",
+            problem.message
+        );
+        assert!(
+            problem
+                .render(None)
+                .contains("--> PrometheusRule/ai-inference-alerts")
+        );
+    }
+
+    #[test]
+    fn a_broken_dashboard_target_is_an_error_naming_the_panel() {
+        let mut compiled = compile(&seed());
+        let file = compiled
+            .files
+            .get_mut("dashboards/ai-inference.json")
+            .unwrap();
+        *file = file.replacen("sum(rate(", "sum(rate((", 1);
+        let problems = promql(&compiled);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.starts_with("panel `Request rate`"));
+    }
+}

@@ -1,0 +1,183 @@
+//! Alert thresholds, limits the alerts derive from, and where Fluentd runs.
+
+use crate::spec::AppSpec;
+use crate::validate::{Diagnostic, Rule};
+
+/// ## What it does
+/// Checks the alert thresholds: `cpuLimitPercent` and `memoryLimitPercent` in 1–100,
+/// `errorRatePercent` in (0, 100], `latencyP99Seconds` above 0.
+///
+/// ## Why it matters
+/// A container is throttled at its CPU limit and killed at its memory limit, so a threshold
+/// above 100% of the limit never fires; a zero error or latency threshold fires all the time.
+///
+/// ## Example
+/// `alerts: {cpuLimitPercent: 120}`
+///
+/// ## Use instead
+/// `alerts: {cpuLimitPercent: 80}`
+pub const ALERT_THRESHOLDS: Rule = Rule {
+    id: "alert-threshold",
+    check: check_thresholds,
+};
+
+fn check_thresholds(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let alerts = &spec.spec.monitoring.alerts;
+    for (field, value) in [
+        ("cpuLimitPercent", alerts.cpu_limit_percent),
+        ("memoryLimitPercent", alerts.memory_limit_percent),
+    ] {
+        if !(1..=100).contains(&value) {
+            out.push(
+                Diagnostic::error(
+                    "alert-threshold",
+                    format!("spec.monitoring.alerts.{field}"),
+                    format!("{field} is {value}: a share of the limit must be 1 to 100"),
+                )
+                .with_help("usage cannot pass the limit (CPU is throttled, memory OOM-killed)"),
+            );
+        }
+    }
+    if !(alerts.error_rate_percent > 0.0 && alerts.error_rate_percent <= 100.0) {
+        out.push(Diagnostic::error(
+            "alert-threshold",
+            "spec.monitoring.alerts.errorRatePercent",
+            format!(
+                "errorRatePercent is {}: it must be above 0 and at most 100",
+                alerts.error_rate_percent
+            ),
+        ));
+    }
+    if alerts.latency_p99_seconds.is_nan() || alerts.latency_p99_seconds <= 0.0 {
+        out.push(Diagnostic::error(
+            "alert-threshold",
+            "spec.monitoring.alerts.latencyP99Seconds",
+            format!(
+                "latencyP99Seconds is {}: it must be above 0",
+                alerts.latency_p99_seconds
+            ),
+        ));
+    }
+}
+
+/// ## What it does
+/// Warns when alerts are on but the inference container declares no CPU or memory limit.
+///
+/// ## Why it matters
+/// The CPU and memory alerts are a share of the declared limit; without one, Slipway emits no
+/// such alert, and a container may grow until the node runs short.
+///
+/// ## Example
+/// `resources: {limits: {}}`
+///
+/// ## Use instead
+/// `resources: {limits: {cpu: "1", memory: 2Gi}}`
+pub const ALERT_LIMITS: Rule = Rule {
+    id: "alert-without-limit",
+    check: check_limits,
+};
+
+fn check_limits(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let monitoring = &spec.spec.monitoring;
+    if !(monitoring.enabled && monitoring.alerts.enabled) {
+        return;
+    }
+    let limits = &spec.spec.inference.resources.limits;
+    for (resource, limit) in [("cpu", &limits.cpu), ("memory", &limits.memory)] {
+        if limit.is_none() {
+            out.push(
+                Diagnostic::warning(
+                    "alert-without-limit",
+                    "spec.inference.resources.limits",
+                    format!("no {resource} limit: the {resource} alert is left out"),
+                )
+                .with_help(format!("declare `limits.{resource}`")),
+            );
+        }
+    }
+}
+
+/// ## What it does
+/// Checks that Fluentd does not run in the application's namespace.
+///
+/// ## Why it matters
+/// Fluentd mounts the node's log directories (`hostPath`), which Pod Security "restricted",
+/// enforced on the application's namespace, forbids: the DaemonSet would create no pod.
+///
+/// ## Example
+/// `logging: {namespace: ai-applications}` (the application's namespace)
+///
+/// ## Use instead
+/// Leave `logging.namespace` out (default `<app>-logging`) or name a namespace of its own.
+pub const LOGGING_NAMESPACE: Rule = Rule {
+    id: "logging-namespace",
+    check: check_logging_namespace,
+};
+
+fn check_logging_namespace(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let Some(namespace) = spec
+        .spec
+        .logging
+        .as_ref()
+        .and_then(|l| l.namespace.as_ref())
+    else {
+        return;
+    };
+    if namespace == spec.metadata.namespace() {
+        out.push(
+            Diagnostic::error(
+                "logging-namespace",
+                "spec.logging.namespace",
+                format!(
+                    "Fluentd cannot run in `{namespace}`: its Pod Security \"restricted\" forbids \
+                     the hostPath log mounts"
+                ),
+            )
+            .with_help("leave `logging.namespace` out to use `<app>-logging`"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::check;
+
+    fn ids(spec: &AppSpec) -> Vec<&'static str> {
+        check(spec).into_iter().map(|d| d.id).collect()
+    }
+
+    #[test]
+    fn thresholds_outside_their_range_are_errors() {
+        let mut spec = crate::compile::testing::seed();
+        assert!(!ids(&spec).contains(&"alert-threshold"));
+        spec.spec.monitoring.alerts.cpu_limit_percent = 120;
+        spec.spec.monitoring.alerts.latency_p99_seconds = 0.0;
+        assert_eq!(
+            ids(&spec)
+                .iter()
+                .filter(|id| **id == "alert-threshold")
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_missing_limit_is_a_warning() {
+        let mut spec = crate::compile::testing::seed();
+        spec.spec.inference.resources.limits.memory = None;
+        let diagnostics = check(&spec);
+        let warning = diagnostics
+            .iter()
+            .find(|d| d.id == "alert-without-limit")
+            .unwrap();
+        assert!(!warning.is_error());
+    }
+
+    #[test]
+    fn fluentd_in_the_application_namespace_is_an_error() {
+        let mut spec = crate::compile::testing::seed();
+        spec.spec.logging.as_mut().unwrap().namespace = Some("ai-applications".into());
+        assert!(ids(&spec).contains(&"logging-namespace"));
+    }
+}
