@@ -196,12 +196,8 @@ mod tests {
     use crate::compile::{compile_for, testing::seed};
 
     fn application(objects: &[Object]) -> &Application {
-        objects
-            .iter()
-            .find_map(|o| match o {
-                Object::Application(app) => Some(app),
-                _ => None,
-            })
+        crate::compile::typed(objects)
+            .next()
             .expect("an Application")
     }
 

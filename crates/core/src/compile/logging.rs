@@ -486,13 +486,7 @@ mod tests {
     use crate::compile::testing::{minimal, seed};
 
     fn daemon(objects: &[Object]) -> &DaemonSet {
-        objects
-            .iter()
-            .find_map(|o| match o {
-                Object::DaemonSet(d) => Some(d),
-                _ => None,
-            })
-            .expect("a DaemonSet")
+        crate::compile::typed(objects).next().expect("a DaemonSet")
     }
 
     #[test]
@@ -599,13 +593,8 @@ mod tests {
     #[test]
     fn rbac_reads_pods_and_namespaces_only() {
         let objects = compile(&seed());
-        let role = objects
-            .iter()
-            .find_map(|o| match o {
-                Object::ClusterRole(r) => Some(r),
-                _ => None,
-            })
-            .unwrap();
+        let role: &k8s_openapi::api::rbac::v1::ClusterRole =
+            crate::compile::typed(&objects).next().unwrap();
         let rules = role.rules.as_ref().unwrap();
         assert_eq!(rules.len(), 1);
         assert_eq!(rules[0].api_groups.as_deref(), Some(&[String::new()][..]));

@@ -22,7 +22,7 @@ pub mod serving;
 pub mod training;
 pub mod workloads;
 
-pub use object::{Bundle, CustomObject, KIND_ORDER, Object};
+pub use object::{Bundle, CustomObject, KIND_ORDER, Object, typed};
 
 use std::collections::BTreeMap;
 

@@ -573,24 +573,14 @@ mod tests {
     #[test]
     fn one_scrape_target_per_pod_for_both_colors() {
         let objects = compile(&seed());
-        let service = objects
-            .iter()
-            .find_map(|o| match o {
-                Object::Service(s) => Some(s),
-                _ => None,
-            })
-            .unwrap();
+        let service: &k8s_openapi::api::core::v1::Service =
+            crate::compile::typed(&objects).next().unwrap();
         let spec = service.spec.as_ref().unwrap();
         assert_eq!(spec.cluster_ip.as_deref(), Some("None"));
         let selector = spec.selector.as_ref().unwrap();
         assert!(!selector.contains_key(COLOR_LABEL), "both colors");
-        let monitor = objects
-            .iter()
-            .find_map(|o| match o {
-                Object::ServiceMonitor(m) => Some(m),
-                _ => None,
-            })
-            .unwrap();
+        let monitor: &crate::compile::crd::monitoring::ServiceMonitor =
+            crate::compile::typed(&objects).next().unwrap();
         assert_eq!(
             monitor.spec.selector.match_labels.as_ref().unwrap()["app.kubernetes.io/component"],
             "monitoring"

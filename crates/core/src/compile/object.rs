@@ -70,6 +70,17 @@ macro_rules! objects {
             fn from(object: $ty) -> Self {
                 Self::$variant(object)
             }
+        }
+
+        impl<'a> TryFrom<&'a Object> for &'a $ty {
+            type Error = ();
+
+            fn try_from(object: &'a Object) -> Result<Self, ()> {
+                match object {
+                    Object::$variant(typed) => Ok(typed),
+                    _ => Err(()),
+                }
+            }
         })*
     };
 }
@@ -128,6 +139,14 @@ objects! {
     ServiceMonitor(super::crd::monitoring::ServiceMonitor),
     /// A PrometheusRule (Prometheus operator).
     PrometheusRule(super::crd::monitoring::PrometheusRule),
+}
+
+/// The objects of type `T` among `objects`, e.g. `typed::<Deployment>(&bundle.objects)`.
+pub fn typed<'a, T: 'a>(objects: &'a [Object]) -> impl Iterator<Item = &'a T> + 'a
+where
+    &'a T: TryFrom<&'a Object>,
+{
+    objects.iter().filter_map(|object| object.try_into().ok())
 }
 
 /// The rank of a kind in rendered output: what others depend on comes first.

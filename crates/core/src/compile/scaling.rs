@@ -185,32 +185,16 @@ mod tests {
     use crate::compile::testing::{minimal, seed};
     use crate::spec::VpaUpdateMode;
 
-    fn of<'a, T: 'a>(
-        objects: &'a [Object],
-        pick: impl Fn(&'a Object) -> Option<&'a T>,
-    ) -> Vec<&'a T> {
-        objects.iter().filter_map(pick).collect()
-    }
-
     fn hpas(objects: &[Object]) -> Vec<&HorizontalPodAutoscaler> {
-        of(objects, |o| match o {
-            Object::HorizontalPodAutoscaler(h) => Some(h),
-            _ => None,
-        })
+        crate::compile::typed(objects).collect()
     }
 
     fn pdbs(objects: &[Object]) -> Vec<&PodDisruptionBudget> {
-        of(objects, |o| match o {
-            Object::PodDisruptionBudget(p) => Some(p),
-            _ => None,
-        })
+        crate::compile::typed(objects).collect()
     }
 
     fn vpas(objects: &[Object]) -> Vec<&VerticalPodAutoscaler> {
-        of(objects, |o| match o {
-            Object::VerticalPodAutoscaler(v) => Some(v),
-            _ => None,
-        })
+        crate::compile::typed(objects).collect()
     }
 
     #[test]

@@ -471,13 +471,7 @@ mod tests {
     use crate::compile::testing::{minimal, seed};
 
     fn deployments(objects: &[Object]) -> Vec<&Deployment> {
-        objects
-            .iter()
-            .filter_map(|o| match o {
-                Object::Deployment(d) => Some(d),
-                _ => None,
-            })
-            .collect()
+        crate::compile::typed(objects).collect()
     }
 
     fn service<'a>(objects: &'a [Object], name: &str) -> &'a Service {

@@ -132,13 +132,7 @@ mod tests {
     use crate::compile::testing::seed;
 
     fn job(objects: &[Object]) -> &Job {
-        objects
-            .iter()
-            .find_map(|o| match o {
-                Object::Job(job) => Some(job),
-                _ => None,
-            })
-            .expect("a Job")
+        crate::compile::typed(objects).next().expect("a Job")
     }
 
     #[test]

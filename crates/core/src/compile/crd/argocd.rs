@@ -4,31 +4,6 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-macro_rules! argocd_resource {
-    ($ty:ident, $kind:literal, $plural:literal) => {
-        impl k8s_openapi::Resource for $ty {
-            const API_VERSION: &'static str = "argoproj.io/v1alpha1";
-            const GROUP: &'static str = "argoproj.io";
-            const KIND: &'static str = $kind;
-            const VERSION: &'static str = "v1alpha1";
-            const URL_PATH_SEGMENT: &'static str = $plural;
-            type Scope = k8s_openapi::NamespaceResourceScope;
-        }
-
-        impl k8s_openapi::Metadata for $ty {
-            type Ty = ObjectMeta;
-
-            fn metadata(&self) -> &ObjectMeta {
-                &self.metadata
-            }
-
-            fn metadata_mut(&mut self) -> &mut ObjectMeta {
-                &mut self.metadata
-            }
-        }
-    };
-}
-
 /// An Argo CD Application: sync one path of a Git repository into one namespace.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Application {
@@ -37,7 +12,7 @@ pub struct Application {
     /// What to sync, where, and how.
     pub spec: ApplicationSpec,
 }
-argocd_resource!(Application, "Application", "applications");
+custom_resource!(Application, group: "argoproj.io", version: "v1alpha1", kind: "Application", plural: "applications");
 
 /// `Application.spec`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -132,7 +107,7 @@ pub struct AppProject {
     /// The restrictions.
     pub spec: AppProjectSpec,
 }
-argocd_resource!(AppProject, "AppProject", "appprojects");
+custom_resource!(AppProject, group: "argoproj.io", version: "v1alpha1", kind: "AppProject", plural: "appprojects");
 
 /// `AppProject.spec`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

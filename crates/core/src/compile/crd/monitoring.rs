@@ -6,31 +6,6 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
 
-macro_rules! monitoring_resource {
-    ($ty:ident, $kind:literal, $plural:literal) => {
-        impl k8s_openapi::Resource for $ty {
-            const API_VERSION: &'static str = "monitoring.coreos.com/v1";
-            const GROUP: &'static str = "monitoring.coreos.com";
-            const KIND: &'static str = $kind;
-            const VERSION: &'static str = "v1";
-            const URL_PATH_SEGMENT: &'static str = $plural;
-            type Scope = k8s_openapi::NamespaceResourceScope;
-        }
-
-        impl k8s_openapi::Metadata for $ty {
-            type Ty = ObjectMeta;
-
-            fn metadata(&self) -> &ObjectMeta {
-                &self.metadata
-            }
-
-            fn metadata_mut(&mut self) -> &mut ObjectMeta {
-                &mut self.metadata
-            }
-        }
-    };
-}
-
 /// A ServiceMonitor: which Services' endpoints Prometheus scrapes, and how.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ServiceMonitor {
@@ -40,7 +15,7 @@ pub struct ServiceMonitor {
     pub spec: ServiceMonitorSpec,
 }
 
-monitoring_resource!(ServiceMonitor, "ServiceMonitor", "servicemonitors");
+custom_resource!(ServiceMonitor, group: "monitoring.coreos.com", version: "v1", kind: "ServiceMonitor", plural: "servicemonitors");
 
 /// `ServiceMonitor.spec`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -92,7 +67,7 @@ pub struct PrometheusRule {
     pub spec: PrometheusRuleSpec,
 }
 
-monitoring_resource!(PrometheusRule, "PrometheusRule", "prometheusrules");
+custom_resource!(PrometheusRule, group: "monitoring.coreos.com", version: "v1", kind: "PrometheusRule", plural: "prometheusrules");
 
 /// `PrometheusRule.spec`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -79,23 +79,4 @@ pub struct ContainerResourcePolicy {
     pub controlled_resources: Option<Vec<String>>,
 }
 
-impl k8s_openapi::Resource for VerticalPodAutoscaler {
-    const API_VERSION: &'static str = "autoscaling.k8s.io/v1";
-    const GROUP: &'static str = "autoscaling.k8s.io";
-    const KIND: &'static str = "VerticalPodAutoscaler";
-    const VERSION: &'static str = "v1";
-    const URL_PATH_SEGMENT: &'static str = "verticalpodautoscalers";
-    type Scope = k8s_openapi::NamespaceResourceScope;
-}
-
-impl k8s_openapi::Metadata for VerticalPodAutoscaler {
-    type Ty = ObjectMeta;
-
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-
-    fn metadata_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
-}
+custom_resource!(VerticalPodAutoscaler, group: "autoscaling.k8s.io", version: "v1", kind: "VerticalPodAutoscaler", plural: "verticalpodautoscalers");
