@@ -50,7 +50,7 @@ cargo build --release -q -p slipway-cli
 slipway="$root/target/release/slipway"
 
 # --- the three commands ---------------------------------------------------------------------
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="$(node -p "process.versions.node.split('.')[0]")"
 export HELM_CACHE_HOME="$cache/helm/cache" HELM_CONFIG_HOME="$cache/helm/config" \
   HELM_DATA_HOME="$cache/helm/data"
 names=(slipway helm cdk8s)
