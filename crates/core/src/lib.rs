@@ -2,8 +2,52 @@
 //! YAML, Prometheus-operator objects, a Grafana dashboard, a Fluentd configuration and Argo CD
 //! Applications.
 //!
-//! The pipeline runs in one direction, with pure functions in the middle:
-//! [`spec::load_str`] → [`validate::spec`] → [`compile::compile`] → [`render`].
+//! The pipeline runs in one direction, with pure functions in the middle (no I/O, clock,
+//! randomness or environment reads: reading files is the caller's business):
+//!
+//! | stage | function | gives | errors |
+//! | --- | --- | --- | --- |
+//! | load | [`load_str`] (or build an [`AppSpec`] in code with [`AppSpec::new`]) | [`LoadedSpec`] | [`LoadError`] |
+//! | validate | [`validate::spec`] (or [`validate::check`] for a spec built in code) | every [`Diagnostic`] | — |
+//! | compile | [`compile()`] | a [`Bundle`] of typed [`Object`]s and files | — (infallible on a valid spec) |
+//! | render | [`render::to_yaml`], [`render::to_files`] | YAML text, or path → text | — |
+//!
+//! ```
+//! use slipway_core::{compile, load_str, render, validate};
+//!
+//! let text = "\
+//! apiVersion: slipway.dev/v1alpha1
+//! kind: AIApplication
+//! metadata:
+//!   name: sentiment
+//! spec:
+//!   model:
+//!     source:
+//!       pvc:
+//!         claimName: sentiment-model
+//! ";
+//! let loaded = load_str("sentiment.yaml", text).expect("the spec loads");
+//! let diagnostics = validate::spec(&loaded);
+//! assert!(!validate::has_errors(&diagnostics), "{}", validate::render_all(&diagnostics, Some(text)));
+//!
+//! let bundle = compile(&loaded.spec);
+//! let yaml = render::to_yaml(&bundle);
+//! assert!(yaml.contains("kind: Deployment"));
+//! let files = render::to_files(&bundle);
+//! assert!(files.contains_key("deployment-sentiment.yaml"));
+//! ```
+//!
+//! A spec that does not load says why, with file, line and column:
+//!
+//! ```
+//! let error = slipway_core::load_str("bad.yaml", "apiVersion: slipway.dev/v1alpha1\n")
+//!     .unwrap_err();
+//! assert!(matches!(error, slipway_core::LoadError::Schema(_)));
+//! assert!(error.render("apiVersion: slipway.dev/v1alpha1\n").contains("--> bad.yaml:"));
+//! ```
+//!
+//! `examples/in_code.rs` builds a spec in code, adds a custom object to the bundle and renders
+//! it: `cargo run -p slipway-core --example in_code`.
 #![warn(missing_docs)]
 
 pub mod compile;
@@ -13,6 +57,6 @@ pub mod template;
 pub mod validate;
 pub mod yaml;
 
-pub use compile::{Bundle, Object, compile};
+pub use compile::{Bundle, CustomObject, Object, compile};
 pub use spec::{AppSpec, LoadError, LoadedSpec, load_str};
 pub use validate::{Diagnostic, Severity};

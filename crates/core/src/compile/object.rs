@@ -224,7 +224,33 @@ pub struct Bundle {
 }
 
 impl Bundle {
-    /// Adds an object.
+    /// Adds an object: a typed k8s-openapi object, or a [`CustomObject`] of any other kind.
+    /// Call [`Bundle::sort`] afterwards to put it in render order.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    ///
+    /// use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    /// use slipway_core::spec::{AppSpec, ModelSource, VolumeClaim};
+    /// use slipway_core::{CustomObject, Object};
+    ///
+    /// let app = AppSpec::new("demo", ModelSource::Pvc(VolumeClaim::new("models")));
+    /// let mut bundle = slipway_core::compile(&app);
+    /// bundle.push(Object::Custom(CustomObject {
+    ///     api_version: "keda.sh/v1alpha1".into(),
+    ///     kind: "ScaledObject".into(),
+    ///     metadata: ObjectMeta { name: Some("demo".into()), ..Default::default() },
+    ///     fields: BTreeMap::from([(
+    ///         "spec".into(),
+    ///         serde_json::json!({"scaleTargetRef": {"name": "demo"}}),
+    ///     )]),
+    /// }));
+    /// bundle.sort();
+    /// let scaled = bundle.find("ScaledObject", "demo").unwrap();
+    /// assert_eq!(scaled.to_value()["spec"]["scaleTargetRef"]["name"], "demo");
+    /// // Kinds Slipway does not know render after the ones it does.
+    /// assert_eq!(bundle.objects.last().unwrap().kind(), "ScaledObject");
+    /// ```
     pub fn push(&mut self, object: impl Into<Object>) {
         self.objects.push(object.into());
     }
@@ -242,6 +268,22 @@ impl Bundle {
     }
 
     /// The object of `kind` named `name`, if any.
+    ///
+    /// ```
+    /// use slipway_core::spec::{AppSpec, ModelSource, VolumeClaim};
+    ///
+    /// let bundle = slipway_core::compile(&AppSpec::new(
+    ///     "demo",
+    ///     ModelSource::Pvc(VolumeClaim::new("models")),
+    /// ));
+    /// let Some(slipway_core::Object::Deployment(deployment)) = bundle.find("Deployment", "demo")
+    /// else {
+    ///     panic!("no Deployment named demo");
+    /// };
+    /// assert_eq!(deployment.spec.as_ref().unwrap().replicas, Some(2));
+    /// // The main Service, and the headless one Prometheus discovers the pods through.
+    /// assert_eq!(bundle.of_kind("Service").count(), 2);
+    /// ```
     pub fn find(&self, kind: &str, name: &str) -> Option<&Object> {
         self.objects
             .iter()

@@ -10,6 +10,21 @@ use crate::compile::{Bundle, Object};
 use crate::yaml;
 
 /// One object as a YAML document (sorted keys, no leading `---`).
+///
+/// ```
+/// use k8s_openapi::api::core::v1::ConfigMap;
+/// use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+/// use slipway_core::Object;
+///
+/// let config = Object::from(ConfigMap {
+///     metadata: ObjectMeta { name: Some("settings".into()), ..Default::default() },
+///     ..Default::default()
+/// });
+/// assert_eq!(
+///     slipway_core::render::object_yaml(&config),
+///     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n"
+/// );
+/// ```
 pub fn object_yaml(object: &Object) -> String {
     yaml::to_string(&object.to_value()).expect("JSON values always serialise to YAML")
 }
@@ -35,6 +50,23 @@ pub fn to_yaml(bundle: &Bundle) -> String {
 
 /// The file name of an object in a directory of one file per object:
 /// `<kind>-<name>.yaml`, prefixed by the namespace when the bundle spans several.
+///
+/// ```
+/// use k8s_openapi::api::core::v1::Service;
+/// use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+/// use slipway_core::{Object, render::file_name};
+///
+/// let service = Object::from(Service {
+///     metadata: ObjectMeta {
+///         name: Some("demo".into()),
+///         namespace: Some("prod".into()),
+///         ..Default::default()
+///     },
+///     ..Default::default()
+/// });
+/// assert_eq!(file_name(&service, false), "service-demo.yaml");
+/// assert_eq!(file_name(&service, true), "prod-service-demo.yaml");
+/// ```
 pub fn file_name(object: &Object, qualify_namespace: bool) -> String {
     let kind = object.kind().to_ascii_lowercase();
     if qualify_namespace && !object.namespace().is_empty() {
@@ -46,6 +78,17 @@ pub fn file_name(object: &Object, qualify_namespace: bool) -> String {
 
 /// The bundle as files: one YAML file per object, plus the bundle's other files, keyed by
 /// relative path. Writing them is the caller's business.
+///
+/// ```
+/// use slipway_core::spec::{AppSpec, ModelSource, VolumeClaim};
+///
+/// let app = AppSpec::new("demo", ModelSource::Pvc(VolumeClaim::new("models")));
+/// let mut bundle = slipway_core::compile(&app);
+/// bundle.files.insert("dashboards/demo.json".into(), "{}".into());
+/// let files = slipway_core::render::to_files(&bundle);
+/// assert!(files["deployment-demo.yaml"].starts_with("apiVersion: apps/v1\nkind: Deployment\n"));
+/// assert_eq!(files["dashboards/demo.json"], "{}");
+/// ```
 pub fn to_files(bundle: &Bundle) -> BTreeMap<String, String> {
     let mut namespaces: Vec<&str> = bundle
         .objects

@@ -47,6 +47,16 @@ impl PositionIndex {
     }
 
     /// The position of `path`, or of its nearest ancestor present in the file.
+    ///
+    /// ```
+    /// use slipway_core::spec::{Location, PositionIndex};
+    ///
+    /// let index = PositionIndex::new("spec:\n  inference:\n    replicas: 3\n");
+    /// assert_eq!(index.locate("spec.inference.replicas"), Some(Location { line: 3, column: 5 }));
+    /// // Not in the file: the nearest ancestor that is.
+    /// assert_eq!(index.locate("spec.inference.port"), Some(Location { line: 2, column: 3 }));
+    /// assert_eq!(index.exact("spec.inference.port"), None);
+    /// ```
     pub fn locate(&self, path: &str) -> Option<Location> {
         let mut current = path;
         loop {

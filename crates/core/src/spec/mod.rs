@@ -5,6 +5,7 @@
 //! applies to (`#[serde(default = …)]`), so the JSON Schema printed by `slipway schema`
 //! shows it too. Field names are camelCase, as in Kubernetes.
 
+mod build;
 mod load;
 mod locate;
 mod quantity;

@@ -10,11 +10,21 @@ use super::AppSpec;
 use super::locate::{join_index, join_key};
 
 /// The JSON Schema of an `AIApplication` spec (draft 2020-12).
+///
+/// ```
+/// let schema = slipway_core::spec::json_schema();
+/// assert_eq!(schema.get("title").and_then(|t| t.as_str()), Some("AIApplication"));
+/// ```
 pub fn json_schema() -> schemars::Schema {
     schemars::schema_for!(AppSpec)
 }
 
 /// The JSON Schema as a JSON value, built once per process.
+///
+/// ```
+/// let schema = slipway_core::spec::json_schema_value();
+/// assert!(schema["required"].as_array().unwrap().iter().any(|f| f == "spec"));
+/// ```
 pub fn json_schema_value() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(|| json_schema().to_value())

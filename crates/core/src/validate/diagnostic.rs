@@ -97,6 +97,20 @@ impl Diagnostic {
     }
 
     /// Renders the diagnostic like rustc, quoting the line of `source` it points at.
+    ///
+    /// ```
+    /// use slipway_core::spec::PositionIndex;
+    /// use slipway_core::validate::Diagnostic;
+    ///
+    /// let source = "spec:\n  inference:\n    replicas: 0\n";
+    /// let diagnostic = Diagnostic::error("replicas-range", "spec.inference.replicas", "too few")
+    ///     .with_help("set `replicas: 1` or more")
+    ///     .located("app.yaml", &PositionIndex::new(source));
+    /// assert_eq!(diagnostic.position(), "app.yaml:3:5");
+    /// let text = diagnostic.render(Some(source));
+    /// assert!(text.starts_with("error[replicas-range]: too few\n --> app.yaml:3:5\n"));
+    /// assert!(text.contains("3 |     replicas: 0\n"));
+    /// ```
     pub fn render(&self, source: Option<&str>) -> String {
         let mut out = format!("{}[{}]: {}\n", self.severity, self.id, self.message);
         let line_text = self.location.and_then(|location| {
@@ -146,6 +160,17 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Renders diagnostics one after another with a closing count, like rustc.
+///
+/// ```
+/// use slipway_core::validate::{Diagnostic, render_all};
+///
+/// let diagnostics = [
+///     Diagnostic::error("a", "spec.x", "wrong"),
+///     Diagnostic::warning("b", "spec.y", "risky"),
+/// ];
+/// assert!(render_all(&diagnostics, None).ends_with("1 error and 1 warning emitted\n"));
+/// assert_eq!(render_all(&[], None), "");
+/// ```
 pub fn render_all(diagnostics: &[Diagnostic], source: Option<&str>) -> String {
     let mut out = String::new();
     for diagnostic in diagnostics {

@@ -44,7 +44,21 @@ pub fn spec(loaded: &LoadedSpec) -> Vec<Diagnostic> {
     diagnostics
 }
 
-/// Runs every rule over a spec that has no source file (built in code).
+/// Runs every rule over a spec that has no source file (built in code); diagnostics carry
+/// field paths but no file position.
+///
+/// ```
+/// use slipway_core::spec::{AppSpec, ModelSource, VolumeClaim};
+///
+/// let mut app = AppSpec::new("demo", ModelSource::Pvc(VolumeClaim::new("models")));
+/// assert!(!slipway_core::validate::has_errors(&slipway_core::validate::check(&app)));
+///
+/// app.spec.inference.resources.requests.cpu = Some("2 cores".into());
+/// let diagnostics = slipway_core::validate::check(&app);
+/// let error = diagnostics.iter().find(|d| d.is_error()).unwrap();
+/// assert_eq!(error.path, "spec.inference.resources.requests.cpu");
+/// assert!(error.location.is_none());
+/// ```
 pub fn check(spec: &AppSpec) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for rule in RULES {
@@ -53,7 +67,14 @@ pub fn check(spec: &AppSpec) -> Vec<Diagnostic> {
     diagnostics
 }
 
-/// Whether any diagnostic is an error.
+/// Whether any diagnostic is an error (warnings alone do not stop compilation).
+///
+/// ```
+/// use slipway_core::validate::{Diagnostic, has_errors};
+///
+/// assert!(!has_errors(&[Diagnostic::warning("some-risk", "spec.inference", "risky")]));
+/// assert!(has_errors(&[Diagnostic::error("some-mistake", "spec.inference", "wrong")]));
+/// ```
 pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(Diagnostic::is_error)
 }

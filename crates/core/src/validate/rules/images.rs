@@ -92,6 +92,14 @@ pub enum ImageTag<'a> {
 }
 
 /// Reads the tag of an image reference (`registry:5000/repo/name:tag@digest`).
+///
+/// ```
+/// use slipway_core::validate::{ImageTag, image_tag};
+///
+/// assert_eq!(image_tag("registry:5000/ai/model:v2.0"), ImageTag::Tag("v2.0"));
+/// assert_eq!(image_tag("registry:5000/ai/model"), ImageTag::None);
+/// assert_eq!(image_tag("model:latest"), ImageTag::Latest);
+/// ```
 pub fn tag_of(image: &str) -> ImageTag<'_> {
     if image.contains('@') {
         return ImageTag::Digest;

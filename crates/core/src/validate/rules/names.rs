@@ -309,6 +309,13 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
 }
 
 /// A label value: empty, or at most 63 of `[A-Za-z0-9-_.]`, alphanumeric at both ends.
+///
+/// ```
+/// use slipway_core::validate::is_label_value;
+///
+/// assert!(is_label_value("v2.0") && is_label_value(""));
+/// assert!(!is_label_value("-v2") && !is_label_value("a b"));
+/// ```
 pub fn is_label_value(s: &str) -> bool {
     s.is_empty()
         || (s.len() <= 63

@@ -1,0 +1,98 @@
+//! In-process render benchmark: text → load → validate → compile → render, for the
+//! seed-article application and for 1,000 generated applications.
+//!
+//! ```text
+//! cargo bench -p slipway-core --bench render
+//! ```
+//!
+//! Targets: under 1 ms per application; 1,000 applications under 1 s.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use slipway_core::{compile, load_str, render, validate};
+
+const SEED: &str = include_str!("../../../specs/seed-article.yaml");
+
+/// The whole in-process pipeline for one spec text; the rendered YAML's length.
+fn pipeline(file: &str, text: &str) -> usize {
+    let loaded = load_str(file, text).expect("benchmark specs load");
+    let diagnostics = validate::spec(&loaded);
+    assert!(
+        !validate::has_errors(&diagnostics),
+        "benchmark specs are valid"
+    );
+    render::to_yaml(&compile(&loaded.spec)).len()
+}
+
+/// `count` distinct valid applications from one template: names, namespaces, replicas and
+/// resources vary; every other one autoscales, every third is blue/green, every fifth trains.
+fn generated(count: usize) -> Vec<(String, String)> {
+    (0..count)
+        .map(|i| {
+            let name = format!("app-{i:04}");
+            let replicas = 1 + i % 5;
+            let cpu_request = 100 + 50 * (i % 8);
+            let memory_request = 256 * (1 + i % 4);
+            let mut text = format!(
+                "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: {name}\n  namespace: team-{team}\nspec:\n  model:\n    source:\n      pvc:\n        claimName: {name}-model\n  inference:\n    replicas: {replicas}\n    resources:\n      requests: {{cpu: {cpu_request}m, memory: {memory_request}Mi}}\n      limits: {{cpu: \"2\", memory: {memory_limit}Mi}}\n    env:\n      LOG_LEVEL: info\n      APP_INDEX: \"{i}\"\n",
+                team = i % 10,
+                memory_limit = 2 * memory_request,
+            );
+            if i % 2 == 0 {
+                text.push_str(&format!(
+                    "  scaling:\n    hpa:\n      minReplicas: 2\n      maxReplicas: {}\n      cpuUtilization: 70\n",
+                    4 + i % 8
+                ));
+            }
+            if i % 3 == 0 {
+                text.push_str(&format!(
+                    "  rollout:\n    blueGreen:\n      active: {}\n      blue: {{image: \"registry.example.com/{name}:1.{i}\"}}\n      green: {{image: \"registry.example.com/{name}:2.{i}\"}}\n",
+                    if i % 2 == 0 { "blue" } else { "green" }
+                ));
+            }
+            if i % 5 == 0 {
+                text.push_str(&format!(
+                    "  training:\n    image: registry.example.com/{name}-train:1.0\n    output:\n      mountPath: /output\n      claim: {{claimName: {name}-model}}\n"
+                ));
+            }
+            (format!("{name}.yaml"), text)
+        })
+        .collect()
+}
+
+fn benches(c: &mut Criterion) {
+    // The schema validator is built once per process; build it before measuring.
+    pipeline("specs/seed-article.yaml", SEED);
+
+    let mut one = c.benchmark_group("one-application");
+    one.throughput(Throughput::Elements(1));
+    one.bench_function("seed-article", |b| {
+        b.iter(|| pipeline("specs/seed-article.yaml", black_box(SEED)))
+    });
+    one.finish();
+
+    let apps = generated(1_000);
+    let mut many = c.benchmark_group("1000-applications");
+    many.throughput(Throughput::Elements(apps.len() as u64));
+    many.sample_size(10);
+    many.measurement_time(Duration::from_secs(10));
+    many.bench_function("generated", |b| {
+        b.iter(|| {
+            apps.iter()
+                .map(|(file, text)| pipeline(file, black_box(text)))
+                .sum::<usize>()
+        })
+    });
+    many.finish();
+}
+
+criterion_group! {
+    name = render_benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    targets = benches
+}
+criterion_main!(render_benches);

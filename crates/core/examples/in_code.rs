@@ -1,0 +1,98 @@
+//! Builds an application in code (no YAML), validates and compiles it, adds a cert-manager
+//! Certificate for its external Service, and prints the YAML.
+//!
+//! ```text
+//! cargo run -p slipway-core --example in_code
+//! ```
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde_json::json;
+use slipway_core::spec::{
+    AppSpec, BlueGreenSpec, Color, ColorSlot, ExternalServiceSpec, HpaSpec, ModelSource,
+    ObjectStoreSource, TrainingSpec, VolumeClaim, VolumeMount,
+};
+use slipway_core::validate::{self, render_all};
+use slipway_core::{CustomObject, Object, compile, render};
+
+fn main() -> ExitCode {
+    // The model is fetched from object storage by an init container.
+    let mut source = ObjectStoreSource::new("s3://models/fraud-detector/model.onnx");
+    source.credentials_secret = Some("model-store-credentials".into());
+    let mut app = AppSpec::new("fraud-detector", ModelSource::ObjectStore(source));
+    app.metadata.namespace = Some("risk".into());
+    app.metadata.labels.insert("team".into(), "risk".into());
+
+    let inference = &mut app.spec.inference;
+    inference.replicas = 3;
+    inference.resources.requests.cpu = Some("500m".into());
+    inference.resources.limits.cpu = Some("2".into());
+    inference.env.insert("LOG_LEVEL".into(), "info".into());
+    inference.service.external = Some(ExternalServiceSpec {
+        port: 443,
+        annotations: BTreeMap::new(),
+        source_ranges: vec!["10.0.0.0/8".into()],
+    });
+
+    let mut hpa = HpaSpec::new(12);
+    hpa.cpu_utilization = Some(70);
+    app.spec.scaling.hpa = Some(hpa);
+
+    app.spec.rollout.blue_green = Some(BlueGreenSpec {
+        active: Color::Blue,
+        blue: ColorSlot {
+            image: "ghcr.io/slipway-dev/slipway-serve:0.1.0".into(),
+            version: None,
+        },
+        green: ColorSlot {
+            image: "ghcr.io/slipway-dev/slipway-serve:0.2.0".into(),
+            version: None,
+        },
+    });
+
+    // Nightly retraining into a claim Slipway creates.
+    let mut training = TrainingSpec::new("registry.example.com/risk/fraud-train:1.4.2");
+    training.schedule = Some("0 3 * * *".into());
+    training.output = Some(VolumeMount {
+        mount_path: "/output".into(),
+        claim: VolumeClaim::new("fraud-detector-models"),
+    });
+    app.spec.training = Some(training);
+
+    // Validate: a spec built in code has field paths but no file positions.
+    let diagnostics = validate::check(&app);
+    if !diagnostics.is_empty() {
+        eprint!("{}", render_all(&diagnostics, None));
+    }
+    if validate::has_errors(&diagnostics) {
+        return ExitCode::FAILURE;
+    }
+
+    // Compile, then add an object of a kind Slipway does not emit: a cert-manager
+    // Certificate for the external Service.
+    let mut bundle = compile(&app);
+    let namespace = app.metadata.namespace().to_string();
+    bundle.push(Object::Custom(CustomObject {
+        api_version: "cert-manager.io/v1".into(),
+        kind: "Certificate".into(),
+        metadata: ObjectMeta {
+            name: Some("fraud-detector-tls".into()),
+            namespace: Some(namespace),
+            ..Default::default()
+        },
+        fields: BTreeMap::from([(
+            "spec".into(),
+            json!({
+                "secretName": "fraud-detector-tls",
+                "dnsNames": ["fraud-detector.risk.example.com"],
+                "issuerRef": {"kind": "ClusterIssuer", "name": "letsencrypt"},
+            }),
+        )]),
+    }));
+    bundle.sort();
+
+    print!("{}", render::to_yaml(&bundle));
+    ExitCode::SUCCESS
+}
