@@ -47,7 +47,7 @@ fi
 
 say "building slipway (release)"
 cargo build --release -q -p slipway-cli
-slipway="$root/target/release/slipway"
+slipway="${CARGO_TARGET_DIR:-$root/target}/release/slipway"
 
 # --- the three commands ---------------------------------------------------------------------
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="$(node -p "process.versions.node.split('.')[0]")"

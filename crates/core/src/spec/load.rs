@@ -74,6 +74,23 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
         LoadError::Syntax(Box::new(diagnostic))
     })?;
 
+    // The typed read enforces every constraint of the schema but the explicit ranges, which
+    // `schema::within_ranges` checks; when both pass, the schema would too and is skipped
+    // (building its validator is most of a process's start-up). Otherwise the schema check
+    // runs first and reports every violation; only a document it accepts can still fail the
+    // typed read (e.g. `3.0` for an integer).
+    let typed: Result<AppSpec, _> = serde_path_to_error::deserialize(&document);
+    if let Ok(spec) = &typed
+        && schema::within_ranges(spec)
+    {
+        return Ok(LoadedSpec {
+            spec: typed.expect("checked above"),
+            file: file.to_string(),
+            source: text.to_string(),
+            positions,
+        });
+    }
+
     let violations = schema::check(&document);
     if !violations.is_empty() {
         let mut diagnostics: Vec<Diagnostic> = violations
@@ -88,7 +105,7 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
         return Err(LoadError::Schema(diagnostics));
     }
 
-    let spec: AppSpec = serde_path_to_error::deserialize(document).map_err(|error| {
+    let spec: AppSpec = typed.map_err(|error| {
         let path = match error.path().to_string() {
             root if root == "." => String::new(),
             path => path,
@@ -110,6 +127,40 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast path (typed read + ranges) never accepts a document the schema rejects: checked
+    /// on every example and invalid spec.
+    #[test]
+    fn the_fast_path_accepts_nothing_the_schema_rejects() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs");
+        let mut checked = 0;
+        for dir in [root.clone(), root.join("invalid")] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_none_or(|e| e != "yaml") {
+                    continue;
+                }
+                let template = std::fs::read_to_string(&path).unwrap();
+                let name = path.display().to_string();
+                let context = crate::template::Context::default();
+                let no_partials = std::collections::BTreeMap::<String, String>::new();
+                let Ok(rendered) = crate::template::render(&name, &template, &context, no_partials)
+                else {
+                    continue;
+                };
+                let Ok(document) = yaml::from_str::<serde_json::Value>(&rendered.text) else {
+                    continue;
+                };
+                let fast = serde_json::from_value::<AppSpec>(document.clone())
+                    .is_ok_and(|spec| schema::within_ranges(&spec));
+                if fast {
+                    assert!(schema::check(&document).is_empty(), "{name}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "only {checked} specs checked");
+    }
 
     const HEADER: &str =
         "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\n";

@@ -38,6 +38,24 @@ fn validator() -> &'static jsonschema::Validator {
     })
 }
 
+/// Port fields carrying `#[schemars(range(min = 1, max = 65535))]`, the only constraints of
+/// the schema that the typed read does not enforce itself.
+fn ranged_ports(spec: &AppSpec) -> Vec<u32> {
+    let body = &spec.spec;
+    let mut ports = vec![body.inference.port, body.inference.service.port];
+    ports.extend(body.inference.service.external.as_ref().map(|e| e.port));
+    ports.extend(body.logging.as_ref().map(|l| l.elasticsearch.port));
+    ports
+}
+
+/// Whether a spec that the typed read accepted also meets the schema's explicit ranges, so
+/// that the schema would accept its document too.
+pub(crate) fn within_ranges(spec: &AppSpec) -> bool {
+    ranged_ports(spec)
+        .into_iter()
+        .all(|port| (1..=65535).contains(&port))
+}
+
 /// One structural problem: the dotted field path it concerns and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SchemaViolation {
@@ -204,6 +222,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `within_ranges` must know every explicit range of the schema: one per ranged port.
+    #[test]
+    fn every_schema_range_is_known_to_the_fast_path() {
+        let schema = json_schema_value().to_string();
+        let maxima = schema.matches("\"maximum\":").count();
+        let spec: AppSpec = serde_json::from_value(json!({
+            "apiVersion": "slipway.dev/v1alpha1",
+            "kind": "AIApplication",
+            "metadata": {"name": "demo"},
+            "spec": {
+                "model": {"source": {"pvc": {"claimName": "m"}}},
+                "inference": {"service": {"external": {}}},
+                "logging": {"elasticsearch": {"host": "es"}}
+            }
+        }))
+        .unwrap();
+        assert_eq!(maxima, ranged_ports(&spec).len());
+    }
 
     #[test]
     fn pointers_become_dotted_paths_with_indices() {
