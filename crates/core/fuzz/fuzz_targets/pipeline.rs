@@ -1,17 +1,26 @@
 //! Fuzz target: arbitrary text through every stage of the pipeline, as the CLI runs it.
 //!
-//! Stages: template (none yet: the text is the spec) → `spec::load_str` → `validate::spec` →
-//! `compile` → `render::to_yaml` / `render::to_files`. No input may panic; a stage that
-//! rejects the input ends the run for that input. To fuzz the template stage once it exists,
-//! replace `template` below by a call to it (values from the second half of the input).
+//! Stages: `template::render` (minijinja, no values, no partials) → `spec::load_str` →
+//! `validate::spec` → `compile` → `validate::bundle` → `render::to_yaml` /
+//! `render::to_files`. No input may panic; a stage that rejects the input ends the run for
+//! that input.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use slipway_core::{compile, render, spec, validate};
+use std::collections::BTreeMap;
 
-/// The template stage: today the identity.
+use slipway_core::{compile, render, spec, template, validate};
+
+/// The template stage; its errors are rendered too (they quote the source).
 fn template(text: &str) -> Option<String> {
-    Some(text.to_string())
+    let no_partials = BTreeMap::<String, String>::new();
+    match template::render("fuzz.yaml", text, &template::Context::default(), no_partials) {
+        Ok(rendered) => Some(rendered.text),
+        Err(error) => {
+            let _ = error.render();
+            None
+        }
+    }
 }
 
 fn pipeline(text: &str) {
@@ -30,6 +39,7 @@ fn pipeline(text: &str) {
         return;
     }
     let bundle = compile(&loaded.spec);
+    let _ = validate::bundle(&bundle);
     let yaml = render::to_yaml(&bundle);
     assert_eq!(yaml, render::to_yaml(&compile(&loaded.spec)), "render is deterministic");
     let _ = render::to_files(&bundle);
