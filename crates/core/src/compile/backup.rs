@@ -10,8 +10,8 @@
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    Affinity, EnvVar, EnvVarSource, PersistentVolumeClaimVolumeSource, PodAffinity,
-    PodAffinityTerm, PodTemplateSpec, SecretKeySelector, Volume, VolumeMount,
+    Affinity, PersistentVolumeClaimVolumeSource, PodAffinity, PodAffinityTerm, PodTemplateSpec,
+    Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -122,18 +122,7 @@ fn pod_spec(
         ("HOME", "/tmp".to_string()),
         ("AWS_DEFAULT_REGION", backup.region.clone()),
     ]);
-    env.extend(CREDENTIAL_KEYS.map(|key| EnvVar {
-        name: key.into(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: backup.credentials_secret.clone(),
-                key: key.into(),
-                optional: Some(false),
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }));
+    env.extend(CREDENTIAL_KEYS.map(|key| pod::secret_env(key, &backup.credentials_secret, key)));
     container.env = Some(env);
     container.resources = Some(pod::resources(
         spec,

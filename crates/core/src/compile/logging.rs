@@ -25,8 +25,8 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource,
     HostPathVolumeSource, Namespace, ObjectFieldSelector, PodSecurityContext, PodSpec,
-    PodTemplateSpec, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
-    ServiceAccount, Toleration, Volume, VolumeMount,
+    PodTemplateSpec, ResourceRequirements, SeccompProfile, SecurityContext, ServiceAccount,
+    Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -294,21 +294,6 @@ fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
     }
 }
 
-fn secret_env(name: &str, secret: &str, key: &str) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: secret.into(),
-                key: key.into(),
-                optional: Some(false),
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
 fn daemon_set(spec: &AppSpec, logging: &LoggingSpec, name: String) -> DaemonSet {
     let selector = labels::selector(spec, Component::Logging, None);
     let mut volumes = vec![
@@ -369,8 +354,8 @@ fn daemon_set(spec: &AppSpec, logging: &LoggingSpec, name: String) -> DaemonSet 
         ..Default::default()
     }];
     if let Some(secret) = &logging.elasticsearch.credentials_secret {
-        env.push(secret_env(ENV_ES_USERNAME, secret, "username"));
-        env.push(secret_env(ENV_ES_PASSWORD, secret, "password"));
+        env.push(pod::secret_env(ENV_ES_USERNAME, secret, "username"));
+        env.push(pod::secret_env(ENV_ES_PASSWORD, secret, "password"));
     }
     let seccomp = SeccompProfile {
         type_: "RuntimeDefault".into(),

@@ -8,9 +8,9 @@ use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
 };
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, HTTPGetAction, Lifecycle,
-    LifecycleHandler, PersistentVolumeClaimVolumeSource, PodTemplateSpec, Probe, SecretKeySelector,
-    Service, ServicePort, ServiceSpec as K8sServiceSpec, SleepAction, Volume, VolumeMount,
+    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, Lifecycle,
+    LifecycleHandler, PersistentVolumeClaimVolumeSource, PodTemplateSpec, Probe, Service,
+    ServicePort, ServiceSpec as K8sServiceSpec, SleepAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -276,18 +276,12 @@ fn server_env(spec: &AppSpec) -> Vec<EnvVar> {
         }
     }
     let mut env = pod::env(pairs);
-    env.extend(inference.secret_env.iter().map(|(name, reference)| EnvVar {
-        name: name.clone(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: reference.secret.clone(),
-                key: reference.key.clone(),
-                optional: Some(false),
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }));
+    env.extend(
+        inference
+            .secret_env
+            .iter()
+            .map(|(name, reference)| pod::secret_env(name, &reference.secret, &reference.key)),
+    );
     env
 }
 
@@ -350,18 +344,7 @@ fn fetch_container(spec: &AppSpec, store: &ObjectStoreSource) -> Container {
     }];
     if let Some(secret) = store.credentials_secret.as_ref().filter(|_| s3) {
         for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
-            env.push(EnvVar {
-                name: key.into(),
-                value_from: Some(EnvVarSource {
-                    secret_key_ref: Some(SecretKeySelector {
-                        name: secret.clone(),
-                        key: key.into(),
-                        optional: Some(false),
-                    }),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            });
+            env.push(pod::secret_env(key, secret, key));
         }
     }
     container.env = Some(env);
