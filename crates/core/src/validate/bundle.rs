@@ -460,27 +460,24 @@ mod tests {
         );
     }
 
+    /// Applies `edit` to the pod template of every Deployment of `bundle`.
+    fn edit_inference_pods(bundle: &mut Bundle, mut edit: impl FnMut(&mut PodSpec)) {
+        for object in &mut bundle.objects {
+            if let Object::Deployment(deployment) = object {
+                let template = &mut deployment.spec.as_mut().unwrap().template;
+                edit(template.spec.as_mut().unwrap());
+            }
+        }
+    }
+
     #[test]
     fn a_missing_seccomp_profile_breaks_restricted() {
         let mut compiled = compile(&seed());
-        for object in &mut compiled.objects {
-            if let Object::Deployment(deployment) = object {
-                let pod = deployment
-                    .spec
-                    .as_mut()
-                    .unwrap()
-                    .template
-                    .spec
-                    .as_mut()
-                    .unwrap();
-                pod.security_context.as_mut().unwrap().seccomp_profile = None;
-                pod.containers[0]
-                    .security_context
-                    .as_mut()
-                    .unwrap()
-                    .seccomp_profile = None;
-            }
-        }
+        edit_inference_pods(&mut compiled, |pod| {
+            pod.security_context.as_mut().unwrap().seccomp_profile = None;
+            let container = pod.containers[0].security_context.as_mut().unwrap();
+            container.seccomp_profile = None;
+        });
         let diagnostics = bundle(&compiled);
         assert!(
             diagnostics
@@ -492,24 +489,15 @@ mod tests {
     #[test]
     fn unequal_gpu_requests_and_limits_are_an_error() {
         let mut compiled = compile(&seed());
-        for object in &mut compiled.objects {
-            if let Object::Deployment(deployment) = object {
-                let pod = deployment
-                    .spec
-                    .as_mut()
-                    .unwrap()
-                    .template
-                    .spec
-                    .as_mut()
-                    .unwrap();
-                let resources = pod.containers[0].resources.as_mut().unwrap();
-                resources
-                    .requests
-                    .as_mut()
-                    .unwrap()
-                    .remove("nvidia.com/gpu");
-            }
-        }
+        edit_inference_pods(&mut compiled, |pod| {
+            let requests = pod.containers[0]
+                .resources
+                .as_mut()
+                .unwrap()
+                .requests
+                .as_mut();
+            requests.unwrap().remove("nvidia.com/gpu");
+        });
         assert!(
             bundle(&compiled)
                 .iter()
