@@ -15,9 +15,13 @@ use slipway_core::{compile, load_str, render, validate};
 
 const SEED: &str = include_str!("../../../specs/seed-article.yaml");
 
-/// The whole in-process pipeline for one spec text; the rendered YAML's length.
+/// The whole in-process pipeline for one spec text (template → load → validate → compile →
+/// render); the rendered YAML's length.
 fn pipeline(file: &str, text: &str) -> usize {
-    let loaded = load_str(file, text).expect("benchmark specs load");
+    let no_partials = std::collections::BTreeMap::<String, String>::new();
+    let rendered = slipway_core::template::render(file, text, &Default::default(), no_partials)
+        .expect("benchmark specs render");
+    let loaded = load_str(file, &rendered.text).expect("benchmark specs load");
     let diagnostics = validate::spec(&loaded);
     assert!(
         !validate::has_errors(&diagnostics),
