@@ -15,19 +15,29 @@ use slipway_core::{compile, load_str, render, validate};
 
 const SEED: &str = include_str!("../../../specs/seed-article.yaml");
 
-/// The whole in-process pipeline for one spec text (template → load → validate → compile →
-/// render); the rendered YAML's length.
-fn pipeline(file: &str, text: &str) -> usize {
+/// The template stage: the spec text with no values and no partials.
+fn template(file: &str, text: &str) -> String {
     let no_partials = std::collections::BTreeMap::<String, String>::new();
-    let rendered = slipway_core::template::render(file, text, &Default::default(), no_partials)
-        .expect("benchmark specs render");
-    let loaded = load_str(file, &rendered.text).expect("benchmark specs load");
-    let diagnostics = validate::spec(&loaded);
+    slipway_core::template::render(file, text, &Default::default(), no_partials)
+        .expect("benchmark specs render")
+        .text
+}
+
+/// The whole in-process pipeline for one spec text, as `slipway render` runs it: template →
+/// load → validate the spec → compile → validate the bundle (cross-object rules, PromQL) →
+/// render; the rendered YAML's length.
+fn pipeline(file: &str, text: &str) -> usize {
+    let loaded = load_str(file, &template(file, text)).expect("benchmark specs load");
     assert!(
-        !validate::has_errors(&diagnostics),
+        !validate::has_errors(&validate::spec(&loaded)),
         "benchmark specs are valid"
     );
-    render::to_yaml(&compile(&loaded.spec)).len()
+    let bundle = compile(&loaded.spec);
+    assert!(
+        !validate::has_errors(&validate::bundle(&bundle)),
+        "benchmark bundles are valid"
+    );
+    render::to_yaml(&bundle).len()
 }
 
 /// `count` distinct valid applications from one template: names, namespaces, replicas and
@@ -76,6 +86,24 @@ fn benches(c: &mut Criterion) {
         b.iter(|| pipeline("specs/seed-article.yaml", black_box(SEED)))
     });
     one.finish();
+
+    // The seed application stage by stage, to show where the time goes.
+    let file = "specs/seed-article.yaml";
+    let text = template(file, SEED);
+    let loaded = load_str(file, &text).expect("the seed loads");
+    let bundle = compile(&loaded.spec);
+    let mut stages = c.benchmark_group("seed-article-stages");
+    stages.bench_function("template", |b| b.iter(|| template(file, black_box(SEED))));
+    stages.bench_function("load", |b| b.iter(|| load_str(file, black_box(&text))));
+    stages.bench_function("validate-spec", |b| {
+        b.iter(|| validate::spec(black_box(&loaded)))
+    });
+    stages.bench_function("compile", |b| b.iter(|| compile(black_box(&loaded.spec))));
+    stages.bench_function("validate-bundle", |b| {
+        b.iter(|| validate::bundle(black_box(&bundle)))
+    });
+    stages.bench_function("render", |b| b.iter(|| render::to_yaml(black_box(&bundle))));
+    stages.finish();
 
     let apps = generated(1_000);
     let mut many = c.benchmark_group("1000-applications");
