@@ -15,7 +15,7 @@ use slipway_core::spec::{
     ObjectStoreSource, TrainingSpec, VolumeClaim, VolumeMount,
 };
 use slipway_core::validate::{self, render_all};
-use slipway_core::{CustomObject, Object, compile, render};
+use slipway_core::{CustomObject, compile, render};
 
 fn main() -> ExitCode {
     // The model is fetched from object storage by an init container.
@@ -74,7 +74,7 @@ fn main() -> ExitCode {
     // Certificate for the external Service.
     let mut bundle = compile(&app);
     let namespace = app.metadata.namespace().to_string();
-    bundle.push(Object::Custom(CustomObject {
+    bundle.push(CustomObject {
         api_version: "cert-manager.io/v1".into(),
         kind: "Certificate".into(),
         metadata: ObjectMeta {
@@ -90,7 +90,7 @@ fn main() -> ExitCode {
                 "issuerRef": {"kind": "ClusterIssuer", "name": "letsencrypt"},
             }),
         )]),
-    }));
+    });
     bundle.sort();
 
     print!("{}", render::to_yaml(&bundle));

@@ -163,7 +163,7 @@ mod tests {
         compile(spec)
             .into_iter()
             .find_map(|o| match o {
-                Object::CronJob(c) => Some(c),
+                Object::CronJob(c) => Some(*c),
                 _ => None,
             })
             .expect("a backup CronJob")

@@ -32,6 +32,8 @@ use crate::spec::AppSpec;
 type Concern = fn(&AppSpec) -> Vec<Object>;
 /// One compiler of files that are not objects, keyed by relative path.
 type FileConcern = fn(&AppSpec) -> BTreeMap<String, String>;
+/// One compiler of objects that carry files of the bundle.
+type FileObjectConcern = fn(&AppSpec, &BTreeMap<String, String>) -> Vec<Object>;
 
 /// Every concern, in compile order (render order is fixed by [`Bundle::sort`]).
 const CONCERNS: &[(&str, Concern)] = &[
@@ -45,7 +47,6 @@ const CONCERNS: &[(&str, Concern)] = &[
     ("network", network::compile),
     ("backup", backup::compile),
     ("monitoring", monitoring::compile),
-    ("dashboard", dashboard::compile),
     ("logging", logging::compile),
 ];
 
@@ -56,6 +57,10 @@ const FILE_CONCERNS: &[(&str, FileConcern)] = &[
     ("logging", logging::files),
     ("pipeline", pipeline::files),
 ];
+
+/// Every concern producing objects that carry files of [`FILE_CONCERNS`] (the dashboard's
+/// sidecar ConfigMap), compiled after them.
+const FILE_OBJECT_CONCERNS: &[(&str, FileObjectConcern)] = &[("dashboard", dashboard::config_map)];
 
 /// Compiles a spec into its bundle of objects and files, sorted for rendering.
 ///
@@ -84,6 +89,9 @@ pub fn compile_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
     }
     for (_, concern) in FILE_CONCERNS {
         bundle.files.extend(concern(spec));
+    }
+    for (_, concern) in FILE_OBJECT_CONCERNS {
+        bundle.objects.extend(concern(spec, &bundle.files));
     }
     let argo = gitops::compile(spec, env, &bundle.objects);
     bundle.objects.extend(argo);

@@ -9,13 +9,13 @@ use serde_json::Value;
 
 macro_rules! objects {
     ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
-        /// One Kubernetes object of a [`Bundle`].
+        /// One Kubernetes object of a [`Bundle`]. Objects are boxed: a typed Deployment is
+        /// kilobytes, and bundles are built, sorted and moved around by the dozen.
         #[derive(Debug, Clone, PartialEq)]
-        #[allow(clippy::large_enum_variant)]
         pub enum Object {
-            $($(#[$doc])* $variant($ty),)*
+            $($(#[$doc])* $variant(Box<$ty>),)*
             /// Any other object, e.g. one a library user adds before rendering.
-            Custom(CustomObject),
+            Custom(Box<CustomObject>),
         }
 
         impl Object {
@@ -68,7 +68,7 @@ macro_rules! objects {
 
         $(impl From<$ty> for Object {
             fn from(object: $ty) -> Self {
-                Self::$variant(object)
+                Self::$variant(Box::new(object))
             }
         }
 
@@ -77,7 +77,7 @@ macro_rules! objects {
 
             fn try_from(object: &'a Object) -> Result<Self, ()> {
                 match object {
-                    Object::$variant(typed) => Ok(typed),
+                    Object::$variant(typed) => Ok(typed.as_ref()),
                     _ => Err(()),
                 }
             }
@@ -213,6 +213,12 @@ pub struct CustomObject {
     pub fields: BTreeMap<String, Value>,
 }
 
+impl From<CustomObject> for Object {
+    fn from(object: CustomObject) -> Self {
+        Self::Custom(Box::new(object))
+    }
+}
+
 /// Everything one spec compiles into.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Bundle {
@@ -232,11 +238,11 @@ impl Bundle {
     ///
     /// use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     /// use slipway_core::spec::{AppSpec, ModelSource, VolumeClaim};
-    /// use slipway_core::{CustomObject, Object};
+    /// use slipway_core::CustomObject;
     ///
     /// let app = AppSpec::new("demo", ModelSource::Pvc(VolumeClaim::new("models")));
     /// let mut bundle = slipway_core::compile(&app);
-    /// bundle.push(Object::Custom(CustomObject {
+    /// bundle.push(CustomObject {
     ///     api_version: "keda.sh/v1alpha1".into(),
     ///     kind: "ScaledObject".into(),
     ///     metadata: ObjectMeta { name: Some("demo".into()), ..Default::default() },
@@ -244,7 +250,7 @@ impl Bundle {
     ///         "spec".into(),
     ///         serde_json::json!({"scaleTargetRef": {"name": "demo"}}),
     ///     )]),
-    /// }));
+    /// });
     /// bundle.sort();
     /// let scaled = bundle.find("ScaledObject", "demo").unwrap();
     /// assert_eq!(scaled.to_value()["spec"]["scaleTargetRef"]["name"], "demo");

@@ -22,7 +22,7 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
         if let Object::PrometheusRule(rule) = object {
             for (g, group) in rule.spec.groups.iter().enumerate() {
                 for (r, alert) in group.rules.iter().enumerate() {
-                    if let Err(error) = promql::parse(&alert.expr) {
+                    if let Err(error) = promql::check(&alert.expr) {
                         out.push(located(
                             Diagnostic::error(
                                 PROMQL_SYNTAX,
@@ -54,7 +54,7 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
                 let Some(expr) = target["expr"].as_str() else {
                     continue;
                 };
-                if let Err(error) = promql::parse_grafana(expr) {
+                if let Err(error) = promql::check_grafana(expr) {
                     out.push(located(
                         Diagnostic::error(
                             PROMQL_SYNTAX,

@@ -1,6 +1,9 @@
 //! PromQL checked inside Slipway: every expression the alerts and the dashboard carry is parsed
 //! with the `promql-parser` crate, and the metric names it queries are read from its syntax
 //! tree (never from the text), so the runtime contract test compares real names.
+//! [`check`] answers "does it parse?" for many expressions quickly ([`shape`]).
+
+mod shape;
 
 use std::collections::BTreeSet;
 
@@ -41,15 +44,45 @@ pub fn parse(expr: &str) -> Result<Expr, PromQlError> {
 /// Parses a Grafana target expression: Grafana's interval variables (`$__rate_interval`, …)
 /// are replaced by a duration first, as Grafana does before it sends the query.
 pub fn parse_grafana(expr: &str) -> Result<Expr, PromQlError> {
-    let substituted = GRAFANA_VARIABLES
-        .iter()
-        .fold(expr.to_string(), |text, variable| {
-            text.replace(variable, "1m")
-        });
-    parser::parse(&substituted).map_err(|reason| PromQlError {
+    parser::parse(&substitute_grafana_variables(expr)).map_err(|reason| PromQlError {
         expr: expr.to_string(),
         reason,
     })
+}
+
+fn substitute_grafana_variables(expr: &str) -> String {
+    GRAFANA_VARIABLES
+        .iter()
+        .fold(expr.to_string(), |text, variable| {
+            text.replace(variable, "1m")
+        })
+}
+
+/// Checks that an expression parses, as [`parse`] does, without building its syntax tree
+/// when an expression of the same shape (the text with other label values and numbers)
+/// parsed before in this process: compiling many applications parses each shape once.
+///
+/// ```
+/// use slipway_core::compile::promql;
+/// assert!(promql::check(r#"up{job="a"} == 0"#).is_ok());
+/// assert!(promql::check(r#"up{job="b"} == 0"#).is_ok()); // same shape: not parsed again
+/// assert!(promql::check(r#"up{job=~"(b"} == 0"#).is_err()); // the regex is checked
+/// ```
+pub fn check(expr: &str) -> Result<(), PromQlError> {
+    if shape::parses(expr, |text| parser::parse(text).is_ok()) {
+        return Ok(());
+    }
+    parse(expr).map(drop)
+}
+
+/// [`check`] for a Grafana target expression ([`parse_grafana`]).
+pub fn check_grafana(expr: &str) -> Result<(), PromQlError> {
+    if shape::parses(&substitute_grafana_variables(expr), |text| {
+        parser::parse(text).is_ok()
+    }) {
+        return Ok(());
+    }
+    parse_grafana(expr).map(drop)
 }
 
 /// Every metric name an expression selects, read from its syntax tree.
@@ -176,5 +209,57 @@ mod tests {
         assert_eq!(number(0.8), "0.8");
         assert_eq!(number(4.0 * 1024.0 * 1024.0 * 1024.0 * 0.8), "3435973836.8");
         assert_eq!(number(2.0), "2");
+    }
+
+    /// The alert expressions of the seed application, and edits of them.
+    fn seed_expressions() -> Vec<String> {
+        use crate::compile::{Object, compile, testing::seed};
+        compile(&seed())
+            .objects
+            .iter()
+            .filter_map(|object| match object {
+                Object::PrometheusRule(rule) => Some(rule),
+                _ => None,
+            })
+            .flat_map(|rule| &rule.spec.groups)
+            .flat_map(|group| &group.rules)
+            .map(|rule| rule.expr.clone())
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(512))]
+
+        /// `check` never accepts what the parser rejects: random edits of real expressions
+        /// (values, operators, brackets, quotes) get the parser's verdict.
+        #[test]
+        fn check_agrees_with_the_parser(
+            pick in 0usize..64,
+            edits in proptest::collection::vec(
+                (0usize..400, proptest::sample::select(vec![
+                    "", "\"", "'", "`", "\\", "{", "}", "(", ")", "[", "]", "=", "!", "~", ",",
+                    " ", "0", "1.5", "e", "@", "x", "|", "(?", "\\p{Q}", "__name__", "by",
+                    "*", "{1000}", "5m", "-",
+                ])),
+                0..4,
+            ),
+            remove in proptest::collection::vec(0usize..400, 0..3),
+        ) {
+            let expressions = seed_expressions();
+            let mut expr = expressions[pick % expressions.len()].clone();
+            for at in remove {
+                let at = at % expr.len().max(1);
+                if expr.is_char_boundary(at) && at < expr.len() {
+                    expr.remove(at);
+                }
+            }
+            for (at, text) in edits {
+                let at = at % (expr.len() + 1);
+                if expr.is_char_boundary(at) {
+                    expr.insert_str(at, text);
+                }
+            }
+            proptest::prop_assert_eq!(check(&expr).is_ok(), parse(&expr).is_ok(), "{}", expr);
+        }
     }
 }

@@ -1,0 +1,285 @@
+//! Checking many expressions quickly: an expression's *shape* is its text with every label
+//! matcher value replaced by `""` and every plain number by `0`. Two expressions of one shape
+//! differ only in values the grammar does not look at, so the shape is parsed once per process
+//! and the values are checked on their own (a regular expression with `regex-syntax`, which
+//! is far cheaper than compiling it as the parser does).
+//!
+//! The shape only ever makes the parser stricter (an empty matcher value can only turn a
+//! selector into one that "matches everything", which the parser rejects), so when a shape or
+//! a value fails the check, the expression is parsed as written and that verdict stands.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// At most this many shapes and regular expressions are remembered per process (a few
+/// megabytes); past it, expressions are still checked, just not remembered.
+const CAPACITY: usize = 16_384;
+
+/// Above this estimated program size a regular expression is handed to the parser, whose
+/// compiler enforces the size limit ([`regex_size`]).
+const REGEX_SIZE_LIMIT: usize = 10_000;
+
+/// Shapes that parsed, and regular expressions that are valid in a matcher.
+#[derive(Default)]
+struct Known {
+    shapes: HashSet<String>,
+    regexes: HashSet<String>,
+}
+
+fn known() -> &'static Mutex<Known> {
+    static KNOWN: OnceLock<Mutex<Known>> = OnceLock::new();
+    KNOWN.get_or_init(Mutex::default)
+}
+
+/// `true` when `expr` is known to parse by its shape: the shape parsed (now or before in this
+/// process) and every regular expression of its matchers is valid. `false` means "not known",
+/// not "invalid": the caller parses the expression as written.
+pub fn parses(expr: &str, parse: impl Fn(&str) -> bool) -> bool {
+    let Some(shape) = Shape::of(expr) else {
+        return false;
+    };
+    let (shape_known, unknown_regexes): (bool, Vec<&str>) = {
+        let known = known()
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (
+            known.shapes.contains(&shape.text),
+            shape
+                .regexes
+                .iter()
+                .copied()
+                .filter(|regex| !known.regexes.contains(*regex))
+                .collect(),
+        )
+    };
+    if !unknown_regexes.iter().all(|regex| valid_regex(regex)) {
+        return false;
+    }
+    if !shape_known && !parse(&shape.text) {
+        return false;
+    }
+    let mut known = known()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !shape_known && known.shapes.len() < CAPACITY {
+        known.shapes.insert(shape.text);
+    }
+    for regex in unknown_regexes {
+        if known.regexes.len() < CAPACITY {
+            known.regexes.insert(regex.to_string());
+        }
+    }
+    true
+}
+
+/// An expression reduced to its shape, with the regular expressions its matchers carry.
+#[derive(Debug, PartialEq)]
+struct Shape<'a> {
+    text: String,
+    regexes: Vec<&'a str>,
+}
+
+impl<'a> Shape<'a> {
+    /// The shape of `expr`; `None` when the text has an unterminated string (the parser
+    /// reports that better).
+    fn of(expr: &'a str) -> Option<Self> {
+        let bytes = expr.as_bytes();
+        let mut text = String::with_capacity(expr.len());
+        let mut regexes = Vec::new();
+        let mut in_braces = false;
+        let mut i = 0;
+        while i < bytes.len() {
+            let byte = bytes[i];
+            match byte {
+                b'"' | b'\'' | b'`' => {
+                    let end = string_end(bytes, i)?;
+                    let content = &expr[i + 1..end];
+                    let simple = byte != b'`' && !content.contains(['\\', '\n']);
+                    match matcher_operator(&text) {
+                        Some(operator) if in_braces && simple => {
+                            text.push_str("\"\"");
+                            if operator.ends_with('~') {
+                                regexes.push(content);
+                            }
+                        }
+                        _ => text.push_str(&expr[i..=end]),
+                    }
+                    i = end + 1;
+                }
+                b'{' | b'}' => {
+                    in_braces = byte == b'{';
+                    text.push(char::from(byte));
+                    i += 1;
+                }
+                b'0'..=b'9' if !in_braces && starts_number(bytes, i, &text) => {
+                    let end = number_end(bytes, i);
+                    let next = bytes.get(end).copied().unwrap_or(b' ');
+                    if next.is_ascii_alphanumeric() || next == b'_' || next == b'.' {
+                        // A duration (`5m`), an exponent or a hexadecimal number: kept.
+                        text.push_str(&expr[i..end]);
+                    } else {
+                        text.push('0');
+                    }
+                    i = end;
+                }
+                _ => {
+                    let width = expr[i..].chars().next().map_or(1, char::len_utf8);
+                    text.push_str(&expr[i..i + width]);
+                    i += width;
+                }
+            }
+        }
+        Some(Self { text, regexes })
+    }
+}
+
+/// Index of the quote closing the string that opens at `start`.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let quote = bytes[start];
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote != b'`' => i += 2,
+            byte if byte == quote => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The matcher operator the shape written so far ends with (spaces skipped).
+fn matcher_operator(text: &str) -> Option<&'static str> {
+    let before = text.trim_end();
+    ["=~", "!~", "!=", "="]
+        .into_iter()
+        .find(|operator| before.ends_with(operator))
+        .filter(|operator| *operator != "=" || !before.ends_with("=="))
+}
+
+/// A digit at `i` starts a number literal when it does not continue a name (`http_2xx`), a
+/// number (`1.5`) or follow `@` (a timestamp, whose range the parser checks).
+fn starts_number(bytes: &[u8], i: usize, text: &str) -> bool {
+    let previous = i.checked_sub(1).map(|p| bytes[p]);
+    let continues = previous.is_some_and(|p| p.is_ascii_alphanumeric() || b"_:.".contains(&p));
+    !continues && !text.trim_end().ends_with('@')
+}
+
+/// End of the digits, with one decimal part, starting at `i`.
+fn number_end(bytes: &[u8], i: usize) -> usize {
+    let digits = |from: usize| {
+        from + bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let end = digits(i);
+    if bytes.get(end) == Some(&b'.') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit) {
+        digits(end + 1)
+    } else {
+        end
+    }
+}
+
+/// Whether the parser accepts `regex` as a matcher value: it anchors it as `^(?:regex)$` and
+/// compiles it with the `regex` crate, whose syntax is `regex-syntax`'s. Large programs are
+/// left to the parser, which also applies the compiler's size limit.
+fn valid_regex(regex: &str) -> bool {
+    regex_syntax::Parser::new()
+        .parse(&format!("^(?:{regex})$"))
+        .is_ok_and(|hir| regex_size(&hir) <= REGEX_SIZE_LIMIT)
+}
+
+/// An upper estimate of the compiled size of a regular expression, in units of one literal
+/// byte or one class range (counted repetitions multiply, alternatives add).
+fn regex_size(hir: &Hir) -> usize {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => 1,
+        HirKind::Literal(literal) => literal.0.len(),
+        HirKind::Class(Class::Unicode(class)) => class.ranges().len(),
+        HirKind::Class(Class::Bytes(class)) => class.ranges().len(),
+        HirKind::Repetition(repetition) => {
+            let count = repetition.max.unwrap_or(repetition.min).max(1) as usize;
+            regex_size(&repetition.sub).saturating_mul(count)
+        }
+        HirKind::Capture(capture) => regex_size(&capture.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => {
+            parts.iter().map(regex_size).fold(0, usize::saturating_add)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(expr: &str) -> (String, Vec<&str>) {
+        let shape = Shape::of(expr).unwrap();
+        (shape.text, shape.regexes)
+    }
+
+    #[test]
+    fn matcher_values_and_numbers_are_blanked() {
+        assert_eq!(
+            shape(r#"sum(rate(x{a="ai-x",pod=~"(b|c)-[a-z]{5}",r!~'/m'}[5m])) > 0.8"#),
+            (
+                r#"sum(rate(x{a="",pod=~"",r!~""}[5m])) > 0"#.to_string(),
+                vec!["(b|c)-[a-z]{5}", "/m"]
+            )
+        );
+    }
+
+    #[test]
+    fn durations_names_exponents_and_timestamps_are_kept() {
+        let (text, _) = shape("http_2xx[1h:30s] offset 5m > 1e3 or x @ 1700000000 or 0x1F");
+        assert_eq!(
+            text,
+            "http_2xx[1h:30s] offset 5m > 1e3 or x @ 1700000000 or 0x1F"
+        );
+        assert_eq!(
+            shape("histogram_quantile(0.99, x) == 1").0,
+            "histogram_quantile(0, x) == 0"
+        );
+    }
+
+    #[test]
+    fn strings_outside_matchers_and_escaped_strings_are_kept() {
+        let expr = r#"label_replace(x{a="q\"d",b=`raw`}, "dst", "$1", "src", "(.*)")"#;
+        assert_eq!(shape(expr), (expr.to_string(), vec![]));
+    }
+
+    #[test]
+    fn an_unterminated_string_has_no_shape() {
+        assert!(Shape::of(r#"x{a="b}"#).is_none());
+    }
+
+    #[test]
+    fn regexes_are_checked_like_the_parser_does() {
+        assert!(valid_regex("(a|b)-[bcd2]{1,10}"));
+        assert!(!valid_regex("(a|b"));
+        assert!(!valid_regex(r"\p{NoSuchClass}"));
+        // Compiles past the regex crate's size limit: left to the parser.
+        assert!(!valid_regex(r"\w{1000}"));
+    }
+
+    #[test]
+    fn a_known_shape_skips_the_parser_and_a_failing_one_is_not_remembered() {
+        let calls = std::cell::Cell::new(0);
+        let parse = |_: &str| {
+            calls.set(calls.get() + 1);
+            true
+        };
+        let first = r#"shape_test_metric{a="one"} > 1"#;
+        let second = r#"shape_test_metric{a="two"} > 2"#;
+        assert!(parses(first, parse));
+        assert!(parses(second, parse));
+        assert_eq!(calls.get(), 1);
+
+        let rejected = r#"shape_test_rejected{a="one"}"#;
+        assert!(!parses(rejected, |_| false));
+        assert!(!parses(rejected, |_| false));
+        assert!(!parses(r#"shape_test_metric{a=~"(unclosed"} > 1"#, parse));
+        assert_eq!(calls.get(), 1);
+    }
+}
