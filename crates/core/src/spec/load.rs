@@ -1,6 +1,10 @@
 //! YAML text → typed [`AppSpec`]: syntax, then the JSON Schema, then serde; every failure is a
 //! diagnostic that names the file, line, column and field path.
 
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
 use super::locate::PositionIndex;
 use super::{AppSpec, schema};
 use crate::validate::{Diagnostic, render_all};
@@ -15,14 +19,29 @@ pub struct LoadedSpec {
     pub file: String,
     /// The text that was parsed (after templating).
     pub source: String,
-    /// Field path → position in `source`.
-    pub positions: PositionIndex,
+    /// Field path → position in `source`, built the first time a diagnostic needs it.
+    positions: OnceLock<PositionIndex>,
 }
 
 impl LoadedSpec {
+    /// Field path → position in [`LoadedSpec::source`].
+    ///
+    /// ```
+    /// let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
+    ///             metadata: {name: demo}\n\
+    ///             spec: {model: {source: {pvc: {claimName: models}}}}\n";
+    /// let loaded = slipway_core::spec::load_str("demo.yaml", text).unwrap();
+    /// let at = loaded.positions().exact("spec.model.source.pvc.claimName").unwrap();
+    /// assert_eq!((at.line, at.column), (4, 31)); // where the key is written
+    /// ```
+    pub fn positions(&self) -> &PositionIndex {
+        self.positions
+            .get_or_init(|| PositionIndex::new(&self.source))
+    }
+
     /// Places a diagnostic produced for this spec in its file.
     pub fn locate(&self, diagnostic: Diagnostic) -> Diagnostic {
-        diagnostic.located(&self.file, &self.positions)
+        diagnostic.located(&self.file, self.positions())
     }
 }
 
@@ -66,7 +85,6 @@ impl LoadError {
 /// assert_eq!(loaded.spec.spec.inference.port, 8000);
 /// ```
 pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
-    let positions = PositionIndex::new(text);
     let document: serde_json::Value = yaml::from_str(text).map_err(|error| {
         let mut diagnostic = Diagnostic::error("yaml-syntax", "", error.message);
         diagnostic.file = file.to_string();
@@ -79,7 +97,8 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
     // (building its validator is most of a process's start-up). Otherwise the schema check
     // runs first and reports every violation; only a document it accepts can still fail the
     // typed read (e.g. `3.0` for an integer).
-    let typed: Result<AppSpec, _> = serde_path_to_error::deserialize(&document);
+    // (The path-tracking read runs only to explain a failure.)
+    let typed = AppSpec::deserialize(&document);
     if let Ok(spec) = &typed
         && schema::within_ranges(spec)
     {
@@ -87,9 +106,12 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
             spec: typed.expect("checked above"),
             file: file.to_string(),
             source: text.to_string(),
-            positions,
+            positions: OnceLock::new(),
         });
     }
+
+    let positions = PositionIndex::new(text);
+    let typed: Result<AppSpec, _> = serde_path_to_error::deserialize(&document);
 
     let violations = schema::check(&document);
     if !violations.is_empty() {
@@ -120,7 +142,7 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
         spec,
         file: file.to_string(),
         source: text.to_string(),
-        positions,
+        positions: OnceLock::from(positions),
     })
 }
 
