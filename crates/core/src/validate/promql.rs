@@ -3,7 +3,7 @@
 //! A failure here is a bug in Slipway or a spec value that breaks an expression; either way
 //! the output is not written.
 
-use serde_json::Value;
+use serde::Deserialize;
 
 use super::Diagnostic;
 use crate::compile::{Bundle, Object, promql};
@@ -40,18 +40,16 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
         if !(path.starts_with("dashboards/") && path.ends_with(".json")) {
             continue;
         }
-        let Ok(dashboard) = serde_json::from_str::<Value>(text) else {
+        let Ok(dashboard) = serde_json::from_str::<Dashboard>(text) else {
             out.push(located(
                 Diagnostic::error(PROMQL_SYNTAX, "", "the dashboard is not valid JSON"),
                 path.clone(),
             ));
             continue;
         };
-        let panels = dashboard["panels"].as_array().map(Vec::as_slice);
-        for (p, panel) in panels.unwrap_or_default().iter().enumerate() {
-            let targets = panel["targets"].as_array().map(Vec::as_slice);
-            for (t, target) in targets.unwrap_or_default().iter().enumerate() {
-                let Some(expr) = target["expr"].as_str() else {
+        for (p, panel) in dashboard.panels.iter().enumerate() {
+            for (t, target) in panel.targets.iter().enumerate() {
+                let Some(expr) = &target.expr else {
                     continue;
                 };
                 if let Err(error) = promql::check_grafana(expr) {
@@ -59,10 +57,7 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
                         Diagnostic::error(
                             PROMQL_SYNTAX,
                             format!("panels[{p}].targets[{t}].expr"),
-                            format!(
-                                "panel `{}`: {error}",
-                                panel["title"].as_str().unwrap_or_default()
-                            ),
+                            format!("panel `{}`: {error}", panel.title),
                         ),
                         path.clone(),
                     ));
@@ -71,6 +66,26 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// What the check reads of a dashboard file (every other field is skipped unparsed).
+#[derive(Deserialize)]
+struct Dashboard {
+    #[serde(default)]
+    panels: Vec<Panel>,
+}
+
+#[derive(Deserialize)]
+struct Panel {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    targets: Vec<Target>,
+}
+
+#[derive(Deserialize)]
+struct Target {
+    expr: Option<String>,
 }
 
 fn located(diagnostic: Diagnostic, file: String) -> Diagnostic {

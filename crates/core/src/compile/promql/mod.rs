@@ -5,6 +5,7 @@
 
 mod shape;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use promql_parser::label::MatchOp;
@@ -50,12 +51,17 @@ pub fn parse_grafana(expr: &str) -> Result<Expr, PromQlError> {
     })
 }
 
-fn substitute_grafana_variables(expr: &str) -> String {
-    GRAFANA_VARIABLES
-        .iter()
-        .fold(expr.to_string(), |text, variable| {
-            text.replace(variable, "1m")
-        })
+fn substitute_grafana_variables(expr: &str) -> Cow<'_, str> {
+    if !expr.contains("$__") {
+        return Cow::Borrowed(expr);
+    }
+    Cow::Owned(
+        GRAFANA_VARIABLES
+            .iter()
+            .fold(expr.to_string(), |text, variable| {
+                text.replace(variable, "1m")
+            }),
+    )
 }
 
 /// Checks that an expression parses, as [`parse`] does, without building its syntax tree

@@ -125,9 +125,14 @@ impl<'a> Shape<'a> {
                     i = end;
                 }
                 _ => {
-                    let width = expr[i..].chars().next().map_or(1, char::len_utf8);
-                    text.push_str(&expr[i..i + width]);
-                    i += width;
+                    // Copy up to the next byte that may start something to rewrite (all
+                    // ASCII, so the cut is always at a character boundary).
+                    let run = bytes[i + 1..]
+                        .iter()
+                        .position(|b| b"\"'`{}".contains(b) || b.is_ascii_digit())
+                        .map_or(bytes.len(), |offset| i + 1 + offset);
+                    text.push_str(&expr[i..run]);
+                    i = run;
                 }
             }
         }
