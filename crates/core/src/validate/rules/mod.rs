@@ -40,6 +40,7 @@ pub static RULES: &[Rule] = &[
     rbac::API_GROUP,
     rbac::WILDCARD,
     rbac::VERB,
+    rbac::SUBJECTS,
     backup::RULE,
     gitops::PRE_SYNC_HOOK,
     observability::ALERT_THRESHOLDS,

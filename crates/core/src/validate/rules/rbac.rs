@@ -1,6 +1,6 @@
 //! RBAC rules of `security.rbac[].rules`: real API groups, no wildcards, known verbs.
 
-use crate::spec::AppSpec;
+use crate::spec::{AppSpec, SubjectKind};
 use crate::validate::{Diagnostic, Rule};
 
 /// Built-in API groups whose name has no dot; every other group (built-in or custom) is a
@@ -159,6 +159,69 @@ fn check_verbs(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     });
 }
 
+/// ## What it does
+/// Checks the subjects of every RBAC binding: at least one, each with a name, and a
+/// `namespace` only on a ServiceAccount.
+///
+/// ## Why it matters
+/// A RoleBinding without subjects binds nobody: the API server accepts it and the team that
+/// was meant to get access gets `forbidden`. Users and groups are cluster-wide; a namespace on
+/// them is ignored by Kubernetes and usually means a ServiceAccount was meant.
+///
+/// ## Example
+/// `{preset: deployer, subjects: []}`, or `{kind: User, name: ci, namespace: ci}`
+///
+/// ## Use instead
+/// `{preset: deployer, subjects: [{kind: ServiceAccount, name: ci, namespace: ci}]}`
+pub const SUBJECTS: Rule = Rule {
+    id: "rbac-subjects",
+    check: check_subjects,
+};
+
+fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    for (b, binding) in spec.spec.security.rbac.iter().enumerate() {
+        let path = format!("spec.security.rbac[{b}].subjects");
+        if binding.subjects.is_empty() {
+            out.push(
+                Diagnostic::error(
+                    "rbac-subjects",
+                    path.clone(),
+                    format!(
+                        "the `{}` binding has no subjects, so it grants access to nobody",
+                        binding.preset.as_str()
+                    ),
+                )
+                .with_help("add who needs the access, e.g. `subjects: [{kind: Group, name: ml-engineers}]`, or remove the binding"),
+            );
+        }
+        for (i, subject) in binding.subjects.iter().enumerate() {
+            if subject.name.trim().is_empty() {
+                out.push(
+                    Diagnostic::error(
+                        "rbac-subjects",
+                        format!("{path}[{i}].name"),
+                        "the subject has no name",
+                    )
+                    .with_help("name the user, group or service account"),
+                );
+            }
+            if subject.namespace.is_some() && subject.kind != SubjectKind::ServiceAccount {
+                out.push(
+                    Diagnostic::warning(
+                        "rbac-subjects",
+                        format!("{path}[{i}].namespace"),
+                        format!(
+                            "a {} is not namespaced: Kubernetes ignores this namespace",
+                            subject.kind.as_str()
+                        ),
+                    )
+                    .with_help("drop `namespace`, or use `kind: ServiceAccount` if a service account was meant"),
+                );
+            }
+        }
+    }
+}
+
 fn for_each_rule(spec: &AppSpec, mut check: impl FnMut(String, &crate::spec::RbacRule)) {
     for (b, binding) in spec.spec.security.rbac.iter().enumerate() {
         for (r, rule) in binding.rules.iter().enumerate() {
@@ -253,5 +316,40 @@ mod tests {
         let out = with_rule(&["apps"], &["deployments"], &["read", "escalate"]);
         let ids: Vec<&str> = out.iter().map(|d| d.id).collect();
         assert_eq!(ids, ["rbac-verb", "rbac-verb"]);
+    }
+
+    #[test]
+    fn bindings_need_named_subjects_and_only_service_accounts_take_a_namespace() {
+        let check = |spec: &AppSpec| {
+            let mut out = Vec::new();
+            (SUBJECTS.check)(spec, &mut out);
+            out
+        };
+        assert!(check(&seed()).is_empty());
+
+        let mut spec = seed();
+        spec.spec.security.rbac[0].subjects.clear();
+        let out = check(&spec);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].is_error());
+        assert_eq!(out[0].path, "spec.security.rbac[0].subjects");
+
+        let mut spec = seed();
+        let subject = &mut spec.spec.security.rbac[0].subjects[0];
+        subject.kind = SubjectKind::User;
+        subject.name = " ".into();
+        subject.namespace = Some("ci".into());
+        let out = check(&spec);
+        let found: Vec<(&str, bool)> = out
+            .iter()
+            .map(|d| (d.path.as_str(), d.is_error()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("spec.security.rbac[0].subjects[0].name", true),
+                ("spec.security.rbac[0].subjects[0].namespace", false),
+            ]
+        );
     }
 }
