@@ -1,8 +1,8 @@
 //! Every YAML read and write of Slipway goes through this module. Reading is `yaml_serde`'s
 //! (the maintained continuation of `serde_yaml`, used under that name). Writing is our own
-//! serde serializer ([`ser`], [`key`]) and block emitter ([`emit`], [`scalar`]), ported from
-//! `yaml_serde` 0.10 and the libyaml emitter under it so that the output is the same byte for
-//! byte, several times faster, and quotes YAML 1.1 booleans as it goes.
+//! serde serializer (`ser.rs`, `key.rs`) and block emitter (`emit.rs`, `scalar.rs`), ported
+//! from `yaml_serde` 0.10 and the libyaml emitter under it so that the output is the same
+//! byte for byte, several times faster, and quotes YAML 1.1 booleans as it goes.
 
 mod emit;
 mod key;
