@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use slipway_core::{compile, load_str, render, validate};
+use slipway_core::{compile, load_str, render, validate, yaml};
 
 const SEED: &str = include_str!("../../../specs/seed-article.yaml");
 
@@ -103,6 +103,21 @@ fn benches(c: &mut Criterion) {
         b.iter(|| validate::bundle(black_box(&bundle)))
     });
     stages.bench_function("render", |b| b.iter(|| render::to_yaml(black_box(&bundle))));
+    // The YAML writer alone, in its ordered mode, on the objects as JSON values (`render`
+    // writes the typed objects, sorting their keys, without building these values).
+    let values: Vec<_> = bundle
+        .objects
+        .iter()
+        .map(|object| object.to_value())
+        .collect();
+    stages.bench_function("yaml-from-json", |b| {
+        b.iter(|| {
+            black_box(&values)
+                .iter()
+                .map(|value| yaml::to_string(value).expect("JSON values serialise").len())
+                .sum::<usize>()
+        })
+    });
     stages.finish();
 
     let apps = generated(1_000);

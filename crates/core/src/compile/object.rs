@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
+use serde::Serialize;
 use serde_json::Value;
 
 macro_rules! objects {
@@ -53,16 +54,22 @@ macro_rules! objects {
 
             /// The object as JSON with `apiVersion` and `kind` set; map keys are sorted.
             pub fn to_value(&self) -> Value {
-                let mut value = match self {
-                    $(Self::$variant(object) => serde_json::to_value(object),)*
-                    Self::Custom(custom) => serde_json::to_value(custom),
-                }
-                .expect("Kubernetes objects serialise to JSON");
+                let mut value =
+                    serde_json::to_value(self.fields()).expect("Kubernetes objects serialise to JSON");
                 if let Value::Object(map) = &mut value {
                     map.insert("apiVersion".into(), Value::String(self.api_version().into()));
                     map.insert("kind".into(), Value::String(self.kind().into()));
                 }
                 value
+            }
+        }
+
+        impl Serialize for Fields<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self.0 {
+                    $(Object::$variant(object) => object.serialize(serializer),)*
+                    Object::Custom(custom) => custom.serialize(serializer),
+                }
             }
         }
 
@@ -176,7 +183,17 @@ pub const KIND_ORDER: &[&str] = &[
     "Application",
 ];
 
+/// The fields of an object as its type serialises them: the typed Kubernetes objects
+/// include `apiVersion` and `kind`, the custom resources and [`CustomObject`] do not (see
+/// [`Object::to_value`] and `render::object_yaml`, which set them).
+pub(crate) struct Fields<'a>(&'a Object);
+
 impl Object {
+    /// The object's fields as serde sees them, before `apiVersion` and `kind` are set.
+    pub(crate) fn fields(&self) -> Fields<'_> {
+        Fields(self)
+    }
+
     /// `metadata.name`.
     pub fn name(&self) -> &str {
         self.metadata().name.as_deref().unwrap_or_default()
@@ -198,7 +215,7 @@ impl Object {
 }
 
 /// An object of a kind Slipway does not type, kept as JSON.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomObject {
     /// `apiVersion`, e.g. `cert-manager.io/v1`.
     #[serde(skip)]

@@ -26,7 +26,19 @@ use crate::yaml;
 /// );
 /// ```
 pub fn object_yaml(object: &Object) -> String {
-    yaml::to_string(&object.to_value()).expect("JSON values always serialise to YAML")
+    let mut out = String::new();
+    push_object_yaml(&mut out, object);
+    out
+}
+
+/// Appends [`object_yaml`] to `out`: what `yaml::to_string(&object.to_value())` writes,
+/// without building the JSON value.
+fn push_object_yaml(out: &mut String, object: &Object) {
+    let root = [
+        ("apiVersion", object.api_version()),
+        ("kind", object.kind()),
+    ];
+    yaml::push_sorted(out, &object.fields(), &root).expect("Kubernetes objects serialise to YAML");
 }
 
 /// Every object of the bundle as one multi-document YAML stream, in bundle order.
@@ -43,7 +55,7 @@ pub fn to_yaml(bundle: &Bundle) -> String {
     let mut out = String::new();
     for object in &bundle.objects {
         out.push_str("---\n");
-        out.push_str(&object_yaml(object));
+        push_object_yaml(&mut out, object);
     }
     out
 }
@@ -106,4 +118,70 @@ pub fn to_files(bundle: &Bundle) -> BTreeMap<String, String> {
         .collect();
     files.extend(bundle.files.clone());
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use serde_json::json;
+
+    use super::*;
+    use crate::CustomObject;
+    use crate::spec::{AppSpec, ModelSource, VolumeClaim};
+
+    /// `object_yaml` writes straight from the typed object what the JSON value would give.
+    #[test]
+    fn objects_are_written_as_their_json_values() {
+        let app = AppSpec::new("demo", ModelSource::Pvc(VolumeClaim::new("models")));
+        let mut bundle = crate::compile(&app);
+        bundle.push(CustomObject {
+            api_version: "example.com/v1".into(),
+            kind: "Widget".into(),
+            metadata: ObjectMeta {
+                name: Some("on".into()),
+                labels: Some(BTreeMap::from([
+                    ("z".into(), "1".into()),
+                    ("a".into(), "yes".into()),
+                ])),
+                ..Default::default()
+            },
+            fields: BTreeMap::from([
+                // Replaced by the object's own apiVersion and kind, and metadata by this one.
+                ("apiVersion".into(), json!("wrong/v0")),
+                ("kind".into(), json!({"not": "a kind"})),
+                (
+                    "metadata".into(),
+                    json!({"name": "later", "annotations": {}}),
+                ),
+                (
+                    "spec".into(),
+                    json!({"script": "echo on\n", "list": [[], {}, "off"]}),
+                ),
+                ("data".into(), json!(null)),
+            ]),
+        });
+        let mut kinds = Vec::new();
+        for object in &bundle.objects {
+            assert_eq!(
+                object_yaml(object),
+                yaml::to_string(&object.to_value()).unwrap(),
+                "{} {}",
+                object.kind(),
+                object.name()
+            );
+            kinds.push(object.kind());
+        }
+        assert!(
+            kinds.contains(&"Deployment") && kinds.contains(&"Widget"),
+            "{kinds:?}"
+        );
+        let expected: String = bundle
+            .objects
+            .iter()
+            .map(|object| format!("---\n{}", yaml::to_string(&object.to_value()).unwrap()))
+            .collect();
+        assert_eq!(to_yaml(&bundle), expected);
+    }
 }
