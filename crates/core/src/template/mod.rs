@@ -16,7 +16,7 @@ pub use values::{
 };
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value as JinjaValue};
 use serde_json::Value;
@@ -47,28 +47,41 @@ pub struct Context {
 }
 
 /// A rendered spec: its text, and for each rendered line the template line it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Rendered {
     /// The rendered YAML text.
     pub text: String,
     /// The template text.
     template: String,
-    /// Rendered line (0-based) → template line (1-based); empty when nothing was templated.
-    line_map: Vec<usize>,
+    /// Whether the source had template syntax.
+    templated: bool,
+    /// Rendered line (0-based) → template line (1-based), computed when a diagnostic first
+    /// needs it.
+    line_map: OnceLock<Vec<usize>>,
 }
+
+impl PartialEq for Rendered {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.text, &self.template, self.templated)
+            == (&other.text, &other.template, other.templated)
+    }
+}
+
+impl Eq for Rendered {}
 
 impl Rendered {
     /// Whether the template had template syntax (and so may differ from the text).
     pub fn is_templated(&self) -> bool {
-        !self.line_map.is_empty()
+        self.templated
     }
 
     /// The template line (1-based) rendered line `line` (1-based) most likely came from.
     pub fn template_line(&self, line: usize) -> usize {
-        match line
-            .checked_sub(1)
-            .and_then(|index| self.line_map.get(index))
-        {
+        match line.checked_sub(1).and_then(|index| {
+            self.line_map
+                .get_or_init(|| line_map(&self.template, &self.text))
+                .get(index)
+        }) {
             Some(template_line) => *template_line,
             None => line,
         }
@@ -157,7 +170,8 @@ pub fn render(
         return Ok(Rendered {
             text: source.to_string(),
             template: source.to_string(),
-            line_map: Vec::new(),
+            templated: false,
+            line_map: OnceLock::new(),
         });
     }
     let partials: Arc<dyn Partials> = Arc::new(partials);
@@ -189,11 +203,11 @@ pub fn render(
         .template_from_named_str(file, source)
         .and_then(|template| template.render(&globals))
         .map_err(|error| template_error(file, source, partials.as_ref(), &error))?;
-    let line_map = line_map(source, &text);
     Ok(Rendered {
         text,
         template: source.to_string(),
-        line_map,
+        templated: true,
+        line_map: OnceLock::new(),
     })
 }
 
@@ -296,6 +310,39 @@ fn template_error(
 fn line_map(template: &str, rendered: &str) -> Vec<usize> {
     let old: Vec<&str> = template.lines().collect();
     let new: Vec<&str> = rendered.lines().collect();
+    // The lines both texts start and end with match one to one; the quadratic matching only
+    // runs on what lies between (and not at all past a size no template reaches).
+    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (old_middle, new_middle) = (
+        &old[prefix..old.len() - suffix],
+        &new[prefix..new.len() - suffix],
+    );
+    let middle = if old_middle.len().saturating_mul(new_middle.len()) <= MAX_LCS_CELLS {
+        middle_line_map(old_middle, new_middle)
+    } else {
+        // Proportional: good enough to point near the right place in a huge template.
+        (0..new_middle.len())
+            .map(|j| j * old_middle.len() / new_middle.len().max(1) + 1)
+            .collect()
+    };
+    (1..=prefix)
+        .chain(middle.into_iter().map(|line| line + prefix))
+        .chain(old.len() - suffix + 1..=old.len())
+        .collect()
+}
+
+/// Above this many cells (template lines × rendered lines between the common prefix and
+/// suffix), [`line_map`] does not run the longest-common-subsequence table (64 MiB).
+const MAX_LCS_CELLS: usize = 16 * 1024 * 1024;
+
+/// [`line_map`] of two texts with no common first or last line.
+fn middle_line_map(old: &[&str], new: &[&str]) -> Vec<usize> {
     let (n, m) = (old.len(), new.len());
     // lcs[i][j]: length of the LCS of old[i..] and new[j..].
     let mut lcs = vec![vec![0u32; m + 1]; n + 1];
@@ -350,6 +397,18 @@ fn line_map(template: &str, rendered: &str) -> Vec<usize> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn line_maps_keep_common_ends_and_stay_bounded() {
+        let template = "a\n{% for x in xs %}\n- {{ x }}\n{% endfor %}\nz\n";
+        assert_eq!(line_map(template, "a\n- 1\n- 2\nz\n"), [1, 3, 3, 5]);
+        assert_eq!(line_map("a\nb\n", "a\nb\n"), [1, 2]);
+        // Past the table's size limit, lines map proportionally instead of in minutes.
+        let old: String = (0..5000).map(|i| format!("t{i}\n")).collect();
+        let new: String = (0..5000).map(|i| format!("r{i}\n")).collect();
+        let map = line_map(&old, &new);
+        assert_eq!((map.len(), map[0], map[4999]), (5000, 1, 5000));
+    }
 
     fn context(values: Value) -> Context {
         Context { values, env: None }
