@@ -212,7 +212,8 @@ fn meta(spec: &AppSpec, name: String) -> ObjectMeta {
     }
 }
 
-/// The logging Namespace, Fluentd's ServiceAccount, RBAC, ConfigMap and DaemonSet.
+/// The logging Namespace, Fluentd's ServiceAccount, RBAC and DaemonSet ([`config_map`] is
+/// its ConfigMap).
 pub fn compile(spec: &AppSpec) -> Vec<Object> {
     let Some(logging) = enabled(spec) else {
         return Vec::new();
@@ -261,16 +262,23 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
             }]),
         }
         .into(),
+        daemon_set(spec, logging, name).into(),
+    ]
+}
+
+/// Fluentd's ConfigMap, holding `logging/fluent.conf` of `files` (the output of [`files`];
+/// the configuration is rendered once for both).
+pub fn config_map(spec: &AppSpec, files: &BTreeMap<String, String>) -> Vec<Object> {
+    let Some(text) = files.get(CONFIG_FILE).filter(|_| enabled(spec).is_some()) else {
+        return Vec::new();
+    };
+    vec![
         ConfigMap {
-            metadata: meta(spec, name.clone()),
-            data: Some(BTreeMap::from([(
-                "fluent.conf".to_string(),
-                config(spec, logging).render(),
-            )])),
+            metadata: meta(spec, fluentd_name(spec)),
+            data: Some(BTreeMap::from([("fluent.conf".to_string(), text.clone())])),
             ..Default::default()
         }
         .into(),
-        daemon_set(spec, logging, name).into(),
     ]
 }
 
@@ -626,6 +634,7 @@ mod tests {
     #[test]
     fn off_without_logging_or_when_disabled() {
         assert!(compile(&minimal()).is_empty() && files(&minimal()).is_empty());
+        assert!(config_map(&minimal(), &files(&minimal())).is_empty());
         let mut spec = seed();
         spec.spec.logging.as_mut().unwrap().enabled = false;
         assert!(compile(&spec).is_empty() && files(&spec).is_empty());
@@ -649,5 +658,23 @@ mod tests {
             o,
             Object::Namespace(_) | Object::ClusterRole(_) | Object::ClusterRoleBinding(_)
         ) || o.namespace() == "ai-inference-logging"));
+    }
+
+    #[test]
+    fn the_config_map_holds_the_fluent_conf_file() {
+        let spec = seed();
+        let files = files(&spec);
+        let objects = config_map(&spec, &files);
+        let [Object::ConfigMap(config_map)] = objects.as_slice() else {
+            panic!("one ConfigMap: {objects:?}")
+        };
+        assert_eq!(
+            config_map.metadata.namespace.as_deref(),
+            Some("ai-inference-logging")
+        );
+        assert_eq!(
+            config_map.data.as_ref().unwrap()["fluent.conf"],
+            files[CONFIG_FILE]
+        );
     }
 }

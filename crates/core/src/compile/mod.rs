@@ -59,8 +59,11 @@ const FILE_CONCERNS: &[(&str, FileConcern)] = &[
 ];
 
 /// Every concern producing objects that carry files of [`FILE_CONCERNS`] (the dashboard's
-/// sidecar ConfigMap), compiled after them.
-const FILE_OBJECT_CONCERNS: &[(&str, FileObjectConcern)] = &[("dashboard", dashboard::config_map)];
+/// sidecar ConfigMap, Fluentd's ConfigMap), compiled after them.
+const FILE_OBJECT_CONCERNS: &[(&str, FileObjectConcern)] = &[
+    ("dashboard", dashboard::config_map),
+    ("logging", logging::config_map),
+];
 
 /// Compiles a spec into its bundle of objects and files, sorted for rendering.
 ///
