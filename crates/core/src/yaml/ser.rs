@@ -434,44 +434,29 @@ impl ser::Serializer for &mut Serializer<'_> {
     }
 }
 
-impl ser::SerializeSeq for &mut Serializer<'_> {
-    type Ok = ();
-    type Error = Error;
+/// Sequences, tuples and tuple structs are all written as YAML sequences.
+macro_rules! sequence_like {
+    ($($trait:ident::$element:ident),*) => {$(
+        impl ser::$trait for &mut Serializer<'_> {
+            type Ok = ();
+            type Error = Error;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        value.serialize(&mut **self)
-    }
+            fn $element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+                value.serialize(&mut **self)
+            }
 
-    fn end(self) -> Result {
-        self.sequence_end()
-    }
+            fn end(self) -> Result {
+                self.sequence_end()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for &mut Serializer<'_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        value.serialize(&mut **self)
-    }
-
-    fn end(self) -> Result {
-        self.sequence_end()
-    }
-}
-
-impl ser::SerializeTupleStruct for &mut Serializer<'_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        value.serialize(&mut **self)
-    }
-
-    fn end(self) -> Result {
-        self.sequence_end()
-    }
-}
+sequence_like!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl ser::SerializeTupleVariant for &mut Serializer<'_> {
     type Ok = ();
