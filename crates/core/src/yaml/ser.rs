@@ -142,6 +142,17 @@ impl<'a> Serializer<'a> {
         Ok(self.emitter.mapping_end()?)
     }
 
+    /// Opens an enum variant that carries a value: `{variant: …}` in sorted mode (as
+    /// `serde_json` writes it), the `!variant` tag of the value otherwise (as `yaml_serde`).
+    fn variant_start(&mut self, variant: &str) -> Result {
+        if self.sorted() {
+            self.mapping_start()?;
+            self.string(variant)
+        } else {
+            self.set_tag(variant)
+        }
+    }
+
     /// The tag of an enum variant for the node that follows (`yaml_serde`'s `FoundTag`).
     fn set_tag(&mut self, variant: &str) -> Result {
         if self.tag.is_some() {
@@ -396,12 +407,7 @@ impl ser::Serializer for &mut Serializer<'_> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Self> {
-        if self.sorted() {
-            self.mapping_start()?;
-            self.string(variant)?;
-        } else {
-            self.set_tag(variant)?;
-        }
+        self.variant_start(variant)?;
         self.sequence_start()?;
         Ok(self)
     }
@@ -423,12 +429,7 @@ impl ser::Serializer for &mut Serializer<'_> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Self> {
-        if self.sorted() {
-            self.mapping_start()?;
-            self.string(variant)?;
-        } else {
-            self.set_tag(variant)?;
-        }
+        self.variant_start(variant)?;
         self.mapping_start()?;
         Ok(self)
     }
