@@ -28,6 +28,17 @@ pub struct PromQlError {
     pub reason: String,
 }
 
+impl PromQlError {
+    /// The same error, naming the expression as written (before Grafana's variables were
+    /// substituted).
+    fn naming(self, expr: &str) -> Self {
+        Self {
+            expr: expr.to_string(),
+            ..self
+        }
+    }
+}
+
 /// Parses a Prometheus expression (as in a rule's `expr`).
 ///
 /// ```
@@ -45,10 +56,7 @@ pub fn parse(expr: &str) -> Result<Expr, PromQlError> {
 /// Parses a Grafana target expression: Grafana's interval variables (`$__rate_interval`, …)
 /// are replaced by a duration first, as Grafana does before it sends the query.
 pub fn parse_grafana(expr: &str) -> Result<Expr, PromQlError> {
-    parser::parse(&substitute_grafana_variables(expr)).map_err(|reason| PromQlError {
-        expr: expr.to_string(),
-        reason,
-    })
+    parse(&substitute_grafana_variables(expr)).map_err(|error| error.naming(expr))
 }
 
 fn substitute_grafana_variables(expr: &str) -> Cow<'_, str> {
@@ -83,12 +91,7 @@ pub fn check(expr: &str) -> Result<(), PromQlError> {
 
 /// [`check`] for a Grafana target expression ([`parse_grafana`]).
 pub fn check_grafana(expr: &str) -> Result<(), PromQlError> {
-    if shape::parses(&substitute_grafana_variables(expr), |text| {
-        parser::parse(text).is_ok()
-    }) {
-        return Ok(());
-    }
-    parse_grafana(expr).map(drop)
+    check(&substitute_grafana_variables(expr)).map_err(|error| error.naming(expr))
 }
 
 /// Every metric name an expression selects, read from its syntax tree.
