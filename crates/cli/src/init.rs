@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use slipway_core::validate::{self, render_all};
+use slipway_core::diagnostic::render_all;
+use slipway_core::validate;
 
 use crate::output::write_atomic;
 

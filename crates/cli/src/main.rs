@@ -10,10 +10,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use slipway_core::k8s::name::is_dns1123_label;
 use slipway_core::render::{diff, tree};
 use slipway_core::template::{self, Partials};
-use slipway_core::validate::{self, Diagnostic, render_all};
-use slipway_core::{LoadedSpec, compile::compile_for, render, spec};
+use slipway_core::{Compiled, Pipeline, render, spec};
 
 /// Compile one typed AI-application spec into validated Kubernetes YAML.
 ///
@@ -120,14 +120,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
             check,
         } => {
-            let Some(loaded) = load_valid(&spec, &values, values.env.as_deref())? else {
+            let env = values.env.as_deref();
+            let Some(Compiled { loaded, bundle, .. }) = compiled(&spec, &values, env)? else {
                 return Ok(ExitCode::from(1));
             };
-            let env = values.env.as_deref();
-            let bundle = compile_for(&loaded.spec, env);
-            if !bundle_is_valid(&loaded, &bundle) {
-                return Ok(ExitCode::from(1));
-            }
             let Some(dir) = output else {
                 print!("{}", render::to_yaml(&bundle));
                 return Ok(ExitCode::SUCCESS);
@@ -161,13 +157,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { spec, values } => {
-            let Some(loaded) = load_valid(&spec, &values, values.env.as_deref())? else {
+            let Some(Compiled { loaded, .. }) = compiled(&spec, &values, values.env.as_deref())?
+            else {
                 return Ok(ExitCode::from(1));
             };
-            let bundle = compile_for(&loaded.spec, values.env.as_deref());
-            if !bundle_is_valid(&loaded, &bundle) {
-                return Ok(ExitCode::from(1));
-            }
             eprintln!(
                 "{}: valid AIApplication `{}`",
                 loaded.file, loaded.spec.metadata.name
@@ -181,16 +174,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
         } => {
             let env = values.env.as_deref();
-            let Some(loaded) = load_valid(&spec, &values, env)? else {
+            let Some(Compiled { loaded, bundle, .. }) = compiled(&spec, &values, env)? else {
                 return Ok(ExitCode::from(1));
             };
-            let new_files = tree::layout(&compile_for(&loaded.spec, env), &loaded.spec, env);
-            let (old, new) = if let Some(other) = against_env.as_deref() {
-                let Some(other_loaded) = load_valid(&spec, &values, Some(other))? else {
+            let new_files = tree::layout(&bundle, &loaded.spec, env);
+            let (old, new) = if let Some(other_env) = against_env.as_deref() {
+                let Some(other) = compiled(&spec, &values, Some(other_env))? else {
                     return Ok(ExitCode::from(1));
                 };
-                let other_bundle = compile_for(&other_loaded.spec, Some(other));
-                let other_files = tree::layout(&other_bundle, &other_loaded.spec, Some(other));
+                let other_files = tree::layout(&other.bundle, &other.loaded.spec, Some(other_env));
                 (objects(&new_files)?, objects(&other_files)?)
             } else {
                 let dir = output.expect("clap requires --against-env or -o");
@@ -249,17 +241,6 @@ impl Partials for FilePartials {
     }
 }
 
-/// Whether an environment name can be a directory name (DNS-1123 label).
-fn valid_env(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
-
 /// The merged template values: -f files, then the environment's file, then --set and
 /// --set-string.
 fn merged_values(
@@ -271,7 +252,7 @@ fn merged_values(
     let mut files: Vec<PathBuf> = args.values.clone();
     if let Some(env) = env {
         anyhow::ensure!(
-            valid_env(env),
+            is_dns1123_label(env),
             "environment `{env}` must be a DNS-1123 label (lowercase letters, digits, '-')"
         );
         files.push(spec_dir.join("environments").join(format!("{env}.yaml")));
@@ -295,68 +276,30 @@ fn merged_values(
     Ok(values)
 }
 
-/// Reads, renders (template), loads and validates a spec. Diagnostics go to stderr, placed on
+/// Reads a spec and its values and runs the pipeline. Diagnostics go to stderr, placed on
 /// template lines; `None` means the spec has errors (already reported).
-fn load_valid(
-    path: &Path,
-    args: &ValueArgs,
-    env: Option<&str>,
-) -> anyhow::Result<Option<LoadedSpec>> {
+fn compiled(path: &Path, args: &ValueArgs, env: Option<&str>) -> anyhow::Result<Option<Compiled>> {
     let (file, text) = read_spec(path)?;
     let spec_dir = match path.parent() {
         Some(dir) if path != Path::new("-") && !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let context = template::Context {
-        values: merged_values(&spec_dir, args, env)?,
-        env: env.map(str::to_string),
-    };
-    let rendered = match template::render(&file, &text, &context, FilePartials { root: spec_dir }) {
-        Ok(rendered) => rendered,
-        Err(error) => {
-            eprint!("{}", error.render());
-            return Ok(None);
+    let values = merged_values(&spec_dir, args, env)?;
+    let run = Pipeline::new(&file, &text)
+        .values(values)
+        .env(env)
+        .partials(FilePartials { root: spec_dir })
+        .run();
+    match run {
+        Ok(compiled) => {
+            eprint!("{}", compiled.report());
+            Ok(Some(compiled))
         }
-    };
-    let report = |diagnostics: &[Diagnostic]| {
-        let relocated: Vec<Diagnostic> = diagnostics
-            .iter()
-            .cloned()
-            .map(|d| rendered.relocate(d))
-            .collect();
-        eprint!("{}", render_all(&relocated, Some(rendered.template())));
-    };
-    let loaded = match spec::load_str(&file, &rendered.text) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            report(error.diagnostics());
-            return Ok(None);
+        Err(failed) => {
+            eprint!("{}", failed.render());
+            Ok(None)
         }
-    };
-    let diagnostics = validate::spec(&loaded);
-    if !diagnostics.is_empty() {
-        report(&diagnostics);
     }
-    Ok((!validate::has_errors(&diagnostics)).then_some(loaded))
-}
-
-/// Runs the cross-object rules over a compiled bundle; `false` when any is an error (a
-/// compiler defect, reported rather than written).
-fn bundle_is_valid(loaded: &LoadedSpec, bundle: &slipway_core::Bundle) -> bool {
-    let diagnostics: Vec<_> = validate::bundle(bundle)
-        .into_iter()
-        .map(|mut diagnostic| {
-            // Output checks name the object or file they concern; the rest concern the spec.
-            if diagnostic.file.is_empty() {
-                diagnostic.file = loaded.file.clone();
-            }
-            diagnostic
-        })
-        .collect();
-    if !diagnostics.is_empty() {
-        eprint!("{}", render_all(&diagnostics, None));
-    }
-    !validate::has_errors(&diagnostics)
 }
 
 fn read_spec(path: &Path) -> anyhow::Result<(String, String)> {

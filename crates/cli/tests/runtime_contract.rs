@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use slipway_core::compile::{Object, compile, promql, runtime};
-use slipway_core::spec;
+use slipway_core::compile::{Object, runtime};
+use slipway_core::{Pipeline, promql};
 
 /// Longest wait for the server to become ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -36,16 +36,10 @@ fn workspace() -> PathBuf {
 /// PromQL syntax trees (histogram series reduced to their family).
 fn queried_runtime_metrics() -> BTreeSet<String> {
     let template = std::fs::read_to_string(workspace().join("specs/seed-article.yaml")).unwrap();
-    let text = slipway_core::template::render(
-        "specs/seed-article.yaml",
-        &template,
-        &Default::default(),
-        std::collections::BTreeMap::<String, String>::new(),
-    )
-    .unwrap()
-    .text;
-    let loaded = spec::load_str("specs/seed-article.yaml", &text).unwrap();
-    let bundle = compile(&loaded.spec);
+    let bundle = Pipeline::new("specs/seed-article.yaml", &template)
+        .run()
+        .unwrap_or_else(|failed| panic!("{}", failed.render()))
+        .bundle;
     let mut exprs: Vec<promql::Expr> = Vec::new();
     for object in &bundle.objects {
         if let Object::PrometheusRule(rule) = object {

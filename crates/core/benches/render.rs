@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use slipway_core::{compile, load_str, render, validate, yaml};
+use slipway_core::{Pipeline, compile, load_str, render, validate, yaml};
 
 const SEED: &str = include_str!("../../../specs/seed-article.yaml");
 
@@ -27,17 +27,10 @@ fn template(file: &str, text: &str) -> String {
 /// load → validate the spec → compile → validate the bundle (cross-object rules, PromQL) →
 /// render; the rendered YAML's length.
 fn pipeline(file: &str, text: &str) -> usize {
-    let loaded = load_str(file, &template(file, text)).expect("benchmark specs load");
-    assert!(
-        !validate::has_errors(&validate::spec(&loaded)),
-        "benchmark specs are valid"
-    );
-    let bundle = compile(&loaded.spec);
-    assert!(
-        !validate::has_errors(&validate::bundle(&bundle)),
-        "benchmark bundles are valid"
-    );
-    render::to_yaml(&bundle).len()
+    let compiled = Pipeline::new(file, text)
+        .run()
+        .unwrap_or_else(|failed| panic!("benchmark specs are valid:\n{}", failed.render()));
+    render::to_yaml(&compiled.bundle).len()
 }
 
 /// `count` distinct valid applications from one template: names, namespaces, replicas and

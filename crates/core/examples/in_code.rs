@@ -10,11 +10,12 @@ use std::process::ExitCode;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::json;
+use slipway_core::diagnostic::render_all;
 use slipway_core::spec::{
     AppSpec, BlueGreenSpec, Color, ColorSlot, ExternalServiceSpec, HpaSpec, ModelSource,
     ObjectStoreSource, TrainingSpec, VolumeClaim, VolumeMount,
 };
-use slipway_core::validate::{self, render_all};
+use slipway_core::validate;
 use slipway_core::{CustomObject, compile, render};
 
 fn main() -> ExitCode {

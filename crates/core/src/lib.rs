@@ -28,7 +28,7 @@
 //! ";
 //! let loaded = load_str("sentiment.yaml", text).expect("the spec loads");
 //! let diagnostics = validate::spec(&loaded);
-//! assert!(!validate::has_errors(&diagnostics), "{}", validate::render_all(&diagnostics, Some(text)));
+//! assert!(!validate::has_errors(&diagnostics), "{}", slipway_core::diagnostic::render_all(&diagnostics, Some(text)));
 //!
 //! let bundle = compile(&loaded.spec);
 //! let yaml = render::to_yaml(&bundle);
@@ -51,6 +51,10 @@
 #![warn(missing_docs)]
 
 pub mod compile;
+pub mod diagnostic;
+pub mod k8s;
+pub mod pipeline;
+pub mod promql;
 pub mod render;
 pub mod spec;
 pub mod template;
@@ -58,5 +62,6 @@ pub mod validate;
 pub mod yaml;
 
 pub use compile::{Bundle, CustomObject, Object, compile};
+pub use diagnostic::{Diagnostic, Severity};
+pub use pipeline::{Compiled, Failed, Pipeline};
 pub use spec::{AppSpec, LoadError, LoadedSpec, load_str};
-pub use validate::{Diagnostic, Severity};

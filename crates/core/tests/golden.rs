@@ -4,11 +4,8 @@
 
 use std::path::Path;
 
-use std::collections::BTreeMap;
-
-use slipway_core::compile::compile_for;
-use slipway_core::validate::{self, render_all};
-use slipway_core::{compile, render, spec, template};
+use slipway_core::diagnostic::render_all;
+use slipway_core::{Compiled, Pipeline, compile, render, spec, template};
 
 /// Settings that put snapshots in `golden/<sub>` with plain names.
 fn golden(sub: &str) -> insta::Settings {
@@ -30,6 +27,21 @@ fn relative(path: &Path) -> String {
     path.strip_prefix(&root).unwrap().display().to_string()
 }
 
+/// Runs the pipeline as `slipway render` does; a failure fails the test with its report.
+fn run(pipeline: Pipeline<'_>) -> Compiled {
+    pipeline
+        .run()
+        .unwrap_or_else(|failed| panic!("{}", failed.render()))
+}
+
+/// The seed spec rendered without values.
+fn seed() -> Compiled {
+    let file = "specs/seed-article.yaml";
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let template = std::fs::read_to_string(root.join(file)).unwrap();
+    run(Pipeline::new(file, &template))
+}
+
 #[test]
 fn every_spec_renders_to_its_golden_yaml() {
     golden("").bind(|| {
@@ -37,24 +49,8 @@ fn every_spec_renders_to_its_golden_yaml() {
             let template = std::fs::read_to_string(path).unwrap();
             let file = relative(path);
             // Specs may be templates: every one must render without any value.
-            let text = template::render(&file, &template, &Default::default(), BTreeMap::new())
-                .unwrap_or_else(|e| panic!("{file} does not render:\n{}", e.render()))
-                .text;
-            let loaded = spec::load_str(&file, &text)
-                .unwrap_or_else(|e| panic!("{file} does not load:\n{}", e.render(&text)));
-            let diagnostics = validate::spec(&loaded);
-            assert!(
-                !validate::has_errors(&diagnostics),
-                "{file} has errors:\n{}",
-                render_all(&diagnostics, Some(&text))
-            );
-            let bundle = compile(&loaded.spec);
-            let cross = validate::bundle(&bundle);
-            assert!(
-                cross.is_empty(),
-                "{file} compiles to a bundle with problems:\n{}",
-                render_all(&cross, None)
-            );
+            let compiled = run(Pipeline::new(&file, &template));
+            let (loaded, bundle) = (compiled.loaded, compiled.bundle);
             let yaml = render::to_yaml(&bundle);
             assert_eq!(
                 yaml,
@@ -81,22 +77,10 @@ fn the_seed_article_renders_for_each_environment() {
             &mut values,
             template::values_from_yaml(&env_file, &read(&env_file)).unwrap(),
         );
-        let context = template::Context {
-            values,
-            env: Some(env.to_string()),
-        };
-        let file = "specs/seed-article.yaml";
-        let rendered = template::render(file, &source, &context, BTreeMap::new())
-            .unwrap_or_else(|e| panic!("{env}: {}", e.render()));
-        let loaded = spec::load_str(file, &rendered.text)
-            .unwrap_or_else(|e| panic!("{env}:\n{}", e.render(&rendered.text)));
-        let diagnostics = validate::spec(&loaded);
-        assert!(
-            !validate::has_errors(&diagnostics),
-            "{env}: {}",
-            render_all(&diagnostics, Some(&rendered.text))
-        );
-        let yaml = render::to_yaml(&compile_for(&loaded.spec, Some(env)));
+        let compiled = run(Pipeline::new("specs/seed-article.yaml", &source)
+            .values(values)
+            .env(Some(env)));
+        let yaml = render::to_yaml(&compiled.bundle);
         golden("").bind(|| insta::assert_snapshot!(format!("render-env@{env}"), yaml));
     }
 }
@@ -107,16 +91,12 @@ fn every_invalid_spec_snapshots_its_diagnostics() {
         insta::glob!("../../../specs/invalid", "*.yaml", |path| {
             let text = std::fs::read_to_string(path).unwrap();
             let file = relative(path);
-            let report = match spec::load_str(&file, &text) {
-                Err(error) => error.render(&text),
-                Ok(loaded) => {
-                    let diagnostics = validate::spec(&loaded);
-                    assert!(
-                        validate::has_errors(&diagnostics),
-                        "{file} is meant to be invalid but has no error"
-                    );
-                    render_all(&diagnostics, Some(&text))
-                }
+            let report = match Pipeline::new(&file, &text).run() {
+                Err(failed) => failed.render(),
+                Ok(compiled) => panic!(
+                    "{file} is meant to be invalid but has no error:\n{}",
+                    render_all(&compiled.diagnostics, Some(&text))
+                ),
             };
             assert!(
                 report.contains(&format!("--> {file}:")),
@@ -140,12 +120,7 @@ fn the_spec_schema_is_golden() {
 #[test]
 fn the_blue_green_switch_is_a_selector_only_diff() {
     let file = "specs/seed-article.yaml";
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let template = std::fs::read_to_string(root.join(file)).unwrap();
-    let text = template::render(file, &template, &Default::default(), BTreeMap::new())
-        .unwrap()
-        .text;
-    let green = spec::load_str(file, &text).unwrap().spec;
+    let green = seed().loaded.spec;
     let mut blue = green.clone();
     let blue_green = blue.spec.rollout.blue_green.as_mut().unwrap();
     assert_eq!(blue_green.active, spec::Color::Green);
@@ -193,18 +168,7 @@ fn the_blue_green_switch_is_a_selector_only_diff() {
 /// own, so a change to one shows as a readable diff.
 #[test]
 fn every_file_of_the_seed_spec_is_golden() {
-    let file = "specs/seed-article.yaml";
-    let template = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(file),
-    )
-    .unwrap();
-    let text = template::render(file, &template, &Default::default(), BTreeMap::new())
-        .unwrap()
-        .text;
-    let loaded = spec::load_str("specs/seed-article.yaml", &text).unwrap();
-    let bundle = compile(&loaded.spec);
+    let bundle = seed().bundle;
     assert!(bundle.files.contains_key("logging/fluent.conf"));
     assert!(bundle.files.contains_key("dashboards/ai-inference.json"));
     golden("files").bind(|| {

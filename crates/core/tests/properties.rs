@@ -8,11 +8,12 @@ use proptest::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use slipway_core::diagnostic::render_all;
 use slipway_core::spec::{
     AppSpec, BlueGreenSpec, Color, ColorSlot, GpuSpec, HpaSpec, ModelSource, ObjectStoreSource,
     TrainingSpec, VolumeClaim, VolumeMount,
 };
-use slipway_core::validate::{self, render_all};
+use slipway_core::validate;
 use slipway_core::{Bundle, compile, render, yaml};
 
 /// The knobs a generated spec turns.

@@ -879,7 +879,7 @@ fn resource_series(spec: &AppSpec, layout: &mut Layout) -> Vec<Panel> {
     let threshold = |limit: &Option<String>, percent: u32| {
         limit
             .as_deref()
-            .and_then(|q| crate::spec::parse_quantity(q).ok())
+            .and_then(|q| crate::k8s::quantity::parse_quantity(q).ok())
             .map(|v| v * f64::from(percent) / 100.0)
     };
     let series = |layout: &mut Layout| layout.place(SERIES.0, SERIES.1);
@@ -1030,8 +1030,8 @@ pub fn expressions(dashboard: &Dashboard) -> Vec<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::promql;
     use crate::compile::testing::{minimal, seed};
+    use crate::promql;
 
     #[test]
     fn every_target_parses() {

@@ -79,7 +79,7 @@ pub fn labels(
         spec.metadata.name.clone(),
     );
     labels.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
-    if let Some(version) = version.filter(|v| crate::validate::is_label_value(v)) {
+    if let Some(version) = version.filter(|v| crate::k8s::name::is_label_value(v)) {
         labels.insert("app.kubernetes.io/version".into(), version.to_string());
     }
     labels

@@ -1,7 +1,8 @@
-//! AppSpec → [`Bundle`]: one pure module per concern, each `fn(&AppSpec) -> Vec<Object>`.
-//! This file is the one place that lists every output, in the order they are compiled.
+//! AppSpec → [`Bundle`]: one pure module per concern. [`CONCERNS`] is the one place that
+//! lists every output, in the order they are compiled, each with the same signature.
 
 pub mod backup;
+pub mod ci;
 pub mod crd;
 pub mod dashboard;
 pub mod fluentd;
@@ -11,9 +12,7 @@ pub mod logging;
 pub mod monitoring;
 pub mod network;
 mod object;
-pub mod pipeline;
 pub mod pod;
-pub mod promql;
 pub mod rbac;
 pub mod runtime;
 pub mod scaling;
@@ -24,45 +23,101 @@ pub mod workloads;
 
 pub use object::{Bundle, CustomObject, KIND_ORDER, Object, typed};
 
-use std::collections::BTreeMap;
-
 use crate::spec::AppSpec;
 
-/// One compiler of a concern.
-type Concern = fn(&AppSpec) -> Vec<Object>;
-/// One compiler of files that are not objects, keyed by relative path.
-type FileConcern = fn(&AppSpec) -> BTreeMap<String, String>;
-/// One compiler of objects that carry files of the bundle.
-type FileObjectConcern = fn(&AppSpec, &BTreeMap<String, String>) -> Vec<Object>;
+/// What every concern compiles from: the spec and the environment it is rendered for.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// The validated spec.
+    pub spec: &'a AppSpec,
+    /// The environment (`--env`), `None` without one.
+    pub env: Option<&'a str>,
+}
+
+/// One concern: a name (what it compiles) and a pure function that adds its objects and files
+/// to the bundle compiled so far. A concern may read what earlier concerns added (the
+/// dashboard's ConfigMap carries the dashboard file; Argo CD's AppProject whitelists the kinds
+/// the other concerns emit).
+pub struct Concern {
+    /// What the concern compiles, e.g. `serving`.
+    pub name: &'static str,
+    /// Adds the concern's output to `bundle`.
+    pub compile: fn(Input<'_>, &mut Bundle),
+}
 
 /// Every concern, in compile order (render order is fixed by [`Bundle::sort`]).
-const CONCERNS: &[(&str, Concern)] = &[
-    ("namespace", workloads::namespace),
-    ("volumes", workloads::volume_claims),
-    ("training", training::compile),
-    ("serving", serving::compile),
-    ("scaling", scaling::compile),
-    ("scheduling", scheduling::compile),
-    ("rbac", rbac::compile),
-    ("network", network::compile),
-    ("backup", backup::compile),
-    ("monitoring", monitoring::compile),
-    ("logging", logging::compile),
-];
-
-/// Every concern producing files (dashboard JSON, `fluent.conf`, CI pipelines), in compile
-/// order.
-const FILE_CONCERNS: &[(&str, FileConcern)] = &[
-    ("dashboard", dashboard::files),
-    ("logging", logging::files),
-    ("pipeline", pipeline::files),
-];
-
-/// Every concern producing objects that carry files of [`FILE_CONCERNS`] (the dashboard's
-/// sidecar ConfigMap, Fluentd's ConfigMap), compiled after them.
-const FILE_OBJECT_CONCERNS: &[(&str, FileObjectConcern)] = &[
-    ("dashboard", dashboard::config_map),
-    ("logging", logging::config_map),
+pub const CONCERNS: &[Concern] = &[
+    Concern {
+        name: "namespace",
+        compile: |i, b| b.objects.extend(workloads::namespace(i.spec)),
+    },
+    Concern {
+        name: "volumes",
+        compile: |i, b| b.objects.extend(workloads::volume_claims(i.spec)),
+    },
+    Concern {
+        name: "training",
+        compile: |i, b| b.objects.extend(training::compile(i.spec)),
+    },
+    Concern {
+        name: "serving",
+        compile: |i, b| b.objects.extend(serving::compile(i.spec)),
+    },
+    Concern {
+        name: "scaling",
+        compile: |i, b| b.objects.extend(scaling::compile(i.spec)),
+    },
+    Concern {
+        name: "scheduling",
+        compile: |i, b| b.objects.extend(scheduling::compile(i.spec)),
+    },
+    Concern {
+        name: "rbac",
+        compile: |i, b| b.objects.extend(rbac::compile(i.spec)),
+    },
+    Concern {
+        name: "network",
+        compile: |i, b| b.objects.extend(network::compile(i.spec)),
+    },
+    Concern {
+        name: "backup",
+        compile: |i, b| b.objects.extend(backup::compile(i.spec)),
+    },
+    Concern {
+        name: "monitoring",
+        compile: |i, b| b.objects.extend(monitoring::compile(i.spec)),
+    },
+    Concern {
+        name: "dashboard",
+        compile: |i, b| {
+            b.files.extend(dashboard::files(i.spec));
+            let objects = dashboard::config_map(i.spec, &b.files);
+            b.objects.extend(objects);
+        },
+    },
+    Concern {
+        name: "logging",
+        compile: |i, b| {
+            b.objects.extend(logging::compile(i.spec));
+            b.files.extend(logging::files(i.spec));
+            let objects = logging::config_map(i.spec, &b.files);
+            b.objects.extend(objects);
+        },
+    },
+    Concern {
+        name: "ci",
+        compile: |i, b| b.files.extend(ci::files(i.spec)),
+    },
+    Concern {
+        name: "gitops",
+        compile: |i, b| {
+            let argo = gitops::compile(i.spec, i.env, &b.objects);
+            b.objects.extend(argo);
+            if i.spec.spec.gitops.is_some() {
+                gitops::sync_waves(&mut b.objects);
+            }
+        },
+    },
 ];
 
 /// Compiles a spec into its bundle of objects and files, sorted for rendering.
@@ -82,24 +137,13 @@ pub fn compile(spec: &AppSpec) -> Bundle {
     compile_for(spec, None)
 }
 
-/// Compiles a spec for the environment `env` (`--env`; `None` without one): every concern,
-/// then the environment-aware Argo CD objects ([`gitops::compile`], which whitelist the
-/// cluster-scoped kinds the other concerns emit), then sync waves when the spec uses GitOps.
+/// Compiles a spec for the environment `env` (`--env`; `None` without one): every concern of
+/// [`CONCERNS`] in order, then sorts the bundle.
 pub fn compile_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
+    let input = Input { spec, env };
     let mut bundle = Bundle::default();
-    for (_, concern) in CONCERNS {
-        bundle.objects.extend(concern(spec));
-    }
-    for (_, concern) in FILE_CONCERNS {
-        bundle.files.extend(concern(spec));
-    }
-    for (_, concern) in FILE_OBJECT_CONCERNS {
-        bundle.objects.extend(concern(spec, &bundle.files));
-    }
-    let argo = gitops::compile(spec, env, &bundle.objects);
-    bundle.objects.extend(argo);
-    if spec.spec.gitops.is_some() {
-        gitops::sync_waves(&mut bundle.objects);
+    for concern in CONCERNS {
+        (concern.compile)(input, &mut bundle);
     }
     bundle.sort();
     bundle

@@ -19,10 +19,11 @@ use super::crd::monitoring::{
 };
 use super::labels::{self, COLOR_LABEL, Component};
 use super::object::Object;
-use super::promql;
 use super::runtime::{METRIC_REQUEST_DURATION, METRIC_REQUESTS, PORT_NAME};
 use super::serving;
-use crate::spec::{AppSpec, METRICS_PATH, RuntimeSpec, parse_quantity};
+use crate::k8s::quantity::parse_quantity;
+use crate::promql;
+use crate::spec::{AppSpec, METRICS_PATH, RuntimeSpec};
 
 /// Name of the inference container (set by `compile/serving.rs`); cAdvisor labels its
 /// series with it.

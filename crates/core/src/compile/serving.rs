@@ -80,8 +80,8 @@ fn runtime_image(spec: &AppSpec) -> &str {
 }
 
 fn image_tag(image: &str) -> Option<String> {
-    match crate::validate::image_tag(image) {
-        crate::validate::ImageTag::Tag(tag) => Some(tag.to_string()),
+    match crate::k8s::image::tag_of(image) {
+        crate::k8s::image::ImageTag::Tag(tag) => Some(tag.to_string()),
         _ => None,
     }
 }

@@ -5,9 +5,8 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::locate::PositionIndex;
 use super::{AppSpec, schema};
-use crate::validate::{Diagnostic, render_all};
+use crate::diagnostic::{Diagnostic, PositionIndex, render_all};
 use crate::yaml;
 
 /// A spec read from text, with what diagnostics need to point into that text.

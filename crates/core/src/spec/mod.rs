@@ -7,13 +7,9 @@
 
 mod build;
 mod load;
-mod locate;
-mod quantity;
 mod schema;
 
 pub use load::{LoadError, LoadedSpec, load_str};
-pub use locate::{Location, PositionIndex};
-pub use quantity::{QuantityError, parse_quantity};
 pub use schema::{json_schema, json_schema_value};
 
 use std::collections::BTreeMap;

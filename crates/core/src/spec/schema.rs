@@ -7,7 +7,7 @@ use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
 use super::AppSpec;
-use super::locate::{join_index, join_key};
+use crate::diagnostic::{join_index, join_key};
 
 /// The JSON Schema of an `AIApplication` spec (draft 2020-12).
 ///

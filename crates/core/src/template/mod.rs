@@ -21,14 +21,19 @@ use std::sync::{Arc, OnceLock};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value as JinjaValue};
 use serde_json::Value;
 
-use crate::spec::Location;
-use crate::validate::Diagnostic;
+use crate::diagnostic::{Diagnostic, Location};
 
 /// Where `{% include "name" %}` finds its text. Implemented by maps of name → text; the CLI
 /// implements it over files beside the spec.
 pub trait Partials: Send + Sync + 'static {
     /// The text of the partial `name`, if it exists.
     fn partial(&self, name: &str) -> Option<String>;
+}
+
+impl Partials for Box<dyn Partials> {
+    fn partial(&self, name: &str) -> Option<String> {
+        self.as_ref().partial(name)
+    }
 }
 
 impl Partials for BTreeMap<String, String> {

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::Diagnostic;
 use crate::compile::{Bundle, Object};
+use crate::diagnostic::Diagnostic;
 
 /// A workload's pod template, with the workload's identity.
 struct Pods<'a> {

@@ -2,15 +2,14 @@
 //! field path, file position, message and help (schema checks already ran in `spec::load`).
 
 mod bundle;
-mod diagnostic;
 mod promql;
 mod rules;
 
 pub use bundle::bundle;
-pub use diagnostic::{Diagnostic, Severity, render_all};
 pub use promql::PROMQL_SYNTAX;
-pub use rules::{ImageTag, RULES, image_tag, is_label_value};
+pub use rules::RULES;
 
+use crate::diagnostic::Diagnostic;
 use crate::spec::{AppSpec, LoadedSpec};
 
 /// One semantic rule: a stable id and a check that pushes diagnostics.
@@ -70,7 +69,8 @@ pub fn check(spec: &AppSpec) -> Vec<Diagnostic> {
 /// Whether any diagnostic is an error (warnings alone do not stop compilation).
 ///
 /// ```
-/// use slipway_core::validate::{Diagnostic, has_errors};
+/// use slipway_core::Diagnostic;
+/// use slipway_core::validate::has_errors;
 ///
 /// assert!(!has_errors(&[Diagnostic::warning("some-risk", "spec.inference", "risky")]));
 /// assert!(has_errors(&[Diagnostic::error("some-mistake", "spec.inference", "wrong")]));

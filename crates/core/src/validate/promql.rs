@@ -5,8 +5,9 @@
 
 use serde::Deserialize;
 
-use super::Diagnostic;
-use crate::compile::{Bundle, Object, promql};
+use crate::compile::{Bundle, Object};
+use crate::diagnostic::Diagnostic;
+use crate::promql;
 
 /// Id of the diagnostics of this check.
 pub const PROMQL_SYNTAX: &str = "promql-syntax";

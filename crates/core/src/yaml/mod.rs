@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use self::ser::Mode;
-use crate::spec::Location;
+use crate::diagnostic::Location;
 
 /// A YAML syntax or shape error with its position when the parser knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! The model backup: something to copy, and somewhere `aws s3 sync` can copy it to.
 
+use crate::diagnostic::Diagnostic;
 use crate::spec::{AccessMode, AppSpec, ModelSource};
-use crate::validate::{Diagnostic, Rule};
+use crate::validate::Rule;
 
 /// ## What it does
 /// Checks `backup`: the model must live on a PersistentVolumeClaim (the backup copies that

@@ -1,7 +1,8 @@
 //! Argo CD delivery: hooks and sync waves that agree.
 
+use crate::diagnostic::Diagnostic;
 use crate::spec::AppSpec;
-use crate::validate::{Diagnostic, Rule};
+use crate::validate::Rule;
 
 /// ## What it does
 /// Warns when the training Job is an Argo CD PreSync hook while Slipway also creates what

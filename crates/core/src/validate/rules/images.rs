@@ -1,7 +1,9 @@
 //! Image references: pinned tags or digests, never `latest`.
 
+use crate::diagnostic::Diagnostic;
+use crate::k8s::image::{ImageTag, tag_of};
 use crate::spec::{AppSpec, ModelSource, RuntimeSpec};
-use crate::validate::{Diagnostic, Rule};
+use crate::validate::Rule;
 
 /// ## What it does
 /// Warns about every image reference that is untagged or tagged `latest`.
@@ -76,51 +78,4 @@ pub fn images(spec: &AppSpec) -> Vec<(String, &str)> {
         found.push(("spec.logging.image".into(), logging.image.as_str()));
     }
     found
-}
-
-/// What an image reference pins.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ImageTag<'a> {
-    /// `@sha256:…`
-    Digest,
-    /// `:latest`
-    Latest,
-    /// No tag at all.
-    None,
-    /// Any other tag.
-    Tag(&'a str),
-}
-
-/// Reads the tag of an image reference (`registry:5000/repo/name:tag@digest`).
-///
-/// ```
-/// use slipway_core::validate::{ImageTag, image_tag};
-///
-/// assert_eq!(image_tag("registry:5000/ai/model:v2.0"), ImageTag::Tag("v2.0"));
-/// assert_eq!(image_tag("registry:5000/ai/model"), ImageTag::None);
-/// assert_eq!(image_tag("model:latest"), ImageTag::Latest);
-/// ```
-pub fn tag_of(image: &str) -> ImageTag<'_> {
-    if image.contains('@') {
-        return ImageTag::Digest;
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        Some((_, "latest")) => ImageTag::Latest,
-        Some((_, tag)) if !tag.is_empty() => ImageTag::Tag(tag),
-        _ => ImageTag::None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_tags_past_registry_ports() {
-        assert_eq!(tag_of("registry:5000/ai/model"), ImageTag::None);
-        assert_eq!(tag_of("registry:5000/ai/model:v2.0"), ImageTag::Tag("v2.0"));
-        assert_eq!(tag_of("model:latest"), ImageTag::Latest);
-        assert_eq!(tag_of("model@sha256:abc"), ImageTag::Digest);
-    }
 }

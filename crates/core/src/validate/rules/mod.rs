@@ -11,9 +11,6 @@ mod scaling;
 mod scheduling;
 mod workloads;
 
-pub use images::{ImageTag, tag_of as image_tag};
-pub use names::is_label_value;
-
 use super::Rule;
 
 /// Every semantic rule, in the order they run.

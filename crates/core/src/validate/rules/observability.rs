@@ -1,7 +1,8 @@
 //! Alert thresholds, limits the alerts derive from, and where Fluentd runs.
 
+use crate::diagnostic::Diagnostic;
 use crate::spec::AppSpec;
-use crate::validate::{Diagnostic, Rule};
+use crate::validate::Rule;
 
 /// ## What it does
 /// Checks the alert thresholds: `cpuLimitPercent` and `memoryLimitPercent` in 1–100,

@@ -1,7 +1,8 @@
 //! RBAC rules of `security.rbac[].rules`: real API groups, no wildcards, known verbs.
 
+use crate::diagnostic::Diagnostic;
 use crate::spec::{AppSpec, SubjectKind};
-use crate::validate::{Diagnostic, Rule};
+use crate::validate::Rule;
 
 /// Built-in API groups whose name has no dot; every other group (built-in or custom) is a
 /// DNS subdomain with at least one dot.

@@ -1,7 +1,9 @@
 //! Resource quantities: their syntax, and requests within limits.
 
-use crate::spec::{AppSpec, ModelSource, ResourceList, Resources, parse_quantity};
-use crate::validate::{Diagnostic, Rule};
+use crate::diagnostic::Diagnostic;
+use crate::k8s::quantity::parse_quantity;
+use crate::spec::{AppSpec, ModelSource, ResourceList, Resources};
+use crate::validate::Rule;
 
 /// ## What it does
 /// Parses every resource quantity of the spec (requests, limits, VPA bounds, volume sizes) with

@@ -1,7 +1,8 @@
 //! Replica counts, HorizontalPodAutoscaler bounds, and HPA/VPA conflicts.
 
+use crate::diagnostic::Diagnostic;
 use crate::spec::{AppSpec, ScaledResource, VpaUpdateMode};
-use crate::validate::{Diagnostic, Rule};
+use crate::validate::Rule;
 
 /// ## What it does
 /// Checks `inference.replicas`: negative is an error, zero a warning.

@@ -1,7 +1,8 @@
 //! Scheduling: tolerations the API server accepts, and PriorityClass values users may create.
 
+use crate::diagnostic::Diagnostic;
 use crate::spec::{AppSpec, TaintEffect, TolerationOperator};
-use crate::validate::{Diagnostic, Rule};
+use crate::validate::Rule;
 
 /// Highest value of a PriorityClass outside the system classes.
 const MAX_USER_PRIORITY: i32 = 1_000_000_000;

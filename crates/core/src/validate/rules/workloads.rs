@@ -1,8 +1,10 @@
 //! Model source, training Job settings, environment, probes, schedules, durations, rollout
 //! parameters and GPU counts.
 
+use crate::diagnostic::Diagnostic;
+use crate::k8s::duration::is_prometheus_duration;
 use crate::spec::{AppSpec, ModelSource, ProbeSpec, RuntimeSpec};
-use crate::validate::{Diagnostic, Rule};
+use crate::validate::Rule;
 
 /// ## What it does
 /// Checks `model`: an absolute `path` ending in `.onnx`, an object-store `uri` that the
@@ -443,31 +445,6 @@ fn check_durations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-}
-
-/// Whether `text` is a Prometheus duration such as `30s` or `1h30m`.
-pub fn is_prometheus_duration(text: &str) -> bool {
-    let mut rest = text;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return false;
-        }
-        rest = &rest[digits..];
-        let unit = ["ms", "s", "m", "h", "d", "w", "y"]
-            .into_iter()
-            .find(|unit| rest.starts_with(unit));
-        match unit {
-            Some(unit) => rest = &rest[unit.len()..],
-            None => return false,
-        }
-    }
-    true
 }
 
 /// ## What it does

@@ -14,7 +14,7 @@ pub struct QuantityError {
 /// Parses a quantity into its value in base units (cores, bytes).
 ///
 /// ```
-/// use slipway_core::spec::parse_quantity;
+/// use slipway_core::k8s::quantity::parse_quantity;
 /// assert_eq!(parse_quantity("500m").unwrap(), 0.5);
 /// assert_eq!(parse_quantity("2Gi").unwrap(), 2.0 * 1024.0 * 1024.0 * 1024.0);
 /// assert!(parse_quantity("2GBytes").is_err());

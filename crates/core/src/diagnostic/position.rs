@@ -49,7 +49,7 @@ impl PositionIndex {
     /// The position of `path`, or of its nearest ancestor present in the file.
     ///
     /// ```
-    /// use slipway_core::spec::{Location, PositionIndex};
+    /// use slipway_core::diagnostic::{Location, PositionIndex};
     ///
     /// let index = PositionIndex::new("spec:\n  inference:\n    replicas: 3\n");
     /// assert_eq!(index.locate("spec.inference.replicas"), Some(Location { line: 3, column: 5 }));
@@ -83,7 +83,7 @@ fn parent(path: &str) -> Option<&str> {
 }
 
 /// Joins a field path and a key.
-pub(crate) fn join_key(path: &str, key: &str) -> String {
+pub fn join_key(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {
@@ -92,7 +92,7 @@ pub(crate) fn join_key(path: &str, key: &str) -> String {
 }
 
 /// Joins a field path and a sequence index.
-pub(crate) fn join_index(path: &str, index: usize) -> String {
+pub fn join_index(path: &str, index: usize) -> String {
     format!("{path}[{index}]")
 }
 

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use crate::spec::{Location, PositionIndex};
+mod position;
+
+pub use position::{Location, PositionIndex, join_index, join_key};
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -99,8 +101,8 @@ impl Diagnostic {
     /// Renders the diagnostic like rustc, quoting the line of `source` it points at.
     ///
     /// ```
-    /// use slipway_core::spec::PositionIndex;
-    /// use slipway_core::validate::Diagnostic;
+    /// use slipway_core::diagnostic::PositionIndex;
+    /// use slipway_core::diagnostic::Diagnostic;
     ///
     /// let source = "spec:\n  inference:\n    replicas: 0\n";
     /// let diagnostic = Diagnostic::error("replicas-range", "spec.inference.replicas", "too few")
@@ -162,7 +164,7 @@ impl fmt::Display for Diagnostic {
 /// Renders diagnostics one after another with a closing count, like rustc.
 ///
 /// ```
-/// use slipway_core::validate::{Diagnostic, render_all};
+/// use slipway_core::diagnostic::{Diagnostic, render_all};
 ///
 /// let diagnostics = [
 ///     Diagnostic::error("a", "spec.x", "wrong"),

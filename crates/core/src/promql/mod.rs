@@ -42,7 +42,7 @@ impl PromQlError {
 /// Parses a Prometheus expression (as in a rule's `expr`).
 ///
 /// ```
-/// use slipway_core::compile::promql;
+/// use slipway_core::promql;
 /// assert!(promql::parse("sum(rate(http_requests_total[5m])) > 1").is_ok());
 /// assert!(promql::parse("sum(rate(http_requests_total[5m]) > ").is_err());
 /// ```
@@ -77,7 +77,7 @@ fn substitute_grafana_variables(expr: &str) -> Cow<'_, str> {
 /// parsed before in this process: compiling many applications parses each shape once.
 ///
 /// ```
-/// use slipway_core::compile::promql;
+/// use slipway_core::promql;
 /// assert!(promql::check(r#"up{job="a"} == 0"#).is_ok());
 /// assert!(promql::check(r#"up{job="b"} == 0"#).is_ok()); // same shape: not parsed again
 /// assert!(promql::check(r#"up{job=~"(b"} == 0"#).is_err()); // the regex is checked

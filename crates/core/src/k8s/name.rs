@@ -1,0 +1,76 @@
+//! Kubernetes names: DNS-1123 and DNS-1035 labels, DNS-1123 subdomains, label values and
+//! qualified names (label and annotation keys), as the API server validates them.
+
+/// RFC 1123 label: at most 63 of `[a-z0-9-]`, alphanumeric at both ends.
+pub fn is_dns1123_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// RFC 1035 label: a DNS-1123 label that starts with a letter (Service names).
+pub fn is_dns1035_label(s: &str) -> bool {
+    is_dns1123_label(s) && s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+/// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
+pub fn is_dns1123_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns1123_label)
+}
+
+/// A label value: empty, or at most 63 of `[A-Za-z0-9-_.]`, alphanumeric at both ends.
+///
+/// ```
+/// use slipway_core::k8s::name::is_label_value;
+///
+/// assert!(is_label_value("v2.0") && is_label_value(""));
+/// assert!(!is_label_value("-v2") && !is_label_value("a b"));
+/// ```
+pub fn is_label_value(s: &str) -> bool {
+    s.is_empty()
+        || (s.len() <= 63
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && s.ends_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+/// A label or annotation key: `[prefix/]name`, prefix a DNS subdomain.
+pub fn is_qualified_name(s: &str) -> bool {
+    let (prefix, name) = match s.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, s),
+    };
+    prefix.is_none_or(is_dns1123_subdomain) && !name.is_empty() && is_label_value(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names() {
+        assert!(is_dns1035_label("ai-inference"));
+        assert!(!is_dns1035_label("1st-app"));
+        assert!(is_dns1123_label("1st-app"));
+        assert!(!is_dns1123_label("AI_Inference"));
+        assert!(!is_dns1123_label("trailing-"));
+        assert!(!is_dns1123_label(&"a".repeat(64)));
+        assert!(is_dns1123_subdomain("model-pvc.v2"));
+        assert!(!is_dns1123_subdomain("model..pvc"));
+    }
+
+    #[test]
+    fn label_keys_and_values() {
+        assert!(is_qualified_name("ai-node"));
+        assert!(is_qualified_name("node.kubernetes.io/instance-type"));
+        assert!(!is_qualified_name("Bad Key"));
+        assert!(!is_qualified_name("/name"));
+        assert!(is_label_value(""));
+        assert!(is_label_value("v1.0"));
+        assert!(!is_label_value("-v1"));
+    }
+}

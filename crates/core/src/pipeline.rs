@@ -1,0 +1,174 @@
+//! The one driver of the pipeline: template text + values → rendered spec → typed spec →
+//! semantic rules → bundle → bundle rules. The CLI, the golden tests, the benchmarks and the
+//! fuzz target all call [`Pipeline::run`]; each stage's diagnostics come back placed on the
+//! lines of the file the user wrote (the template, not its rendering).
+
+use serde_json::Value;
+
+use crate::compile::{self, Bundle};
+use crate::diagnostic::{Diagnostic, render_all};
+use crate::spec::{self, LoadedSpec};
+use crate::template::{self, Context, Partials, Rendered};
+use crate::validate;
+
+/// The stage a run stopped at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// minijinja rendering of the spec template.
+    Template,
+    /// YAML syntax, the JSON Schema and the typed read.
+    Load,
+    /// The semantic rules over the spec.
+    Spec,
+    /// The rules over the compiled bundle (a compiler defect when one fails).
+    Bundle,
+}
+
+/// One run's input: a spec file's text, the values its template sees, the environment and
+/// where partials come from.
+///
+/// ```
+/// let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
+///             metadata: {name: demo}\n\
+///             spec: {model: {source: {pvc: {claimName: models}}}}\n";
+/// let compiled = slipway_core::Pipeline::new("demo.yaml", text).run().unwrap();
+/// assert!(compiled.bundle.find("Deployment", "demo").is_some());
+/// assert!(compiled.diagnostics.iter().all(|d| !d.is_error())); // warnings only
+///
+/// let failed = slipway_core::Pipeline::new("bad.yaml", "kind: [\n").run().unwrap_err();
+/// assert_eq!(failed.stage, slipway_core::pipeline::Stage::Load);
+/// assert!(failed.render().contains("--> bad.yaml:"));
+/// ```
+pub struct Pipeline<'a> {
+    file: &'a str,
+    text: &'a str,
+    context: Context,
+    partials: Box<dyn Partials>,
+}
+
+/// A spec that went through every stage.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The typed spec (its `source` is the rendered text).
+    pub loaded: LoadedSpec,
+    /// The compiled, sorted bundle.
+    pub bundle: Bundle,
+    /// Warnings of every stage, placed on template lines (no errors: those fail the run).
+    pub diagnostics: Vec<Diagnostic>,
+    /// The rendered template, for quoting diagnostics.
+    pub rendered: Rendered,
+}
+
+impl Compiled {
+    /// The warnings rendered like rustc's, quoting the template; empty when there are none.
+    pub fn report(&self) -> String {
+        render_all(&self.diagnostics, Some(self.rendered.template()))
+    }
+}
+
+/// A run that stopped: the stage and every diagnostic it found (errors and warnings), placed
+/// on template lines.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} at the {stage:?} stage", .diagnostics.first().map(Diagnostic::to_string).unwrap_or_default())]
+pub struct Failed {
+    /// Where the run stopped.
+    pub stage: Stage,
+    /// Every problem found, at least one of them an error.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text the diagnostics point into (the template, or the partial that failed).
+    pub text: String,
+}
+
+impl Failed {
+    /// The diagnostics rendered like rustc's, quoting the source lines.
+    pub fn render(&self) -> String {
+        render_all(&self.diagnostics, Some(&self.text))
+    }
+}
+
+impl<'a> Pipeline<'a> {
+    /// A run over `text`, read under the name `file` (a path, or `<stdin>`), with no values,
+    /// no environment and no partials.
+    pub fn new(file: &'a str, text: &'a str) -> Self {
+        Self {
+            file,
+            text,
+            context: Context::default(),
+            partials: Box::new(std::collections::BTreeMap::<String, String>::new()),
+        }
+    }
+
+    /// The merged values the template sees as `values.*`.
+    pub fn values(mut self, values: Value) -> Self {
+        self.context.values = values;
+        self
+    }
+
+    /// The environment (`env` in the template; Argo CD objects per environment).
+    pub fn env(mut self, env: Option<&str>) -> Self {
+        self.context.env = env.map(str::to_string);
+        self
+    }
+
+    /// Where `{% include %}` finds partials.
+    pub fn partials(mut self, partials: impl Partials) -> Self {
+        self.partials = Box::new(partials);
+        self
+    }
+
+    /// Runs every stage; stops at the first stage that finds an error.
+    pub fn run(self) -> Result<Compiled, Failed> {
+        let rendered = template::render(self.file, self.text, &self.context, self.partials)
+            .map_err(|error| Failed {
+                stage: Stage::Template,
+                diagnostics: vec![*error.diagnostic],
+                text: error.source_text,
+            })?;
+        let fail = |stage, diagnostics: Vec<Diagnostic>| Failed {
+            stage,
+            diagnostics: diagnostics
+                .into_iter()
+                .map(|d| rendered.relocate(d))
+                .collect(),
+            text: rendered.template().to_string(),
+        };
+
+        let loaded = spec::load_str(self.file, &rendered.text)
+            .map_err(|error| fail(Stage::Load, error.diagnostics().to_vec()))?;
+
+        let mut diagnostics = validate::spec(&loaded);
+        if validate::has_errors(&diagnostics) {
+            return Err(fail(Stage::Spec, diagnostics));
+        }
+
+        let bundle = compile::compile_for(&loaded.spec, self.context.env.as_deref());
+        let checks: Vec<Diagnostic> = validate::bundle(&bundle)
+            .into_iter()
+            .map(|mut diagnostic| {
+                // Output checks name the object or file they concern; the rest the spec.
+                if diagnostic.file.is_empty() {
+                    diagnostic.file = loaded.file.clone();
+                }
+                diagnostic
+            })
+            .collect();
+        if validate::has_errors(&checks) {
+            return Err(Failed {
+                stage: Stage::Bundle,
+                diagnostics: checks,
+                text: String::new(),
+            });
+        }
+        diagnostics.extend(checks);
+        let diagnostics = diagnostics
+            .into_iter()
+            .map(|d| rendered.relocate(d))
+            .collect();
+        Ok(Compiled {
+            loaded,
+            bundle,
+            diagnostics,
+            rendered,
+        })
+    }
+}
