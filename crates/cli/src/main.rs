@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use slipway_core::diagnostic::{self, codes};
 use slipway_core::k8s::name::is_dns1123_label;
 use slipway_core::render::{diff, tree};
 use slipway_core::template::{self, Partials};
@@ -90,6 +91,12 @@ enum Command {
     },
     /// Print the JSON Schema of the spec (for editors and CI).
     Schema,
+    /// List every rule (diagnostic id) with its severity and stage, or print one rule's
+    /// documentation: what it checks, why it matters, an example and what to write instead.
+    Rules {
+        /// The rule id, e.g. `hpa-vpa-conflict`.
+        id: Option<String>,
+    },
     /// Write a commented starter spec to NAME.yaml (or stdout with --stdout).
     Init {
         /// Application name (a DNS-1035 label).
@@ -208,6 +215,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => {
             let schema = serde_json::to_string_pretty(spec::json_schema_value())?;
             println!("{schema}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { id: None } => {
+            print!("{}", diagnostic::table(codes::ALL));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { id: Some(id) } => {
+            let code = codes::ALL
+                .iter()
+                .find(|code| code.id == id)
+                .with_context(|| format!("no rule `{id}`; `slipway rules` lists them all"))?;
+            print!("{}", code.docs());
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { name, stdout } => init::run(&name, stdout),

@@ -6,23 +6,10 @@
 use serde_json::Value;
 
 use crate::compile::{self, Bundle};
-use crate::diagnostic::{Diagnostic, render_all};
+use crate::diagnostic::{Diagnostic, Stage, render_all};
 use crate::spec::{self, LoadedSpec};
 use crate::template::{self, Context, Partials, Rendered};
 use crate::validate;
-
-/// The stage a run stopped at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// minijinja rendering of the spec template.
-    Template,
-    /// YAML syntax, the JSON Schema and the typed read.
-    Load,
-    /// The semantic rules over the spec.
-    Spec,
-    /// The rules over the compiled bundle (a compiler defect when one fails).
-    Bundle,
-}
 
 /// One run's input: a spec file's text, the values its template sees, the environment and
 /// where partials come from.
@@ -36,7 +23,7 @@ pub enum Stage {
 /// assert!(compiled.diagnostics.iter().all(|d| !d.is_error())); // warnings only
 ///
 /// let failed = slipway_core::Pipeline::new("bad.yaml", "kind: [\n").run().unwrap_err();
-/// assert_eq!(failed.stage, slipway_core::pipeline::Stage::Load);
+/// assert_eq!(failed.stage, slipway_core::diagnostic::Stage::Load);
 /// assert!(failed.render().contains("--> bad.yaml:"));
 /// ```
 pub struct Pipeline<'a> {

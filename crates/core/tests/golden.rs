@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use slipway_core::diagnostic::render_all;
+use slipway_core::diagnostic::{Stage, render_all};
 use slipway_core::{Compiled, Pipeline, compile, render, spec, template};
 
 /// Settings that put snapshots in `golden/<sub>` with plain names.
@@ -50,6 +50,17 @@ fn every_spec_renders_to_its_golden_yaml() {
             let file = relative(path);
             // Specs may be templates: every one must render without any value.
             let compiled = run(Pipeline::new(&file, &template));
+            let bundle_warnings: Vec<_> = compiled
+                .diagnostics
+                .iter()
+                .filter(|d| d.code().stage == Stage::Bundle)
+                .cloned()
+                .collect();
+            assert!(
+                bundle_warnings.is_empty(),
+                "{file} compiles to a bundle with problems:\n{}",
+                render_all(&bundle_warnings, None)
+            );
             let (loaded, bundle) = (compiled.loaded, compiled.bundle);
             let yaml = render::to_yaml(&bundle);
             assert_eq!(

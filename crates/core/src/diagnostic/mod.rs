@@ -3,8 +3,11 @@
 
 use std::fmt;
 
+mod code;
+pub mod codes;
 mod position;
 
+pub use code::{Code, Stage, table};
 pub use position::{Location, PositionIndex, join_index, join_key};
 
 /// How bad a diagnostic is.
@@ -45,31 +48,27 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// An error at `path`; place it with [`Diagnostic::located`].
-    pub fn error(id: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(Severity::Error, id, path, message)
-    }
-
-    /// A warning at `path`; place it with [`Diagnostic::located`].
-    pub fn warning(id: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(Severity::Warning, id, path, message)
-    }
-
-    fn new(
-        severity: Severity,
-        id: &'static str,
-        path: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    /// A diagnostic of `code` at `path`, with the code's severity; place it with
+    /// [`Diagnostic::located`].
+    pub fn new(code: &'static Code, path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
-            id,
-            severity,
+            id: code.id,
+            severity: code.severity,
             path: path.into(),
             file: String::new(),
             location: None,
             message: message.into(),
             help: None,
         }
+    }
+
+    /// The registered code of this diagnostic.
+    pub fn code(&self) -> &'static Code {
+        codes::ALL
+            .iter()
+            .copied()
+            .find(|code| code.id == self.id)
+            .expect("diagnostics are built from registered codes")
     }
 
     /// Adds a help line.
@@ -101,11 +100,10 @@ impl Diagnostic {
     /// Renders the diagnostic like rustc, quoting the line of `source` it points at.
     ///
     /// ```
-    /// use slipway_core::diagnostic::PositionIndex;
-    /// use slipway_core::diagnostic::Diagnostic;
+    /// use slipway_core::diagnostic::{Diagnostic, PositionIndex, codes};
     ///
     /// let source = "spec:\n  inference:\n    replicas: 0\n";
-    /// let diagnostic = Diagnostic::error("replicas-range", "spec.inference.replicas", "too few")
+    /// let diagnostic = Diagnostic::new(&codes::REPLICAS_RANGE, "spec.inference.replicas", "too few")
     ///     .with_help("set `replicas: 1` or more")
     ///     .located("app.yaml", &PositionIndex::new(source));
     /// assert_eq!(diagnostic.position(), "app.yaml:3:5");
@@ -164,11 +162,11 @@ impl fmt::Display for Diagnostic {
 /// Renders diagnostics one after another with a closing count, like rustc.
 ///
 /// ```
-/// use slipway_core::diagnostic::{Diagnostic, render_all};
+/// use slipway_core::diagnostic::{Diagnostic, codes, render_all};
 ///
 /// let diagnostics = [
-///     Diagnostic::error("a", "spec.x", "wrong"),
-///     Diagnostic::warning("b", "spec.y", "risky"),
+///     Diagnostic::new(&codes::HPA_BOUNDS, "spec.x", "wrong"),
+///     Diagnostic::new(&codes::IMAGE_TAG, "spec.y", "risky"),
 /// ];
 /// assert!(render_all(&diagnostics, None).ends_with("1 error and 1 warning emitted\n"));
 /// assert_eq!(render_all(&[], None), "");
@@ -203,8 +201,8 @@ mod tests {
     fn renders_like_rustc_with_the_source_line_and_a_caret() {
         let source = "spec:\n  inference:\n    replicas: -1\n";
         let index = PositionIndex::new(source);
-        let diagnostic = Diagnostic::error(
-            "replicas-range",
+        let diagnostic = Diagnostic::new(
+            &codes::REPLICAS_RANGE,
             "spec.inference.replicas",
             "replicas must be at least 1",
         )
@@ -221,9 +219,9 @@ mod tests {
     #[test]
     fn summary_counts_errors_and_warnings() {
         let diagnostics = [
-            Diagnostic::error("a", "x", "m"),
-            Diagnostic::warning("b", "y", "m"),
-            Diagnostic::warning("c", "z", "m"),
+            Diagnostic::new(&codes::HPA_BOUNDS, "x", "m"),
+            Diagnostic::new(&codes::IMAGE_TAG, "y", "m"),
+            Diagnostic::new(&codes::MODEL_FORMAT, "z", "m"),
         ];
         assert!(render_all(&diagnostics, None).ends_with("1 error and 2 warnings emitted\n"));
     }

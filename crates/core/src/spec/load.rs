@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::{AppSpec, schema};
-use crate::diagnostic::{Diagnostic, PositionIndex, render_all};
+use crate::diagnostic::{Diagnostic, PositionIndex, codes, render_all};
 use crate::yaml;
 
 /// A spec read from text, with what diagnostics need to point into that text.
@@ -85,7 +85,7 @@ impl LoadError {
 /// ```
 pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
     let document: serde_json::Value = yaml::from_str(text).map_err(|error| {
-        let mut diagnostic = Diagnostic::error("yaml-syntax", "", error.message);
+        let mut diagnostic = Diagnostic::new(&codes::YAML_SYNTAX, "", error.message);
         diagnostic.file = file.to_string();
         diagnostic.location = error.location;
         LoadError::Syntax(Box::new(diagnostic))
@@ -117,7 +117,8 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
         let mut diagnostics: Vec<Diagnostic> = violations
             .into_iter()
             .map(|violation| {
-                let mut diagnostic = Diagnostic::error("schema", violation.path, violation.message);
+                let mut diagnostic =
+                    Diagnostic::new(&codes::SCHEMA, violation.path, violation.message);
                 diagnostic.help = violation.help;
                 diagnostic.located(file, &positions)
             })
@@ -132,7 +133,7 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
             path => path,
         };
         LoadError::Shape(Box::new(
-            Diagnostic::error("spec-shape", path, error.into_inner().to_string())
+            Diagnostic::new(&codes::SPEC_SHAPE, path, error.into_inner().to_string())
                 .located(file, &positions),
         ))
     })?;

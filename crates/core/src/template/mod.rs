@@ -21,7 +21,7 @@ use std::sync::{Arc, OnceLock};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value as JinjaValue};
 use serde_json::Value;
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Diagnostic, Location, codes};
 
 /// Where `{% include "name" %}` finds its text. Implemented by maps of name → text; the CLI
 /// implements it over files beside the spec.
@@ -249,30 +249,30 @@ fn template_error(
         .and_then(|range| source_text.get(range))
         .map(str::trim)
         .filter(|snippet| !snippet.is_empty());
-    let (id, message) = match error.kind() {
+    let (code, message) = match error.kind() {
         ErrorKind::UndefinedError => (
-            "template-undefined",
+            &codes::TEMPLATE_UNDEFINED,
             match snippet {
                 Some(expression) => format!("undefined value `{expression}`"),
                 None => "undefined value".to_string(),
             },
         ),
         ErrorKind::SyntaxError => (
-            "template-syntax",
+            &codes::TEMPLATE_SYNTAX,
             format!(
                 "template syntax error: {}",
                 error.detail().unwrap_or("invalid syntax")
             ),
         ),
         ErrorKind::TemplateNotFound => (
-            "template-include",
+            &codes::TEMPLATE_INCLUDE,
             format!(
                 "partial not found: {}",
                 error.detail().unwrap_or("unknown template")
             ),
         ),
         _ => (
-            "template",
+            &codes::TEMPLATE,
             match error.detail() {
                 Some(detail) => format!("{}: {detail}", error.kind()),
                 None => error.kind().to_string(),
@@ -295,7 +295,7 @@ fn template_error(
         (ErrorKind::UndefinedError, Some(expression)) => expression.to_string(),
         _ => "(template)".to_string(),
     };
-    let mut diagnostic = Diagnostic::error(id, label, message);
+    let mut diagnostic = Diagnostic::new(code, label, message);
     diagnostic.file = name;
     diagnostic.location = location;
     diagnostic.help = Some(match error.kind() {

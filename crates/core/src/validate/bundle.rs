@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::compile::{Bundle, Object};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 
 /// A workload's pod template, with the workload's identity.
 struct Pods<'a> {
@@ -124,8 +124,8 @@ fn check_workload_selectors(pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) {
         if let Some(selector) = pod.selector
             && !selects(selector, labels)
         {
-            out.push(Diagnostic::error(
-                "selector-mismatch",
+            out.push(Diagnostic::new(
+                &codes::SELECTOR_MISMATCH,
                 format!("{}.spec.selector", pod.owner),
                 format!(
                     "{}'s selector does not match its own pod template labels",
@@ -163,16 +163,16 @@ fn check_services(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>)
             })
             .collect();
         match selected.len() {
-            0 => out.push(Diagnostic::error(
-                "selector-mismatch",
+            0 => out.push(Diagnostic::new(
+                &codes::SELECTOR_MISMATCH,
                 format!("{owner}.spec.selector"),
                 format!("{owner} selects no pods of this application"),
             )),
             1 => {}
             _ if headless => {}
             _ => out.push(
-                Diagnostic::error(
-                    "service-selects-several-workloads",
+                Diagnostic::new(
+                    &codes::SERVICE_SELECTS_SEVERAL_WORKLOADS,
                     format!("{owner}.spec.selector"),
                     format!(
                         "{owner} selects the pods of {}",
@@ -196,8 +196,8 @@ fn check_services(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>)
                     .any(|p| p.name.as_deref() == Some(name))
             });
             if !found {
-                out.push(Diagnostic::error(
-                    "unknown-port",
+                out.push(Diagnostic::new(
+                    &codes::UNKNOWN_PORT,
                     format!("{owner}.spec.ports"),
                     format!("{owner} targets port `{name}`, which its pods do not name"),
                 ));
@@ -285,8 +285,8 @@ fn check_restricted(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
                 .any(|m| m.mount_path == "/tmp" && volumes.contains(&m.name.as_str()));
             if !tmp_mounted {
                 out.push(
-                    Diagnostic::error(
-                        "read-only-root-without-tmp",
+                    Diagnostic::new(
+                        &codes::READ_ONLY_ROOT_WITHOUT_TMP,
                         format!("{owner}.spec.template.spec"),
                         format!("container `{name}` has a read-only root filesystem but no writable /tmp"),
                     )
@@ -297,8 +297,8 @@ fn check_restricted(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
     }
     for what in problems {
         out.push(
-            Diagnostic::error(
-                "pod-security",
+            Diagnostic::new(
+                &codes::POD_SECURITY,
                 format!("{owner}.spec.template.spec"),
                 format!("{owner} does not meet Pod Security \"restricted\": {what}"),
             )
@@ -346,8 +346,8 @@ fn check_scaling(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) 
                     .count();
                 if covered != 1 {
                     out.push(
-                        Diagnostic::error(
-                            "pdb-selector",
+                        Diagnostic::new(
+                            &codes::PDB_SELECTOR,
                             format!("{owner}.spec.selector"),
                             format!(
                                 "{owner} covers the pods of {covered} workloads instead of one"
@@ -367,8 +367,8 @@ fn check_scaling(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) 
                 && candidate.namespace() == object.namespace()
         });
         if !found {
-            out.push(Diagnostic::error(
-                "scale-target",
+            out.push(Diagnostic::new(
+                &codes::SCALE_TARGET,
                 format!("{owner}.spec"),
                 format!("{owner} scales {kind}/{name}, which the bundle does not contain"),
             ));
@@ -392,8 +392,8 @@ fn check_gpus(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
         };
         if extended(&resources.requests) != extended(&resources.limits) {
             out.push(
-                Diagnostic::error(
-                    "gpu-requests-limits",
+                Diagnostic::new(
+                    &codes::GPU_REQUESTS_LIMITS,
                     format!("{owner}.spec.template.spec"),
                     format!(
                         "container `{}` requests GPUs differently from its limit",

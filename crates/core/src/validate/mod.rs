@@ -6,19 +6,10 @@ mod promql;
 mod rules;
 
 pub use bundle::bundle;
-pub use promql::PROMQL_SYNTAX;
-pub use rules::RULES;
+pub use rules::{Check, RULES};
 
 use crate::diagnostic::Diagnostic;
 use crate::spec::{AppSpec, LoadedSpec};
-
-/// One semantic rule: a stable id and a check that pushes diagnostics.
-pub struct Rule {
-    /// Stable id, used in diagnostics and documentation.
-    pub id: &'static str,
-    /// Appends the problems the rule finds in `spec`.
-    pub check: fn(&AppSpec, &mut Vec<Diagnostic>),
-}
 
 /// Runs every rule over `loaded` and returns all diagnostics, placed in its file and sorted
 /// by position.
@@ -60,8 +51,8 @@ pub fn spec(loaded: &LoadedSpec) -> Vec<Diagnostic> {
 /// ```
 pub fn check(spec: &AppSpec) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    for rule in RULES {
-        (rule.check)(spec, &mut diagnostics);
+    for check in RULES {
+        check(spec, &mut diagnostics);
     }
     diagnostics
 }
@@ -69,11 +60,11 @@ pub fn check(spec: &AppSpec) -> Vec<Diagnostic> {
 /// Whether any diagnostic is an error (warnings alone do not stop compilation).
 ///
 /// ```
-/// use slipway_core::Diagnostic;
+/// use slipway_core::diagnostic::{Diagnostic, codes};
 /// use slipway_core::validate::has_errors;
 ///
-/// assert!(!has_errors(&[Diagnostic::warning("some-risk", "spec.inference", "risky")]));
-/// assert!(has_errors(&[Diagnostic::error("some-mistake", "spec.inference", "wrong")]));
+/// assert!(!has_errors(&[Diagnostic::new(&codes::IMAGE_TAG, "spec.inference", "risky")]));
+/// assert!(has_errors(&[Diagnostic::new(&codes::HPA_BOUNDS, "spec.scaling", "wrong")]));
 /// ```
 pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(Diagnostic::is_error)

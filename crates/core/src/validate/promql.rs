@@ -6,11 +6,8 @@
 use serde::Deserialize;
 
 use crate::compile::{Bundle, Object};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::promql;
-
-/// Id of the diagnostics of this check.
-pub const PROMQL_SYNTAX: &str = "promql-syntax";
 
 const HELP: &str = "the expression is generated from the spec: check the values it quotes \
                     (names, probe paths), and report the problem if they look right";
@@ -25,8 +22,8 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
                 for (r, alert) in group.rules.iter().enumerate() {
                     if let Err(error) = promql::check(&alert.expr) {
                         out.push(located(
-                            Diagnostic::error(
-                                PROMQL_SYNTAX,
+                            Diagnostic::new(
+                                &codes::PROMQL_SYNTAX,
                                 format!("spec.groups[{g}].rules[{r}].expr"),
                                 format!("alert `{}`: {error}", alert.alert),
                             ),
@@ -43,7 +40,7 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
         }
         let Ok(dashboard) = serde_json::from_str::<Dashboard>(text) else {
             out.push(located(
-                Diagnostic::error(PROMQL_SYNTAX, "", "the dashboard is not valid JSON"),
+                Diagnostic::new(&codes::PROMQL_SYNTAX, "", "the dashboard is not valid JSON"),
                 path.clone(),
             ));
             continue;
@@ -55,8 +52,8 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
                 };
                 if let Err(error) = promql::check_grafana(expr) {
                     out.push(located(
-                        Diagnostic::error(
-                            PROMQL_SYNTAX,
+                        Diagnostic::new(
+                            &codes::PROMQL_SYNTAX,
                             format!("panels[{p}].targets[{t}].expr"),
                             format!("panel `{}`: {error}", panel.title),
                         ),

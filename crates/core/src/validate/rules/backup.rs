@@ -1,38 +1,17 @@
 //! The model backup: something to copy, and somewhere `aws s3 sync` can copy it to.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::spec::{AccessMode, AppSpec, ModelSource};
-use crate::validate::Rule;
 
-/// ## What it does
-/// Checks `backup`: the model must live on a PersistentVolumeClaim (the backup copies that
-/// claim) that a second pod can mount (not `ReadWriteOncePod`), and `destination` must be an
-/// `s3://bucket/prefix` URI.
-///
-/// ## Why it matters
-/// A model fetched from object storage has no volume for the backup to mount: the CronJob
-/// would copy nothing while looking like a backup. `aws s3 sync` takes only `s3://`
-/// destinations; anything else fails at 02:00, not at render time.
-///
-/// ## Example
-/// `model: {source: {objectStore: {uri: s3://models/m.onnx}}}` with `backup: {...}`
-///
-/// ## Use instead
-/// drop `backup` and version the bucket (or replicate it) with the object store's own tools;
-/// or keep the model on a PVC: `model: {source: {pvc: {claimName: models}}}`
-pub const RULE: Rule = Rule {
-    id: "backup-source",
-    check: check_backup,
-};
-
-fn check_backup(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::BACKUP_SOURCE`](crate::diagnostic::codes::BACKUP_SOURCE).
+pub(super) fn check_backup(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(backup) = &spec.spec.backup else {
         return;
     };
     if let ModelSource::ObjectStore(store) = &spec.spec.model.source {
         out.push(
-            Diagnostic::error(
-                "backup-source",
+            Diagnostic::new(
+                &codes::BACKUP_SOURCE,
                 "spec.backup",
                 format!(
                     "the model is fetched from `{}`, so there is no model volume for the backup to copy",
@@ -46,8 +25,8 @@ fn check_backup(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         && claim.access_mode == AccessMode::ReadWriteOncePod
     {
         out.push(
-            Diagnostic::error(
-                "backup-source",
+            Diagnostic::new(
+                &codes::BACKUP_SOURCE,
                 "spec.model.source.pvc.accessMode",
                 "the model claim is ReadWriteOncePod: while an inference pod holds it, the backup pod cannot mount it",
             )
@@ -61,8 +40,8 @@ fn check_backup(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         .unwrap_or_default();
     if bucket.is_empty() {
         out.push(
-            Diagnostic::error(
-                "backup-source",
+            Diagnostic::new(
+                &codes::BACKUP_SOURCE,
                 "spec.backup.destination",
                 format!("`{}` is not an s3://bucket/prefix URI", backup.destination),
             )

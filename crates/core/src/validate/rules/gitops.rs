@@ -1,31 +1,10 @@
 //! Argo CD delivery: hooks and sync waves that agree.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::spec::AppSpec;
-use crate::validate::Rule;
 
-/// ## What it does
-/// Warns when the training Job is an Argo CD PreSync hook while Slipway also creates what
-/// the Job needs (its ServiceAccount, the PVCs it mounts) in the Sync phase.
-///
-/// ## Why it matters
-/// PreSync hooks run before every sync wave: on the first sync of a new environment the
-/// Job's ServiceAccount and PVCs do not exist yet, so the hook fails and the whole sync
-/// with it.
-///
-/// ## Example
-/// `training: {preSyncHook: true, data: {claim: {claimName: data, size: 100Gi}}}` with
-/// `gitops` set
-///
-/// ## Use instead
-/// Leave `preSyncHook` off: the Job then syncs after RBAC (wave -2) and PVCs (wave -1), and
-/// is replaced when it changes. Or sync once without the hook before turning it on.
-pub const PRE_SYNC_HOOK: Rule = Rule {
-    id: "presync-hook-dependencies",
-    check: check_pre_sync_hook,
-};
-
-fn check_pre_sync_hook(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::PRESYNC_HOOK_DEPENDENCIES`](crate::diagnostic::codes::PRESYNC_HOOK_DEPENDENCIES).
+pub(super) fn check_pre_sync_hook(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(training) = &spec.spec.training else {
         return;
     };
@@ -41,8 +20,8 @@ fn check_pre_sync_hook(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             .map(|mount| format!("PVC {}", mount.claim.claim_name)),
     );
     out.push(
-        Diagnostic::warning(
-            "presync-hook-dependencies",
+        Diagnostic::new(
+            &codes::PRESYNC_HOOK_DEPENDENCIES,
             "spec.training.preSyncHook",
             format!(
                 "the PreSync training Job runs before the Sync phase creates what it uses ({}): \

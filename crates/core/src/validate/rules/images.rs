@@ -1,28 +1,11 @@
 //! Image references: pinned tags or digests, never `latest`.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::k8s::image::{ImageTag, tag_of};
 use crate::spec::{AppSpec, ModelSource, RuntimeSpec};
-use crate::validate::Rule;
 
-/// ## What it does
-/// Warns about every image reference that is untagged or tagged `latest`.
-///
-/// ## Why it matters
-/// A moving tag makes two renders of the same spec run different code, defeats rollbacks and
-/// blue/green (both colors may pull the same new image), and hides what is in production.
-///
-/// ## Example
-/// `image: mycompany/ai-model:latest`
-///
-/// ## Use instead
-/// `image: mycompany/ai-model:v1.0` or `image: mycompany/ai-model@sha256:…`
-pub const RULE: Rule = Rule {
-    id: "image-tag",
-    check: check_images,
-};
-
-fn check_images(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::IMAGE_TAG`](crate::diagnostic::codes::IMAGE_TAG).
+pub(super) fn check_images(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (path, image) in images(spec) {
         let problem = match tag_of(image) {
             ImageTag::Digest | ImageTag::Tag(_) => None,
@@ -31,8 +14,12 @@ fn check_images(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         };
         if let Some(problem) = problem {
             out.push(
-                Diagnostic::warning("image-tag", path, format!("image `{image}` {problem}"))
-                    .with_help("pin a version tag (`:v1.0`) or a digest (`@sha256:…`)"),
+                Diagnostic::new(
+                    &codes::IMAGE_TAG,
+                    path,
+                    format!("image `{image}` {problem}"),
+                )
+                .with_help("pin a version tag (`:v1.0`) or a digest (`@sha256:…`)"),
             );
         }
     }

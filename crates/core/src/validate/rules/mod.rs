@@ -11,36 +11,38 @@ mod scaling;
 mod scheduling;
 mod workloads;
 
-use super::Rule;
+/// A semantic rule: appends the problems it finds in a spec.
+pub type Check = fn(&crate::spec::AppSpec, &mut Vec<crate::diagnostic::Diagnostic>);
 
-/// Every semantic rule, in the order they run.
-pub static RULES: &[Rule] = &[
-    names::RULE,
-    names::LABELS,
-    resources::QUANTITY,
-    resources::REQUESTS_WITHIN_LIMITS,
-    images::RULE,
-    scaling::REPLICAS,
-    scaling::HPA_BOUNDS,
-    scaling::HPA_VPA_CONFLICT,
-    scaling::DISRUPTION_BUDGET,
-    workloads::MODEL,
-    workloads::TRAINING,
-    workloads::ENV,
-    workloads::PROBES,
-    workloads::SCHEDULES,
-    workloads::DURATIONS,
-    workloads::ROLLOUT,
-    workloads::GPU,
-    scheduling::TOLERATIONS,
-    scheduling::PRIORITY,
-    rbac::API_GROUP,
-    rbac::WILDCARD,
-    rbac::VERB,
-    rbac::SUBJECTS,
-    backup::RULE,
-    gitops::PRE_SYNC_HOOK,
-    observability::ALERT_THRESHOLDS,
-    observability::ALERT_LIMITS,
-    observability::LOGGING_NAMESPACE,
+/// Every semantic rule, in the order they run; the codes they report are documented in
+/// [`codes`](crate::diagnostic::codes).
+pub static RULES: &[Check] = &[
+    names::check_names,
+    names::check_labels,
+    resources::check_quantities,
+    resources::check_requests_within_limits,
+    images::check_images,
+    scaling::check_replicas,
+    scaling::check_hpa,
+    scaling::check_hpa_vpa,
+    scaling::check_disruption_budget,
+    workloads::check_model,
+    workloads::check_training,
+    workloads::check_env,
+    workloads::check_probes,
+    workloads::check_schedules,
+    workloads::check_durations,
+    workloads::check_rollout,
+    workloads::check_gpu,
+    scheduling::check_tolerations,
+    scheduling::check_priority,
+    rbac::check_api_groups,
+    rbac::check_wildcards,
+    rbac::check_verbs,
+    rbac::check_subjects,
+    backup::check_backup,
+    gitops::check_pre_sync_hook,
+    observability::check_thresholds,
+    observability::check_limits,
+    observability::check_logging_namespace,
 ];

@@ -1,11 +1,10 @@
 //! Names, labels and annotations that the API server would reject.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::k8s::name::{
     is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_label_value, is_qualified_name,
 };
 use crate::spec::{AppSpec, ModelSource};
-use crate::validate::Rule;
 
 /// Longest application name: Slipway appends suffixes such as `-training` (CronJob names may
 /// hold 52 characters) and `-preview` (Service names may hold 63).
@@ -21,32 +20,13 @@ const RESERVED_LABELS: [&str; 6] = [
     "app.kubernetes.io/part-of",
 ];
 
-/// ## What it does
-/// Checks every name Slipway turns into an object name or a reference: the application name
-/// (a DNS-1035 label of at most 40 characters), the namespace (DNS-1123 label), claim, Secret,
-/// PriorityClass and RuntimeClass names (DNS-1123 subdomains), and the model name (a URL path
-/// segment).
-///
-/// ## Why it matters
-/// The API server rejects such objects at apply time, after the GitOps commit landed; Argo CD
-/// then shows a failed sync instead of the author seeing the mistake.
-///
-/// ## Example
-/// `metadata.name: AI_Inference`
-///
-/// ## Use instead
-/// `metadata.name: ai-inference`
-pub const RULE: Rule = Rule {
-    id: "dns-name",
-    check: check_names,
-};
-
-fn check_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::DNS_NAME`](crate::diagnostic::codes::DNS_NAME).
+pub(super) fn check_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let name = &spec.metadata.name;
     if !is_dns1035_label(name) {
         out.push(
-            Diagnostic::error(
-                "dns-name",
+            Diagnostic::new(
+                &codes::DNS_NAME,
                 "metadata.name",
                 format!("`{name}` is not a valid application name"),
             )
@@ -56,8 +36,8 @@ fn check_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         );
     } else if name.len() > MAX_APP_NAME {
         out.push(
-            Diagnostic::error(
-                "dns-name",
+            Diagnostic::new(
+                &codes::DNS_NAME,
                 "metadata.name",
                 format!(
                     "`{name}` has {} characters; at most {MAX_APP_NAME} leave room for the suffixes of derived names",
@@ -78,8 +58,8 @@ fn check_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
     {
         out.push(
-            Diagnostic::error(
-                "dns-name",
+            Diagnostic::new(
+                &codes::DNS_NAME,
                 "spec.model.name",
                 format!("model name `{model_name}` cannot stand in the URL /v2/models/{{name}}"),
             )
@@ -185,8 +165,8 @@ fn check_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
 fn label_name(out: &mut Vec<Diagnostic>, path: &str, value: &str, what: &str) {
     if !is_dns1123_label(value) {
         out.push(
-            Diagnostic::error(
-                "dns-name",
+            Diagnostic::new(
+                &codes::DNS_NAME,
                 path,
                 format!("`{value}` is not a valid {what} name (DNS-1123 label)"),
             )
@@ -200,8 +180,8 @@ fn label_name(out: &mut Vec<Diagnostic>, path: &str, value: &str, what: &str) {
 fn subdomain(out: &mut Vec<Diagnostic>, path: &str, value: &str, what: &str) {
     if !is_dns1123_subdomain(value) {
         out.push(
-            Diagnostic::error(
-                "dns-name",
+            Diagnostic::new(
+                &codes::DNS_NAME,
                 path,
                 format!("`{value}` is not a valid {what} name (DNS-1123 subdomain)"),
             )
@@ -210,32 +190,14 @@ fn subdomain(out: &mut Vec<Diagnostic>, path: &str, value: &str, what: &str) {
     }
 }
 
-/// ## What it does
-/// Checks label keys and values (`metadata.labels`, `scheduling.nodeSelector`) and annotation
-/// keys against the Kubernetes syntax, and refuses the `app.kubernetes.io/*` labels Slipway
-/// sets itself.
-///
-/// ## Why it matters
-/// An invalid label fails at apply time; overriding `app.kubernetes.io/name` would break the
-/// selectors Slipway derives from it.
-///
-/// ## Example
-/// `labels: {team: "AI Team"}`
-///
-/// ## Use instead
-/// `labels: {team: ai-team}`
-pub const LABELS: Rule = Rule {
-    id: "label-syntax",
-    check: check_labels,
-};
-
-fn check_labels(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::LABEL_SYNTAX`](crate::diagnostic::codes::LABEL_SYNTAX).
+pub(super) fn check_labels(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (key, value) in &spec.metadata.labels {
         let path = format!("metadata.labels.{key}");
         if RESERVED_LABELS.contains(&key.as_str()) {
             out.push(
-                Diagnostic::error(
-                    "label-syntax",
+                Diagnostic::new(
+                    &codes::LABEL_SYNTAX,
                     &path,
                     format!("label `{key}` is set by Slipway"),
                 )
@@ -256,8 +218,8 @@ fn check_labels(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for key in spec.metadata.annotations.keys() {
         if !is_qualified_name(key) {
             out.push(
-                Diagnostic::error(
-                    "label-syntax",
+                Diagnostic::new(
+                    &codes::LABEL_SYNTAX,
                     format!("metadata.annotations.{key}"),
                     format!("`{key}` is not a valid annotation key"),
                 )
@@ -270,8 +232,8 @@ fn check_labels(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
 fn label_pair(out: &mut Vec<Diagnostic>, path: &str, key: &str, value: &str) {
     if !is_qualified_name(key) {
         out.push(
-            Diagnostic::error(
-                "label-syntax",
+            Diagnostic::new(
+                &codes::LABEL_SYNTAX,
                 path,
                 format!("`{key}` is not a valid label key"),
             )
@@ -282,8 +244,8 @@ fn label_pair(out: &mut Vec<Diagnostic>, path: &str, key: &str, value: &str) {
     }
     if !is_label_value(value) {
         out.push(
-            Diagnostic::error(
-                "label-syntax",
+            Diagnostic::new(
+                &codes::LABEL_SYNTAX,
                 path,
                 format!("`{value}` is not a valid label value"),
             )

@@ -1,28 +1,10 @@
 //! Alert thresholds, limits the alerts derive from, and where Fluentd runs.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::spec::AppSpec;
-use crate::validate::Rule;
 
-/// ## What it does
-/// Checks the alert thresholds: `cpuLimitPercent` and `memoryLimitPercent` in 1–100,
-/// `errorRatePercent` in (0, 100], `latencyP99Seconds` above 0.
-///
-/// ## Why it matters
-/// A container is throttled at its CPU limit and killed at its memory limit, so a threshold
-/// above 100% of the limit never fires; a zero error or latency threshold fires all the time.
-///
-/// ## Example
-/// `alerts: {cpuLimitPercent: 120}`
-///
-/// ## Use instead
-/// `alerts: {cpuLimitPercent: 80}`
-pub const ALERT_THRESHOLDS: Rule = Rule {
-    id: "alert-threshold",
-    check: check_thresholds,
-};
-
-fn check_thresholds(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::ALERT_THRESHOLD`](crate::diagnostic::codes::ALERT_THRESHOLD).
+pub(super) fn check_thresholds(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let alerts = &spec.spec.monitoring.alerts;
     for (field, value) in [
         ("cpuLimitPercent", alerts.cpu_limit_percent),
@@ -30,8 +12,8 @@ fn check_thresholds(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     ] {
         if !(1..=100).contains(&value) {
             out.push(
-                Diagnostic::error(
-                    "alert-threshold",
+                Diagnostic::new(
+                    &codes::ALERT_THRESHOLD,
                     format!("spec.monitoring.alerts.{field}"),
                     format!("{field} is {value}: a share of the limit must be 1 to 100"),
                 )
@@ -40,8 +22,8 @@ fn check_thresholds(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         }
     }
     if !(alerts.error_rate_percent > 0.0 && alerts.error_rate_percent <= 100.0) {
-        out.push(Diagnostic::error(
-            "alert-threshold",
+        out.push(Diagnostic::new(
+            &codes::ALERT_THRESHOLD,
             "spec.monitoring.alerts.errorRatePercent",
             format!(
                 "errorRatePercent is {}: it must be above 0 and at most 100",
@@ -50,8 +32,8 @@ fn check_thresholds(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         ));
     }
     if alerts.latency_p99_seconds.is_nan() || alerts.latency_p99_seconds <= 0.0 {
-        out.push(Diagnostic::error(
-            "alert-threshold",
+        out.push(Diagnostic::new(
+            &codes::ALERT_THRESHOLD,
             "spec.monitoring.alerts.latencyP99Seconds",
             format!(
                 "latencyP99Seconds is {}: it must be above 0",
@@ -61,24 +43,8 @@ fn check_thresholds(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// ## What it does
-/// Warns when alerts are on but the inference container declares no CPU or memory limit.
-///
-/// ## Why it matters
-/// The CPU and memory alerts are a share of the declared limit; without one, Slipway emits no
-/// such alert, and a container may grow until the node runs short.
-///
-/// ## Example
-/// `resources: {limits: {}}`
-///
-/// ## Use instead
-/// `resources: {limits: {cpu: "1", memory: 2Gi}}`
-pub const ALERT_LIMITS: Rule = Rule {
-    id: "alert-without-limit",
-    check: check_limits,
-};
-
-fn check_limits(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::ALERT_WITHOUT_LIMIT`](crate::diagnostic::codes::ALERT_WITHOUT_LIMIT).
+pub(super) fn check_limits(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let monitoring = &spec.spec.monitoring;
     if !(monitoring.enabled && monitoring.alerts.enabled) {
         return;
@@ -87,8 +53,8 @@ fn check_limits(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (resource, limit) in [("cpu", &limits.cpu), ("memory", &limits.memory)] {
         if limit.is_none() {
             out.push(
-                Diagnostic::warning(
-                    "alert-without-limit",
+                Diagnostic::new(
+                    &codes::ALERT_WITHOUT_LIMIT,
                     "spec.inference.resources.limits",
                     format!("no {resource} limit: the {resource} alert is left out"),
                 )
@@ -98,24 +64,8 @@ fn check_limits(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// ## What it does
-/// Checks that Fluentd does not run in the application's namespace.
-///
-/// ## Why it matters
-/// Fluentd mounts the node's log directories (`hostPath`), which Pod Security "restricted",
-/// enforced on the application's namespace, forbids: the DaemonSet would create no pod.
-///
-/// ## Example
-/// `logging: {namespace: ai-applications}` (the application's namespace)
-///
-/// ## Use instead
-/// Leave `logging.namespace` out (default `<app>-logging`) or name a namespace of its own.
-pub const LOGGING_NAMESPACE: Rule = Rule {
-    id: "logging-namespace",
-    check: check_logging_namespace,
-};
-
-fn check_logging_namespace(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::LOGGING_NAMESPACE`](crate::diagnostic::codes::LOGGING_NAMESPACE).
+pub(super) fn check_logging_namespace(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(namespace) = spec
         .spec
         .logging
@@ -126,8 +76,8 @@ fn check_logging_namespace(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     };
     if namespace == spec.metadata.namespace() {
         out.push(
-            Diagnostic::error(
-                "logging-namespace",
+            Diagnostic::new(
+                &codes::LOGGING_NAMESPACE,
                 "spec.logging.namespace",
                 format!(
                     "Fluentd cannot run in `{namespace}`: its Pod Security \"restricted\" forbids \

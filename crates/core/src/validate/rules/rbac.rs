@@ -1,8 +1,7 @@
 //! RBAC rules of `security.rbac[].rules`: real API groups, no wildcards, known verbs.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::spec::{AppSpec, SubjectKind};
-use crate::validate::Rule;
 
 /// Built-in API groups whose name has no dot; every other group (built-in or custom) is a
 /// DNS subdomain with at least one dot.
@@ -20,33 +19,13 @@ const VERBS: &[&str] = &[
     "deletecollection",
 ];
 
-/// ## What it does
-/// Checks every `apiGroups` entry of the extra RBAC rules: the core group is `""`, the other
-/// built-in groups without a dot are `apps`, `autoscaling`, `batch` and `policy`, and every
-/// other group is a DNS subdomain such as `networking.k8s.io`. A rule must name at least one
-/// group.
-///
-/// ## Why it matters
-/// `apiGroups: ["v1"]` names a group that does not exist (`v1` is the core group's version),
-/// so the rule grants nothing and the subject gets `forbidden` on pods and Services; the API
-/// server accepts the Role without a word.
-///
-/// ## Example
-/// `{apiGroups: ["v1"], resources: [pods], verbs: [get]}`
-///
-/// ## Use instead
-/// `{apiGroups: [""], resources: [pods], verbs: [get]}`
-pub const API_GROUP: Rule = Rule {
-    id: "rbac-api-group",
-    check: check_api_groups,
-};
-
-fn check_api_groups(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::RBAC_API_GROUP`](crate::diagnostic::codes::RBAC_API_GROUP).
+pub(super) fn check_api_groups(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for_each_rule(spec, |path, rule| {
         if rule.api_groups.is_empty() {
             out.push(
-                Diagnostic::error(
-                    "rbac-api-group",
+                Diagnostic::new(
+                    &codes::RBAC_API_GROUP,
                     format!("{path}.apiGroups"),
                     "the rule names no API group, so it grants nothing",
                 )
@@ -67,8 +46,8 @@ fn check_api_groups(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                 "the core group is \"\"; other built-in groups are `apps`, `autoscaling`, `batch`, `policy` or a domain such as `networking.k8s.io`".to_string()
             };
             out.push(
-                Diagnostic::error(
-                    "rbac-api-group",
+                Diagnostic::new(
+                    &codes::RBAC_API_GROUP,
                     format!("{path}.apiGroups[{i}]"),
                     format!("`{group}` is not an API group"),
                 )
@@ -78,24 +57,8 @@ fn check_api_groups(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     });
 }
 
-/// ## What it does
-/// Rejects `*` in the `apiGroups`, `resources` or `verbs` of the extra RBAC rules.
-///
-/// ## Why it matters
-/// A wildcard grants everything that exists and everything installed later (Secrets, RBAC
-/// objects, custom resources), which no reviewer can see from the rule.
-///
-/// ## Example
-/// `{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}`
-///
-/// ## Use instead
-/// `{apiGroups: [apps], resources: [deployments], verbs: [get, list, watch]}`, or a preset
-pub const WILDCARD: Rule = Rule {
-    id: "rbac-wildcard",
-    check: check_wildcards,
-};
-
-fn check_wildcards(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::RBAC_WILDCARD`](crate::diagnostic::codes::RBAC_WILDCARD).
+pub(super) fn check_wildcards(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for_each_rule(spec, |path, rule| {
         for (field, values) in [
             ("apiGroups", &rule.api_groups),
@@ -105,8 +68,8 @@ fn check_wildcards(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             for (i, value) in values.iter().enumerate() {
                 if value.contains('*') {
                     out.push(
-                        Diagnostic::error(
-                            "rbac-wildcard",
+                        Diagnostic::new(
+                            &codes::RBAC_WILDCARD,
                             format!("{path}.{field}[{i}]"),
                             format!("`{value}` in {field} grants everything, including what is installed later"),
                         )
@@ -118,30 +81,17 @@ fn check_wildcards(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     });
 }
 
-/// ## What it does
-/// Checks the `verbs` of the extra RBAC rules against the verbs a Role grants on resources:
-/// get, list, watch, create, update, patch, delete, deletecollection.
-///
-/// ## Why it matters
-/// A misspelt verb (`read`, `Get`) grants nothing and the API server accepts it silently;
-/// `escalate`, `bind` and `impersonate` hand out more than the Role itself.
-///
-/// ## Example
-/// `verbs: [read]`
-///
-/// ## Use instead
-/// `verbs: [get, list, watch]`
-pub const VERB: Rule = Rule {
-    id: "rbac-verb",
-    check: check_verbs,
-};
-
-fn check_verbs(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::RBAC_VERB`](crate::diagnostic::codes::RBAC_VERB).
+pub(super) fn check_verbs(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for_each_rule(spec, |path, rule| {
         if rule.verbs.is_empty() {
             out.push(
-                Diagnostic::error("rbac-verb", format!("{path}.verbs"), "the rule has no verb")
-                    .with_help("e.g. `verbs: [get, list, watch]`"),
+                Diagnostic::new(
+                    &codes::RBAC_VERB,
+                    format!("{path}.verbs"),
+                    "the rule has no verb",
+                )
+                .with_help("e.g. `verbs: [get, list, watch]`"),
             );
         }
         for (i, verb) in rule.verbs.iter().enumerate() {
@@ -149,8 +99,8 @@ fn check_verbs(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             out.push(
-                Diagnostic::error(
-                    "rbac-verb",
+                Diagnostic::new(
+                    &codes::RBAC_VERB,
                     format!("{path}.verbs[{i}]"),
                     format!("`{verb}` is not a verb a Role grants on resources"),
                 )
@@ -160,32 +110,14 @@ fn check_verbs(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     });
 }
 
-/// ## What it does
-/// Checks the subjects of every RBAC binding: at least one, each with a name, and a
-/// `namespace` only on a ServiceAccount.
-///
-/// ## Why it matters
-/// A RoleBinding without subjects binds nobody: the API server accepts it and the team that
-/// was meant to get access gets `forbidden`. Users and groups are cluster-wide; a namespace on
-/// them is ignored by Kubernetes and usually means a ServiceAccount was meant.
-///
-/// ## Example
-/// `{preset: deployer, subjects: []}`, or `{kind: User, name: ci, namespace: ci}`
-///
-/// ## Use instead
-/// `{preset: deployer, subjects: [{kind: ServiceAccount, name: ci, namespace: ci}]}`
-pub const SUBJECTS: Rule = Rule {
-    id: "rbac-subjects",
-    check: check_subjects,
-};
-
-fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::RBAC_SUBJECTS`](crate::diagnostic::codes::RBAC_SUBJECTS).
+pub(super) fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (b, binding) in spec.spec.security.rbac.iter().enumerate() {
         let path = format!("spec.security.rbac[{b}].subjects");
         if binding.subjects.is_empty() {
             out.push(
-                Diagnostic::error(
-                    "rbac-subjects",
+                Diagnostic::new(
+                    &codes::RBAC_SUBJECTS,
                     path.clone(),
                     format!(
                         "the `{}` binding has no subjects, so it grants access to nobody",
@@ -198,8 +130,8 @@ fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         for (i, subject) in binding.subjects.iter().enumerate() {
             if subject.name.trim().is_empty() {
                 out.push(
-                    Diagnostic::error(
-                        "rbac-subjects",
+                    Diagnostic::new(
+                        &codes::RBAC_SUBJECTS,
                         format!("{path}[{i}].name"),
                         "the subject has no name",
                     )
@@ -208,8 +140,8 @@ fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             }
             if subject.namespace.is_some() && subject.kind != SubjectKind::ServiceAccount {
                 out.push(
-                    Diagnostic::warning(
-                        "rbac-subjects",
+                    Diagnostic::new(
+                        &codes::RBAC_SUBJECT_NAMESPACE,
                         format!("{path}[{i}].namespace"),
                         format!(
                             "a {} is not namespaced: Kubernetes ignores this namespace",
@@ -274,8 +206,8 @@ mod tests {
             verbs: verbs.iter().map(|s| s.to_string()).collect(),
         });
         let mut out = Vec::new();
-        for rule in [API_GROUP, WILDCARD, VERB] {
-            (rule.check)(&spec, &mut out);
+        for check in [check_api_groups, check_wildcards, check_verbs] {
+            check(&spec, &mut out);
         }
         out
     }
@@ -323,7 +255,7 @@ mod tests {
     fn bindings_need_named_subjects_and_only_service_accounts_take_a_namespace() {
         let check = |spec: &AppSpec| {
             let mut out = Vec::new();
-            (SUBJECTS.check)(spec, &mut out);
+            check_subjects(spec, &mut out);
             out
         };
         assert!(check(&seed()).is_empty());

@@ -1,32 +1,15 @@
 //! Resource quantities: their syntax, and requests within limits.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::k8s::quantity::parse_quantity;
 use crate::spec::{AppSpec, ModelSource, ResourceList, Resources};
-use crate::validate::Rule;
 
-/// ## What it does
-/// Parses every resource quantity of the spec (requests, limits, VPA bounds, volume sizes) with
-/// the Kubernetes quantity grammar.
-///
-/// ## Why it matters
-/// `2GBytes` or `1 CPU` is rejected by the API server only when the object is applied.
-///
-/// ## Example
-/// `limits: {memory: 4GBytes}`
-///
-/// ## Use instead
-/// `limits: {memory: 4Gi}` (binary suffixes Ki, Mi, Gi; decimal k, M, G; millicores `500m`)
-pub const QUANTITY: Rule = Rule {
-    id: "quantity-syntax",
-    check: check_quantities,
-};
-
-fn check_quantities(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::QUANTITY_SYNTAX`](crate::diagnostic::codes::QUANTITY_SYNTAX).
+pub(super) fn check_quantities(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (path, text) in quantities(spec) {
         if let Err(error) = parse_quantity(text) {
             out.push(
-                Diagnostic::error("quantity-syntax", path, error.to_string())
+                Diagnostic::new(&codes::QUANTITY_SYNTAX, path, error.to_string())
                     .with_help("write e.g. `500m` or `2` for CPU and `512Mi` or `4Gi` for memory"),
             );
         }
@@ -90,25 +73,8 @@ fn named(list: &ResourceList) -> [(&'static str, &Option<String>); 3] {
     ]
 }
 
-/// ## What it does
-/// Compares each request with its limit (inference, training) and each VPA `minAllowed` with
-/// its `maxAllowed`; warns when the inference container has no memory limit.
-///
-/// ## Why it matters
-/// The API server rejects a request above its limit; a server without a memory limit can take
-/// the node's memory, and alerts on "share of the limit" have nothing to measure against.
-///
-/// ## Example
-/// `requests: {cpu: "2"}` with `limits: {cpu: "1"}`
-///
-/// ## Use instead
-/// `requests: {cpu: 500m}` with `limits: {cpu: "1"}`
-pub const REQUESTS_WITHIN_LIMITS: Rule = Rule {
-    id: "requests-exceed-limits",
-    check: check_requests_within_limits,
-};
-
-fn check_requests_within_limits(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::REQUESTS_EXCEED_LIMITS`](crate::diagnostic::codes::REQUESTS_EXCEED_LIMITS).
+pub(super) fn check_requests_within_limits(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let body = &spec.spec;
     let mut pairs = vec![(
         "spec.inference.resources",
@@ -147,8 +113,8 @@ fn check_requests_within_limits(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             };
             if low_amount > high_amount {
                 out.push(
-                    Diagnostic::error(
-                        "requests-exceed-limits",
+                    Diagnostic::new(
+                        &codes::REQUESTS_EXCEED_LIMITS,
                         format!("{base}.{low_name}.{name}"),
                         format!("{low_name}.{name} `{low_text}` is above {high_name}.{name} `{high_text}`"),
                     )
@@ -159,8 +125,8 @@ fn check_requests_within_limits(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
     if body.inference.resources.limits.memory.is_none() {
         out.push(
-            Diagnostic::warning(
-                "missing-limits",
+            Diagnostic::new(
+                &codes::MISSING_LIMITS,
                 "spec.inference.resources.limits",
                 "the inference container has no memory limit",
             )

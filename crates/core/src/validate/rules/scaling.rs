@@ -1,32 +1,15 @@
 //! Replica counts, HorizontalPodAutoscaler bounds, and HPA/VPA conflicts.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::spec::{AppSpec, ScaledResource, VpaUpdateMode};
-use crate::validate::Rule;
 
-/// ## What it does
-/// Checks `inference.replicas`: negative is an error, zero a warning.
-///
-/// ## Why it matters
-/// Zero replicas deploys an application that answers nothing; the Deployment is valid, so
-/// nothing else would say so.
-///
-/// ## Example
-/// `replicas: 0`
-///
-/// ## Use instead
-/// `replicas: 2` (or more, so one pod can restart while another serves)
-pub const REPLICAS: Rule = Rule {
-    id: "replicas-range",
-    check: check_replicas,
-};
-
-fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::REPLICAS_RANGE`](crate::diagnostic::codes::REPLICAS_RANGE).
+pub(super) fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let replicas = spec.spec.inference.replicas;
     if replicas < 0 {
         out.push(
-            Diagnostic::error(
-                "replicas-range",
+            Diagnostic::new(
+                &codes::REPLICAS_RANGE,
                 "spec.inference.replicas",
                 format!("replicas is {replicas}; it cannot be negative"),
             )
@@ -34,8 +17,8 @@ fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         );
     } else if replicas == 0 && spec.spec.scaling.hpa.is_none() {
         out.push(
-            Diagnostic::warning(
-                "replicas-range",
+            Diagnostic::new(
+                &codes::ZERO_REPLICAS,
                 "spec.inference.replicas",
                 "replicas is 0: no pod will serve the model",
             )
@@ -44,32 +27,15 @@ fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// ## What it does
-/// Checks the HPA: `minReplicas` at least 1 and at most `maxReplicas`, at least one target,
-/// targets above 0, and a request for every resource the HPA targets.
-///
-/// ## Why it matters
-/// The API server rejects `minReplicas > maxReplicas`; an HPA with a CPU target but no CPU
-/// request never scales (utilisation is a share of the request).
-///
-/// ## Example
-/// `hpa: {minReplicas: 10, maxReplicas: 2}`
-///
-/// ## Use instead
-/// `hpa: {minReplicas: 2, maxReplicas: 10, cpuUtilization: 70}`
-pub const HPA_BOUNDS: Rule = Rule {
-    id: "hpa-bounds",
-    check: check_hpa,
-};
-
-fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::HPA_BOUNDS`](crate::diagnostic::codes::HPA_BOUNDS).
+pub(super) fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(hpa) = &spec.spec.scaling.hpa else {
         return;
     };
     if hpa.min_replicas < 1 {
         out.push(
-            Diagnostic::error(
-                "hpa-bounds",
+            Diagnostic::new(
+                &codes::HPA_BOUNDS,
                 "spec.scaling.hpa.minReplicas",
                 format!("minReplicas is {}; it must be at least 1", hpa.min_replicas),
             )
@@ -78,8 +44,8 @@ fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
     if hpa.min_replicas > hpa.max_replicas {
         out.push(
-            Diagnostic::error(
-                "hpa-bounds",
+            Diagnostic::new(
+                &codes::HPA_BOUNDS,
                 "spec.scaling.hpa.minReplicas",
                 format!(
                     "minReplicas ({}) is greater than maxReplicas ({})",
@@ -91,8 +57,8 @@ fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
     if hpa.cpu_utilization.is_none() && hpa.memory_utilization.is_none() {
         out.push(
-            Diagnostic::error(
-                "hpa-bounds",
+            Diagnostic::new(
+                &codes::HPA_BOUNDS,
                 "spec.scaling.hpa",
                 "the HPA has no target: set cpuUtilization and/or memoryUtilization",
             )
@@ -113,8 +79,8 @@ fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         let path = format!("spec.scaling.hpa.{field}");
         if target <= 0 {
             out.push(
-                Diagnostic::error(
-                    "hpa-bounds",
+                Diagnostic::new(
+                    &codes::HPA_BOUNDS,
                     &path,
                     format!("{field} is {target}; it must be a positive percentage"),
                 )
@@ -123,8 +89,8 @@ fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         }
         if request.is_none() {
             out.push(
-                Diagnostic::error(
-                    "hpa-bounds",
+                Diagnostic::new(
+                    &codes::HPA_BOUNDS,
                     &path,
                     format!("{field} is a share of the {resource} request, but inference.resources.requests.{resource} is not set"),
                 )
@@ -134,28 +100,8 @@ fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// ## What it does
-/// Reports a VPA that would change a resource the HPA scales on: `updateMode` `Recreate` or
-/// `Auto` while `controlledResources` (cpu and memory when empty) includes a resource the HPA
-/// targets by utilisation.
-///
-/// ## Why it matters
-/// The HPA's utilisation is usage divided by the request. A VPA that raises the request
-/// lowers the utilisation, so the HPA removes pods, which raises usage per pod, so the VPA
-/// raises the request again: the two chase each other and evict pods on the way.
-///
-/// ## Example
-/// `hpa: {cpuUtilization: 70}` with `vpa: {updateMode: Auto}`
-///
-/// ## Use instead
-/// `vpa: {updateMode: "Off"}` (recommendations only) or `Initial` (set at pod creation), or
-/// `controlledResources: [memory]` when the HPA scales on CPU alone.
-pub const HPA_VPA_CONFLICT: Rule = Rule {
-    id: "hpa-vpa-conflict",
-    check: check_hpa_vpa,
-};
-
-fn check_hpa_vpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::HPA_VPA_CONFLICT`](crate::diagnostic::codes::HPA_VPA_CONFLICT).
+pub(super) fn check_hpa_vpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let scaling = &spec.spec.scaling;
     let (Some(hpa), Some(vpa)) = (&scaling.hpa, &scaling.vpa) else {
         return;
@@ -197,8 +143,8 @@ fn check_hpa_vpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         )
     };
     out.push(
-        Diagnostic::error(
-            "hpa-vpa-conflict",
+        Diagnostic::new(
+            &codes::HPA_VPA_CONFLICT,
             "spec.scaling.vpa.updateMode",
             format!(
                 "the VPA in `{}` mode would change the {} request the HPA scales on; the two autoscalers would fight",
@@ -210,29 +156,13 @@ fn check_hpa_vpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     );
 }
 
-/// ## What it does
-/// Checks `scaling.disruptionBudget.maxUnavailable`: at least 1 when the budget is emitted.
-///
-/// ## Why it matters
-/// `maxUnavailable: 0` forbids every voluntary eviction: `kubectl drain` and cluster upgrades
-/// hang on the application's nodes until someone deletes the budget by hand.
-///
-/// ## Example
-/// `disruptionBudget: {maxUnavailable: 0}`
-///
-/// ## Use instead
-/// `disruptionBudget: {maxUnavailable: 1}`, and more replicas if one pod less is too few
-pub const DISRUPTION_BUDGET: Rule = Rule {
-    id: "disruption-budget",
-    check: check_disruption_budget,
-};
-
-fn check_disruption_budget(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::DISRUPTION_BUDGET`](crate::diagnostic::codes::DISRUPTION_BUDGET).
+pub(super) fn check_disruption_budget(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let budget = &spec.spec.scaling.disruption_budget;
     if budget.enabled && budget.max_unavailable < 1 {
         out.push(
-            Diagnostic::error(
-                "disruption-budget",
+            Diagnostic::new(
+                &codes::DISRUPTION_BUDGET,
                 "spec.scaling.disruptionBudget.maxUnavailable",
                 format!(
                     "maxUnavailable is {}: no pod could ever be evicted, so node drains would hang",

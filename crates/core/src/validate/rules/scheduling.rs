@@ -1,39 +1,20 @@
 //! Scheduling: tolerations the API server accepts, and PriorityClass values users may create.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::spec::{AppSpec, TaintEffect, TolerationOperator};
-use crate::validate::Rule;
 
 /// Highest value of a PriorityClass outside the system classes.
 const MAX_USER_PRIORITY: i32 = 1_000_000_000;
 
-/// ## What it does
-/// Checks `scheduling.tolerations`: `Exists` takes no value, an empty key needs `Exists`,
-/// and `tolerationSeconds` goes with the `NoExecute` effect only.
-///
-/// ## Why it matters
-/// The API server rejects such a pod template, so the Deployment is created but never gets a
-/// pod; the error shows only in the ReplicaSet's events.
-///
-/// ## Example
-/// `{key: gpu, operator: Exists, value: "true"}`
-///
-/// ## Use instead
-/// `{key: gpu, operator: Exists, effect: NoSchedule}`, or `{key: gpu, operator: Equal,
-/// value: "true"}`
-pub const TOLERATIONS: Rule = Rule {
-    id: "toleration",
-    check: check_tolerations,
-};
-
-fn check_tolerations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::TOLERATION`](crate::diagnostic::codes::TOLERATION).
+pub(super) fn check_tolerations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (i, toleration) in spec.spec.scheduling.tolerations.iter().enumerate() {
         let path = format!("spec.scheduling.tolerations[{i}]");
         let exists = toleration.operator == TolerationOperator::Exists;
         if exists && toleration.value.as_deref().is_some_and(|v| !v.is_empty()) {
             out.push(
-                Diagnostic::error(
-                    "toleration",
+                Diagnostic::new(
+                    &codes::TOLERATION,
                     format!("{path}.value"),
                     "a toleration with `operator: Exists` matches any value, so it takes none",
                 )
@@ -42,8 +23,8 @@ fn check_tolerations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         }
         if !exists && toleration.key.as_deref().is_none_or(str::is_empty) {
             out.push(
-                Diagnostic::error(
-                    "toleration",
+                Diagnostic::new(
+                    &codes::TOLERATION,
                     path.clone(),
                     "a toleration without a key must use `operator: Exists`",
                 )
@@ -56,8 +37,8 @@ fn check_tolerations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             && toleration.effect != Some(TaintEffect::NoExecute)
         {
             out.push(
-                Diagnostic::error(
-                    "toleration",
+                Diagnostic::new(
+                    &codes::TOLERATION,
                     format!("{path}.tolerationSeconds"),
                     "tolerationSeconds applies to the NoExecute effect only",
                 )
@@ -67,31 +48,15 @@ fn check_tolerations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// ## What it does
-/// Checks a PriorityClass Slipway creates: its value is at most 1,000,000,000.
-///
-/// ## Why it matters
-/// Higher values are reserved for the `system-` classes; the API server rejects the
-/// PriorityClass, and every pod referring to it is then rejected too.
-///
-/// ## Example
-/// `priorityClass: {name: ai-critical, value: 2000000000}`
-///
-/// ## Use instead
-/// `priorityClass: {name: ai-critical, value: 1000000}`
-pub const PRIORITY: Rule = Rule {
-    id: "priority-class",
-    check: check_priority,
-};
-
-fn check_priority(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::PRIORITY_CLASS`](crate::diagnostic::codes::PRIORITY_CLASS).
+pub(super) fn check_priority(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(priority) = &spec.spec.scheduling.priority_class else {
         return;
     };
     if let Some(value) = priority.value.filter(|v| *v > MAX_USER_PRIORITY) {
         out.push(
-            Diagnostic::error(
-                "priority-class",
+            Diagnostic::new(
+                &codes::PRIORITY_CLASS,
                 "spec.scheduling.priorityClass.value",
                 format!(
                     "priority {value} is above 1000000000, the range reserved for system classes"

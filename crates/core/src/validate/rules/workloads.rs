@@ -1,35 +1,17 @@
 //! Model source, training Job settings, environment, probes, schedules, durations, rollout
 //! parameters and GPU counts.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::k8s::duration::is_prometheus_duration;
 use crate::spec::{AppSpec, ModelSource, ProbeSpec, RuntimeSpec};
-use crate::validate::Rule;
 
-/// ## What it does
-/// Checks `model`: an absolute `path` ending in `.onnx`, an object-store `uri` that the
-/// init container can fetch (`s3://bucket/key` or `https://…`), and warns when several
-/// inference pods share a `ReadWriteOnce` model claim.
-///
-/// ## Why it matters
-/// A relative path or an `ftp://` URI renders fine and fails only when the pod starts.
-///
-/// ## Example
-/// `path: models/model.onnx`
-///
-/// ## Use instead
-/// `path: /models/model.onnx`
-pub const MODEL: Rule = Rule {
-    id: "model-source",
-    check: check_model,
-};
-
-fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::MODEL_SOURCE`](crate::diagnostic::codes::MODEL_SOURCE).
+pub(super) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let model = &spec.spec.model;
     if !model.path.starts_with('/') || model.path.ends_with('/') {
         out.push(
-            Diagnostic::error(
-                "model-source",
+            Diagnostic::new(
+                &codes::MODEL_SOURCE,
                 "spec.model.path",
                 format!("model path `{}` must be an absolute file path", model.path),
             )
@@ -37,8 +19,8 @@ fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         );
     } else if model.path.matches('/').count() < 2 {
         out.push(
-            Diagnostic::error(
-                "model-source",
+            Diagnostic::new(
+                &codes::MODEL_SOURCE,
                 "spec.model.path",
                 format!("model path `{}` must be inside a directory, which the model volume is mounted at", model.path),
             )
@@ -46,8 +28,8 @@ fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         );
     } else if !model.path.ends_with(".onnx") {
         out.push(
-            Diagnostic::warning(
-                "model-source",
+            Diagnostic::new(
+                &codes::MODEL_FORMAT,
                 "spec.model.path",
                 format!("model path `{}` does not end in .onnx", model.path),
             )
@@ -64,8 +46,8 @@ fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         let several = max_replicas > 1 || spec.spec.rollout.blue_green.is_some();
         if several && claim.access_mode == crate::spec::AccessMode::ReadWriteOnce {
             out.push(
-                Diagnostic::warning(
-                    "model-source",
+                Diagnostic::new(
+                    &codes::MODEL_CLAIM_ACCESS,
                     "spec.model.source.pvc.accessMode",
                     "the model claim is ReadWriteOnce, but several inference pods mount it",
                 )
@@ -84,8 +66,8 @@ fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             .unwrap_or_else(|| store.uri.starts_with("https://"));
         if !valid {
             out.push(
-                Diagnostic::error(
-                    "model-source",
+                Diagnostic::new(
+                    &codes::MODEL_SOURCE,
                     "spec.model.source.objectStore.uri",
                     format!(
                         "`{}` is not a model URI the init container can fetch",
@@ -97,8 +79,8 @@ fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         }
         if store.credentials_secret.is_some() && !store.uri.starts_with("s3://") {
             out.push(
-                Diagnostic::warning(
-                    "model-source",
+                Diagnostic::new(
+                    &codes::UNUSED_CREDENTIALS,
                     "spec.model.source.objectStore.credentialsSecret",
                     "credentialsSecret is only used for s3:// URIs",
                 )
@@ -108,32 +90,19 @@ fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// ## What it does
-/// Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0,
-/// `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths.
-///
-/// ## Why it matters
-/// A Job without a deadline can hold a GPU node forever; two volumes on one path hide each
-/// other.
-///
-/// ## Example
-/// `activeDeadlineSeconds: 0`
-///
-/// ## Use instead
-/// `activeDeadlineSeconds: 86400`
-pub const TRAINING: Rule = Rule {
-    id: "training-job",
-    check: check_training,
-};
-
-fn check_training(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::TRAINING_JOB`](crate::diagnostic::codes::TRAINING_JOB).
+pub(super) fn check_training(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(training) = &spec.spec.training else {
         return;
     };
     let mut bad = |field: &str, message: String, help: &str| {
         out.push(
-            Diagnostic::error("training-job", format!("spec.training.{field}"), message)
-                .with_help(help),
+            Diagnostic::new(
+                &codes::TRAINING_JOB,
+                format!("spec.training.{field}"),
+                message,
+            )
+            .with_help(help),
         );
     };
     if training.backoff_limit < 0 {
@@ -193,24 +162,8 @@ fn check_training(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
 /// Variables Slipway sets on the inference container itself.
 const RESERVED_ENV: [&str; 3] = ["MODEL_PATH", "MODEL_NAME", "PORT"];
 
-/// ## What it does
-/// Checks environment variable names, and refuses those Slipway sets for the runtime
-/// (`MODEL_PATH`, `MODEL_NAME`, `PORT`, `SLIPWAY_*`).
-///
-/// ## Why it matters
-/// A second `MODEL_PATH` would silently point the server away from the mounted model.
-///
-/// ## Example
-/// `env: {MODEL_PATH: /tmp/other.onnx}`
-///
-/// ## Use instead
-/// `model: {path: /models/other.onnx}`
-pub const ENV: Rule = Rule {
-    id: "env-name",
-    check: check_env,
-};
-
-fn check_env(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::ENV_NAME`](crate::diagnostic::codes::ENV_NAME).
+pub(super) fn check_env(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let inference = &spec.spec.inference;
     let names = inference
         .env
@@ -225,8 +178,8 @@ fn check_env(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                 .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
         if !valid {
             out.push(
-                Diagnostic::error(
-                    "env-name",
+                Diagnostic::new(
+                    &codes::ENV_NAME,
                     &path,
                     format!("`{name}` is not a valid environment variable name"),
                 )
@@ -234,7 +187,7 @@ fn check_env(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             );
         } else if RESERVED_ENV.contains(&name.as_str()) || name.starts_with("SLIPWAY_") {
             out.push(
-                Diagnostic::error("env-name", &path, format!("`{name}` is set by Slipway from the spec"))
+                Diagnostic::new(&codes::ENV_NAME, &path, format!("`{name}` is set by Slipway from the spec"))
                     .with_help("use spec.model.path, spec.model.name, spec.inference.port or spec.inference.runtime instead"),
             );
         }
@@ -243,8 +196,8 @@ fn check_env(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         for name in training.env.keys() {
             if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
                 out.push(
-                    Diagnostic::error(
-                        "env-name",
+                    Diagnostic::new(
+                        &codes::ENV_NAME,
                         format!("spec.training.env.{name}"),
                         format!("`{name}` is not a valid environment variable name"),
                     )
@@ -255,24 +208,8 @@ fn check_env(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// ## What it does
-/// Checks probe paths and timings, and warns when a custom runtime keeps the default probe
-/// paths, which are `slipway-serve`'s endpoints.
-///
-/// ## Why it matters
-/// A probe on a path the server does not have restarts healthy pods forever.
-///
-/// ## Example
-/// `runtime: {custom: {image: flask-app:1.0}}` with default probes
-///
-/// ## Use instead
-/// `probes: {liveness: {path: /health}, readiness: {path: /health}, startup: {path: /health}}`
-pub const PROBES: Rule = Rule {
-    id: "probe",
-    check: check_probes,
-};
-
-fn check_probes(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::PROBE`](crate::diagnostic::codes::PROBE).
+pub(super) fn check_probes(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let probes = &spec.spec.inference.probes;
     let all: [(&str, &ProbeSpec); 3] = [
         ("liveness", &probes.liveness),
@@ -283,8 +220,8 @@ fn check_probes(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         let path = format!("spec.inference.probes.{name}");
         if !probe.path.starts_with('/') {
             out.push(
-                Diagnostic::error(
-                    "probe",
+                Diagnostic::new(
+                    &codes::PROBE,
                     format!("{path}.path"),
                     format!("probe path `{}` must start with '/'", probe.path),
                 )
@@ -299,8 +236,8 @@ fn check_probes(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         ] {
             if value < minimum {
                 out.push(
-                    Diagnostic::error(
-                        "probe",
+                    Diagnostic::new(
+                        &codes::PROBE,
                         format!("{path}.{field}"),
                         format!("{field} is {value}; it must be at least {minimum}"),
                     )
@@ -310,8 +247,8 @@ fn check_probes(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         }
         if probe.timeout_seconds > probe.period_seconds {
             out.push(
-                Diagnostic::warning(
-                    "probe",
+                Diagnostic::new(
+                    &codes::PROBE_TIMEOUT,
                     format!("{path}.timeoutSeconds"),
                     format!(
                         "timeoutSeconds ({}) is longer than periodSeconds ({})",
@@ -328,8 +265,8 @@ fn check_probes(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             .any(|(_, probe)| probe.path.starts_with("/v2/health/"))
     {
         out.push(
-            Diagnostic::warning(
-                "probe",
+            Diagnostic::new(
+                &codes::PROBE_PATHS,
                 "spec.inference.probes",
                 "a custom runtime is probed on slipway-serve's /v2/health endpoints",
             )
@@ -338,24 +275,8 @@ fn check_probes(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// ## What it does
-/// Checks cron schedules (training, backup): five fields of digits, `*`, `,`, `-`, `/` or
-/// names, or a macro such as `@daily`.
-///
-/// ## Why it matters
-/// The API server accepts many malformed schedules, which then never fire.
-///
-/// ## Example
-/// `schedule: "every day"`
-///
-/// ## Use instead
-/// `schedule: "0 2 * * *"`
-pub const SCHEDULES: Rule = Rule {
-    id: "cron-syntax",
-    check: check_schedules,
-};
-
-fn check_schedules(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::CRON_SYNTAX`](crate::diagnostic::codes::CRON_SYNTAX).
+pub(super) fn check_schedules(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let mut schedules = Vec::new();
     if let Some(schedule) = spec
         .spec
@@ -371,7 +292,7 @@ fn check_schedules(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (path, schedule) in schedules {
         if !is_cron(schedule) {
             out.push(
-                Diagnostic::error("cron-syntax", path, format!("`{schedule}` is not a cron schedule"))
+                Diagnostic::new(&codes::CRON_SYNTAX, path, format!("`{schedule}` is not a cron schedule"))
                     .with_help("use five fields `minute hour day-of-month month day-of-week`, e.g. `0 2 * * *`, or @hourly/@daily/@weekly/@monthly"),
             );
         }
@@ -401,24 +322,8 @@ pub fn is_cron(text: &str) -> bool {
         })
 }
 
-/// ## What it does
-/// Checks Prometheus durations (`scrapeInterval`, `alerts.forDuration`).
-///
-/// ## Why it matters
-/// The Prometheus operator rejects the ServiceMonitor or rule group, and the alerts silently
-/// never load.
-///
-/// ## Example
-/// `scrapeInterval: 30 seconds`
-///
-/// ## Use instead
-/// `scrapeInterval: 30s`
-pub const DURATIONS: Rule = Rule {
-    id: "duration-syntax",
-    check: check_durations,
-};
-
-fn check_durations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::DURATION_SYNTAX`](crate::diagnostic::codes::DURATION_SYNTAX).
+pub(super) fn check_durations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let monitoring = &spec.spec.monitoring;
     for (path, value) in [
         (
@@ -436,8 +341,8 @@ fn check_durations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     ] {
         if !is_prometheus_duration(value) {
             out.push(
-                Diagnostic::error(
-                    "duration-syntax",
+                Diagnostic::new(
+                    &codes::DURATION_SYNTAX,
                     path,
                     format!("`{value}` is not a Prometheus duration"),
                 )
@@ -447,24 +352,8 @@ fn check_durations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// ## What it does
-/// Checks `rollout.maxSurge` and `rollout.maxUnavailable`: each a whole number or a
-/// percentage, and not both zero.
-///
-/// ## Why it matters
-/// The API server rejects a Deployment whose update could never make progress.
-///
-/// ## Example
-/// `maxSurge: 0` with `maxUnavailable: 0`
-///
-/// ## Use instead
-/// `maxSurge: 25%` with `maxUnavailable: 0`
-pub const ROLLOUT: Rule = Rule {
-    id: "rollout-values",
-    check: check_rollout,
-};
-
-fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::ROLLOUT_VALUES`](crate::diagnostic::codes::ROLLOUT_VALUES).
+pub(super) fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let rollout = &spec.spec.rollout;
     let mut zero = 0;
     for (field, value) in [
@@ -475,8 +364,8 @@ fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         match number.parse::<u32>() {
             Ok(0) => zero += 1,
             Ok(n) if value.ends_with('%') && n > 100 => out.push(
-                Diagnostic::error(
-                    "rollout-values",
+                Diagnostic::new(
+                    &codes::ROLLOUT_VALUES,
                     format!("spec.rollout.{field}"),
                     format!("{field} `{value}` is above 100%"),
                 )
@@ -484,8 +373,8 @@ fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             ),
             Ok(_) => {}
             Err(_) => out.push(
-                Diagnostic::error(
-                    "rollout-values",
+                Diagnostic::new(
+                    &codes::ROLLOUT_VALUES,
                     format!("spec.rollout.{field}"),
                     format!("{field} `{value}` is neither a whole number nor a percentage"),
                 )
@@ -495,8 +384,8 @@ fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
     if zero == 2 {
         out.push(
-            Diagnostic::error(
-                "rollout-values",
+            Diagnostic::new(
+                &codes::ROLLOUT_VALUES,
                 "spec.rollout.maxSurge",
                 "maxSurge and maxUnavailable are both 0: no update can make progress",
             )
@@ -505,33 +394,15 @@ fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// ## What it does
-/// Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole, positive numbers.
-///
-/// ## Why it matters
-/// Extended resources cannot be overcommitted or split: `0.5` GPUs is rejected by the API
-/// server, and a GPU request must equal its limit. The spec cannot express requests ≠ limits
-/// for GPUs (one `count` sets both, see `compile::pod::resources`), so no rule is needed for
-/// that; `validate::bundle` still checks the compiled pods.
-///
-/// ## Example
-/// `gpu: {count: 0.5}`
-///
-/// ## Use instead
-/// `gpu: {count: 1}` (use MIG or time-slicing profiles with their own resource names to share)
-pub const GPU: Rule = Rule {
-    id: "gpu-count",
-    check: check_gpu,
-};
-
-fn check_gpu(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+/// Reports [`codes::GPU_COUNT`](crate::diagnostic::codes::GPU_COUNT).
+pub(super) fn check_gpu(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(gpu) = &spec.spec.scheduling.gpu else {
         return;
     };
     if gpu.whole_count().is_none_or(|n| n == 0) {
         out.push(
-            Diagnostic::error(
-                "gpu-count",
+            Diagnostic::new(
+                &codes::GPU_COUNT,
                 "spec.scheduling.gpu.count",
                 format!("GPU count `{}` must be a whole number of at least 1", gpu.count),
             )
@@ -544,8 +415,8 @@ fn check_gpu(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         .is_some_and(|(domain, name)| domain.contains('.') && !name.is_empty());
     if !valid_name {
         out.push(
-            Diagnostic::error(
-                "gpu-count",
+            Diagnostic::new(
+                &codes::GPU_COUNT,
                 "spec.scheduling.gpu.resourceName",
                 format!("`{}` is not an extended resource name", gpu.resource_name),
             )

@@ -1,0 +1,635 @@
+//! Every diagnostic code Slipway can emit, in one registry (like ruff's `codes.rs`): its id,
+//! severity, stage and documentation. Diagnostics are built from these constants
+//! ([`Diagnostic::new`](super::Diagnostic::new)), so an id cannot be misspelt or emitted
+//! unregistered; `slipway rules` and the README's rule list are generated from [`ALL`].
+
+use super::Severity;
+use super::code::{Code, Stage};
+
+/// `template-undefined`: The spec template uses a value that is not defined (strict undefined).
+pub const TEMPLATE_UNDEFINED: Code = Code {
+    id: "template-undefined",
+    severity: Severity::Error,
+    stage: Stage::Template,
+    what: "The spec template uses a value that is not defined (strict undefined).",
+    why: "Rendering an undefined value as an empty string produces a spec that loads with a silently missing field.",
+    example: "`replicas: {{ values.replicas }}` with no `replicas` in any values file",
+    instead: "define it (`-f values.yaml`, `--set replicas=3`) or give a default: `{{ values.replicas | default(2) }}`",
+};
+
+/// `template-syntax`: The spec template is not valid minijinja syntax.
+pub const TEMPLATE_SYNTAX: Code = Code {
+    id: "template-syntax",
+    severity: Severity::Error,
+    stage: Stage::Template,
+    what: "The spec template is not valid minijinja syntax.",
+    why: "Nothing can be rendered from it.",
+    example: "`replicas: {{ values.replicas }`",
+    instead: "`replicas: {{ values.replicas }}`",
+};
+
+/// `template-include`: `{% include %}` names a partial that does not exist beside the spec (or lies outside its directory).
+pub const TEMPLATE_INCLUDE: Code = Code {
+    id: "template-include",
+    severity: Severity::Error,
+    stage: Stage::Template,
+    what: "`{% include %}` names a partial that does not exist beside the spec (or lies outside its directory).",
+    why: "Partials are read relative to the spec's directory only, so a template cannot read arbitrary files.",
+    example: "`{% include \"../secrets.yaml\" %}`",
+    instead: "`{% include \"partials/probes.yaml\" %}` with the file beside the spec",
+};
+
+/// `template`: Any other template failure (a filter on the wrong type, a loop over a non-sequence, …).
+pub const TEMPLATE: Code = Code {
+    id: "template",
+    severity: Severity::Error,
+    stage: Stage::Template,
+    what: "Any other template failure (a filter on the wrong type, a loop over a non-sequence, …).",
+    why: "The template cannot be rendered; the message carries minijinja's reason.",
+    example: "`{% for x in values.replicas %}` where `replicas` is a number",
+    instead: "iterate over a sequence, or fix the value's type",
+};
+
+/// `yaml-syntax`: The spec (after templating) is not a YAML document.
+pub const YAML_SYNTAX: Code = Code {
+    id: "yaml-syntax",
+    severity: Severity::Error,
+    stage: Stage::Load,
+    what: "The spec (after templating) is not a YAML document.",
+    why: "Nothing can be read from it.",
+    example: "`metadata: {name: demo`",
+    instead: "`metadata: {name: demo}`",
+};
+
+/// `schema`: The document does not match the AIApplication JSON Schema (`slipway schema`): an unknown field, a wrong type, a missing required field, a value out of range.
+pub const SCHEMA: Code = Code {
+    id: "schema",
+    severity: Severity::Error,
+    stage: Stage::Load,
+    what: "The document does not match the AIApplication JSON Schema (`slipway schema`): an unknown field, a wrong type, a missing required field, a value out of range.",
+    why: "The schema is the spec's contract; every violation is listed with its field path, with a `did you mean` for misspelt fields.",
+    example: "`inference: {replicas: three}`",
+    instead: "`inference: {replicas: 3}`",
+};
+
+/// `spec-shape`: The document matches the schema but cannot be read into the typed spec (e.g.
+pub const SPEC_SHAPE: Code = Code {
+    id: "spec-shape",
+    severity: Severity::Error,
+    stage: Stage::Load,
+    what: "The document matches the schema but cannot be read into the typed spec (e.g. `3.0` where an integer is required).",
+    why: "Slipway parses every value once into a type; a value it cannot type is not used as a guess.",
+    example: "`inference: {port: 8000.0}`",
+    instead: "`inference: {port: 8000}`",
+};
+
+/// `backup-source`: Checks `backup`: the model must live on a PersistentVolumeClaim (the backup copies that claim) that a second pod can mount (not `ReadWriteOncePod`), and `destination` must be an `s3://bucket/prefix` URI.
+pub const BACKUP_SOURCE: Code = Code {
+    id: "backup-source",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `backup`: the model must live on a PersistentVolumeClaim (the backup copies that claim) that a second pod can mount (not `ReadWriteOncePod`), and `destination` must be an `s3://bucket/prefix` URI.",
+    why: "A model fetched from object storage has no volume for the backup to mount: the CronJob would copy nothing while looking like a backup. `aws s3 sync` takes only `s3://` destinations; anything else fails at 02:00, not at render time.",
+    example: "`model: {source: {objectStore: {uri: s3://models/m.onnx}}}` with `backup: {...}`",
+    instead: "drop `backup` and version the bucket (or replicate it) with the object store's own tools;\nor keep the model on a PVC: `model: {source: {pvc: {claimName: models}}}`",
+};
+
+/// `presync-hook-dependencies`: Warns when the training Job is an Argo CD PreSync hook while Slipway also creates what the Job needs (its ServiceAccount, the PVCs it mounts) in the Sync phase.
+pub const PRESYNC_HOOK_DEPENDENCIES: Code = Code {
+    id: "presync-hook-dependencies",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when the training Job is an Argo CD PreSync hook while Slipway also creates what the Job needs (its ServiceAccount, the PVCs it mounts) in the Sync phase.",
+    why: "PreSync hooks run before every sync wave: on the first sync of a new environment the Job's ServiceAccount and PVCs do not exist yet, so the hook fails and the whole sync with it.",
+    example: "`training: {preSyncHook: true, data: {claim: {claimName: data, size: 100Gi}}}` with\n`gitops` set",
+    instead: "Leave `preSyncHook` off: the Job then syncs after RBAC (wave -2) and PVCs (wave -1), and\nis replaced when it changes. Or sync once without the hook before turning it on.",
+};
+
+/// `image-tag`: Warns about every image reference that is untagged or tagged `latest`.
+pub const IMAGE_TAG: Code = Code {
+    id: "image-tag",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns about every image reference that is untagged or tagged `latest`.",
+    why: "A moving tag makes two renders of the same spec run different code, defeats rollbacks and blue/green (both colors may pull the same new image), and hides what is in production.",
+    example: "`image: mycompany/ai-model:latest`",
+    instead: "`image: mycompany/ai-model:v1.0` or `image: mycompany/ai-model@sha256:…`",
+};
+
+/// `dns-name`: Checks every name Slipway turns into an object name or a reference: the application name (a DNS-1035 label of at most 40 characters), the namespace (DNS-1123 label), claim, Secret, PriorityClass and RuntimeClass names (DNS-1123 subdomains), and the model name (a URL path segment).
+pub const DNS_NAME: Code = Code {
+    id: "dns-name",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks every name Slipway turns into an object name or a reference: the application name (a DNS-1035 label of at most 40 characters), the namespace (DNS-1123 label), claim, Secret, PriorityClass and RuntimeClass names (DNS-1123 subdomains), and the model name (a URL path segment).",
+    why: "The API server rejects such objects at apply time, after the GitOps commit landed; Argo CD then shows a failed sync instead of the author seeing the mistake.",
+    example: "`metadata.name: AI_Inference`",
+    instead: "`metadata.name: ai-inference`",
+};
+
+/// `label-syntax`: Checks label keys and values (`metadata.labels`, `scheduling.nodeSelector`) and annotation keys against the Kubernetes syntax, and refuses the `app.kubernetes.io/*` labels Slipway sets itself.
+pub const LABEL_SYNTAX: Code = Code {
+    id: "label-syntax",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks label keys and values (`metadata.labels`, `scheduling.nodeSelector`) and annotation keys against the Kubernetes syntax, and refuses the `app.kubernetes.io/*` labels Slipway sets itself.",
+    why: "An invalid label fails at apply time; overriding `app.kubernetes.io/name` would break the selectors Slipway derives from it.",
+    example: "`labels: {team: \"AI Team\"}`",
+    instead: "`labels: {team: ai-team}`",
+};
+
+/// `alert-threshold`: Checks the alert thresholds: `cpuLimitPercent` and `memoryLimitPercent` in 1–100, `errorRatePercent` in (0, 100], `latencyP99Seconds` above 0.
+pub const ALERT_THRESHOLD: Code = Code {
+    id: "alert-threshold",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks the alert thresholds: `cpuLimitPercent` and `memoryLimitPercent` in 1–100, `errorRatePercent` in (0, 100], `latencyP99Seconds` above 0.",
+    why: "A container is throttled at its CPU limit and killed at its memory limit, so a threshold above 100% of the limit never fires; a zero error or latency threshold fires all the time.",
+    example: "`alerts: {cpuLimitPercent: 120}`",
+    instead: "`alerts: {cpuLimitPercent: 80}`",
+};
+
+/// `alert-without-limit`: Warns when alerts are on but the inference container declares no CPU or memory limit.
+pub const ALERT_WITHOUT_LIMIT: Code = Code {
+    id: "alert-without-limit",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when alerts are on but the inference container declares no CPU or memory limit.",
+    why: "The CPU and memory alerts are a share of the declared limit; without one, Slipway emits no such alert, and a container may grow until the node runs short.",
+    example: "`resources: {limits: {}}`",
+    instead: "`resources: {limits: {cpu: \"1\", memory: 2Gi}}`",
+};
+
+/// `logging-namespace`: Checks that Fluentd does not run in the application's namespace.
+pub const LOGGING_NAMESPACE: Code = Code {
+    id: "logging-namespace",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks that Fluentd does not run in the application's namespace.",
+    why: "Fluentd mounts the node's log directories (`hostPath`), which Pod Security \"restricted\", enforced on the application's namespace, forbids: the DaemonSet would create no pod.",
+    example: "`logging: {namespace: ai-applications}` (the application's namespace)",
+    instead: "Leave `logging.namespace` out (default `<app>-logging`) or name a namespace of its own.",
+};
+
+/// `rbac-api-group`: Checks every `apiGroups` entry of the extra RBAC rules: the core group is `""`, the other built-in groups without a dot are `apps`, `autoscaling`, `batch` and `policy`, and every other group is a DNS subdomain such as `networking.k8s.io`.
+pub const RBAC_API_GROUP: Code = Code {
+    id: "rbac-api-group",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks every `apiGroups` entry of the extra RBAC rules: the core group is `\"\"`, the other built-in groups without a dot are `apps`, `autoscaling`, `batch` and `policy`, and every other group is a DNS subdomain such as `networking.k8s.io`. A rule must name at least one group.",
+    why: "`apiGroups: [\"v1\"]` names a group that does not exist (`v1` is the core group's version), so the rule grants nothing and the subject gets `forbidden` on pods and Services; the API server accepts the Role without a word.",
+    example: "`{apiGroups: [\"v1\"], resources: [pods], verbs: [get]}`",
+    instead: "`{apiGroups: [\"\"], resources: [pods], verbs: [get]}`",
+};
+
+/// `rbac-wildcard`: Rejects `*` in the `apiGroups`, `resources` or `verbs` of the extra RBAC rules.
+pub const RBAC_WILDCARD: Code = Code {
+    id: "rbac-wildcard",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Rejects `*` in the `apiGroups`, `resources` or `verbs` of the extra RBAC rules.",
+    why: "A wildcard grants everything that exists and everything installed later (Secrets, RBAC objects, custom resources), which no reviewer can see from the rule.",
+    example: "`{apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"*\"]}`",
+    instead: "`{apiGroups: [apps], resources: [deployments], verbs: [get, list, watch]}`, or a preset",
+};
+
+/// `rbac-verb`: Checks the `verbs` of the extra RBAC rules against the verbs a Role grants on resources: get, list, watch, create, update, patch, delete, deletecollection.
+pub const RBAC_VERB: Code = Code {
+    id: "rbac-verb",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks the `verbs` of the extra RBAC rules against the verbs a Role grants on resources: get, list, watch, create, update, patch, delete, deletecollection.",
+    why: "A misspelt verb (`read`, `Get`) grants nothing and the API server accepts it silently; `escalate`, `bind` and `impersonate` hand out more than the Role itself.",
+    example: "`verbs: [read]`",
+    instead: "`verbs: [get, list, watch]`",
+};
+
+/// `rbac-subjects`: Checks the subjects of every RBAC binding: at least one, each with a name, and a `namespace` only on a ServiceAccount.
+pub const RBAC_SUBJECTS: Code = Code {
+    id: "rbac-subjects",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks the subjects of every RBAC binding: at least one, each with a name, and a `namespace` only on a ServiceAccount.",
+    why: "A RoleBinding without subjects binds nobody: the API server accepts it and the team that was meant to get access gets `forbidden`. Users and groups are cluster-wide; a namespace on them is ignored by Kubernetes and usually means a ServiceAccount was meant.",
+    example: "`{preset: deployer, subjects: []}`, or `{kind: User, name: ci, namespace: ci}`",
+    instead: "`{preset: deployer, subjects: [{kind: ServiceAccount, name: ci, namespace: ci}]}`",
+};
+
+/// `quantity-syntax`: Parses every resource quantity of the spec (requests, limits, VPA bounds, volume sizes) with the Kubernetes quantity grammar.
+pub const QUANTITY_SYNTAX: Code = Code {
+    id: "quantity-syntax",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Parses every resource quantity of the spec (requests, limits, VPA bounds, volume sizes) with the Kubernetes quantity grammar.",
+    why: "`2GBytes` or `1 CPU` is rejected by the API server only when the object is applied.",
+    example: "`limits: {memory: 4GBytes}`",
+    instead: "`limits: {memory: 4Gi}` (binary suffixes Ki, Mi, Gi; decimal k, M, G; millicores `500m`)",
+};
+
+/// `requests-exceed-limits`: Compares each request with its limit (inference, training) and each VPA `minAllowed` with its `maxAllowed`; warns when the inference container has no memory limit.
+pub const REQUESTS_EXCEED_LIMITS: Code = Code {
+    id: "requests-exceed-limits",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Compares each request with its limit (inference, training) and each VPA `minAllowed` with its `maxAllowed`; warns when the inference container has no memory limit.",
+    why: "The API server rejects a request above its limit; a server without a memory limit can take the node's memory, and alerts on \"share of the limit\" have nothing to measure against.",
+    example: "`requests: {cpu: \"2\"}` with `limits: {cpu: \"1\"}`",
+    instead: "`requests: {cpu: 500m}` with `limits: {cpu: \"1\"}`",
+};
+
+/// `replicas-range`: Checks `inference.replicas`: negative is an error, zero a warning.
+pub const REPLICAS_RANGE: Code = Code {
+    id: "replicas-range",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `inference.replicas`: negative is an error, zero a warning.",
+    why: "Zero replicas deploys an application that answers nothing; the Deployment is valid, so nothing else would say so.",
+    example: "`replicas: 0`",
+    instead: "`replicas: 2` (or more, so one pod can restart while another serves)",
+};
+
+/// `hpa-bounds`: Checks the HPA: `minReplicas` at least 1 and at most `maxReplicas`, at least one target, targets above 0, and a request for every resource the HPA targets.
+pub const HPA_BOUNDS: Code = Code {
+    id: "hpa-bounds",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks the HPA: `minReplicas` at least 1 and at most `maxReplicas`, at least one target, targets above 0, and a request for every resource the HPA targets.",
+    why: "The API server rejects `minReplicas > maxReplicas`; an HPA with a CPU target but no CPU request never scales (utilisation is a share of the request).",
+    example: "`hpa: {minReplicas: 10, maxReplicas: 2}`",
+    instead: "`hpa: {minReplicas: 2, maxReplicas: 10, cpuUtilization: 70}`",
+};
+
+/// `hpa-vpa-conflict`: Reports a VPA that would change a resource the HPA scales on: `updateMode` `Recreate` or `Auto` while `controlledResources` (cpu and memory when empty) includes a resource the HPA targets by utilisation.
+pub const HPA_VPA_CONFLICT: Code = Code {
+    id: "hpa-vpa-conflict",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Reports a VPA that would change a resource the HPA scales on: `updateMode` `Recreate` or `Auto` while `controlledResources` (cpu and memory when empty) includes a resource the HPA targets by utilisation.",
+    why: "The HPA's utilisation is usage divided by the request. A VPA that raises the request lowers the utilisation, so the HPA removes pods, which raises usage per pod, so the VPA raises the request again: the two chase each other and evict pods on the way.",
+    example: "`hpa: {cpuUtilization: 70}` with `vpa: {updateMode: Auto}`",
+    instead: "`vpa: {updateMode: \"Off\"}` (recommendations only) or `Initial` (set at pod creation), or\n`controlledResources: [memory]` when the HPA scales on CPU alone.",
+};
+
+/// `disruption-budget`: Checks `scaling.disruptionBudget.maxUnavailable`: at least 1 when the budget is emitted.
+pub const DISRUPTION_BUDGET: Code = Code {
+    id: "disruption-budget",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `scaling.disruptionBudget.maxUnavailable`: at least 1 when the budget is emitted.",
+    why: "`maxUnavailable: 0` forbids every voluntary eviction: `kubectl drain` and cluster upgrades hang on the application's nodes until someone deletes the budget by hand.",
+    example: "`disruptionBudget: {maxUnavailable: 0}`",
+    instead: "`disruptionBudget: {maxUnavailable: 1}`, and more replicas if one pod less is too few",
+};
+
+/// `toleration`: Checks `scheduling.tolerations`: `Exists` takes no value, an empty key needs `Exists`, and `tolerationSeconds` goes with the `NoExecute` effect only.
+pub const TOLERATION: Code = Code {
+    id: "toleration",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `scheduling.tolerations`: `Exists` takes no value, an empty key needs `Exists`, and `tolerationSeconds` goes with the `NoExecute` effect only.",
+    why: "The API server rejects such a pod template, so the Deployment is created but never gets a pod; the error shows only in the ReplicaSet's events.",
+    example: "`{key: gpu, operator: Exists, value: \"true\"}`",
+    instead: "`{key: gpu, operator: Exists, effect: NoSchedule}`, or `{key: gpu, operator: Equal,\nvalue: \"true\"}`",
+};
+
+/// `priority-class`: Checks a PriorityClass Slipway creates: its value is at most 1,000,000,000.
+pub const PRIORITY_CLASS: Code = Code {
+    id: "priority-class",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks a PriorityClass Slipway creates: its value is at most 1,000,000,000.",
+    why: "Higher values are reserved for the `system-` classes; the API server rejects the PriorityClass, and every pod referring to it is then rejected too.",
+    example: "`priorityClass: {name: ai-critical, value: 2000000000}`",
+    instead: "`priorityClass: {name: ai-critical, value: 1000000}`",
+};
+
+/// `model-source`: Checks `model`: an absolute `path` ending in `.onnx`, an object-store `uri` that the init container can fetch (`s3://bucket/key` or `https://…`), and warns when several inference pods share a `ReadWriteOnce` model claim.
+pub const MODEL_SOURCE: Code = Code {
+    id: "model-source",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `model`: an absolute `path` ending in `.onnx`, an object-store `uri` that the init container can fetch (`s3://bucket/key` or `https://…`), and warns when several inference pods share a `ReadWriteOnce` model claim.",
+    why: "A relative path or an `ftp://` URI renders fine and fails only when the pod starts.",
+    example: "`path: models/model.onnx`",
+    instead: "`path: /models/model.onnx`",
+};
+
+/// `training-job`: Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths.
+pub const TRAINING_JOB: Code = Code {
+    id: "training-job",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths.",
+    why: "A Job without a deadline can hold a GPU node forever; two volumes on one path hide each other.",
+    example: "`activeDeadlineSeconds: 0`",
+    instead: "`activeDeadlineSeconds: 86400`",
+};
+
+/// `env-name`: Checks environment variable names, and refuses those Slipway sets for the runtime (`MODEL_PATH`, `MODEL_NAME`, `PORT`, `SLIPWAY_*`).
+pub const ENV_NAME: Code = Code {
+    id: "env-name",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks environment variable names, and refuses those Slipway sets for the runtime (`MODEL_PATH`, `MODEL_NAME`, `PORT`, `SLIPWAY_*`).",
+    why: "A second `MODEL_PATH` would silently point the server away from the mounted model.",
+    example: "`env: {MODEL_PATH: /tmp/other.onnx}`",
+    instead: "`model: {path: /models/other.onnx}`",
+};
+
+/// `probe`: Checks probe paths and timings, and warns when a custom runtime keeps the default probe paths, which are `slipway-serve`'s endpoints.
+pub const PROBE: Code = Code {
+    id: "probe",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks probe paths and timings, and warns when a custom runtime keeps the default probe paths, which are `slipway-serve`'s endpoints.",
+    why: "A probe on a path the server does not have restarts healthy pods forever.",
+    example: "`runtime: {custom: {image: flask-app:1.0}}` with default probes",
+    instead: "`probes: {liveness: {path: /health}, readiness: {path: /health}, startup: {path: /health}}`",
+};
+
+/// `cron-syntax`: Checks cron schedules (training, backup): five fields of digits, `*`, `,`, `-`, `/` or names, or a macro such as `@daily`.
+pub const CRON_SYNTAX: Code = Code {
+    id: "cron-syntax",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks cron schedules (training, backup): five fields of digits, `*`, `,`, `-`, `/` or names, or a macro such as `@daily`.",
+    why: "The API server accepts many malformed schedules, which then never fire.",
+    example: "`schedule: \"every day\"`",
+    instead: "`schedule: \"0 2 * * *\"`",
+};
+
+/// `duration-syntax`: Checks Prometheus durations (`scrapeInterval`, `alerts.forDuration`).
+pub const DURATION_SYNTAX: Code = Code {
+    id: "duration-syntax",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks Prometheus durations (`scrapeInterval`, `alerts.forDuration`).",
+    why: "The Prometheus operator rejects the ServiceMonitor or rule group, and the alerts silently never load.",
+    example: "`scrapeInterval: 30 seconds`",
+    instead: "`scrapeInterval: 30s`",
+};
+
+/// `rollout-values`: Checks `rollout.maxSurge` and `rollout.maxUnavailable`: each a whole number or a percentage, and not both zero.
+pub const ROLLOUT_VALUES: Code = Code {
+    id: "rollout-values",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `rollout.maxSurge` and `rollout.maxUnavailable`: each a whole number or a percentage, and not both zero.",
+    why: "The API server rejects a Deployment whose update could never make progress.",
+    example: "`maxSurge: 0` with `maxUnavailable: 0`",
+    instead: "`maxSurge: 25%` with `maxUnavailable: 0`",
+};
+
+/// `gpu-count`: Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole, positive numbers.
+pub const GPU_COUNT: Code = Code {
+    id: "gpu-count",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole, positive numbers.",
+    why: "Extended resources cannot be overcommitted or split: `0.5` GPUs is rejected by the API server, and a GPU request must equal its limit. The spec cannot express requests ≠ limits for GPUs (one `count` sets both, see `compile::pod::resources`), so no rule is needed for that; `validate::bundle` still checks the compiled pods.",
+    example: "`gpu: {count: 0.5}`",
+    instead: "`gpu: {count: 1}` (use MIG or time-slicing profiles with their own resource names to share)",
+};
+
+/// `model-format`: Warns when `model.path` does not end in `.onnx` while the built-in runtime serves it.
+pub const MODEL_FORMAT: Code = Code {
+    id: "model-format",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when `model.path` does not end in `.onnx` while the built-in runtime serves it.",
+    why: "slipway-serve loads ONNX files only; another format fails at start-up, after the rollout began.",
+    example: "`model: {path: /models/model.pt}`",
+    instead: "`model: {path: /models/model.onnx}` (export the model to ONNX), or a custom runtime",
+};
+
+/// `model-claim-access`: Warns when the model's PersistentVolumeClaim is `ReadWriteOnce` but several inference pods mount it (more than one replica, an HPA, or blue/green).
+pub const MODEL_CLAIM_ACCESS: Code = Code {
+    id: "model-claim-access",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when the model's PersistentVolumeClaim is `ReadWriteOnce` but several inference pods mount it (more than one replica, an HPA, or blue/green).",
+    why: "A ReadWriteOnce volume attaches to one node: pods scheduled elsewhere stay `ContainerCreating` forever.",
+    example: "`source: {pvc: {claimName: models, accessMode: ReadWriteOnce}}` with `replicas: 3`",
+    instead: "`accessMode: ReadOnlyMany`, or an `objectStore` source fetched by each pod",
+};
+
+/// `unused-credentials`: Warns when an object-store model source names a `credentialsSecret` for a URI scheme that does not use it.
+pub const UNUSED_CREDENTIALS: Code = Code {
+    id: "unused-credentials",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when an object-store model source names a `credentialsSecret` for a URI scheme that does not use it.",
+    why: "The Secret is mounted but never read, which suggests the URI or the scheme is not what was meant.",
+    example: "`objectStore: {uri: https://models.example.com/m.onnx, credentialsSecret: s3-creds}`",
+    instead: "drop `credentialsSecret`, or use an `s3://` URI",
+};
+
+/// `probe-timeout`: Warns when a probe's `timeoutSeconds` is longer than its `periodSeconds`.
+pub const PROBE_TIMEOUT: Code = Code {
+    id: "probe-timeout",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when a probe's `timeoutSeconds` is longer than its `periodSeconds`.",
+    why: "Probes then overlap: a slow endpoint gets a second probe before the first timed out, doubling load on a struggling pod.",
+    example: "`readiness: {periodSeconds: 5, timeoutSeconds: 10}`",
+    instead: "`readiness: {periodSeconds: 10, timeoutSeconds: 5}`",
+};
+
+/// `probe-paths`: Warns when a custom runtime keeps slipway-serve's `/v2/health/*` probe paths.
+pub const PROBE_PATHS: Code = Code {
+    id: "probe-paths",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when a custom runtime keeps slipway-serve's `/v2/health/*` probe paths.",
+    why: "A server that does not have those endpoints answers 404: its pods never become ready and are restarted in a loop.",
+    example: "`runtime: {custom: {image: my/server:1.0}}` with the default probes",
+    instead: "`probes: {readiness: {path: /healthz}, liveness: {path: /healthz}}` (the paths your server has)",
+};
+
+/// `rbac-subject-namespace`: Warns when an RBAC subject of kind `User` or `Group` carries a `namespace`.
+pub const RBAC_SUBJECT_NAMESPACE: Code = Code {
+    id: "rbac-subject-namespace",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when an RBAC subject of kind `User` or `Group` carries a `namespace`.",
+    why: "Users and groups are not namespaced: Kubernetes ignores the field, so a reader believes access is narrower than it is.",
+    example: "`subjects: [{kind: User, name: alice, namespace: team-a}]`",
+    instead: "`subjects: [{kind: User, name: alice}]`, or `kind: ServiceAccount` if a service account was meant",
+};
+
+/// `zero-replicas`: Warns when `inference.replicas` is 0 and no autoscaler raises it.
+pub const ZERO_REPLICAS: Code = Code {
+    id: "zero-replicas",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when `inference.replicas` is 0 and no autoscaler raises it.",
+    why: "The application deploys cleanly and answers nothing; no other check would say so.",
+    example: "`inference: {replicas: 0}`",
+    instead: "`inference: {replicas: 2}`",
+};
+
+/// `missing-limits`: Warns when the inference container has no memory limit.
+pub const MISSING_LIMITS: Code = Code {
+    id: "missing-limits",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when the inference container has no memory limit.",
+    why: "A pod without a memory limit can take a node's memory and get other pods evicted; Slipway's memory alert is a share of the limit, so it has nothing to compare with.",
+    example: "`resources: {requests: {memory: 2Gi}}`",
+    instead: "`resources: {requests: {memory: 2Gi}, limits: {memory: 4Gi}}`",
+};
+
+/// `selector-mismatch`: A workload's selector does not match its own pod template, or a Service selects no pod of the application.
+pub const SELECTOR_MISMATCH: Code = Code {
+    id: "selector-mismatch",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "A workload's selector does not match its own pod template, or a Service selects no pod of the application.",
+    why: "The API server rejects the first; the second is a Service with no endpoints, which answers nothing.",
+    example: "a Deployment selecting `app: api` whose pods are labelled `app: api-v2`",
+    instead: "one label helper for selectors and pod labels (Slipway's `app.kubernetes.io/*` labels)",
+};
+
+/// `service-selects-several-workloads`: A Service selects the pods of more than one workload (e.g.
+pub const SERVICE_SELECTS_SEVERAL_WORKLOADS: Code = Code {
+    id: "service-selects-several-workloads",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "A Service selects the pods of more than one workload (e.g. both blue and green).",
+    why: "Traffic is then split between colors, which defeats a blue/green switch: the source article's `app: ai-inference` selector does exactly this.",
+    example: "a Service selecting `app: ai-inference` over blue and green Deployments",
+    instead: "add the color to the selector: `slipway.dev/color: green`",
+};
+
+/// `unknown-port`: A Service's `targetPort` names a port that the selected pods do not declare.
+pub const UNKNOWN_PORT: Code = Code {
+    id: "unknown-port",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "A Service's `targetPort` names a port that the selected pods do not declare.",
+    why: "The Service has endpoints but connections to them are refused.",
+    example: "`targetPort: http` on pods whose port is named `web`",
+    instead: "name the container port `http` (Slipway does), or target the number",
+};
+
+/// `read-only-root-without-tmp`: A container has `readOnlyRootFilesystem: true` but no writable volume at `/tmp`.
+pub const READ_ONLY_ROOT_WITHOUT_TMP: Code = Code {
+    id: "read-only-root-without-tmp",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "A container has `readOnlyRootFilesystem: true` but no writable volume at `/tmp`.",
+    why: "Many libraries write temporary files; the container then fails at run time, not at deploy time.",
+    example: "`securityContext: {readOnlyRootFilesystem: true}` with no `/tmp` mount",
+    instead: "an `emptyDir` mounted at `/tmp` (Slipway adds one to every pod)",
+};
+
+/// `pod-security`: A pod in a namespace that enforces Pod Security "restricted" does not meet it (non-root, no privilege escalation, all capabilities dropped, seccomp `RuntimeDefault`).
+pub const POD_SECURITY: Code = Code {
+    id: "pod-security",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "A pod in a namespace that enforces Pod Security \"restricted\" does not meet it (non-root, no privilege escalation, all capabilities dropped, seccomp `RuntimeDefault`).",
+    why: "The API server refuses to create the pods: the Deployment exists but its ReplicaSet never gets a pod.",
+    example: "a container without `seccompProfile`",
+    instead: "`securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}`",
+};
+
+/// `pdb-selector`: A PodDisruptionBudget covers the pods of several workloads, or none.
+pub const PDB_SELECTOR: Code = Code {
+    id: "pdb-selector",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "A PodDisruptionBudget covers the pods of several workloads, or none.",
+    why: "A budget over two colors lets a drain take all pods of one color; a budget over nothing protects nothing.",
+    example: "one PDB selecting `app: ai-inference` over blue and green",
+    instead: "one PDB per workload and color",
+};
+
+/// `scale-target`: An HPA or VPA targets a workload that the bundle does not contain.
+pub const SCALE_TARGET: Code = Code {
+    id: "scale-target",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "An HPA or VPA targets a workload that the bundle does not contain.",
+    why: "The autoscaler reports `FailedGetScale` and scales nothing.",
+    example: "`scaleTargetRef: {kind: Deployment, name: ai-inference}` after the Deployment was renamed per color",
+    instead: "target the Deployment the bundle emits (Slipway derives the names from one place)",
+};
+
+/// `gpu-requests-limits`: A container requests a GPU resource differently from its limit.
+pub const GPU_REQUESTS_LIMITS: Code = Code {
+    id: "gpu-requests-limits",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "A container requests a GPU resource differently from its limit.",
+    why: "Extended resources such as `nvidia.com/gpu` cannot be overcommitted: the API server rejects requests that differ from limits.",
+    example: "`requests: {nvidia.com/gpu: 1}` with no GPU limit",
+    instead: "`limits: {nvidia.com/gpu: 1}` (requests default to the limit)",
+};
+
+/// `promql-syntax`: An alert or dashboard expression is not valid PromQL (checked with promql-parser).
+pub const PROMQL_SYNTAX: Code = Code {
+    id: "promql-syntax",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "An alert or dashboard expression is not valid PromQL (checked with promql-parser).",
+    why: "Prometheus rejects the whole rule group, so none of its alerts fire; a broken panel shows an error instead of data.",
+    example: "`rate(slipway_http_requests_total[5m]` (unclosed)",
+    instead: "the expression Slipway generates from the spec; if a quoted value (a name, a path) breaks it, fix that value",
+};
+
+/// Every code, by stage, then in the order the rules run.
+pub const ALL: &[&Code] = &[
+    &TEMPLATE_UNDEFINED,
+    &TEMPLATE_SYNTAX,
+    &TEMPLATE_INCLUDE,
+    &TEMPLATE,
+    &YAML_SYNTAX,
+    &SCHEMA,
+    &SPEC_SHAPE,
+    &BACKUP_SOURCE,
+    &PRESYNC_HOOK_DEPENDENCIES,
+    &IMAGE_TAG,
+    &DNS_NAME,
+    &LABEL_SYNTAX,
+    &ALERT_THRESHOLD,
+    &ALERT_WITHOUT_LIMIT,
+    &LOGGING_NAMESPACE,
+    &RBAC_API_GROUP,
+    &RBAC_WILDCARD,
+    &RBAC_VERB,
+    &RBAC_SUBJECTS,
+    &QUANTITY_SYNTAX,
+    &REQUESTS_EXCEED_LIMITS,
+    &REPLICAS_RANGE,
+    &HPA_BOUNDS,
+    &HPA_VPA_CONFLICT,
+    &DISRUPTION_BUDGET,
+    &TOLERATION,
+    &PRIORITY_CLASS,
+    &MODEL_SOURCE,
+    &TRAINING_JOB,
+    &ENV_NAME,
+    &PROBE,
+    &CRON_SYNTAX,
+    &DURATION_SYNTAX,
+    &ROLLOUT_VALUES,
+    &GPU_COUNT,
+    &MODEL_FORMAT,
+    &MODEL_CLAIM_ACCESS,
+    &UNUSED_CREDENTIALS,
+    &PROBE_TIMEOUT,
+    &PROBE_PATHS,
+    &RBAC_SUBJECT_NAMESPACE,
+    &ZERO_REPLICAS,
+    &MISSING_LIMITS,
+    &SELECTOR_MISMATCH,
+    &SERVICE_SELECTS_SEVERAL_WORKLOADS,
+    &UNKNOWN_PORT,
+    &READ_ONLY_ROOT_WITHOUT_TMP,
+    &POD_SECURITY,
+    &PDB_SELECTOR,
+    &SCALE_TARGET,
+    &GPU_REQUESTS_LIMITS,
+    &PROMQL_SYNTAX,
+];

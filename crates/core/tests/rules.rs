@@ -1,0 +1,97 @@
+//! The rule registry (`slipway_core::diagnostic::codes`) is complete and documented: every
+//! diagnostic that any example or invalid spec produces carries a registered code with the
+//! same severity, every code is documented, and the README's rule list is generated from it.
+
+use std::path::{Path, PathBuf};
+
+use slipway_core::Pipeline;
+use slipway_core::diagnostic::{Diagnostic, codes, table};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every diagnostic of every spec under `specs/` and `specs/invalid/`, run as the CLI runs
+/// them (no values).
+fn every_diagnostic() -> Vec<(String, Diagnostic)> {
+    let mut found = Vec::new();
+    for dir in ["specs", "specs/invalid"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file = format!("{dir}/{}", path.file_name().unwrap().to_string_lossy());
+            let diagnostics = match Pipeline::new(&file, &text).run() {
+                Ok(compiled) => compiled.diagnostics,
+                Err(failed) => failed.diagnostics,
+            };
+            found.extend(diagnostics.into_iter().map(|d| (file.clone(), d)));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_emitted_diagnostic_carries_a_registered_code() {
+    let found = every_diagnostic();
+    assert!(found.len() > 25, "only {} diagnostics found", found.len());
+    for (file, diagnostic) in &found {
+        let code = codes::ALL
+            .iter()
+            .find(|code| code.id == diagnostic.id)
+            .unwrap_or_else(|| panic!("{file}: `{}` is not registered", diagnostic.id));
+        assert_eq!(
+            code.severity, diagnostic.severity,
+            "{file}: {}",
+            diagnostic.id
+        );
+    }
+}
+
+#[test]
+fn every_code_is_unique_and_documented() {
+    let mut ids: Vec<&str> = codes::ALL.iter().map(|code| code.id).collect();
+    ids.sort_unstable();
+    let count = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicate ids");
+    for code in codes::ALL {
+        assert!(
+            code.id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{}: ids are kebab-case",
+            code.id
+        );
+        for (section, text) in [
+            ("what", code.what),
+            ("why", code.why),
+            ("example", code.example),
+            ("instead", code.instead),
+        ] {
+            assert!(text.trim().len() > 5, "{}: `{section}` is empty", code.id);
+        }
+    }
+}
+
+/// The README's rule list is `slipway rules`' table; regenerate it with
+/// `cargo run -p slipway-cli -- rules` when a code changes.
+#[test]
+fn the_readme_lists_every_rule() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let (start, end) = ("<!-- rules:start -->\n", "<!-- rules:end -->");
+    let listed = readme
+        .split_once(start)
+        .and_then(|(_, rest)| rest.split_once(end))
+        .map(|(listed, _)| listed)
+        .expect("README.md has a rules section");
+    let expected = table(codes::ALL);
+    assert_eq!(
+        listed, expected,
+        "README.md's rule list is out of date; replace it with:\n{expected}"
+    );
+}
