@@ -212,10 +212,16 @@ fn meta(spec: &AppSpec, name: String) -> ObjectMeta {
     }
 }
 
-/// The logging Namespace, Fluentd's ServiceAccount, RBAC and DaemonSet ([`config_map`] is
-/// its ConfigMap).
+/// The logging Namespace, Fluentd's ServiceAccount, RBAC, ConfigMap and DaemonSet, for the
+/// configuration [`files`] renders.
 pub fn compile(spec: &AppSpec) -> Vec<Object> {
-    let Some(logging) = enabled(spec) else {
+    objects(spec, &files(spec))
+}
+
+/// [`compile`] for the already rendered `files` (the configuration is rendered once, for the
+/// file, the ConfigMap and the DaemonSet's rollout hash).
+pub fn objects(spec: &AppSpec, files: &BTreeMap<String, String>) -> Vec<Object> {
+    let (Some(logging), Some(config)) = (enabled(spec), files.get(CONFIG_FILE)) else {
         return Vec::new();
     };
     let name = fluentd_name(spec);
@@ -262,23 +268,16 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
             }]),
         }
         .into(),
-        daemon_set(spec, logging, name).into(),
-    ]
-}
-
-/// Fluentd's ConfigMap, holding `logging/fluent.conf` of `files` (the output of [`files`];
-/// the configuration is rendered once for both).
-pub fn config_map(spec: &AppSpec, files: &BTreeMap<String, String>) -> Vec<Object> {
-    let Some(text) = files.get(CONFIG_FILE).filter(|_| enabled(spec).is_some()) else {
-        return Vec::new();
-    };
-    vec![
         ConfigMap {
-            metadata: meta(spec, fluentd_name(spec)),
-            data: Some(BTreeMap::from([("fluent.conf".to_string(), text.clone())])),
+            metadata: meta(spec, name.clone()),
+            data: Some(BTreeMap::from([(
+                "fluent.conf".to_string(),
+                config.clone(),
+            )])),
             ..Default::default()
         }
         .into(),
+        daemon_set(spec, logging, name, config).into(),
     ]
 }
 
@@ -302,7 +301,7 @@ fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
     }
 }
 
-fn daemon_set(spec: &AppSpec, logging: &LoggingSpec, name: String) -> DaemonSet {
+fn daemon_set(spec: &AppSpec, logging: &LoggingSpec, name: String, config: &str) -> DaemonSet {
     let selector = labels::selector(spec, Component::Logging, None);
     let mut volumes = vec![
         host_path(
@@ -413,7 +412,7 @@ fn daemon_set(spec: &AppSpec, logging: &LoggingSpec, name: String) -> DaemonSet 
     };
     let pod_labels = labels::labels(spec, Component::Logging, None, None);
     // A changed fluent.conf changes the pod template, so the DaemonSet rolls and reloads it.
-    let config_hash = format!("{:016x}", fnv1a(config(spec, logging).render().as_bytes()));
+    let config_hash = format!("{:016x}", crate::k8s::name::stable_hash(config.as_bytes()));
     DaemonSet {
         metadata: meta(spec, name.clone()),
         spec: Some(DaemonSetSpec {
@@ -463,13 +462,6 @@ fn daemon_set(spec: &AppSpec, logging: &LoggingSpec, name: String) -> DaemonSet 
         }),
         ..Default::default()
     }
-}
-
-/// 64-bit FNV-1a: stable across releases and platforms, unlike std's hasher.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
@@ -634,7 +626,7 @@ mod tests {
     #[test]
     fn off_without_logging_or_when_disabled() {
         assert!(compile(&minimal()).is_empty() && files(&minimal()).is_empty());
-        assert!(config_map(&minimal(), &files(&minimal())).is_empty());
+        assert!(objects(&minimal(), &files(&minimal())).is_empty());
         let mut spec = seed();
         spec.spec.logging.as_mut().unwrap().enabled = false;
         assert!(compile(&spec).is_empty() && files(&spec).is_empty());
@@ -664,7 +656,10 @@ mod tests {
     fn the_config_map_holds_the_fluent_conf_file() {
         let spec = seed();
         let files = files(&spec);
-        let objects = config_map(&spec, &files);
+        let objects: Vec<Object> = objects(&spec, &files)
+            .into_iter()
+            .filter(|object| matches!(object, Object::ConfigMap(_)))
+            .collect();
         let [Object::ConfigMap(config_map)] = objects.as_slice() else {
             panic!("one ConfigMap: {objects:?}")
         };

@@ -98,9 +98,8 @@ pub const CONCERNS: &[Concern] = &[
     Concern {
         name: "logging",
         compile: |i, b| {
-            b.objects.extend(logging::compile(i.spec));
             b.files.extend(logging::files(i.spec));
-            let objects = logging::config_map(i.spec, &b.files);
+            let objects = logging::objects(i.spec, &b.files);
             b.objects.extend(objects);
         },
     },

@@ -24,3 +24,18 @@ pub fn is_prometheus_duration(text: &str) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_durations() {
+        for ok in ["30s", "5m", "1h30m", "500ms", "2d"] {
+            assert!(is_prometheus_duration(ok), "{ok}");
+        }
+        for bad in ["", "30", "30 seconds", "s", "1.5m"] {
+            assert!(!is_prometheus_duration(bad), "{bad}");
+        }
+    }
+}

@@ -47,6 +47,38 @@ pub fn is_qualified_name(s: &str) -> bool {
     prefix.is_none_or(is_dns1123_subdomain) && !name.is_empty() && is_label_value(name)
 }
 
+/// 64-bit FNV-1a of `bytes`: stable across releases and platforms (unlike std's hasher), for
+/// derived names and content hashes that must not change from one render to the next.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// `name` when it fits in `max` bytes; otherwise its first `max - 9` bytes, `-` and eight hex
+/// digits of its [`stable_hash`], so that long names stay distinct, stable and within `max`.
+///
+/// ```
+/// use slipway_core::k8s::name::shorten;
+///
+/// assert_eq!(shorten("short", 10), "short");
+/// let long = shorten("a-very-long-application-name-staging", 20);
+/// assert_eq!(long.len(), 20);
+/// assert!(long.starts_with("a-very-long"));
+/// assert_ne!(long, shorten("a-very-long-application-name-prod", 20));
+/// ```
+pub fn shorten(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let mut cut = max.saturating_sub(9);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let hash = stable_hash(name.as_bytes()) as u32;
+    format!("{}-{hash:08x}", &name[..cut])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

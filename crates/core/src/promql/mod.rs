@@ -72,26 +72,37 @@ fn substitute_grafana_variables(expr: &str) -> Cow<'_, str> {
     )
 }
 
-/// Checks that an expression parses, as [`parse`] does, without building its syntax tree
-/// when an expression of the same shape (the text with other label values and numbers)
-/// parsed before in this process: compiling many applications parses each shape once.
+/// Checks many expressions as [`parse`] would judge them, without building syntax trees and
+/// parsing each *shape* (the text with label values and numbers blanked) once: a bundle's
+/// alerts and panels share a few shapes. It lives for one run; nothing is remembered across
+/// runs.
 ///
 /// ```
-/// use slipway_core::promql;
-/// assert!(promql::check(r#"up{job="a"} == 0"#).is_ok());
-/// assert!(promql::check(r#"up{job="b"} == 0"#).is_ok()); // same shape: not parsed again
-/// assert!(promql::check(r#"up{job=~"(b"} == 0"#).is_err()); // the regex is checked
+/// use slipway_core::promql::Checker;
+/// let mut checker = Checker::default();
+/// assert!(checker.check(r#"up{job="a"} == 0"#).is_ok());
+/// assert!(checker.check(r#"up{job="b"} == 0"#).is_ok()); // same shape: not parsed again
+/// assert!(checker.check(r#"up{job=~"(b"} == 0"#).is_err()); // the regex is checked
 /// ```
-pub fn check(expr: &str) -> Result<(), PromQlError> {
-    if shape::parses(expr, |text| parser::parse(text).is_ok()) {
-        return Ok(());
-    }
-    parse(expr).map(drop)
+#[derive(Debug, Default)]
+pub struct Checker {
+    memo: shape::Memo,
 }
 
-/// [`check`] for a Grafana target expression ([`parse_grafana`]).
-pub fn check_grafana(expr: &str) -> Result<(), PromQlError> {
-    check(&substitute_grafana_variables(expr)).map_err(|error| error.naming(expr))
+impl Checker {
+    /// Checks that an expression parses, as [`parse`] does.
+    pub fn check(&mut self, expr: &str) -> Result<(), PromQlError> {
+        if self.memo.parses(expr, |text| parser::parse(text).is_ok()) {
+            return Ok(());
+        }
+        parse(expr).map(drop)
+    }
+
+    /// [`Checker::check`] for a Grafana target expression ([`parse_grafana`]).
+    pub fn check_grafana(&mut self, expr: &str) -> Result<(), PromQlError> {
+        self.check(&substitute_grafana_variables(expr))
+            .map_err(|error| error.naming(expr))
+    }
 }
 
 /// Every metric name an expression selects, read from its syntax tree.
@@ -268,7 +279,17 @@ mod tests {
                     expr.insert_str(at, text);
                 }
             }
-            proptest::prop_assert_eq!(check(&expr).is_ok(), parse(&expr).is_ok(), "{}", expr);
+            // A checker that already knows every real shape, as in a bundle check.
+            let mut checker = Checker::default();
+            for known in &expressions {
+                proptest::prop_assert!(checker.check(known).is_ok(), "{}", known);
+            }
+            proptest::prop_assert_eq!(
+                checker.check(&expr).is_ok(),
+                parse(&expr).is_ok(),
+                "{}",
+                expr
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Checking many expressions quickly: an expression's *shape* is its text with every label
 //! matcher value replaced by `""` and every plain number by `0`. Two expressions of one shape
-//! differ only in values the grammar does not look at, so the shape is parsed once per process
-//! and the values are checked on their own (a regular expression with `regex-syntax`, which
+//! differ only in values the grammar does not look at, so the shape is parsed once per
+//! [`Memo`] (one per bundle check: no state outlives a run) and the values are checked on their own (a regular expression with `regex-syntax`, which
 //! is far cheaper than compiling it as the parser does).
 //!
 //! The shape only ever makes the parser stricter (an empty matcher value can only turn a
@@ -9,69 +9,46 @@
 //! a value fails the check, the expression is parsed as written and that verdict stands.
 
 use std::collections::HashSet;
-use std::sync::{Mutex, OnceLock};
 
 use regex_syntax::hir::{Class, Hir, HirKind};
-
-/// At most this many shapes and regular expressions are remembered per process (a few
-/// megabytes); past it, expressions are still checked, just not remembered.
-const CAPACITY: usize = 16_384;
 
 /// Above this estimated program size a regular expression is handed to the parser, whose
 /// compiler enforces the size limit ([`regex_size`]).
 const REGEX_SIZE_LIMIT: usize = 10_000;
 
-/// Shapes that parsed, and regular expressions that are valid in a matcher.
-#[derive(Default)]
-struct Known {
+/// Shapes that parsed, and regular expressions that are valid in a matcher, for one run.
+#[derive(Debug, Default)]
+pub struct Memo {
     shapes: HashSet<String>,
     regexes: HashSet<String>,
 }
 
-fn known() -> &'static Mutex<Known> {
-    static KNOWN: OnceLock<Mutex<Known>> = OnceLock::new();
-    KNOWN.get_or_init(Mutex::default)
-}
-
-/// `true` when `expr` is known to parse by its shape: the shape parsed (now or before in this
-/// process) and every regular expression of its matchers is valid. `false` means "not known",
-/// not "invalid": the caller parses the expression as written.
-pub fn parses(expr: &str, parse: impl Fn(&str) -> bool) -> bool {
-    let Some(shape) = Shape::of(expr) else {
-        return false;
-    };
-    let (shape_known, unknown_regexes): (bool, Vec<&str>) = {
-        let known = known()
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        (
-            known.shapes.contains(&shape.text),
-            shape
-                .regexes
-                .iter()
-                .copied()
-                .filter(|regex| !known.regexes.contains(*regex))
-                .collect(),
-        )
-    };
-    if !unknown_regexes.iter().all(|regex| valid_regex(regex)) {
-        return false;
-    }
-    if !shape_known && !parse(&shape.text) {
-        return false;
-    }
-    let mut known = known()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !shape_known && known.shapes.len() < CAPACITY {
-        known.shapes.insert(shape.text);
-    }
-    for regex in unknown_regexes {
-        if known.regexes.len() < CAPACITY {
-            known.regexes.insert(regex.to_string());
+impl Memo {
+    /// `true` when `expr` is known to parse by its shape: the shape parsed (now or before in
+    /// this memo) and every regular expression of its matchers is valid. `false` means "not
+    /// known", not "invalid": the caller parses the expression as written.
+    pub fn parses(&mut self, expr: &str, parse: impl Fn(&str) -> bool) -> bool {
+        let Some(shape) = Shape::of(expr) else {
+            return false;
+        };
+        let valid_regexes = shape
+            .regexes
+            .iter()
+            .all(|regex| self.regexes.contains(*regex) || valid_regex(regex));
+        if !valid_regexes {
+            return false;
         }
+        if !self.shapes.contains(&shape.text) && !parse(&shape.text) {
+            return false;
+        }
+        for regex in shape.regexes {
+            if !self.regexes.contains(regex) {
+                self.regexes.insert(regex.to_string());
+            }
+        }
+        self.shapes.insert(shape.text);
+        true
     }
-    true
 }
 
 /// An expression reduced to its shape, with the regular expressions its matchers carry.
@@ -275,16 +252,21 @@ mod tests {
             calls.set(calls.get() + 1);
             true
         };
+        let mut memo = Memo::default();
         let first = r#"shape_test_metric{a="one"} > 1"#;
         let second = r#"shape_test_metric{a="two"} > 2"#;
-        assert!(parses(first, parse));
-        assert!(parses(second, parse));
+        assert!(memo.parses(first, parse));
+        assert!(memo.parses(second, parse));
         assert_eq!(calls.get(), 1);
 
         let rejected = r#"shape_test_rejected{a="one"}"#;
-        assert!(!parses(rejected, |_| false));
-        assert!(!parses(rejected, |_| false));
-        assert!(!parses(r#"shape_test_metric{a=~"(unclosed"} > 1"#, parse));
+        assert!(!memo.parses(rejected, |_| false));
+        assert!(!memo.parses(rejected, |_| false));
+        assert!(!memo.parses(r#"shape_test_metric{a=~"(unclosed"} > 1"#, parse));
         assert_eq!(calls.get(), 1);
+
+        // A new memo (a new run) remembers nothing.
+        assert!(Memo::default().parses(first, parse));
+        assert_eq!(calls.get(), 2);
     }
 }

@@ -16,11 +16,12 @@ const HELP: &str = "the expression is generated from the spec: check the values 
 /// panel.
 pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let mut checker = promql::Checker::default();
     for object in &bundle.objects {
         if let Object::PrometheusRule(rule) = object {
             for (g, group) in rule.spec.groups.iter().enumerate() {
                 for (r, alert) in group.rules.iter().enumerate() {
-                    if let Err(error) = promql::check(&alert.expr) {
+                    if let Err(error) = checker.check(&alert.expr) {
                         out.push(located(
                             Diagnostic::new(
                                 &codes::PROMQL_SYNTAX,
@@ -50,7 +51,7 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
                 let Some(expr) = &target.expr else {
                     continue;
                 };
-                if let Err(error) = promql::check_grafana(expr) {
+                if let Err(error) = checker.check_grafana(expr) {
                     out.push(located(
                         Diagnostic::new(
                             &codes::PROMQL_SYNTAX,

@@ -2,7 +2,6 @@
 //! parameters and GPU counts.
 
 use crate::diagnostic::{Diagnostic, codes};
-use crate::k8s::duration::is_prometheus_duration;
 use crate::spec::{AppSpec, ModelSource, ProbeSpec, RuntimeSpec};
 
 /// Reports [`codes::MODEL_SOURCE`](crate::diagnostic::codes::MODEL_SOURCE).
@@ -322,36 +321,6 @@ pub fn is_cron(text: &str) -> bool {
         })
 }
 
-/// Reports [`codes::DURATION_SYNTAX`](crate::diagnostic::codes::DURATION_SYNTAX).
-pub(super) fn check_durations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
-    let monitoring = &spec.spec.monitoring;
-    for (path, value) in [
-        (
-            "spec.monitoring.scrapeInterval",
-            &monitoring.scrape_interval,
-        ),
-        (
-            "spec.monitoring.alerts.forDuration",
-            &monitoring.alerts.for_duration,
-        ),
-        (
-            "spec.monitoring.alerts.atMaxReplicasFor",
-            &monitoring.alerts.at_max_replicas_for,
-        ),
-    ] {
-        if !is_prometheus_duration(value) {
-            out.push(
-                Diagnostic::new(
-                    &codes::DURATION_SYNTAX,
-                    path,
-                    format!("`{value}` is not a Prometheus duration"),
-                )
-                .with_help("use a number and a unit, e.g. `30s`, `5m`, `1h30m`"),
-            );
-        }
-    }
-}
-
 /// Reports [`codes::ROLLOUT_VALUES`](crate::diagnostic::codes::ROLLOUT_VALUES).
 pub(super) fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let rollout = &spec.spec.rollout;
@@ -436,15 +405,5 @@ mod tests {
         assert!(is_cron("@daily"));
         assert!(!is_cron("every day"));
         assert!(!is_cron("0 2 * *"));
-    }
-
-    #[test]
-    fn prometheus_durations() {
-        for ok in ["30s", "5m", "1h30m", "500ms", "2d"] {
-            assert!(is_prometheus_duration(ok), "{ok}");
-        }
-        for bad in ["", "30", "30 seconds", "s", "1.5m"] {
-            assert!(!is_prometheus_duration(bad), "{bad}");
-        }
     }
 }
