@@ -35,12 +35,13 @@ struct ValueArgs {
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     values: Vec<PathBuf>,
     /// The environment: merges `environments/NAME.yaml` beside the spec after the -f files
-    /// and before --set, sets the template variable `env`, and with -o writes the GitOps
-    /// layout `REPO/NAME/<namespace>/<app>/`.
+    /// and before --set, sets the template variable `env`, compiles the environment's Argo CD
+    /// objects, and (`render -o`) writes the GitOps layout `REPO/NAME/<namespace>/<app>/`.
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
-    /// Set one value, typed like a YAML scalar (`3` integer, `"3"` string, `true` boolean):
-    /// `--set inference.replicas=3`. Repeatable; applied after the files.
+    /// Set one template value, typed like a YAML scalar (`3` integer, `"3"` string, `true`
+    /// boolean): `--set replicas=3` is `{{ values.replicas }}` in the spec template. Values
+    /// for a spec that is not a template are an error. Repeatable; applied after the files.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
     /// Set one value as a string whatever it looks like (commit SHAs): applied after --set.

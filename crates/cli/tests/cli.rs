@@ -92,7 +92,9 @@ fn every_invalid_spec_exits_1_naming_file_line_column_and_field() {
         assert!(
             stderr.contains("^ spec.")
                 || stderr.contains("^ metadata.")
-                || stderr.contains("(document)"),
+                || stderr.contains("(document)")
+                // A template error names the template construct: it has no field yet.
+                || stderr.contains("^ (template)"),
             "{spec}: no field path in\n{stderr}"
         );
     }
@@ -240,4 +242,24 @@ fn a_missing_file_exits_1_with_its_name() {
 #[test]
 fn validate_reports_diagnostics_like_rustc() {
     assert_cmd_snapshot!(slipway().args(["validate", "specs/invalid/requests-above-limits.yaml"]));
+}
+
+#[test]
+fn values_for_a_spec_that_is_not_a_template_are_an_error() {
+    let output = run(&[
+        "render",
+        "specs/minimal.yaml",
+        "--set",
+        "inference.replicas=3",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error[values-without-template]")
+            && stderr.contains("--> specs/minimal.yaml:1:1"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing is rendered");
+    // Without values the same spec renders.
+    assert!(run(&["render", "specs/minimal.yaml"]).status.success());
 }

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::compile::{self, Bundle};
-use crate::diagnostic::{Diagnostic, Stage, render_all};
+use crate::diagnostic::{Diagnostic, Location, Stage, codes, render_all};
 use crate::spec::{self, LoadedSpec};
 use crate::template::{self, Context, Partials, Rendered};
 use crate::validate;
@@ -105,6 +105,29 @@ impl<'a> Pipeline<'a> {
 
     /// Runs every stage; stops at the first stage that finds an error.
     pub fn run(self) -> Result<Compiled, Failed> {
+        let has_values = match &self.context.values {
+            Value::Null => false,
+            Value::Object(map) => !map.is_empty(),
+            _ => true,
+        };
+        if has_values && !template::has_template_syntax(self.text) {
+            let mut diagnostic = Diagnostic::new(
+                &codes::VALUES_WITHOUT_TEMPLATE,
+                "",
+                format!(
+                    "values were given (-f, --set or the environment's file), but `{}` is not a template: they would be ignored",
+                    self.file
+                ),
+            )
+            .with_help("use them in the spec (`replicas: {{ values.replicas }}`), or drop them; a spec that is not a template is rendered as written");
+            diagnostic.file = self.file.to_string();
+            diagnostic.location = Some(Location { line: 1, column: 1 });
+            return Err(Failed {
+                stage: Stage::Template,
+                diagnostics: vec![diagnostic],
+                text: self.text.to_string(),
+            });
+        }
         let rendered = template::render(self.file, self.text, &self.context, self.partials)
             .map_err(|error| Failed {
                 stage: Stage::Template,

@@ -28,6 +28,28 @@ pub const TEMPLATE_SYNTAX: Code = Code {
     instead: "`replicas: {{ values.replicas }}`",
 };
 
+/// `template-fuel`: The template ran out of its instruction budget.
+pub const TEMPLATE_FUEL: Code = Code {
+    id: "template-fuel",
+    severity: Severity::Error,
+    stage: Stage::Template,
+    what: "Stops a template that runs more than `template::FUEL` (5 million) engine instructions, naming the line it was on.",
+    why: "A spec is rendered in CI and by every developer: a runaway loop must fail fast with a location, not hang the pipeline until it is killed.",
+    example: "`{% for i in range(100000) %}{% for j in range(100000) %}…{% endfor %}{% endfor %}`",
+    instead: "loop over the values you need (`{% for m in values.models %}`), a few hundred entries at most",
+};
+
+/// `values-without-template`: Values were given for a spec that is not a template.
+pub const VALUES_WITHOUT_TEMPLATE: Code = Code {
+    id: "values-without-template",
+    severity: Severity::Error,
+    stage: Stage::Template,
+    what: "Rejects values (`-f`, `--set`, `--set-string`, the environment's values file) given for a spec that has no template syntax.",
+    why: "A spec that is not a template renders as written, so the values would be silently ignored: `--set inference.replicas=3` reads like a Helm override and would change nothing.",
+    example: "`slipway render specs/minimal.yaml --set inference.replicas=3`",
+    instead: "write the value into the spec, or make the spec a template: `replicas: {{ values.replicas | default(2) }}`",
+};
+
 /// `template-include`: `{% include %}` names a partial that does not exist beside the spec (or lies outside its directory).
 pub const TEMPLATE_INCLUDE: Code = Code {
     id: "template-include",
@@ -81,6 +103,39 @@ pub const SPEC_SHAPE: Code = Code {
     why: "Slipway parses every value once into a type; a value it cannot type is not used as a guess.",
     example: "`inference: {port: 8000.0}`",
     instead: "`inference: {port: 8000}`",
+};
+
+/// `rbac-anonymous`: A binding grants access to unauthenticated requests.
+pub const RBAC_ANONYMOUS: Code = Code {
+    id: "rbac-anonymous",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Rejects RBAC subjects that stand for anyone: the group `system:unauthenticated` and the user `system:anonymous`.",
+    why: "Every request without credentials, from anywhere the API server is reachable, gets the preset's access: read pods and logs, or change Deployments.",
+    example: "`subjects: [{kind: Group, name: \"system:unauthenticated\"}]`",
+    instead: "`subjects: [{kind: Group, name: ml-engineers}]`",
+};
+
+/// `rbac-all-authenticated`: A binding grants access to every authenticated identity.
+pub const RBAC_ALL_AUTHENTICATED: Code = Code {
+    id: "rbac-all-authenticated",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when an RBAC subject is the group `system:authenticated`.",
+    why: "It includes every user and every service account of every namespace: one compromised pod anywhere in the cluster gets the application's access.",
+    example: "`subjects: [{kind: Group, name: \"system:authenticated\"}]`",
+    instead: "the groups or service accounts that need the access",
+};
+
+/// `rbac-duplicate-binding`: Two RBAC entries compile to one Role.
+pub const RBAC_DUPLICATE_BINDING: Code = Code {
+    id: "rbac-duplicate-binding",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Rejects two `security.rbac` entries that compile to the same Role and RoleBinding name (same explicit `name`, or the same preset, subjects and rules).",
+    why: "One object would silently replace the other: whoever the lost entry was meant for has no access, and a reviewer reading the spec cannot tell.",
+    example: "the same `{preset: viewer, subjects: [{kind: Group, name: ops}]}` entry twice",
+    instead: "one entry per set of subjects and grants, or distinct `name`s",
 };
 
 /// `backup-source`: Checks `backup`: the model must live on a PersistentVolumeClaim (the backup copies that claim) that a second pod can mount (not `ReadWriteOncePod`), and `destination` must be an `s3://bucket/prefix` URI.
@@ -580,8 +635,10 @@ pub const PROMQL_SYNTAX: Code = Code {
 
 /// Every code, by stage, then in the order the rules run.
 pub const ALL: &[&Code] = &[
+    &VALUES_WITHOUT_TEMPLATE,
     &TEMPLATE_UNDEFINED,
     &TEMPLATE_SYNTAX,
+    &TEMPLATE_FUEL,
     &TEMPLATE_INCLUDE,
     &TEMPLATE,
     &YAML_SYNTAX,
@@ -621,6 +678,9 @@ pub const ALL: &[&Code] = &[
     &PROBE_TIMEOUT,
     &PROBE_PATHS,
     &RBAC_SUBJECT_NAMESPACE,
+    &RBAC_ANONYMOUS,
+    &RBAC_ALL_AUTHENTICATED,
+    &RBAC_DUPLICATE_BINDING,
     &ZERO_REPLICAS,
     &MISSING_LIMITS,
     &SELECTOR_MISMATCH,

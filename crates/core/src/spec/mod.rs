@@ -1131,6 +1131,11 @@ fn default_uid() -> i64 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RbacBinding {
+    /// Suffix of the Role and RoleBinding names (`<app>-<name>`), a DNS-1123 label. Default:
+    /// the preset's name, followed by a short hash of the subjects and rules when several
+    /// entries share a preset (so reordering entries renames nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Access preset. `viewer`: read workloads, pods, logs and services; `deployer`: also
     /// change Deployments, Services, ConfigMaps, Jobs and autoscalers; `trainer`: run Jobs
     /// and read PVCs. Default: `viewer`.

@@ -39,6 +39,7 @@ pub static RULES: &[Check] = &[
     rbac::check_wildcards,
     rbac::check_verbs,
     rbac::check_subjects,
+    rbac::check_binding_names,
     backup::check_backup,
     gitops::check_pre_sync_hook,
     observability::check_durations,
