@@ -263,3 +263,36 @@ fn values_for_a_spec_that_is_not_a_template_are_an_error() {
     // Without values the same spec renders.
     assert!(run(&["render", "specs/minimal.yaml"]).status.success());
 }
+
+#[test]
+fn diff_shows_a_dashboard_threshold_change_as_json_fields() {
+    let output = run(&[
+        "diff",
+        "specs/seed-article.yaml",
+        "-f",
+        "specs/values/seed-article.yaml",
+        "--env",
+        "staging",
+        "--against-env",
+        "prod",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "the environments differ");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let dashboard: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("~ ConfigMap") || !line.contains("dashboard"))
+        .skip(1)
+        .take_while(|line| line.starts_with("    "))
+        .collect();
+    assert!(!dashboard.is_empty(), "{stdout}");
+    assert!(
+        dashboard.len() <= 4,
+        "a few JSON fields, not the whole file:\n{stdout}"
+    );
+    assert!(
+        dashboard
+            .iter()
+            .all(|line| line.contains(".thresholds.steps[1].value: ") && !line.contains("{\\\"")),
+        "{stdout}"
+    );
+}

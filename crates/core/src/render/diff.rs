@@ -66,12 +66,17 @@ impl fmt::Display for ObjectKey {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldChange {
     /// Field path, e.g. `spec.template.spec.containers[name=server].image` (lists of named
-    /// objects are matched by name, other lists by index).
+    /// objects are matched by name, other lists by index). Inside a string that holds JSON
+    /// (a dashboard ConfigMap), the path goes on into the JSON:
+    /// `data["ai.json"].panels[title=Errors].fieldConfig.defaults.max`.
     pub path: String,
     /// Old value; `None` when the field is new.
     pub old: Option<Value>,
     /// New value; `None` when the field is gone.
     pub new: Option<Value>,
+    /// For a multi-line text (a `fluent.conf`), the changed lines as a unified diff
+    /// (`-`/`+` lines with a line of context) instead of two whole strings.
+    pub lines: Option<String>,
 }
 
 /// How one object differs.
@@ -122,12 +127,14 @@ fn fields(path: String, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<
             }
         }
         (Some(Value::Array(a)), Some(Value::Array(b))) => {
-            if let (Some(a), Some(b)) = (by_name(a), by_name(b)) {
+            if let (Some((key, a)), Some((other, b))) = (by_name(a), by_name(b))
+                && key == other
+            {
                 let mut names: Vec<&str> = a.keys().chain(b.keys()).copied().collect();
                 names.sort_unstable();
                 names.dedup();
                 for name in names {
-                    let item = format!("{path}[name={name}]");
+                    let item = format!("{path}[{key}={name}]");
                     fields(item, a.get(name).copied(), b.get(name).copied(), out);
                 }
                 return;
@@ -136,26 +143,79 @@ fn fields(path: String, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<
                 fields(format!("{path}[{i}]"), a.get(i), b.get(i), out);
             }
         }
+        (Some(Value::String(a)), Some(Value::String(b))) if a != b => {
+            if let (Some(a), Some(b)) = (embedded_json(a), embedded_json(b)) {
+                fields(path, Some(&a), Some(&b), out);
+            } else if a.contains('\n') || b.contains('\n') {
+                out.push(FieldChange {
+                    path,
+                    old: None,
+                    new: None,
+                    lines: Some(line_diff(a, b)),
+                });
+            } else {
+                out.push(FieldChange {
+                    path,
+                    old: Some(Value::String(a.clone())),
+                    new: Some(Value::String(b.clone())),
+                    lines: None,
+                });
+            }
+        }
         (a, b) if a != b => out.push(FieldChange {
             path,
             old: a.cloned(),
             new: b.cloned(),
+            lines: None,
         }),
         _ => {}
     }
 }
 
-/// The items of a list of named objects (containers, env, ports, volumes) by name, so a
-/// change reads `containers[name=server].image`; `None` unless every item has a unique name.
-fn by_name(items: &[Value]) -> Option<BTreeMap<&str, &Value>> {
-    let mut named = BTreeMap::new();
-    for item in items {
-        let name = item.get("name")?.as_str()?;
-        if named.insert(name, item).is_some() {
-            return None;
+/// A string that holds a JSON object or array (a dashboard in a ConfigMap), parsed.
+fn embedded_json(text: &str) -> Option<Value> {
+    let start = text.trim_start().as_bytes().first()?;
+    if !matches!(start, b'{' | b'[') {
+        return None;
+    }
+    serde_json::from_str(text)
+        .ok()
+        .filter(|value: &Value| value.is_object() || value.is_array())
+}
+
+/// The changed lines of two texts, one line of context around each change.
+fn line_diff(old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    for group in diff.grouped_ops(1) {
+        for op in group {
+            for change in diff.iter_changes(&op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => '-',
+                    similar::ChangeTag::Insert => '+',
+                    similar::ChangeTag::Equal => ' ',
+                };
+                let _ = writeln!(out, "{sign} {}", change.value().trim_end_matches('\n'));
+            }
         }
     }
-    Some(named)
+    out
+}
+
+/// The items of a list of named objects (containers, env, ports, volumes; dashboard panels by
+/// title) by name, so a change reads `containers[name=server].image`; `None` unless every
+/// item has a unique name.
+fn by_name(items: &[Value]) -> Option<(&'static str, BTreeMap<&str, &Value>)> {
+    ["name", "title"].into_iter().find_map(|key| {
+        let mut named = BTreeMap::new();
+        for item in items {
+            let name = item.get(key)?.as_str()?;
+            if named.insert(name, item).is_some() {
+                return None;
+            }
+        }
+        Some((key, named))
+    })
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -194,6 +254,13 @@ pub fn format(diffs: &[ObjectDiff]) -> String {
                 changed += 1;
                 let _ = writeln!(out, "~ {key}");
                 for change in changes {
+                    if let Some(lines) = &change.lines {
+                        let _ = writeln!(out, "    {}:", change.path);
+                        for line in lines.lines() {
+                            let _ = writeln!(out, "      {line}");
+                        }
+                        continue;
+                    }
                     let _ = writeln!(
                         out,
                         "    {}: {} → {}",
@@ -274,5 +341,51 @@ mod tests {
             "metadata.annotations[\"argocd.argoproj.io/sync-wave\"]"
         );
         assert_eq!(format(&[]), "no differences\n");
+    }
+
+    fn config_map(key: &str, text: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "c", "namespace": "ns"}, "data": {key: text}})
+    }
+
+    #[test]
+    fn json_inside_a_string_is_diffed_field_by_field() {
+        let dashboard = |max: f64| {
+            json!({"title": "d", "panels": [
+                {"title": "Errors", "fieldConfig": {"defaults": {"max": max}}},
+                {"title": "Latency", "targets": [{"expr": "up"}]}
+            ]})
+            .to_string()
+        };
+        let diffs = diff(
+            &[config_map("ai.json", &dashboard(0.8))],
+            &[config_map("ai.json", &dashboard(0.9))],
+        );
+        let text = format(&diffs);
+        assert_eq!(
+            text,
+            "~ ConfigMap ns/c\n    data[\"ai.json\"].panels[title=Errors].fieldConfig.defaults.max: 0.8 → 0.9\n1 objects differ: 0 added, 0 removed, 1 changed\n"
+        );
+    }
+
+    #[test]
+    fn multi_line_text_is_diffed_line_by_line() {
+        let old = "<source>\n  @type tail\n</source>\n<match **>\n  flush_interval 5s\n</match>\n";
+        let new = old.replace("5s", "10s");
+        let diffs = diff(
+            &[config_map("fluent.conf", old)],
+            &[config_map("fluent.conf", &new)],
+        );
+        let text = format(&diffs);
+        assert!(
+            text.contains(
+                "    data[\"fluent.conf\"]:\n        <match **>\n      -   flush_interval 5s\n      +   flush_interval 10s\n        </match>\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains("@type tail"),
+            "only changed lines and context: {text}"
+        );
     }
 }
