@@ -133,14 +133,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             };
             let Some(dir) = output else {
-                print!("{}", render::to_yaml(&bundle));
+                stdout(&render::to_yaml(&bundle))?;
                 return Ok(ExitCode::SUCCESS);
             };
             let files = tree::layout(&bundle, &loaded.spec, env);
             let manifest = tree::manifest_path(&loaded.spec.metadata.name, env);
             let plan = output::apply_tree(&dir, &files, &manifest, check)?;
             if check {
-                print!("{}", plan.summary());
+                stdout(&plan.summary())?;
                 if plan.is_empty() {
                     eprintln!("{} is up to date ({} files)", dir.display(), plan.unchanged);
                     return Ok(ExitCode::SUCCESS);
@@ -206,7 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (objects(&on_disk)?, objects(&new_files)?)
             };
             let diffs = diff::diff(&old, &new);
-            print!("{}", diff::format(&diffs));
+            stdout(&diff::format(&diffs))?;
             Ok(if diffs.is_empty() {
                 ExitCode::SUCCESS
             } else {
@@ -215,11 +215,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Schema => {
             let schema = serde_json::to_string_pretty(spec::json_schema_value())?;
-            println!("{schema}");
+            stdout(&format!("{schema}\n"))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { id: None } => {
-            print!("{}", diagnostic::table(codes::ALL));
+            stdout(&diagnostic::table(codes::ALL))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { id: Some(id) } => {
@@ -227,7 +227,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .iter()
                 .find(|code| code.id == id)
                 .with_context(|| format!("no rule `{id}`; `slipway rules` lists them all"))?;
-            print!("{}", code.docs());
+            stdout(&code.docs())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { name, stdout } => init::run(&name, stdout),
@@ -319,6 +319,17 @@ fn compiled(path: &Path, args: &ValueArgs, env: Option<&str>) -> anyhow::Result<
             eprint!("{}", failed.render());
             Ok(None)
         }
+    }
+}
+
+/// Writes `text` to standard output. A reader that closed the pipe early (`slipway render … |
+/// head`) is not an error: the output is simply not wanted any more.
+pub(crate) fn stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.context("cannot write to standard output"),
     }
 }
 

@@ -296,3 +296,17 @@ fn diff_shows_a_dashboard_threshold_change_as_json_fields() {
         "{stdout}"
     );
 }
+
+#[test]
+fn init_links_the_schema_for_editors_and_the_schema_has_an_id() {
+    let init = run(&["init", "demo", "--stdout"]);
+    assert!(init.status.success());
+    let text = String::from_utf8(init.stdout).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_slice(&run(&["schema"]).stdout).expect("the schema is JSON");
+    let id = schema["$id"].as_str().expect("the schema has an $id");
+    assert_eq!(
+        text.lines().next(),
+        Some(format!("# yaml-language-server: $schema={id}").as_str())
+    );
+}

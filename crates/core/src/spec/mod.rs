@@ -10,7 +10,7 @@ mod load;
 mod schema;
 
 pub use load::{LoadError, LoadedSpec, load_str};
-pub use schema::{json_schema, json_schema_value};
+pub use schema::{SCHEMA_ID, json_schema, json_schema_value};
 
 use std::collections::BTreeMap;
 
@@ -60,7 +60,10 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppMetadata {
-    /// Application name (DNS-1123 label); prefixes every object Slipway emits.
+    /// Application name: a DNS-1035 label (lowercase letters, digits and '-', starting with a
+    /// letter) of at most 40 characters, so that the names derived from it (`<name>-green`,
+    /// `<name>-metrics`, `<name>-logging`, …) stay within Kubernetes' 63; prefixes every
+    /// object Slipway emits.
     pub name: String,
     /// Namespace for every namespaced object. Default: the application name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
