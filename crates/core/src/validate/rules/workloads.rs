@@ -289,36 +289,13 @@ pub(super) fn check_schedules(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         schedules.push(("spec.backup.schedule", &backup.schedule));
     }
     for (path, schedule) in schedules {
-        if !is_cron(schedule) {
+        if let Err(error) = crate::k8s::cron::Schedule::parse(schedule) {
             out.push(
-                Diagnostic::new(&codes::CRON_SYNTAX, path, format!("`{schedule}` is not a cron schedule"))
+                Diagnostic::new(&codes::CRON_SYNTAX, path, error.to_string())
                     .with_help("use five fields `minute hour day-of-month month day-of-week`, e.g. `0 2 * * *`, or @hourly/@daily/@weekly/@monthly"),
             );
         }
     }
-}
-
-/// Whether `text` is a five-field cron expression or a macro Kubernetes accepts.
-pub fn is_cron(text: &str) -> bool {
-    const MACROS: [&str; 7] = [
-        "@yearly",
-        "@annually",
-        "@monthly",
-        "@weekly",
-        "@daily",
-        "@midnight",
-        "@hourly",
-    ];
-    if MACROS.contains(&text) {
-        return true;
-    }
-    let fields: Vec<&str> = text.split_whitespace().collect();
-    fields.len() == 5
-        && fields.iter().all(|field| {
-            field
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "*,-/?".contains(c))
-        })
 }
 
 /// Reports [`codes::ROLLOUT_VALUES`](crate::diagnostic::codes::ROLLOUT_VALUES).
@@ -391,19 +368,5 @@ pub(super) fn check_gpu(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             )
             .with_help("use a vendor-domain name such as `nvidia.com/gpu` or `amd.com/gpu`"),
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cron_expressions() {
-        assert!(is_cron("0 2 * * *"));
-        assert!(is_cron("*/15 0-6 * * mon-fri"));
-        assert!(is_cron("@daily"));
-        assert!(!is_cron("every day"));
-        assert!(!is_cron("0 2 * *"));
     }
 }
