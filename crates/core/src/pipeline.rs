@@ -155,19 +155,22 @@ impl<'a> Pipeline<'a> {
         let checks: Vec<Diagnostic> = validate::bundle(&bundle)
             .into_iter()
             .map(|mut diagnostic| {
-                // Output checks name the object or file they concern; the rest the spec.
+                // Output checks name the object or file they concern; the rest the spec, and
+                // those with a spec field path are placed at that field.
                 if diagnostic.file.is_empty() {
-                    diagnostic.file = loaded.file.clone();
+                    if diagnostic.path.starts_with("metadata")
+                        || diagnostic.path.starts_with("spec.")
+                    {
+                        diagnostic = loaded.locate(diagnostic);
+                    } else {
+                        diagnostic.file = loaded.file.clone();
+                    }
                 }
                 diagnostic
             })
             .collect();
         if validate::has_errors(&checks) {
-            return Err(Failed {
-                stage: Stage::Bundle,
-                diagnostics: checks,
-                text: String::new(),
-            });
+            return Err(fail(Stage::Bundle, checks));
         }
         diagnostics.extend(checks);
         let diagnostics = diagnostics

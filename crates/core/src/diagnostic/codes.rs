@@ -622,6 +622,39 @@ pub const GPU_REQUESTS_LIMITS: Code = Code {
     instead: "`limits: {nvidia.com/gpu: 1}` (requests default to the limit)",
 };
 
+/// `object-name`: A derived object name or label value breaks the API server's limits.
+pub const OBJECT_NAME: Code = Code {
+    id: "object-name",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks every emitted object's name against its kind's rule (DNS-1035 label for Services, DNS-1123 label for Namespaces, DNS-1123 subdomain otherwise) and every label value against the 63-character label rule.",
+    why: "Names are derived from the spec (`<app>-<color>`, `<app>-metrics`): each spec field can be valid while a derived name is not, and the API server then rejects that object in the middle of a sync.",
+    example: "an application name whose `-metrics` Service name would be 64 characters",
+    instead: "a shorter `metadata.name` (at most 40 characters leaves room for every suffix)",
+};
+
+/// `annotations-too-large`: An object's annotations exceed 256 KiB.
+pub const ANNOTATIONS_TOO_LARGE: Code = Code {
+    id: "annotations-too-large",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Rejects an object whose annotations (keys and values together) exceed 256 KiB, the API server's limit.",
+    why: "`metadata.annotations` is copied onto every object: one large value multiplies into every manifest, and the API server refuses each object that carries it.",
+    example: "`metadata: {annotations: {notes: <300 KB of text>}}`",
+    instead: "short annotations (a link to the document), with large data in a ConfigMap",
+};
+
+/// `config-map-too-large`: A ConfigMap's data exceed 1 MiB.
+pub const CONFIG_MAP_TOO_LARGE: Code = Code {
+    id: "config-map-too-large",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Rejects a ConfigMap (the dashboard's sidecar ConfigMap, Fluentd's) whose data exceed 1 MiB, the API server's limit.",
+    why: "The API server refuses the object and the sync fails; Grafana's sidecar never sees the dashboard.",
+    example: "a dashboard with thousands of panels",
+    instead: "fewer panels, or the dashboard file provisioned without the sidecar ConfigMap",
+};
+
 /// `promql-syntax`: An alert or dashboard expression is not valid PromQL (checked with promql-parser).
 pub const PROMQL_SYNTAX: Code = Code {
     id: "promql-syntax",
@@ -692,4 +725,7 @@ pub const ALL: &[&Code] = &[
     &SCALE_TARGET,
     &GPU_REQUESTS_LIMITS,
     &PROMQL_SYNTAX,
+    &OBJECT_NAME,
+    &ANNOTATIONS_TOO_LARGE,
+    &CONFIG_MAP_TOO_LARGE,
 ];

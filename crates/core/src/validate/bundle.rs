@@ -98,6 +98,7 @@ pub fn bundle(bundle: &Bundle) -> Vec<Diagnostic> {
     check_services(bundle, &pods, &mut out);
     check_scaling(bundle, &pods, &mut out);
     out.extend(super::promql::promql(bundle));
+    out.extend(super::limits::limits(bundle));
     let restricted = restricted_namespaces(bundle);
     for pod in &pods {
         if restricted

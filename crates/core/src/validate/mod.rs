@@ -2,6 +2,7 @@
 //! field path, file position, message and help (schema checks already ran in `spec::load`).
 
 mod bundle;
+mod limits;
 mod promql;
 mod rules;
 
