@@ -64,29 +64,9 @@ impl Quantity {
     }
 }
 
-impl std::str::FromStr for Quantity {
-    type Err = QuantityError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text)
-    }
-}
-
-impl std::fmt::Display for Quantity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
 impl From<&Quantity> for k8s_openapi::apimachinery::pkg::api::resource::Quantity {
     fn from(quantity: &Quantity) -> Self {
         Self(quantity.text.clone())
-    }
-}
-
-impl serde::Serialize for Quantity {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
     }
 }
 
@@ -117,6 +97,8 @@ impl<'de> serde::Deserialize<'de> for Quantity {
         deserializer.deserialize_any(Visitor)
     }
 }
+
+super::parsed_text!(Quantity, QuantityError);
 
 impl schemars::JsonSchema for Quantity {
     fn schema_name() -> std::borrow::Cow<'static, str> {
