@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::{AppSpec, schema};
-use crate::diagnostic::{Diagnostic, PositionIndex, render_all};
-use crate::yaml;
+use crate::diagnostic::{Diagnostic, Location, PositionIndex, render_all};
+use crate::yaml::{self, YamlErrorKind};
 
 /// A spec read from text, with what diagnostics need to point into that text.
 #[derive(Debug, Clone)]
@@ -47,8 +47,9 @@ impl LoadedSpec {
 /// Why a spec could not be loaded.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LoadError {
-    /// The text is not a YAML document.
-    #[error("{}: the spec is not valid YAML", .0.position())]
+    /// The text is not one well-formed YAML mapping: a syntax error, a duplicate key, an alias
+    /// over budget, an empty file or a document that is not a mapping.
+    #[error("{}: {}", .0.position(), .0.message)]
     Syntax(Box<Diagnostic>),
     /// The document does not match the spec's JSON Schema (every violation listed).
     #[error("the spec does not match the AIApplication schema ({} problems)", .0.len())]
@@ -84,12 +85,13 @@ impl LoadError {
 /// assert_eq!(loaded.spec.spec.inference.port, 8000);
 /// ```
 pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
-    let document: serde_json::Value = yaml::from_str(text).map_err(|error| {
-        let mut diagnostic = Diagnostic::error("yaml-syntax", "", error.message);
-        diagnostic.file = file.to_string();
-        diagnostic.location = error.location;
-        LoadError::Syntax(Box::new(diagnostic))
-    })?;
+    let document: serde_json::Value = yaml::from_str(text)
+        .map_err(|error| LoadError::Syntax(Box::new(yaml_diagnostic(file, text, error))))?;
+    if !document.is_object() {
+        return Err(LoadError::Syntax(Box::new(not_a_mapping(
+            file, text, &document,
+        ))));
+    }
 
     // The typed read enforces every constraint of the schema but the explicit ranges, which
     // `schema::within_ranges` checks; when both pass, the schema would too and is skipped
@@ -143,6 +145,53 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
         source: text.to_string(),
         positions: OnceLock::from(positions),
     })
+}
+
+/// A YAML error as a diagnostic: its id by kind, its position, and the field it is about.
+fn yaml_diagnostic(file: &str, text: &str, error: yaml::YamlError) -> Diagnostic {
+    let id = match error.kind {
+        YamlErrorKind::DuplicateKey => "yaml-duplicate-key",
+        YamlErrorKind::Limit => "yaml-limit",
+        YamlErrorKind::Syntax | YamlErrorKind::Type | YamlErrorKind::Write => "yaml-syntax",
+    };
+    // The location is the parser's; the path is the field written at or before it.
+    let path = error
+        .location
+        .and_then(|at| PositionIndex::new(text).path_at(at).map(str::to_string))
+        .unwrap_or_default();
+    let mut diagnostic = Diagnostic::error(id, path, error.message);
+    diagnostic.file = file.to_string();
+    // Every YAML error is placed: the parser's position, or the start of the file.
+    diagnostic.location = Some(error.location.unwrap_or(Location { line: 1, column: 1 }));
+    if let Some(help) = error.help {
+        diagnostic.help = Some(help.to_string());
+    }
+    diagnostic
+}
+
+/// An empty document, or one that is not a mapping: said in a few words, never by quoting it.
+fn not_a_mapping(file: &str, text: &str, document: &serde_json::Value) -> Diagnostic {
+    let found = match document {
+        serde_json::Value::Null => "the file holds no YAML document (it is empty or only comments)",
+        serde_json::Value::Array(_) => "the document is a list",
+        serde_json::Value::String(_) => "the document is a string",
+        serde_json::Value::Number(_) => "the document is a number",
+        serde_json::Value::Bool(_) => "the document is a boolean",
+        serde_json::Value::Object(_) => unreachable!("only called for non-mappings"),
+    };
+    let mut diagnostic = Diagnostic::error(
+        "yaml-document",
+        "",
+        format!("{found}: a spec is a mapping with `apiVersion`, `kind`, `metadata` and `spec`"),
+    )
+    .with_help("specs/minimal.yaml in the Slipway repository is the smallest spec");
+    diagnostic.file = file.to_string();
+    diagnostic.location = Some(
+        PositionIndex::new(text)
+            .exact("")
+            .unwrap_or(Location { line: 1, column: 1 }),
+    );
+    diagnostic
 }
 
 #[cfg(test)]
