@@ -280,6 +280,32 @@ spec:
     }
 
     #[test]
+    fn a_duplicate_key_keeps_the_first_position_and_is_found_by_its_own() {
+        let index = PositionIndex::new("a:\n  b: 1\n  b: 2\nc:\n- x: 1\n  x: 2\n");
+        assert_eq!(index.exact("a.b"), Some(Location { line: 2, column: 3 }));
+        assert_eq!(index.path_at(Location { line: 3, column: 3 }), Some("a.b"));
+        assert_eq!(
+            index.path_at(Location { line: 6, column: 3 }),
+            Some("c[0].x")
+        );
+        assert_eq!(index.path_at(Location { line: 1, column: 1 }), Some("a"));
+        assert_eq!(
+            PositionIndex::new("").path_at(Location { line: 1, column: 1 }),
+            None
+        );
+    }
+
+    #[test]
+    fn a_broken_document_is_indexed_up_to_the_error() {
+        let index = PositionIndex::new("spec:\n  a: 1\n  b: [1, 2\n");
+        assert_eq!(index.exact("spec.a"), Some(Location { line: 2, column: 3 }));
+        assert_eq!(
+            index.path_at(Location { line: 3, column: 6 }),
+            Some("spec.b")
+        );
+    }
+
+    #[test]
     fn missing_fields_fall_back_to_the_nearest_ancestor() {
         let index = PositionIndex::new(DOC);
         assert_eq!(

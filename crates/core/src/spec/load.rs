@@ -258,6 +258,84 @@ mod tests {
         assert!(diagnostic.location.is_some());
     }
 
+    /// The one diagnostic of a load that fails before the schema: (id, path, line, column).
+    fn load_failure(text: &str) -> (&'static str, String, usize, usize, String) {
+        let error = load_str("demo.yaml", text).unwrap_err();
+        let LoadError::Syntax(diagnostic) = &error else {
+            panic!("expected a YAML error, got {error:?}");
+        };
+        let at = diagnostic.location.expect("every YAML error is located");
+        (
+            diagnostic.id,
+            diagnostic.path.clone(),
+            at.line,
+            at.column,
+            diagnostic.message.clone(),
+        )
+    }
+
+    #[test]
+    fn duplicate_keys_name_the_field_and_the_second_occurrence() {
+        let text = format!(
+            "{HEADER}spec:\n  model:\n    source:\n      pvc:\n        claimName: models\n  inference:\n    env:\n      A: '1'\n      A: '2'\n"
+        );
+        let (id, path, line, column, _) = load_failure(&text);
+        assert_eq!(
+            (id, path.as_str(), line, column),
+            ("yaml-duplicate-key", "spec.inference.env.A", 13, 7)
+        );
+        let (id, path, line, _, _) = load_failure(&format!("{HEADER}metadata:\n  name: other\n"));
+        assert_eq!(
+            (id, path.as_str(), line),
+            ("yaml-duplicate-key", "metadata", 5)
+        );
+    }
+
+    #[test]
+    fn empty_files_and_lists_are_located_without_quoting_the_document() {
+        for text in ["", "\n", "# nothing\n"] {
+            let (id, path, line, column, message) = load_failure(text);
+            assert_eq!(
+                (id, path.as_str(), line, column),
+                ("yaml-document", "", 1, 1)
+            );
+            assert!(message.contains("no YAML document"), "{message}");
+        }
+        let listed = format!("# a list\n- {}", HEADER.replace('\n', "\n  "));
+        let (id, _, line, column, message) = load_failure(&listed);
+        assert_eq!((id, line, column), ("yaml-document", 2, 1));
+        assert!(!message.contains("slipway.dev/v1alpha1"), "{message}");
+        let (id, ..) = load_failure("just text\n");
+        assert_eq!(id, "yaml-document");
+    }
+
+    #[test]
+    fn alias_bombs_are_located_errors_and_plain_aliases_work() {
+        let mut bomb = format!("{HEADER}  annotations:\n    a0: &a0 [x, x, x, x, x, x, x, x]\n");
+        for level in 1..9 {
+            let items = vec![format!("*a{}", level - 1); 8].join(", ");
+            bomb.push_str(&format!("    a{level}: &a{level} [{items}]\n"));
+        }
+        let (id, path, line, _, _) = load_failure(&bomb);
+        assert_eq!(id, "yaml-limit");
+        assert!(path.starts_with("metadata.annotations.a"), "{path}");
+        assert!(line > 5, "{line}");
+
+        let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
+                    metadata: {name: demo, labels: &l {team: ml}, annotations: *l}\n\
+                    spec: {model: {source: {pvc: {claimName: models}}}}\n";
+        let loaded = load_str("demo.yaml", text).unwrap();
+        assert_eq!(loaded.spec.metadata.annotations["team"], "ml");
+    }
+
+    #[test]
+    fn tabs_get_a_help_line() {
+        let error = load_str("demo.yaml", "apiVersion: x\nmetadata:\n\tname: a\n").unwrap_err();
+        let diagnostic = &error.diagnostics()[0];
+        assert_eq!(diagnostic.location.map(|l| l.line), Some(3));
+        assert!(diagnostic.help.as_deref().unwrap().contains("forbids tabs"));
+    }
+
     #[test]
     fn schema_errors_are_all_reported_with_paths_and_positions() {
         let text = format!(
