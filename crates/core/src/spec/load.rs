@@ -184,7 +184,7 @@ fn not_a_mapping(file: &str, text: &str, document: &serde_json::Value) -> Diagno
         "",
         format!("{found}: a spec is a mapping with `apiVersion`, `kind`, `metadata` and `spec`"),
     )
-    .with_help("specs/minimal.yaml in the Slipway repository is the smallest spec");
+    .with_help("`slipway init NAME --stdout` prints a starter spec");
     diagnostic.file = file.to_string();
     diagnostic.location = Some(
         PositionIndex::new(text)
