@@ -19,8 +19,9 @@
 //!
 //! - Block style, two-space indentation; a sequence inside a mapping is not indented
 //!   (`ports:\n- 80`), as kubectl writes it. Empty collections are `{}` and `[]`.
-//! - Keys in the order serde gives them; [`to_string_sorted`] and [`push_sorted`] sort every
-//!   mapping bytewise (they write the value's `serde_json` form, whose maps are sorted).
+//! - Keys in the order serde gives them; [`to_string_sorted`] (and the renderer's `push_sorted`)
+//!   sort every mapping bytewise: they write the value's `serde_json` form, whose maps are
+//!   sorted.
 //! - Strings are plain unless a reader could take them for anything else. Every string that a
 //!   YAML 1.1 reader (go-yaml v2 as kubectl and Argo CD use it, PyYAML) or a YAML 1.2 reader
 //!   would resolve to a boolean (`true`, `yes`, `On`, `n`…), null (`null`, `~`, empty), an
@@ -28,9 +29,13 @@
 //!   `1e3`, `.inf`, `.NaN`), a sexagesimal number (`12:30`), a date or timestamp, the YAML 1.1
 //!   value and merge keys (`=`, `<<`), or whose text a plain scalar cannot hold (a leading
 //!   indicator such as `-`, `?`, `:`, `#`, `&`, `*`, `!`, `|`, `>`, `%`, `@` or a backtick,
-//!   `: ` or ` #` inside, leading or trailing spaces, control characters) is double-quoted,
-//!   with escapes where needed. Multi-line strings are literal blocks (`|`, `|-`, `|+`), unless
-//!   their text needs quoting. Long single-line strings are never folded.
+//!   `: ` or ` #` inside, leading or trailing spaces, tabs, control characters, NEL and the
+//!   Unicode line separators) is quoted: in double quotes, with escapes where needed (`"on"`,
+//!   `"1_000"`, `"a\tb"`, `"x\Ny"`), and in single quotes for a few indicator-only strings
+//!   (`'.'`). Multi-line strings are literal blocks (`|`, `|-` or `|+` by their trailing line
+//!   breaks, `|2` when the first line starts with a space) unless they hold a character that
+//!   needs an escape. Long single-line strings are never folded. A few strings no reader
+//!   mistypes but that look numeric (`0.1.0`, `::/0`) are quoted as well.
 //! - Numbers as `serde_json` gives them; non-finite floats never occur (JSON has none).
 //!
 //! The property test `crates/core/tests/yaml_readback.rs` checks that every such string reads
