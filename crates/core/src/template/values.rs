@@ -36,10 +36,12 @@ pub enum ValuesError {
         help: Option<&'static str>,
     },
     /// A values file holds something other than a mapping at the top.
-    #[error("{file}: values must be a mapping at the top level")]
+    #[error("{file}:{location}: values must be a mapping at the top level")]
     NotAMapping {
         /// The values file.
         file: String,
+        /// Where the document starts.
+        location: Location,
     },
     /// A `--set` argument is not `key.path=value`.
     #[error("`{0}`: expected key.path=value")]
@@ -63,6 +65,9 @@ pub fn from_yaml(file: &str, text: &str) -> Result<Value, ValuesError> {
         Value::Object(_) => Ok(value),
         _ => Err(ValuesError::NotAMapping {
             file: file.to_string(),
+            location: PositionIndex::new(text)
+                .exact("")
+                .unwrap_or(Location { line: 1, column: 1 }),
         }),
     }
 }
@@ -206,10 +211,12 @@ mod tests {
     #[test]
     fn values_files_must_be_mappings() {
         assert_eq!(from_yaml("v.yaml", "").unwrap(), json!({}));
-        assert!(matches!(
-            from_yaml("v.yaml", "- 1\n"),
-            Err(ValuesError::NotAMapping { .. })
-        ));
+        assert_eq!(
+            from_yaml("v.yaml", "# values\n- 1\n")
+                .unwrap_err()
+                .to_string(),
+            "v.yaml:2:1: values must be a mapping at the top level"
+        );
         assert!(from_yaml("v.yaml", "a: [1\n").is_err());
     }
 
