@@ -111,7 +111,7 @@ fn both_environment_trees_are_written() {
     )
     .unwrap();
     assert!(
-        prod.contains("cpu: '2'") && prod.contains("memory: 8Gi"),
+        prod.contains("cpu: \"2\"") && prod.contains("memory: 8Gi"),
         "{prod}"
     );
     assert!(staging.contains("memory: 4Gi"), "{staging}");
@@ -341,7 +341,7 @@ fn partials_are_included_from_beside_the_spec_and_cannot_escape_it() {
     .unwrap();
     let out = slipway(work.path(), &["render", "demo.yaml", "--set", "cpu=3"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("cpu: '3'"));
+    assert!(text(&out.stdout).contains("cpu: \"3\""));
 
     let escaping = spec.replace("partials/resources.yaml", "../secret.yaml");
     fs::write(work.path().join("demo.yaml"), escaping).unwrap();

@@ -96,8 +96,8 @@ fn benches(c: &mut Criterion) {
         b.iter(|| validate::bundle(black_box(&bundle)))
     });
     stages.bench_function("render", |b| b.iter(|| render::to_yaml(black_box(&bundle))));
-    // The YAML writer alone, in its ordered mode, on the objects as JSON values (`render`
-    // writes the typed objects, sorting their keys, without building these values).
+    // The YAML writer alone on the objects as JSON values (`render` builds these values, whose
+    // maps are sorted, and writes them).
     let values: Vec<_> = bundle
         .objects
         .iter()

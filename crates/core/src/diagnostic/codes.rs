@@ -83,6 +83,39 @@ pub const YAML_SYNTAX: Code = Code {
     instead: "`metadata: {name: demo}`",
 };
 
+/// `yaml-duplicate-key`: A mapping has the same key twice.
+pub const YAML_DUPLICATE_KEY: Code = Code {
+    id: "yaml-duplicate-key",
+    severity: Severity::Error,
+    stage: Stage::Load,
+    what: "Rejects a mapping that has the same key twice, anywhere in a spec or values file.",
+    why: "YAML requires unique keys; readers that accept duplicates keep the last one silently, so a second `metadata:` block renames the application and a repeated env var or RBAC entry wins unseen.",
+    example: "`metadata: {name: a}` followed later by `metadata: {name: b}`",
+    instead: "one key, with everything it holds merged under it",
+};
+
+/// `yaml-limit`: The document exceeds the reader's alias or nesting budget.
+pub const YAML_LIMIT: Code = Code {
+    id: "yaml-limit",
+    severity: Severity::Error,
+    stage: Stage::Load,
+    what: "Stops a document whose aliases expand past the reader's budget (an alias bomb) or that nests too deep.",
+    why: "A few lines of anchors and aliases can expand to gigabytes; reading such a spec must fail fast with a location, not exhaust memory.",
+    example: "`a: &a [x, x]`, `b: &b [*a, *a]`, … nine levels deep",
+    instead: "write the values out, or use a template loop; plain anchors and aliases within the budget still work",
+};
+
+/// `yaml-document`: The file holds no mapping document.
+pub const YAML_DOCUMENT: Code = Code {
+    id: "yaml-document",
+    severity: Severity::Error,
+    stage: Stage::Load,
+    what: "Rejects a file that is empty, only comments, or whose document is a list or a scalar instead of a mapping.",
+    why: "A spec is one mapping with `apiVersion`, `kind`, `metadata` and `spec`; anything else is a wrong file or a broken template.",
+    example: "an empty file, or `- name: demo`",
+    instead: "`slipway init NAME --stdout` prints a starter spec",
+};
+
 /// `schema`: The document does not match the AIApplication JSON Schema (`slipway schema`): an unknown field, a wrong type, a missing required field, a value out of range.
 pub const SCHEMA: Code = Code {
     id: "schema",
@@ -675,6 +708,9 @@ pub const ALL: &[&Code] = &[
     &TEMPLATE_INCLUDE,
     &TEMPLATE,
     &YAML_SYNTAX,
+    &YAML_DUPLICATE_KEY,
+    &YAML_LIMIT,
+    &YAML_DOCUMENT,
     &SCHEMA,
     &SPEC_SHAPE,
     &BACKUP_SOURCE,
