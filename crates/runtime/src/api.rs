@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::{Deserialize, Serialize};
+use slipway_contract as contract;
 use tokio::sync::Semaphore;
 
 use crate::log::{self, Level};
@@ -85,21 +86,18 @@ type Shared = Arc<AppState>;
 /// The router with every route, the JSON fallbacks and the observing middleware.
 pub fn router(state: Shared) -> Router {
     Router::new()
-        .route("/v2/health/live", get(live))
-        .route("/v2/health/ready", get(ready))
-        .route("/v2", get(server_metadata))
-        .route("/v2/models/{name}", get(model_metadata))
-        .route("/v2/models/{name}/versions/{version}", get(model_metadata))
-        .route("/v2/models/{name}/ready", get(model_ready))
-        .route(
-            "/v2/models/{name}/versions/{version}/ready",
-            get(model_ready),
-        )
-        .route("/v2/models/{name}/infer", post(infer))
-        .route("/v2/models/{name}/versions/{version}/infer", post(infer))
-        .route("/predict", post(predict))
-        .route("/health", get(health))
-        .route("/metrics", get(metrics))
+        .route(contract::PATH_LIVE, get(live))
+        .route(contract::PATH_READY, get(ready))
+        .route(contract::PATH_SERVER_METADATA, get(server_metadata))
+        .route(contract::ROUTE_MODEL_METADATA, get(model_metadata))
+        .route(contract::ROUTE_MODEL_VERSION_METADATA, get(model_metadata))
+        .route(contract::ROUTE_MODEL_READY, get(model_ready))
+        .route(contract::ROUTE_MODEL_VERSION_READY, get(model_ready))
+        .route(contract::ROUTE_INFER, post(infer))
+        .route(contract::ROUTE_VERSION_INFER, post(infer))
+        .route(contract::PATH_PREDICT, post(predict))
+        .route(contract::PATH_HEALTH, get(health))
+        .route(contract::PATH_METRICS, get(metrics))
         .route_layer(middleware::from_fn(tag_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -245,14 +243,17 @@ async fn observe(State(state): State<Shared>, req: Request, next: Next) -> Respo
     let route = resp
         .extensions()
         .get::<RouteLabel>()
-        .map_or("unmatched", |r| r.0.as_str());
+        .map_or(contract::ROUTE_UNMATCHED, |r| r.0.as_str());
     state
         .metrics
         .request(route, method.as_str(), status, elapsed);
-    let probe = matches!(
-        route,
-        "/v2/health/live" | "/v2/health/ready" | "/health" | "/metrics"
-    );
+    let probe = [
+        contract::PATH_LIVE,
+        contract::PATH_READY,
+        contract::PATH_HEALTH,
+        contract::PATH_METRICS,
+    ]
+    .contains(&route);
     let level = match status {
         503 | 400..=499 => Level::Warn,
         500.. => Level::Error,

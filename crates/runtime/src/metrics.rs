@@ -295,6 +295,25 @@ mod tests {
         assert!(text.contains("slipway_model_loaded{model=\"tiny\",version=\"1\"} 1"));
     }
 
+    /// The families and label values the generated alerts and dashboard query.
+    #[test]
+    fn every_contract_family_and_reason_is_exported() {
+        let text = Metrics::new("tiny", "1").render();
+        for family in slipway_contract::METRICS {
+            assert!(text.contains(&format!("# TYPE {family} ")), "{family}");
+        }
+        for reason in slipway_contract::REJECTION_REASONS {
+            assert!(
+                text.contains(&format!(
+                    "{}{{{}=\"{reason}\"}} 0",
+                    slipway_contract::METRIC_REJECTED,
+                    slipway_contract::LABEL_REASON
+                )),
+                "{reason}"
+            );
+        }
+    }
+
     #[test]
     fn label_values_are_escaped() {
         assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
