@@ -29,6 +29,24 @@ pub const ENV_THREADS: &str = "SLIPWAY_THREADS";
 pub const ENV_MAX_CONCURRENCY: &str = "SLIPWAY_MAX_CONCURRENCY";
 /// Environment variable with the largest request body, 413 beyond it (`--max-body-bytes`).
 pub const ENV_MAX_BODY_BYTES: &str = "SLIPWAY_MAX_BODY_BYTES";
+/// Environment variable with the largest output a request may ask for, computed from the
+/// model's output shapes before running, 413 beyond it (`--max-output-bytes`).
+pub const ENV_MAX_OUTPUT_BYTES: &str = "SLIPWAY_MAX_OUTPUT_BYTES";
+/// Environment variable with the number of open client connections; more are closed at once
+/// (`--max-connections`).
+pub const ENV_MAX_CONNECTIONS: &str = "SLIPWAY_MAX_CONNECTIONS";
+/// Environment variable with the seconds a client has to send a request's headers once it
+/// sent its first byte (`--header-read-timeout-seconds`).
+pub const ENV_HEADER_READ_TIMEOUT: &str = "SLIPWAY_HEADER_READ_TIMEOUT_SECONDS";
+/// Environment variable with the seconds a client has to send a request body once its headers
+/// arrived, 408 beyond (`--body-read-timeout-seconds`).
+pub const ENV_BODY_READ_TIMEOUT: &str = "SLIPWAY_BODY_READ_TIMEOUT_SECONDS";
+/// Environment variable with the seconds an idle keep-alive connection stays open
+/// (`--keep-alive-timeout-seconds`).
+pub const ENV_KEEP_ALIVE_TIMEOUT: &str = "SLIPWAY_KEEP_ALIVE_TIMEOUT_SECONDS";
+/// Environment variable with the seconds a response write may wait on a client that does not
+/// read before the connection is closed (`--write-timeout-seconds`).
+pub const ENV_WRITE_TIMEOUT: &str = "SLIPWAY_WRITE_TIMEOUT_SECONDS";
 /// Environment variable with the seconds the server drains in-flight requests on SIGTERM
 /// (`--shutdown-grace-seconds`).
 pub const ENV_SHUTDOWN_GRACE: &str = "SLIPWAY_SHUTDOWN_GRACE_SECONDS";
@@ -43,6 +61,9 @@ pub const ENV_TEST_READY_DELAY: &str = "SLIPWAY_TEST_READY_DELAY_MS";
 /// Testing only: environment variable holding every inference request before the model runs
 /// (`--test-infer-delay-ms`).
 pub const ENV_TEST_INFER_DELAY: &str = "SLIPWAY_TEST_INFER_DELAY_MS";
+/// Testing only: environment variable making every inference request panic, to check the
+/// panic path (`--test-panic-on-infer`).
+pub const ENV_TEST_PANIC_ON_INFER: &str = "SLIPWAY_TEST_PANIC_ON_INFER";
 
 /// One setting of the server: its long flag (without `--`) and its environment variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +76,7 @@ pub struct Setting {
 
 /// Every setting of the server. The runtime's tests check that its command line has exactly
 /// these flags, each reading exactly this variable.
-pub const SETTINGS: [Setting; 13] = [
+pub const SETTINGS: [Setting; 20] = [
     Setting {
         flag: "model",
         env: ENV_MODEL_PATH,
@@ -89,6 +110,30 @@ pub const SETTINGS: [Setting; 13] = [
         env: ENV_MAX_BODY_BYTES,
     },
     Setting {
+        flag: "max-output-bytes",
+        env: ENV_MAX_OUTPUT_BYTES,
+    },
+    Setting {
+        flag: "max-connections",
+        env: ENV_MAX_CONNECTIONS,
+    },
+    Setting {
+        flag: "header-read-timeout-seconds",
+        env: ENV_HEADER_READ_TIMEOUT,
+    },
+    Setting {
+        flag: "body-read-timeout-seconds",
+        env: ENV_BODY_READ_TIMEOUT,
+    },
+    Setting {
+        flag: "keep-alive-timeout-seconds",
+        env: ENV_KEEP_ALIVE_TIMEOUT,
+    },
+    Setting {
+        flag: "write-timeout-seconds",
+        env: ENV_WRITE_TIMEOUT,
+    },
+    Setting {
         flag: "shutdown-grace-seconds",
         env: ENV_SHUTDOWN_GRACE,
     },
@@ -108,6 +153,10 @@ pub const SETTINGS: [Setting; 13] = [
         flag: "test-infer-delay-ms",
         env: ENV_TEST_INFER_DELAY,
     },
+    Setting {
+        flag: "test-panic-on-infer",
+        env: ENV_TEST_PANIC_ON_INFER,
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -120,7 +169,8 @@ pub const DEFAULT_PORT: u16 = 8000;
 
 /// Liveness probe: 200 as soon as the server listens.
 pub const PATH_LIVE: &str = "/v2/health/live";
-/// Readiness probe: 200 once the model is loaded and warmed, 503 before and after SIGTERM.
+/// Readiness probe: 200 once the model is loaded and warmed, 503 before, while saturated and
+/// after SIGTERM.
 pub const PATH_READY: &str = "/v2/health/ready";
 /// Prometheus metrics in the text exposition format 0.0.4.
 pub const PATH_METRICS: &str = "/metrics";
@@ -162,6 +212,14 @@ pub const ROUTES: [&str; 12] = [
 /// The `route` label of a request whose path matches no route.
 pub const ROUTE_UNMATCHED: &str = "unmatched";
 
+/// Request methods that get their own `method` label value; any other is [`METHOD_OTHER`].
+pub const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+];
+
+/// The `method` label of a request with a method outside [`METHODS`].
+pub const METHOD_OTHER: &str = "other";
+
 // ---------------------------------------------------------------------------------------------
 // Metrics
 
@@ -193,7 +251,7 @@ pub const METRICS: [&str; 7] = [
 
 /// Label with the route template (one of [`ROUTES`] or [`ROUTE_UNMATCHED`]).
 pub const LABEL_ROUTE: &str = "route";
-/// Label with the request method.
+/// Label with the request method (one of [`METHODS`] or [`METHOD_OTHER`]).
 pub const LABEL_METHOD: &str = "method";
 /// Label with the numeric HTTP status code.
 pub const LABEL_STATUS: &str = "status";
@@ -208,9 +266,21 @@ pub const LABEL_REASON: &str = "reason";
 pub const REASON_SATURATED: &str = "saturated";
 /// Rejection reason: the body exceeded `--max-body-bytes` (413).
 pub const REASON_BODY_TOO_LARGE: &str = "body_too_large";
+/// Rejection reason: the outputs the request asks for exceed `--max-output-bytes` (413).
+pub const REASON_OUTPUT_TOO_LARGE: &str = "output_too_large";
+/// Rejection reason: the body did not arrive within `--body-read-timeout-seconds` (408).
+pub const REASON_BODY_TIMEOUT: &str = "body_timeout";
+/// Rejection reason: a connection beyond `--max-connections`, closed at once.
+pub const REASON_CONNECTIONS: &str = "connection_limit";
 
 /// Every value of the `reason` label; each series exists from start.
-pub const REJECTION_REASONS: [&str; 2] = [REASON_SATURATED, REASON_BODY_TOO_LARGE];
+pub const REJECTION_REASONS: [&str; 5] = [
+    REASON_SATURATED,
+    REASON_BODY_TOO_LARGE,
+    REASON_OUTPUT_TOO_LARGE,
+    REASON_BODY_TIMEOUT,
+    REASON_CONNECTIONS,
+];
 
 // ---------------------------------------------------------------------------------------------
 // Logs
@@ -221,7 +291,8 @@ pub const LOG_FIELD_TIMESTAMP: &str = "timestamp";
 pub const LOG_FIELD_LEVEL: &str = "level";
 /// Log field with the human message.
 pub const LOG_FIELD_MESSAGE: &str = "message";
-/// Log field with the request method of a request line.
+/// Log field with the request method of a request line (one of [`METHODS`] or
+/// [`METHOD_OTHER`]).
 pub const LOG_FIELD_METHOD: &str = "method";
 /// Log field with the route template of a request line.
 pub const LOG_FIELD_ROUTE: &str = "route";
@@ -243,6 +314,27 @@ pub const LOG_FIELDS: [&str; 8] = [
     LOG_FIELD_RESPONSE_TIME,
     LOG_FIELD_MODEL,
 ];
+
+/// The most bytes of client input (a name, a datatype, a path) an error body or a log line
+/// repeats; longer input is cut and marked as cut.
+pub const MAX_ECHOED_INPUT_BYTES: usize = 256;
+
+// ---------------------------------------------------------------------------------------------
+// Open Inference Protocol: the binary tensor data extension
+
+/// The name of the binary tensor data extension in the server metadata's `extensions`.
+pub const EXTENSION_BINARY_TENSOR_DATA: &str = "binary_tensor_data";
+/// Every protocol extension the server lists in its metadata (`GET /v2`).
+pub const EXTENSIONS: [&str; 1] = [EXTENSION_BINARY_TENSOR_DATA];
+/// Header with the length of the JSON part of a request or response whose tensors follow it
+/// as binary data.
+pub const HEADER_INFERENCE_HEADER_CONTENT_LENGTH: &str = "inference-header-content-length";
+/// Tensor parameter: the byte length of this input's (or output's) binary data.
+pub const PARAM_BINARY_DATA_SIZE: &str = "binary_data_size";
+/// Output parameter: `true` asks for this output as binary data.
+pub const PARAM_BINARY_DATA: &str = "binary_data";
+/// Request parameter: `true` asks for every output as binary data.
+pub const PARAM_BINARY_DATA_OUTPUT: &str = "binary_data_output";
 
 #[cfg(test)]
 mod tests {
@@ -279,6 +371,7 @@ mod tests {
     fn closed_label_sets_are_distinct() {
         assert!(unique(&ROUTES) && !ROUTES.contains(&ROUTE_UNMATCHED));
         assert!(ROUTES.iter().all(|r| r.starts_with('/')));
+        assert!(unique(&METHODS) && !METHODS.contains(&METHOD_OTHER));
         assert!(unique(&REJECTION_REASONS) && unique(&METRICS) && unique(&LOG_FIELDS));
     }
 }

@@ -33,15 +33,38 @@ pub struct Config {
     /// (cgroup v2 cpu.max), else the available parallelism].
     #[arg(long, env = contract::ENV_THREADS)]
     pub threads: Option<NonZeroUsize>,
-    /// Inference requests (/infer, /predict) served at once; more are answered 503 with
-    /// Retry-After instead of queueing.
+    /// Inference requests (/infer, /predict) served at once, counted from the moment the body
+    /// has been read until the response has been handed to the connection; more are answered
+    /// 503 with Retry-After instead of queueing, and readiness reports 503 while all are taken.
     #[arg(long, env = contract::ENV_MAX_CONCURRENCY, default_value_t = NonZeroUsize::new(64).expect("64 > 0"))]
     pub max_concurrency: NonZeroUsize,
     /// Largest request body accepted; larger ones get 413.
     #[arg(long, env = contract::ENV_MAX_BODY_BYTES, default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// After SIGTERM, time allowed for in-flight requests to finish before exiting anyway
-    /// (exit code 1).
+    /// Largest output a request may ask for, in bytes of tensor data (all outputs, computed
+    /// from the model's output shapes for the request's shapes before running); larger gets 413.
+    #[arg(long, env = contract::ENV_MAX_OUTPUT_BYTES, default_value_t = 64 * 1024 * 1024)]
+    pub max_output_bytes: usize,
+    /// Open client connections at most (capped further by the open-file limit); more are
+    /// closed as soon as they are accepted.
+    #[arg(long, env = contract::ENV_MAX_CONNECTIONS, default_value_t = NonZeroUsize::new(1024).expect("1024 > 0"))]
+    pub max_connections: NonZeroUsize,
+    /// Time a client has to send a request's headers, from its first byte.
+    #[arg(long, env = contract::ENV_HEADER_READ_TIMEOUT, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_seconds: u64,
+    /// Time a client has to send a request body once its headers arrived; then 408.
+    #[arg(long, env = contract::ENV_BODY_READ_TIMEOUT, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout_seconds: u64,
+    /// Time an idle keep-alive connection stays open waiting for its next request (keep it
+    /// above the idle timeout of the load balancer in front).
+    #[arg(long, env = contract::ENV_KEEP_ALIVE_TIMEOUT, default_value_t = 75, value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_alive_timeout_seconds: u64,
+    /// Time a response write may wait on a client that does not read before the connection is
+    /// closed (which frees the inference slot the response holds).
+    #[arg(long, env = contract::ENV_WRITE_TIMEOUT, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_timeout_seconds: u64,
+    /// After SIGTERM, time allowed for in-flight requests to finish; connections still open
+    /// then are closed and the server exits 0 (saying how many it closed).
     #[arg(long, env = contract::ENV_SHUTDOWN_GRACE, default_value_t = 25)]
     pub shutdown_grace_seconds: u64,
     /// After SIGTERM, keep accepting requests this long (reporting not ready) so that load
@@ -74,6 +97,9 @@ pub struct Config {
         hide_short_help = true
     )]
     pub test_infer_delay_ms: u64,
+    /// TESTING ONLY: make every inference request panic, to check the panic path.
+    #[arg(long, env = contract::ENV_TEST_PANIC_ON_INFER, hide_short_help = true)]
+    pub test_panic_on_infer: bool,
 }
 
 impl Config {

@@ -62,6 +62,48 @@ struct Line<'a, F: Serialize> {
 #[derive(Serialize)]
 pub struct NoFields {}
 
+/// One `error` field.
+#[derive(Serialize)]
+pub struct ErrorField<'a> {
+    /// What went wrong.
+    pub error: &'a str,
+}
+
+#[derive(Serialize)]
+struct PanicFields<'a> {
+    error: &'a str,
+    location: &'a str,
+    thread: &'a str,
+}
+
+/// Replaces the default panic output (multi-line text on stderr) with one `error` line on
+/// stdout: target `panic`, the message (clipped), its source location and thread.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("panic with a non-text payload");
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        let thread = std::thread::current();
+        emit(
+            Level::Error,
+            "panic",
+            "panic",
+            &PanicFields {
+                error: &crate::protocol::clip(message, 1024),
+                location: &location,
+                thread: thread.name().unwrap_or("unnamed"),
+            },
+        );
+    }));
+}
+
 /// Writes one line with the given extra fields (a struct or map that serializes to an object).
 pub fn emit<F: Serialize>(level: Level, target: &str, message: &str, fields: &F) {
     if !enabled(level) {
