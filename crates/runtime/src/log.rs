@@ -5,9 +5,10 @@
 //! fields flattened beside them (request lines add `method`, `route`, `path`, `status`,
 //! `response_time_ms` and `model`).
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -50,7 +51,7 @@ pub fn enabled(level: Level) -> bool {
 
 #[derive(Serialize)]
 struct Line<'a, F: Serialize> {
-    timestamp: String,
+    timestamp: &'a str,
     level: &'static str,
     target: &'a str,
     message: &'a str,
@@ -104,31 +105,86 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// Per thread: the last timestamp written (milliseconds since the epoch and its RFC 3339
+/// text) and the line buffer, so a request line costs no allocation and one date formatting
+/// per millisecond at most.
+struct Scratch {
+    millis: u128,
+    stamp: String,
+    line: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = const {
+        RefCell::new(Scratch {
+            millis: u128::MAX,
+            stamp: String::new(),
+            line: Vec::new(),
+        })
+    };
+}
+
 /// Writes one line with the given extra fields (a struct or map that serializes to an object).
 pub fn emit<F: Serialize>(level: Level, target: &str, message: &str, fields: &F) {
     if !enabled(level) {
         return;
     }
-    let line = Line {
-        timestamp: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
-        level: level.name(),
-        target,
-        message,
-        fields,
+    let write = |scratch: &mut Scratch| {
+        let now = SystemTime::now();
+        let millis = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        if millis != scratch.millis {
+            scratch.millis = millis;
+            scratch.stamp.clear();
+            let _ = std::fmt::Write::write_fmt(
+                &mut scratch.stamp,
+                format_args!("{}", humantime::format_rfc3339_millis(now)),
+            );
+        }
+        let line = Line {
+            timestamp: &scratch.stamp,
+            level: level.name(),
+            target,
+            message,
+            fields,
+        };
+        let buf = &mut scratch.line;
+        buf.clear();
+        if let Err(e) = serde_json::to_writer(&mut *buf, &line) {
+            // Only a failing custom Serialize could get here; keep the message at least.
+            buf.clear();
+            let _ = write!(
+                buf,
+                "{{\"level\":\"error\",\"message\":\"unserializable log line: {}\"}}",
+                e.to_string().replace('"', "'")
+            );
+        }
+        buf.push(b'\n');
+        // One write per line so lines from concurrent requests never interleave. A closed
+        // stdout must not take the server down, so the error is dropped.
+        let _ = std::io::stdout().lock().write_all(buf);
+        // A rare huge line (a panic message) does not stay allocated.
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::new();
+        }
     };
-    let mut buf = match serde_json::to_vec(&line) {
-        Ok(buf) => buf,
-        // Only a failing custom Serialize could get here; keep the message at least.
-        Err(e) => format!(
-            "{{\"level\":\"error\",\"message\":\"unserializable log line: {}\"}}",
-            e.to_string().replace('"', "'")
-        )
-        .into_bytes(),
-    };
-    buf.push(b'\n');
-    // One write per line so lines from concurrent requests never interleave. A closed stdout
-    // must not take the server down, so the error is dropped.
-    let _ = std::io::stdout().lock().write_all(&buf);
+    // Re-entrance (a panic while writing a line) or a thread being torn down falls back to a
+    // fresh buffer.
+    let done = SCRATCH
+        .try_with(|s| match s.try_borrow_mut() {
+            Ok(mut scratch) => {
+                write(&mut scratch);
+                true
+            }
+            Err(_) => false,
+        })
+        .unwrap_or(false);
+    if !done {
+        write(&mut Scratch {
+            millis: u128::MAX,
+            stamp: String::new(),
+            line: Vec::new(),
+        });
+    }
 }
 
 /// Writes a line with no extra fields.
@@ -147,8 +203,9 @@ mod tests {
             status: u16,
             response_time_ms: f64,
         }
+        let stamp = humantime::format_rfc3339_millis(SystemTime::UNIX_EPOCH).to_string();
         let line = Line {
-            timestamp: humantime::format_rfc3339_millis(SystemTime::UNIX_EPOCH).to_string(),
+            timestamp: &stamp,
             level: Level::Warn.name(),
             target: "http",
             message: "request",
