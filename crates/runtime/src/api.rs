@@ -6,7 +6,7 @@
 //! that do not read their answers cannot pile up response memory beyond the slots.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use http_body::{Frame, SizeHint};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::{Deserialize, Serialize};
 use slipway_contract as contract;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::log::{self, Level};
 use crate::metrics::{MethodLabel, Metrics, Rejection, Route};
@@ -62,7 +62,7 @@ pub struct AppState {
     model_label: Arc<str>,
     /// The server's metrics.
     pub metrics: Metrics,
-    admission: Arc<Semaphore>,
+    admission: Arc<Slots>,
     workers: Arc<Semaphore>,
 }
 
@@ -71,7 +71,10 @@ impl AppState {
     pub fn new(settings: Settings) -> Arc<AppState> {
         Arc::new(AppState {
             metrics: Metrics::new(&settings.model_name, &settings.model_version),
-            admission: Arc::new(Semaphore::new(settings.max_concurrency)),
+            admission: Arc::new(Slots {
+                taken: AtomicUsize::new(0),
+                max: settings.max_concurrency,
+            }),
             workers: Arc::new(Semaphore::new(settings.threads)),
             model: OnceLock::new(),
             ready: AtomicBool::new(false),
@@ -102,11 +105,41 @@ impl AppState {
             } else {
                 Readiness::Loading
             }
-        } else if self.admission.available_permits() == 0 {
+        } else if self.admission.taken.load(Ordering::Relaxed) >= self.admission.max {
             Readiness::Saturated
         } else {
             Readiness::Ready
         }
+    }
+}
+
+/// The `--max-concurrency` inference slots: a counter, since a request never waits for one
+/// (taking and freeing is one atomic operation each, no lock).
+#[derive(Debug)]
+struct Slots {
+    taken: AtomicUsize,
+    max: usize,
+}
+
+impl Slots {
+    fn try_take(slots: &Arc<Slots>) -> Option<Slot> {
+        slots
+            .taken
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < slots.max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Slot(slots.clone()))
+    }
+}
+
+/// One taken slot, freed on drop.
+#[derive(Debug)]
+struct Slot(Arc<Slots>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.taken.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -351,7 +384,7 @@ async fn observe(State(state): State<Shared>, req: Request, next: Next) -> Respo
         _ => Level::Info,
     };
     if log::enabled(level) {
-        log::emit(
+        log::emit_request(
             level,
             "http",
             "request",
@@ -634,7 +667,7 @@ where
     F: FnOnce(Served<'_>, &[u8]) -> Result<Reply, RequestError> + Send + 'static,
 {
     let body = read_body(state, body).await?;
-    let Ok(slot) = state.admission.clone().try_acquire_owned() else {
+    let Some(slot) = Slots::try_take(&state.admission) else {
         state.metrics.rejected(Rejection::Saturated);
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -706,7 +739,7 @@ fn answer_error(state: &AppState, e: RequestError) -> ApiError {
     ApiError::from(e)
 }
 
-fn reply_response(reply: Reply, slot: OwnedSemaphorePermit) -> Response {
+fn reply_response(reply: Reply, slot: Slot) -> Response {
     let content_type = if reply.json_len.is_some() {
         "application/octet-stream"
     } else {
@@ -734,7 +767,7 @@ fn reply_response(reply: Reply, slot: OwnedSemaphorePermit) -> Response {
 /// closes its connection.
 struct SlotBody {
     data: Bytes,
-    slot: Option<OwnedSemaphorePermit>,
+    slot: Option<Slot>,
 }
 
 impl SlotBody {

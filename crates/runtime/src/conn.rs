@@ -69,11 +69,19 @@ impl Phase {
 }
 
 /// A TCP stream with the idle, head and write deadlines of its connection.
+///
+/// The read deadline is checked lazily: the timer is armed at most `step` (the shorter of the
+/// two read timeouts) ahead and re-armed when it fires, while a phase change only notes the
+/// time. A request thus costs no timer-wheel update (a lock shared by the runtime's threads),
+/// and every deadline is still met exactly: the timer always fires at or before it.
 pub struct TimedIo {
     inner: TcpStream,
     phase: Arc<Phase>,
     limits: Limits,
-    /// When the idle or head phase gives up (meaningless in the other phases).
+    /// When the current idle or head phase began.
+    since: Instant,
+    /// The shorter read timeout: the longest the read timer is armed ahead.
+    step: Duration,
     read_timer: Pin<Box<Sleep>>,
     /// When a pending write gives up, once a write is pending.
     write_deadline: Option<Instant>,
@@ -87,22 +95,64 @@ fn timed_out(what: &str) -> io::Error {
 impl TimedIo {
     fn new(inner: TcpStream, phase: Arc<Phase>, limits: Limits) -> TimedIo {
         let now = Instant::now();
+        let step = limits.keep_alive.min(limits.header_read);
         TimedIo {
             inner,
             phase,
             limits,
-            read_timer: Box::pin(tokio::time::sleep_until(now + limits.keep_alive)),
+            since: now,
+            step,
+            read_timer: Box::pin(tokio::time::sleep_until(now + step)),
             write_deadline: None,
             write_timer: Box::pin(tokio::time::sleep_until(now)),
         }
     }
 
-    /// Enters `phase` with a read deadline `after` from now, and registers the task for the
-    /// deadline: hyper may not poll the read side again before the client sends something.
-    fn enter(&mut self, phase: u8, after: Duration, cx: &mut Context<'_>) {
+    /// Enters the idle or head phase: notes the time, and makes sure the read timer will wake
+    /// the task (hyper may not poll the read side again before the client sends something).
+    fn enter(&mut self, phase: u8, cx: &mut Context<'_>) {
         self.phase.set(phase);
-        self.read_timer.as_mut().reset(Instant::now() + after);
+        let now = Instant::now();
+        self.since = now;
+        if self.read_timer.is_elapsed() {
+            self.read_timer.as_mut().reset(now + self.step);
+            let _ = self.read_timer.as_mut().poll(cx);
+        }
+    }
+
+    /// The read side has nothing: in the idle and head phases, fail past the deadline, else
+    /// keep the timer armed.
+    fn read_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let phase = self.phase.get();
+        let limit = match phase {
+            IDLE => self.limits.keep_alive,
+            HEAD => self.limits.header_read,
+            _ => {
+                // Busy: no read deadline; keep the timer armed for the next idle phase.
+                if self.read_timer.as_mut().poll(cx).is_ready() {
+                    self.read_timer.as_mut().reset(Instant::now() + self.step);
+                    let _ = self.read_timer.as_mut().poll(cx);
+                }
+                return Poll::Pending;
+            }
+        };
+        if self.read_timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let now = Instant::now();
+        let deadline = self.since + limit;
+        if now >= deadline {
+            return Poll::Ready(Err(timed_out(if phase == IDLE {
+                "idle keep-alive timeout"
+            } else {
+                "request head not received within the header read timeout"
+            })));
+        }
+        self.read_timer
+            .as_mut()
+            .reset(deadline.min(now + self.step));
         let _ = self.read_timer.as_mut().poll(cx);
+        Poll::Pending
     }
 
     /// A write is pending: start or check the stall deadline.
@@ -134,26 +184,12 @@ impl AsyncRead for TimedIo {
                 // The first byte of a request starts the head deadline; later bytes do not
                 // extend it (a client sending one byte at a time gets no more time).
                 if buf.filled().len() > before && this.phase.get() == IDLE {
-                    let header_read = this.limits.header_read;
-                    this.enter(HEAD, header_read, cx);
+                    this.enter(HEAD, cx);
                 }
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => {
-                let phase = this.phase.get();
-                if phase != IDLE && phase != HEAD {
-                    return Poll::Pending;
-                }
-                match this.read_timer.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(timed_out(if phase == IDLE {
-                        "idle keep-alive timeout"
-                    } else {
-                        "request head not received within the header read timeout"
-                    }))),
-                    Poll::Pending => Poll::Pending,
-                }
-            }
+            Poll::Pending => this.read_pending(cx),
         }
     }
 }
@@ -200,8 +236,7 @@ impl AsyncWrite for TimedIo {
                 // Everything hyper buffered is written: once the handler has answered, the
                 // response is out and the connection waits for the next request.
                 if this.phase.get() == ANSWERED {
-                    let keep_alive = this.limits.keep_alive;
-                    this.enter(IDLE, keep_alive, cx);
+                    this.enter(IDLE, cx);
                 }
                 Poll::Ready(Ok(()))
             }

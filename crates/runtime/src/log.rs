@@ -4,11 +4,19 @@
 //! `error`), `target` (the part of the server that speaks) and `message`, then the event's own
 //! fields flattened beside them (request lines add `method`, `route`, `path`, `status`,
 //! `response_time_ms` and `model`).
+//!
+//! Request lines are buffered: they are appended to one in-memory buffer that a background
+//! thread writes out every [`FLUSH_EVERY`] (and the server flushes at exit). A write to stdout
+//! per request, with the lock around it, cost more than everything else the server does for a
+//! small model. Every other line (life cycle, errors, panics) is written at once, after what
+//! is buffered, so the order of lines is kept. If stdout blocks, at most [`MAX_BUFFERED`]
+//! bytes wait; lines beyond are dropped and the drop is logged.
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -124,8 +132,63 @@ thread_local! {
     };
 }
 
+/// How often buffered request lines are written out.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// The most bytes of request lines waiting for stdout.
+pub const MAX_BUFFERED: usize = 8 * 1024 * 1024;
+
+/// Request lines not yet written, and how many were dropped since the last flush.
+static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Writes everything buffered to stdout (and a line saying how many lines were dropped, if
+/// any). Holding the stdout lock while taking the buffer keeps lines in order.
+pub fn flush() {
+    let mut out = std::io::stdout().lock();
+    let pending = std::mem::take(&mut *PENDING.lock().unwrap_or_else(|e| e.into_inner()));
+    // A closed stdout must not take the server down, so errors are dropped.
+    let _ = out.write_all(&pending);
+    let dropped = DROPPED.swap(0, Ordering::Relaxed);
+    if dropped > 0 {
+        let _ = writeln!(
+            out,
+            "{{\"timestamp\":\"{}\",\"level\":\"warn\",\"target\":\"log\",\"message\":\"request log lines dropped: stdout did not keep up\",\"dropped\":{dropped}}}",
+            humantime::format_rfc3339_millis(SystemTime::now())
+        );
+    }
+    let _ = out.flush();
+}
+
+/// Starts the thread that writes buffered request lines every [`FLUSH_EVERY`].
+pub fn start_flusher() {
+    let _ = std::thread::Builder::new()
+        .name("slipway-log".into())
+        .spawn(|| {
+            loop {
+                std::thread::sleep(FLUSH_EVERY);
+                flush();
+            }
+        });
+}
+
+/// Where a line goes: straight to stdout, or to the buffer.
+#[derive(Clone, Copy, PartialEq)]
+enum Sink {
+    Now,
+    Buffered,
+}
+
 /// Writes one line with the given extra fields (a struct or map that serializes to an object).
 pub fn emit<F: Serialize>(level: Level, target: &str, message: &str, fields: &F) {
+    line(Sink::Now, level, target, message, fields);
+}
+
+/// Buffers one request line (see the module documentation).
+pub fn emit_request<F: Serialize>(level: Level, target: &str, message: &str, fields: &F) {
+    line(Sink::Buffered, level, target, message, fields);
+}
+
+fn line<F: Serialize>(sink: Sink, level: Level, target: &str, message: &str, fields: &F) {
     if !enabled(level) {
         return;
     }
@@ -159,9 +222,21 @@ pub fn emit<F: Serialize>(level: Level, target: &str, message: &str, fields: &F)
             );
         }
         buf.push(b'\n');
-        // One write per line so lines from concurrent requests never interleave. A closed
-        // stdout must not take the server down, so the error is dropped.
-        let _ = std::io::stdout().lock().write_all(buf);
+        if sink == Sink::Buffered {
+            let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+            if pending.len() + buf.len() <= MAX_BUFFERED {
+                pending.extend_from_slice(buf);
+            } else {
+                DROPPED.fetch_add(1, Ordering::Relaxed);
+            }
+        } else {
+            // What is buffered goes first, then this line, in one locked stretch so that lines
+            // never interleave. A closed stdout must not take the server down.
+            let mut out = std::io::stdout().lock();
+            let pending = std::mem::take(&mut *PENDING.lock().unwrap_or_else(|e| e.into_inner()));
+            let _ = out.write_all(&pending);
+            let _ = out.write_all(buf);
+        }
         // A rare huge line (a panic message) does not stay allocated.
         if buf.capacity() > 64 * 1024 {
             *buf = Vec::new();

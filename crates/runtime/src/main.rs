@@ -34,10 +34,15 @@ fn main() -> ExitCode {
     let config = Config::parse();
     log::set_level(config.log_level);
     log::install_panic_hook();
+    log::start_flusher();
     let threads = config.threads();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .thread_name("slipway-serve")
+        // Inference threads live as long as the server: each keeps a reusable run state of
+        // the model (model.rs), and at most `threads` + 1 exist (the loader, then the pool
+        // bounded by the workers semaphore).
+        .thread_keep_alive(Duration::from_secs(365 * 24 * 3600))
         .enable_all()
         .build()
     {
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
     let code = runtime.block_on(serve(config, threads));
     // Do not wait for an inference still running after the grace period.
     runtime.shutdown_timeout(Duration::from_millis(100));
+    log::flush();
     code
 }
 

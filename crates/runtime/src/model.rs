@@ -6,8 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
+use std::cell::RefCell;
+
 use tract_onnx::prelude::{
     Framework, InferenceModelExt, SymbolValues, TDim, TValue, Tensor, TypedModel, TypedSimplePlan,
+    TypedSimpleState,
 };
 use tract_onnx::tract_hir::internal::{GenericFactoid, IntoRunnable, IntoTensor};
 
@@ -232,7 +235,33 @@ pub struct Model {
     /// Whether one row runs fast enough to run small requests on the async runtime's thread
     /// (measured at warm-up) instead of handing them to the inference pool.
     fast: bool,
+    /// Whether no op of the plan keeps state between runs, so that a thread can reuse one
+    /// run state instead of building one per request.
+    stateless: bool,
     plan: Arc<TypedSimplePlan>,
+}
+
+/// A thread's cached run state. tract keeps per-run scratch space in thread locals keyed by
+/// the state's session: a state built per request pays for a new session each time (a fresh
+/// scratch map for every matrix product), a reused one does not.
+struct Cached(Option<(usize, TypedSimpleState)>);
+
+impl Drop for Cached {
+    /// Runs only when the thread exits. Dropping a state then would reach tract's thread
+    /// locals, which may be gone already (a panic in a destructor aborts the process), so
+    /// the state is left to the exiting thread's memory instead. The runtime's threads live
+    /// as long as the server (see `main`).
+    fn drop(&mut self) {
+        if let Some(state) = self.0.take() {
+            std::mem::forget(state);
+        }
+    }
+}
+
+thread_local! {
+    /// Per thread: a run state of a stateless plan, keyed by the plan's address, reused from
+    /// one request to the next (tract resets values and symbols after every run).
+    static STATE: RefCell<Cached> = const { RefCell::new(Cached(None)) };
 }
 
 /// A one-row run at most this long makes a model fast (see [`Model::runs_inline`]).
@@ -303,12 +332,16 @@ impl Model {
             .into_optimized()
             .and_then(|m| m.into_runnable())
             .map_err(|e| LoadError::Optimize(format!("{e:#}")))?;
+        let stateless = TypedSimpleState::new(&plan)
+            .map(|state| state.op_states.iter().all(Option::is_none))
+            .unwrap_or(false);
         Ok(Model {
             inputs,
             outputs,
             input_dims,
             output_dims,
             fast: false,
+            stateless,
             plan,
         })
     }
@@ -427,10 +460,29 @@ impl Model {
     /// async runtime.
     pub fn run(&self, inputs: Vec<Tensor>) -> Result<Vec<Tensor>, RunError> {
         let inputs = inputs.into_iter().map(TValue::from).collect();
-        let outputs = self
-            .plan
-            .run(inputs)
-            .map_err(|e| RunError::Execution(format!("{e:#}")))?;
+        let outputs = if self.stateless {
+            let key = Arc::as_ptr(&self.plan) as usize;
+            // Taken out while it runs: a run that fails or panics drops it.
+            let cached = STATE
+                .try_with(|cell| cell.borrow_mut().0.take())
+                .ok()
+                .flatten()
+                .filter(|(k, _)| *k == key);
+            let mut state = match cached {
+                Some((_, state)) => state,
+                None => TypedSimpleState::new(&self.plan)
+                    .map_err(|e| RunError::Execution(format!("{e:#}")))?,
+            };
+            let outputs = state
+                .run(inputs)
+                .map_err(|e| RunError::Execution(format!("{e:#}")))?;
+            let _ = STATE.try_with(|cell| cell.borrow_mut().0 = Some((key, state)));
+            outputs
+        } else {
+            self.plan
+                .run(inputs)
+                .map_err(|e| RunError::Execution(format!("{e:#}")))?
+        };
         Ok(outputs.into_iter().map(TValue::into_tensor).collect())
     }
 
@@ -507,6 +559,16 @@ mod tests {
         assert_eq!(m.output_bytes(&[&[3, 4]]), Some(2 * 3 * 3 * 4));
         let out = m.run(vec![Tensor::zero::<f32>(&[3, 4]).unwrap()]).unwrap();
         assert_eq!(out[0].shape(), &[3, 3]);
+        // The reused run state takes other batch sizes, and gives what a fresh one gives.
+        assert!(m.stateless);
+        let x =
+            Tensor::from_shape(&[2, 4], &[0.5f32, -1.0, 2.0, 0.25, 1.0, 2.0, 3.0, 4.0]).unwrap();
+        let reused = m.run(vec![x.clone()]).unwrap();
+        assert_eq!(reused[1].shape(), &[2, 3]);
+        let fresh = m.plan.run(std::iter::once(x.into()).collect()).unwrap();
+        assert_eq!(reused[1], *fresh[1]);
+        let out = m.run(vec![Tensor::zero::<f32>(&[1, 4]).unwrap()]).unwrap();
+        assert_eq!(out[0].shape(), &[1, 3]);
     }
 
     #[test]
