@@ -15,7 +15,6 @@ use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body::{Frame, SizeHint};
@@ -173,8 +172,32 @@ impl Readiness {
 
 type Shared = Arc<AppState>;
 
-/// The router with every route, the JSON fallbacks and the observing middleware.
-pub fn router(state: Shared) -> Router {
+/// What every connection serves: the router, with the request observer around it (metrics,
+/// in-flight gauge, request log). A plain wrapper rather than an axum middleware: no boxed
+/// `Next` and no service clone per request.
+#[derive(Debug, Clone)]
+pub struct Service {
+    router: Router,
+    state: Shared,
+}
+
+impl Service {
+    /// The service of a server.
+    pub fn new(state: Shared) -> Service {
+        Service {
+            router: router(state.clone()),
+            state,
+        }
+    }
+
+    /// Answers one request.
+    pub async fn call(&self, req: Request) -> Response {
+        observe(&self.state, self.router.clone(), req).await
+    }
+}
+
+/// The router with every route and the JSON fallbacks.
+fn router(state: Shared) -> Router {
     Router::new()
         .route(contract::PATH_LIVE, get(live))
         .route(contract::PATH_READY, get(ready))
@@ -190,7 +213,6 @@ pub fn router(state: Shared) -> Router {
         .route(contract::PATH_METRICS, get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
 
@@ -357,15 +379,18 @@ struct RequestLog<'a> {
     error: Option<&'a str>,
 }
 
-/// Outer layer: in-flight gauge, request counter and duration histogram, one log line.
-async fn observe(State(state): State<Shared>, req: Request, next: Next) -> Response {
+/// Around the router: in-flight gauge, request counter and duration histogram, one log line.
+async fn observe(state: &AppState, mut router: Router, req: Request) -> Response {
     let start = Instant::now();
     let route = route_of(req.uri().path());
     let method = MethodLabel::of(req.method().as_str());
     state.metrics.in_flight(1);
     let guard = InFlight(&state.metrics);
     let uri = req.uri().clone();
-    let resp = next.run(req).await;
+    let resp = match tower_service::Service::call(&mut router, req).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    };
     drop(guard);
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();

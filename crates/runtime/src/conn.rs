@@ -22,7 +22,6 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -30,9 +29,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::{Instant, Sleep};
-use tower_service::Service;
 
-use crate::api::AppState;
+use crate::api::{AppState, Service};
 use crate::log::{self, Level};
 use crate::metrics::Rejection;
 
@@ -284,10 +282,10 @@ impl Connections {
     }
 }
 
-/// Accepts connections until `stop` turns true, serving each with `router`.
+/// Accepts connections until `stop` turns true, serving each with `service`.
 pub async fn accept(
     listener: TcpListener,
-    router: Router,
+    service: Service,
     limits: Limits,
     connections: Connections,
     state: Arc<AppState>,
@@ -323,7 +321,7 @@ pub async fn accept(
         let _ = stream.set_nodelay(true);
         tokio::spawn(serve_connection(
             stream,
-            router.clone(),
+            service.clone(),
             limits,
             connections.drain.subscribe(),
             permit,
@@ -333,7 +331,7 @@ pub async fn accept(
 
 async fn serve_connection(
     stream: TcpStream,
-    router: Router,
+    service: Service,
     limits: Limits,
     mut drain: watch::Receiver<bool>,
     permit: OwnedSemaphorePermit,
@@ -342,12 +340,12 @@ async fn serve_connection(
     let io = TokioIo::new(TimedIo::new(stream, phase.clone(), limits));
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         phase.set(BUSY);
-        let mut router = router.clone();
+        let service = service.clone();
         let phase = phase.clone();
         async move {
-            let resp = router.call(req.map(Body::new)).await;
+            let resp = service.call(req.map(Body::new)).await;
             phase.set(ANSWERED);
-            resp
+            Ok::<_, std::convert::Infallible>(resp)
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();

@@ -179,7 +179,7 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
     let (stop_tx, stop_rx) = watch::channel(false);
     let accepting = tokio::spawn(conn::accept(
         listener,
-        api::router(state.clone()),
+        api::Service::new(state.clone()),
         limits,
         connections.clone(),
         state.clone(),
