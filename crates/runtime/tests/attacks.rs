@@ -549,7 +549,15 @@ fn client_input_is_clipped_in_errors_and_logs() {
     assert_eq!(status, 400);
     assert!(!text.contains("1e300") && !text.contains("e+300"), "{text}");
     server.assert_live_and_serving();
-    thread::sleep(Duration::from_millis(200));
+    // Request lines are written within 100 ms: wait for the last one.
+    server.wait_for(Duration::from_secs(5), "request lines written", || {
+        server
+            .log()
+            .iter()
+            .filter(|l| l.contains("\"route\":\"/predict\""))
+            .count()
+            >= 3
+    });
     for line in server.log() {
         assert!(line.len() < 4096, "log line of {} bytes", line.len());
         assert!(

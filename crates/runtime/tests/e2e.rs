@@ -534,15 +534,22 @@ fn bad_requests_get_a_4xx_that_says_what_was_expected() {
         assert!(!(route_is_model && line.contains("status=\"5")), "{line}");
     }
     assert!(metrics.contains("slipway_http_requests_rejected_total{reason=\"body_too_large\"} 1"));
-    // Client errors are logged as warnings with the message.
-    let log = server.log();
-    assert!(log.iter().any(|l| {
+    // Client errors are logged as warnings with the message (request lines are written
+    // within 100 ms: wait for it briefly).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server.log().iter().any(|l| {
         l["level"] == "warn"
             && l["status"] == 400
             && l["error"]
                 .as_str()
                 .is_some_and(|e| e.contains("malformed JSON"))
-    }));
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "no warn line for the malformed JSON"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
