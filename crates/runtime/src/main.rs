@@ -92,6 +92,10 @@ struct Loaded<'a> {
     inputs: Vec<TensorMetadata<'a>>,
     outputs: Vec<TensorMetadata<'a>>,
     load_ms: f64,
+    /// One warm-up row took this long (the best of five runs).
+    row_us: f64,
+    /// Small requests run on the runtime threads (a fast model), not the inference pool.
+    inline: bool,
 }
 
 #[derive(Serialize)]
@@ -287,6 +291,8 @@ async fn load_model(
             inputs: model.inputs.iter().map(TensorMetadata::from).collect(),
             outputs: model.outputs.iter().map(TensorMetadata::from).collect(),
             load_ms: (start.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            row_us: (model.row_time().as_secs_f64() * 1e9).round() / 1e3,
+            inline: model.runs_inline(0),
         },
     );
     if config.test_ready_delay_ms > 0 {

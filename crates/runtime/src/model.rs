@@ -191,11 +191,16 @@ impl TensorSpec {
 
     /// A concrete shape for warm-up: dynamic dimensions set to 1.
     fn sample_shape(&self) -> Vec<usize> {
+        self.shape_with(1)
+    }
+
+    /// A concrete shape with every dynamic dimension set to `size`.
+    fn shape_with(&self, size: usize) -> Vec<usize> {
         self.shape
             .iter()
             .map(|d| match d {
                 Dim::Fixed(v) => *v,
-                _ => 1,
+                _ => size,
             })
             .collect()
     }
@@ -235,6 +240,8 @@ pub struct Model {
     /// Whether one row runs fast enough to run small requests on the async runtime's thread
     /// (measured at warm-up) instead of handing them to the inference pool.
     fast: bool,
+    /// The best warm-up time of one row.
+    row_time: std::time::Duration,
     /// Whether no op of the plan keeps state between runs, so that a thread can reuse one
     /// run state instead of building one per request.
     stateless: bool,
@@ -265,8 +272,9 @@ thread_local! {
 }
 
 /// A one-row run at most this long makes a model fast (see [`Model::runs_inline`]).
-const FAST_ROW: std::time::Duration = std::time::Duration::from_micros(100);
-/// Bodies at most this long of a fast model run inline (JSON of about a thousand numbers).
+const FAST_ROW: std::time::Duration = std::time::Duration::from_millis(1);
+/// Bodies at most this long of a fast model run inline (JSON of about a thousand numbers: a
+/// few rows of a wide model, a few hundred of a narrow one).
 const INLINE_BODY_BYTES: usize = 16 * 1024;
 
 impl fmt::Debug for Model {
@@ -341,6 +349,7 @@ impl Model {
             input_dims,
             output_dims,
             fast: false,
+            row_time: std::time::Duration::ZERO,
             stateless,
             plan,
         })
@@ -348,7 +357,8 @@ impl Model {
 
     /// Runs the model on zeros with every dynamic dimension set to 1, so that the first
     /// request does not pay for lazy initialisation, and times it: a model whose row runs in
-    /// under 100 µs serves small requests without a thread hop.
+    /// under 1 ms, and whose outputs grow no faster than the batch, serves small requests
+    /// without a thread hop.
     pub fn warm_up(&mut self) -> Result<(), LoadError> {
         self.warm_up_once()?;
         let mut best = std::time::Duration::MAX;
@@ -357,8 +367,22 @@ impl Model {
             self.warm_up_once()?;
             best = best.min(start.elapsed());
         }
-        self.fast = best <= FAST_ROW;
+        self.row_time = best;
+        // Outputs that grow faster than the batch (x·xᵀ) can make a small request expensive:
+        // such a model never runs inline.
+        let bytes = |size: usize| {
+            let shapes: Vec<Vec<usize>> = self.inputs.iter().map(|s| s.shape_with(size)).collect();
+            let shapes: Vec<&[usize]> = shapes.iter().map(Vec::as_slice).collect();
+            self.output_bytes(&shapes)
+        };
+        let linear = matches!((bytes(1), bytes(2)), (Some(one), Some(two)) if two <= 2 * one);
+        self.fast = linear && best <= FAST_ROW;
         Ok(())
+    }
+
+    /// The best warm-up time of one row.
+    pub fn row_time(&self) -> std::time::Duration {
+        self.row_time
     }
 
     /// Whether a request with a body of `body_len` bytes runs on the calling thread: the model
@@ -589,7 +613,12 @@ mod tests {
     #[test]
     fn output_size_is_known_before_running() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models/gram.onnx");
-        let m = Model::load(&path).unwrap();
+        let mut m = Model::load(&path).unwrap();
+        m.warm_up().unwrap();
+        assert!(
+            !m.runs_inline(10),
+            "outputs grow with the square of the batch"
+        );
         assert_eq!(m.output_bytes(&[&[1000, 1]]), Some(1000 * 1000 * 4));
         assert_eq!(m.output_bytes(&[&[100_000, 1]]), Some(40_000_000_000));
     }
