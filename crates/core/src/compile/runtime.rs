@@ -6,6 +6,9 @@
 pub const ENV_MODEL_PATH: &str = "MODEL_PATH";
 /// Environment variable with the model name in the V2 API.
 pub const ENV_MODEL_NAME: &str = "MODEL_NAME";
+/// Environment variable with the model version (in the V2 API's `versions`, the
+/// `slipway_model_loaded{version}` metric and the logs); the runtime's default is `1`.
+pub const ENV_MODEL_VERSION: &str = "MODEL_VERSION";
 /// Environment variable with the listening port.
 pub const ENV_PORT: &str = "PORT";
 /// Environment variable with the intra-op thread count.

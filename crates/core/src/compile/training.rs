@@ -1,5 +1,17 @@
 //! The training workload: a Job, or a CronJob when the spec has a schedule, with its data
-//! mounted read-only, its output read-write, and bounded retries, run time and lifetime.
+//! mounted read-only, its output read-write, and bounded retries and run time.
+//!
+//! Training writes the model store the server reads: `training.output` mounts the model's
+//! claim unless it names another, and the trainer is told where the model of
+//! `model.version` goes (`MODEL_OUTPUT_PATH`, `<output>/<version>/model.onnx` with the
+//! default layout) and which version that is (`MODEL_VERSION`).
+//!
+//! A one-off Job keeps no `ttlSecondsAfterFinished` unless the spec sets one: Argo CD keeps
+//! the Job it syncs from Git, and once a TTL deleted it, self-heal would create it again and
+//! train again. Kept, it is the record of which version was trained; a changed Job (a new
+//! model version or image) is replaced by the sync (`Force=true,Replace=true`, see
+//! `gitops::sync_waves`) and trains once more. A CronJob's Jobs are not in Git, so they get
+//! a TTL.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +24,25 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::labels::{self, Component};
 use super::object::Object;
 use super::{pod, workloads};
-use crate::spec::{AppSpec, TrainingSpec};
+use crate::spec::{AppSpec, CRON_JOB_TTL, ModelSpec, TrainingSpec};
+
+/// Environment variable telling the trainer which model version it produces.
+pub const ENV_MODEL_VERSION: &str = super::runtime::ENV_MODEL_VERSION;
+/// Environment variable with the file the trainer writes the model to.
+pub const ENV_MODEL_OUTPUT_PATH: &str = "MODEL_OUTPUT_PATH";
+
+/// Where the trainer writes the model of `model.version`: the output mount plus the model's
+/// path below its mount directory, version filled in; `None` without `training.output`.
+pub fn output_path(spec: &AppSpec, training: &TrainingSpec) -> Option<String> {
+    let output = training.output.as_ref()?;
+    let model = &spec.spec.model;
+    let (_, below) = model.store_layout();
+    Some(format!(
+        "{}/{}",
+        output.mount_path.trim_end_matches('/'),
+        ModelSpec::versioned(below, &model.version)
+    ))
+}
 
 /// Argo CD annotations that run the training Job before the rest of a sync.
 const PRE_SYNC: [(&str, &str); 2] = [
@@ -33,7 +63,10 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
     let job_spec = JobSpec {
         backoff_limit: Some(training.backoff_limit),
         active_deadline_seconds: Some(training.active_deadline_seconds),
-        ttl_seconds_after_finished: Some(training.ttl_seconds_after_finished),
+        ttl_seconds_after_finished: match training.schedule {
+            Some(_) => Some(training.ttl_seconds_after_finished.unwrap_or(CRON_JOB_TTL)),
+            None => training.ttl_seconds_after_finished,
+        },
         template,
         ..Default::default()
     };
@@ -82,7 +115,16 @@ fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) -> PodTempl
     let mut container = pod::base_container(spec, "trainer", &training.image);
     container.command = (!training.command.is_empty()).then(|| training.command.clone());
     container.args = (!training.args.is_empty()).then(|| training.args.clone());
-    let env = pod::env(training.env.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    let mut pairs: Vec<(&str, String)> = training
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    if let Some(path) = output_path(spec, training) {
+        pairs.push((ENV_MODEL_OUTPUT_PATH, path));
+        pairs.push((ENV_MODEL_VERSION, spec.spec.model.version.clone()));
+    }
+    let env = pod::env(pairs);
     container.env = (!env.is_empty()).then_some(env);
     container.resources = Some(pod::resources(spec, &training.resources, training.gpus));
 
@@ -90,22 +132,26 @@ fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) -> PodTempl
     pod_spec.restart_policy = Some("Never".into());
     let volumes = pod_spec.volumes.get_or_insert_default();
     let mounts = container.volume_mounts.get_or_insert_default();
-    for (volume, mount, read_only) in [
-        ("data", &training.data, true),
-        ("output", &training.output, false),
-    ] {
-        let Some(mount) = mount else { continue };
+    let data = training
+        .data
+        .as_ref()
+        .map(|d| ("data", d.mount_path.as_str(), &d.claim, true));
+    let output = training.output.as_ref().and_then(|o| {
+        let claim = training.output_claim(&spec.spec.model)?;
+        Some(("output", o.mount_path.as_str(), claim, false))
+    });
+    for (volume, mount_path, claim, read_only) in data.into_iter().chain(output) {
         volumes.push(Volume {
             name: volume.into(),
             persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                claim_name: mount.claim.claim_name.clone(),
+                claim_name: claim.claim_name.clone(),
                 read_only: Some(read_only),
             }),
             ..Default::default()
         });
         mounts.push(VolumeMount {
             name: volume.into(),
-            mount_path: mount.mount_path.clone(),
+            mount_path: mount_path.to_string(),
             read_only: Some(read_only),
             ..Default::default()
         });
@@ -136,12 +182,13 @@ mod tests {
     }
 
     #[test]
-    fn the_job_is_bounded_in_retries_run_time_and_lifetime() {
+    fn the_job_is_bounded_in_retries_and_run_time_and_kept_after_it_finishes() {
         let objects = compile(&seed());
         let spec = job(&objects).spec.as_ref().unwrap();
         assert_eq!(spec.backoff_limit, Some(3));
         assert!(spec.active_deadline_seconds.is_some_and(|s| s > 0));
-        assert!(spec.ttl_seconds_after_finished.is_some());
+        // A TTL would delete the Job, and Argo CD self-heal would re-create it: train again.
+        assert_eq!(spec.ttl_seconds_after_finished, None);
         let pod = spec.template.spec.as_ref().unwrap();
         assert_eq!(pod.restart_policy.as_deref(), Some("Never"));
     }
@@ -167,7 +214,59 @@ mod tests {
             .into_iter()
             .filter_map(|v| v.persistent_volume_claim.map(|c| c.claim_name))
             .collect();
-        assert_eq!(claims, ["training-data-pvc", "model-output-pvc"]);
+        assert_eq!(claims, ["training-data-pvc", "model-store"]);
+    }
+
+    #[test]
+    fn the_trainer_writes_the_model_version_into_the_store_the_server_reads() {
+        let objects = compile(&seed());
+        let pod = job(&objects).spec.clone().unwrap().template.spec.unwrap();
+        let env = pod.containers[0].env.clone().unwrap();
+        let var = |name: &str| {
+            env.iter()
+                .find(|e| e.name == name)
+                .and_then(|e| e.value.clone())
+        };
+        assert_eq!(var("MODEL_VERSION").as_deref(), Some("2"));
+        assert_eq!(
+            var("MODEL_OUTPUT_PATH").as_deref(),
+            Some("/output/2/model.onnx")
+        );
+        let output = pod
+            .volumes
+            .unwrap()
+            .into_iter()
+            .find(|v| v.name == "output");
+        let claim = output.unwrap().persistent_volume_claim.unwrap();
+        assert_eq!(
+            (claim.claim_name.as_str(), claim.read_only),
+            ("model-store", Some(false))
+        );
+    }
+
+    #[test]
+    fn an_output_claim_of_its_own_is_used_when_the_spec_names_one() {
+        let mut spec = seed();
+        let output = spec
+            .spec
+            .training
+            .as_mut()
+            .unwrap()
+            .output
+            .as_mut()
+            .unwrap();
+        output.claim = Some(crate::spec::VolumeClaim::new("elsewhere"));
+        let objects = compile(&spec);
+        let pod = job(&objects).spec.clone().unwrap().template.spec.unwrap();
+        let output = pod
+            .volumes
+            .unwrap()
+            .into_iter()
+            .find(|v| v.name == "output");
+        assert_eq!(
+            output.unwrap().persistent_volume_claim.unwrap().claim_name,
+            "elsewhere"
+        );
     }
 
     #[test]
@@ -181,6 +280,8 @@ mod tests {
         let cron_spec = cron.spec.as_ref().unwrap();
         assert_eq!(cron_spec.schedule, "0 3 * * 0");
         assert_eq!(cron_spec.concurrency_policy.as_deref(), Some("Forbid"));
+        let job_spec = cron_spec.job_template.spec.as_ref().unwrap();
+        assert_eq!(job_spec.ttl_seconds_after_finished, Some(CRON_JOB_TTL));
     }
 
     #[test]
