@@ -145,13 +145,11 @@ fn spec(knobs: &Knobs) -> AppSpec {
         let mut training = TrainingSpec::new(format!("registry.example.com/{name}-train:1.0"));
         training.gpus = gpus;
         training.schedule = scheduled.then(|| "0 3 * * *".into());
-        // Training writes the model's claim (its default), or a claim of its own when the
-        // model comes from an object store.
+        // Training writes the model's claim, or uploads to the s3 store (its default); an
+        // https store cannot be written, so training keeps a claim of its own there.
         training.output = Some(OutputMount {
             mount_path: "/output".into(),
-            claim: knobs
-                .object_store
-                .is_some()
+            claim: (knobs.object_store == Some(false))
                 .then(|| VolumeClaim::new(format!("{name}-output"))),
         });
         training

@@ -226,16 +226,7 @@ fn pod_spec(spec: &AppSpec, workload: &Workload) -> k8s_openapi::api::core::v1::
                 }),
                 ..Default::default()
             });
-            if let Some(secret) = store.credentials_secret.as_ref().filter(|_| is_gs(store)) {
-                volumes.push(Volume {
-                    name: "gcp-key".into(),
-                    secret: Some(k8s_openapi::api::core::v1::SecretVolumeSource {
-                        secret_name: Some(secret.clone()),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                });
-            }
+            volumes.extend(gcp_key_volume(store));
             pod_spec.init_containers = Some(vec![fetch_container(spec, store, workload)]);
         }
     }
@@ -338,10 +329,59 @@ fn is_gs(store: &ObjectStoreSource) -> bool {
     store.uri.starts_with("gs://")
 }
 
-/// The init container that downloads this workload's model version into the model volume:
-/// `aws s3 cp` (s3://), `gcloud storage cp` (gs://) or `curl` (https://).
+/// Environment variable naming the object a fetch container downloads (and an upload
+/// container writes: `MODEL_UPLOAD_URI`), so the system rules can match them.
+pub const ENV_MODEL_URI: &str = "MODEL_URI";
+
+/// The Secret volume with the service account key of a gs:// store, when it names one.
+pub(crate) fn gcp_key_volume(store: &ObjectStoreSource) -> Option<Volume> {
+    let secret = store.credentials_secret.as_ref().filter(|_| is_gs(store))?;
+    Some(Volume {
+        name: "gcp-key".into(),
+        secret: Some(k8s_openapi::api::core::v1::SecretVolumeSource {
+            secret_name: Some(secret.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// The init container that downloads this workload's model version into the model volume.
 fn fetch_container(spec: &AppSpec, store: &ObjectStoreSource, workload: &Workload) -> Container {
     let (model_dir, _) = spec.spec.model.store_layout();
+    let source = ModelSpec::versioned(&store.uri, &workload.model_version);
+    let mut container = store_copy(
+        spec,
+        store,
+        "fetch-model",
+        source.clone(),
+        workload.model_path(spec),
+    );
+    container
+        .env
+        .get_or_insert_default()
+        .push(pod::env([(ENV_MODEL_URI, source)]).remove(0));
+    container
+        .volume_mounts
+        .get_or_insert_default()
+        .push(VolumeMount {
+            name: MODEL_VOLUME.into(),
+            mount_path: model_dir.to_string(),
+            ..Default::default()
+        });
+    container
+}
+
+/// A container copying `source` to `target`, one of them in the object store: `aws s3 cp`
+/// (s3://), `gcloud storage cp` (gs://), or `curl` (downloads from https:// only). The
+/// credentials of the store come from its Secret; the caller mounts the other side.
+pub(crate) fn store_copy(
+    spec: &AppSpec,
+    store: &ObjectStoreSource,
+    name: &str,
+    source: String,
+    target: String,
+) -> Container {
     let s3 = store.uri.starts_with("s3://");
     let gs = is_gs(store);
     let image = store.image.clone().unwrap_or_else(|| {
@@ -352,9 +392,7 @@ fn fetch_container(spec: &AppSpec, store: &ObjectStoreSource, workload: &Workloa
         }
         .to_string()
     });
-    let mut container = pod::base_container(spec, "fetch-model", &image);
-    let source = ModelSpec::versioned(&store.uri, &workload.model_version);
-    let target = workload.model_path(spec);
+    let mut container = pod::base_container(spec, name, &image);
     // The CLIs write their caches and configuration under $HOME; only /tmp is writable.
     let mut env = pod::env([("HOME", "/tmp".to_string())]);
     if s3 {
@@ -433,14 +471,6 @@ fn fetch_container(spec: &AppSpec, store: &ObjectStoreSource, workload: &Workloa
         },
         0,
     ));
-    container
-        .volume_mounts
-        .get_or_insert_default()
-        .push(VolumeMount {
-            name: MODEL_VOLUME.into(),
-            mount_path: model_dir.to_string(),
-            ..Default::default()
-        });
     container
 }
 
@@ -846,7 +876,7 @@ mod tests {
                 .as_ref()
                 .unwrap()
                 .iter()
-                .all(|e| e.value_from.is_some() || e.name == "HOME")
+                .all(|e| e.value_from.is_some() || ["HOME", "MODEL_URI"].contains(&e.name.as_str()))
         );
     }
 

@@ -4,7 +4,10 @@
 //! Training writes the model store the server reads: `training.output` mounts the model's
 //! claim unless it names another, and the trainer is told where the model of
 //! `model.version` goes (`MODEL_OUTPUT_PATH`, `<output>/<version>/model.onnx` with the
-//! default layout) and which version that is (`MODEL_VERSION`).
+//! default layout) and which version that is (`MODEL_VERSION`). When the model lives in an
+//! object store (s3://, gs://), the trainer runs as an init container writing an emptyDir,
+//! and the `upload-model` container copies the file to the store's URI of that version
+//! (`MODEL_UPLOAD_URI`), where the servers' fetch containers read it.
 //!
 //! A one-off Job keeps no `ttlSecondsAfterFinished` unless the spec sets one: Argo CD keeps
 //! the Job it syncs from Git, and once a TTL deleted it, self-heal would create it again and
@@ -17,19 +20,40 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    PersistentVolumeClaimVolumeSource, PodTemplateSpec, Volume, VolumeMount,
+    EmptyDirVolumeSource, PersistentVolumeClaimVolumeSource, PodTemplateSpec, Volume, VolumeMount,
 };
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::labels::{self, Component};
 use super::object::Object;
-use super::{pod, workloads};
+use super::{pod, serving, workloads};
 use crate::spec::{AppSpec, CRON_JOB_TTL, ModelSpec, TrainingSpec};
 
 /// Environment variable telling the trainer which model version it produces.
 pub const ENV_MODEL_VERSION: &str = super::runtime::ENV_MODEL_VERSION;
 /// Environment variable with the file the trainer writes the model to.
 pub const ENV_MODEL_OUTPUT_PATH: &str = "MODEL_OUTPUT_PATH";
+
+/// Environment variable with the object-store URI the upload container writes the model to.
+pub const ENV_MODEL_UPLOAD_URI: &str = "MODEL_UPLOAD_URI";
+
+/// The object store training uploads to: the model's, when `training.output` names no claim
+/// of its own and the store can be written (s3://, gs://; not https://).
+pub fn upload_store<'a>(
+    spec: &'a AppSpec,
+    training: &'a TrainingSpec,
+) -> Option<&'a crate::spec::ObjectStoreSource> {
+    let output = training.output.as_ref()?;
+    match &spec.spec.model.source {
+        crate::spec::ModelSource::ObjectStore(store)
+            if output.claim.is_none() && !store.uri.starts_with("https://") =>
+        {
+            Some(store)
+        }
+        _ => None,
+    }
+}
 
 /// Where the trainer writes the model of `model.version`: the output mount plus the model's
 /// path below its mount directory, version filled in; `None` without `training.output`.
@@ -140,6 +164,25 @@ fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) -> PodTempl
         let claim = training.output_claim(&spec.spec.model)?;
         Some(("output", o.mount_path.as_str(), claim, false))
     });
+    let upload = upload_store(spec, training);
+    if let (Some(store), Some(output)) = (upload, &training.output) {
+        // The model goes to the object store the servers fetch from: the trainer writes an
+        // emptyDir as an init container, then `upload-model` copies the file up.
+        volumes.push(Volume {
+            name: "output".into(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: Some(Quantity(store.size_limit.clone())),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        volumes.extend(serving::gcp_key_volume(store));
+        mounts.push(VolumeMount {
+            name: "output".into(),
+            mount_path: output.mount_path.clone(),
+            ..Default::default()
+        });
+    }
     for (volume, mount_path, claim, read_only) in data.into_iter().chain(output) {
         volumes.push(Volume {
             name: volume.into(),
@@ -156,7 +199,29 @@ fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) -> PodTempl
             ..Default::default()
         });
     }
-    pod_spec.containers = vec![container];
+    match (upload, &training.output, output_path(spec, training)) {
+        (Some(store), Some(output), Some(path)) => {
+            let target = ModelSpec::versioned(&store.uri, &spec.spec.model.version);
+            let mut uploader =
+                serving::store_copy(spec, store, "upload-model", path.clone(), target.clone());
+            uploader.env.get_or_insert_default().extend(pod::env([
+                (ENV_MODEL_UPLOAD_URI, target),
+                (ENV_MODEL_OUTPUT_PATH, path),
+            ]));
+            uploader
+                .volume_mounts
+                .get_or_insert_default()
+                .push(VolumeMount {
+                    name: "output".into(),
+                    mount_path: output.mount_path.clone(),
+                    read_only: Some(true),
+                    ..Default::default()
+                });
+            pod_spec.init_containers = Some(vec![container]);
+            pod_spec.containers = vec![uploader];
+        }
+        _ => pod_spec.containers = vec![container],
+    }
     pod::schedule(spec, &mut pod_spec, training.gpus);
 
     PodTemplateSpec {
@@ -267,6 +332,34 @@ mod tests {
             output.unwrap().persistent_volume_claim.unwrap().claim_name,
             "elsewhere"
         );
+    }
+
+    #[test]
+    fn with_an_object_store_model_training_uploads_what_the_servers_fetch() {
+        let mut spec = seed();
+        spec.spec.model.source = crate::spec::ModelSource::ObjectStore(
+            crate::spec::ObjectStoreSource::new("s3://models/ai/{version}/model.onnx"),
+        );
+        let objects = compile(&spec);
+        let pod = job(&objects).spec.clone().unwrap().template.spec.unwrap();
+        let trainer = &pod.init_containers.as_ref().unwrap()[0];
+        assert_eq!(trainer.name, "trainer");
+        let uploader = &pod.containers[0];
+        assert_eq!(uploader.name, "upload-model");
+        let args = uploader.args.clone().unwrap();
+        assert_eq!(
+            args[args.len() - 2..],
+            [
+                "/output/2/model.onnx".to_string(),
+                "s3://models/ai/2/model.onnx".to_string()
+            ]
+        );
+        let output = pod
+            .volumes
+            .unwrap()
+            .into_iter()
+            .find(|v| v.name == "output");
+        assert!(output.unwrap().empty_dir.is_some());
     }
 
     #[test]

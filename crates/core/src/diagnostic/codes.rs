@@ -314,12 +314,12 @@ pub const MODEL_SOURCE: Code = Code {
     instead: "`path: /models/model.onnx`",
 };
 
-/// `training-job`: Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths.
+/// `training-job`: Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths, and an output it can write.
 pub const TRAINING_JOB: Code = Code {
     id: "training-job",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths.",
+    what: "Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths, and an output it can write.",
     why: "A Job without a deadline can hold a GPU node forever; two volumes on one path hide each other.",
     example: "`activeDeadlineSeconds: 0`",
     instead: "`activeDeadlineSeconds: 86400`",
@@ -627,7 +627,7 @@ pub const MODEL_NOT_DELIVERED: Code = Code {
     id: "model-not-delivered",
     severity: Severity::Error,
     stage: Stage::Bundle,
-    what: "An inference Deployment's server reads a model file (`MODEL_PATH`) that nothing in the bundle writes (the training Job's `MODEL_OUTPUT_PATH` on the same claim, or a fetch init container) and whose version `model.existingVersions` does not declare as already there.",
+    what: "An inference Deployment's server reads a model file (`MODEL_PATH`) that nothing in the bundle writes (the training Job's `MODEL_OUTPUT_PATH` on the same claim, or a fetch init container downloading what the training Job uploads) and whose version `model.existingVersions` does not declare as already there.",
     why: "Every object is valid and the sync succeeds, yet the pods exit with \"missing model file\": an empty claim, a claim training never writes, a version nobody trained, or a bucket nothing uploads to.",
     example: "`model: {source: {pvc: {claimName: model-pvc}}}` with `training: {output: {claim: {claimName: model-output-pvc}}}`",
     instead: "let training write the model's claim (`training: {output: {mountPath: /output}}` defaults to\nit); or declare what is already in the store: `model: {existingVersions: [\"1\"]}`",

@@ -453,7 +453,8 @@ pub struct OutputMount {
     /// Where the claim is mounted in the training container.
     pub mount_path: String,
     /// The claim to write. Default: the model's claim (`model.source.pvc`), so what
-    /// training writes is what the server reads.
+    /// training writes is what the server reads; with an s3:// or gs:// model, an emptyDir
+    /// that an upload container copies to the model's URI of `model.version`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim: Option<VolumeClaim>,
 }

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 use crate::compile::runtime::{ENV_MODEL_PATH, ENV_MODEL_VERSION};
+use crate::compile::serving::ENV_MODEL_URI;
 use crate::compile::serving::SERVER_CONTAINER;
-use crate::compile::training::ENV_MODEL_OUTPUT_PATH;
+use crate::compile::training::{ENV_MODEL_OUTPUT_PATH, ENV_MODEL_UPLOAD_URI};
 use crate::compile::{Bundle, Object, gitops};
 use crate::diagnostic::{Diagnostic, codes};
 use crate::spec::{AppSpec, ModelSource};
@@ -221,13 +222,22 @@ pub fn check_model_delivered(spec: &AppSpec, bundle: &Bundle, out: &mut Vec<Diag
                 }
             )
         } else {
-            let fetched = pod.spec.init_containers.iter().flatten().any(|c| {
+            let fetch = pod.spec.init_containers.iter().flatten().find(|c| {
                 c.volume_mounts
                     .iter()
                     .flatten()
                     .any(|m| m.name == volume.name && m.read_only != Some(true))
             });
-            if fetched && existing {
+            let fetched = fetch.is_some();
+            let uploaded = fetch
+                .and_then(|c| env(c, ENV_MODEL_URI))
+                .is_some_and(|uri| {
+                    pods.iter()
+                        .filter(|p| p.kind != "Deployment")
+                        .flat_map(|p| all_containers(p.spec))
+                        .any(|c| env(c, ENV_MODEL_UPLOAD_URI) == Some(uri))
+                });
+            if fetched && (existing || uploaded) {
                 continue;
             }
             let store = match &model.source {
@@ -236,7 +246,7 @@ pub fn check_model_delivered(spec: &AppSpec, bundle: &Bundle, out: &mut Vec<Diag
             };
             if fetched {
                 format!(
-                    "{} fetches version `{version}` of the model from `{store}`, which nothing in the bundle uploads and `model.existingVersions` does not declare",
+                    "{} fetches version `{version}` of the model from `{store}`, which nothing in the bundle uploads (training uploads it when `training.output` names no claim) and `model.existingVersions` does not declare",
                     pod.owner
                 )
             } else {
@@ -478,6 +488,24 @@ mod tests {
         );
         spec.spec.model.existing_versions = vec!["1".into()];
         assert_eq!(ids(&spec), []);
+    }
+
+    #[test]
+    fn a_model_training_uploads_is_delivered_to_the_servers_that_fetch_it() {
+        let mut spec = seed();
+        spec.spec.model.source = ModelSource::ObjectStore(crate::spec::ObjectStoreSource::new(
+            "gs://models/ai/{version}/model.onnx",
+        ));
+        spec.spec.backup = None;
+        assert_eq!(ids(&spec), [], "green's 2 is uploaded, blue's 1 declared");
+        spec.spec.model.existing_versions.clear();
+        assert_eq!(
+            ids(&spec),
+            [(
+                "model-not-delivered",
+                "spec.rollout.blueGreen.blue.modelVersion".into()
+            )]
+        );
     }
 
     #[test]

@@ -192,6 +192,20 @@ pub(super) fn check_training(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             "e.g. 86400",
         );
     }
+    if let (Some(output), ModelSource::ObjectStore(store)) =
+        (&training.output, &spec.spec.model.source)
+        && output.claim.is_none()
+        && store.uri.starts_with("https://")
+    {
+        bad(
+            "output",
+            format!(
+                "training.output names no claim, and the model comes from `{}`, where nothing can upload",
+                store.uri
+            ),
+            "give the output a claim (`output: {mountPath: /output, claim: {claimName: …}}`) and publish the model yourself, or use an s3:// or gs:// model, which training uploads to",
+        );
+    }
     let mounts: Vec<(&str, &str)> = training
         .mounts()
         .into_iter()
