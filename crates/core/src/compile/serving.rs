@@ -1,6 +1,12 @@
 //! The inference workload: one Deployment (rolling update) or two (`<app>-blue` and
 //! `<app>-green`), the main Service, the blue/green preview Service, the optional external
 //! LoadBalancer Service, and the inference ServiceAccount.
+//!
+//! Each Deployment serves one model version (a color's `modelVersion`, else `model.version`):
+//! the model volume (the claim, or an emptyDir a fetch init container fills from the object
+//! store) is mounted at the directory above `{version}` in `model.path`, and the server is
+//! told `MODEL_PATH` with the version filled in and `MODEL_VERSION`. The idle blue/green color
+//! runs `idleReplicas`; the active one is left to the HPA when there is one.
 
 use std::collections::BTreeMap;
 
