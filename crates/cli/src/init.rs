@@ -21,11 +21,13 @@ metadata:
   namespace: {{NAME}}         # default: the name
 spec:
   model:
-    path: /models/model.onnx  # where slipway-serve finds the model in the container
+    path: /models/{version}/model.onnx  # one file per version; the claim is mounted at /models
+    version: "1"              # what the server loads (MODEL_VERSION) and training writes
+    existingVersions: ["1"]   # already in the store: nothing in the bundle has to write it
     source:
-      pvc:                    # or: objectStore: {uri: s3://bucket/path/model.onnx}
+      pvc:                    # or: objectStore: {uri: s3://bucket/path/{version}/model.onnx}
         claimName: {{NAME}}-model
-        size: 10Gi
+        create: false         # the claim exists and holds <claim>/1/model.onnx
         accessMode: ReadOnlyMany   # replicas on several nodes mount it
 
   inference:
@@ -45,10 +47,11 @@ spec:
   # training:             # a Job (or CronJob with `schedule`) that produces the model
   #   image: registry.example.com/{{NAME}}-training:v1
   #   args: ["--epochs", "10"]
-  #   output: {mountPath: /output, claim: {claimName: {{NAME}}-model}}
+  #   output: {mountPath: /output}   # writes the model's claim: /output/<version>/model.onnx
+  #                                   # (make the claim ReadWriteMany and Slipway-created)
   #
   # rollout:
-  #   blueGreen: {active: blue, blue: {image: …:v1}, green: {image: …:v2}}
+  #   blueGreen: {active: blue, blue: {image: …:v1, modelVersion: "1"}, green: {image: …:v2}}
   #
   # monitoring, logging, backup, gitops and pipeline: see `slipway schema`.
 "#;

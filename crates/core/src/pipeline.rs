@@ -17,7 +17,7 @@ use crate::validate;
 /// ```
 /// let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
 ///             metadata: {name: demo}\n\
-///             spec: {model: {source: {pvc: {claimName: models}}}}\n";
+///             spec: {model: {existingVersions: ['1'], source: {pvc: {claimName: models}}}}\n";
 /// let compiled = slipway_core::Pipeline::new("demo.yaml", text).run().unwrap();
 /// assert!(compiled.bundle.find("Deployment", "demo").is_some());
 /// assert!(compiled.diagnostics.iter().all(|d| !d.is_error())); // warnings only
@@ -152,6 +152,15 @@ impl<'a> Pipeline<'a> {
         }
 
         let bundle = compile::compile_for(&loaded.spec, self.context.env.as_deref());
+        // System rules read the bundle and name the spec field to fix.
+        let system: Vec<Diagnostic> = validate::system(&loaded.spec, &bundle)
+            .into_iter()
+            .map(|d| loaded.locate(d))
+            .collect();
+        if validate::has_errors(&system) {
+            return Err(fail(Stage::Bundle, system));
+        }
+        diagnostics.extend(system);
         let checks: Vec<Diagnostic> = validate::bundle(&bundle)
             .into_iter()
             .map(|mut diagnostic| {

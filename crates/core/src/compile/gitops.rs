@@ -268,10 +268,10 @@ mod tests {
         );
         assert!(
             wave_of("ServiceAccount", "ai-inference")
-                < wave_of("PersistentVolumeClaim", "model-pvc")
+                < wave_of("PersistentVolumeClaim", "model-store")
         );
         assert!(
-            wave_of("PersistentVolumeClaim", "model-pvc")
+            wave_of("PersistentVolumeClaim", "model-store")
                 < wave_of("Deployment", "ai-inference-green")
         );
         let job = bundle.find("Job", "ai-inference-training").unwrap();

@@ -164,6 +164,25 @@ pub(crate) mod testing {
         .spec
     }
 
+    /// The seed with a custom runtime that serves on one GPU per pod.
+    pub fn gpu_runtime() -> AppSpec {
+        let mut spec = seed();
+        spec.spec.inference.runtime =
+            crate::spec::RuntimeSpec::Custom(crate::spec::CustomRuntimeSpec {
+                image: "example.com/triton:24.10".into(),
+                command: Vec::new(),
+                args: Vec::new(),
+                metrics_path: Some("/metrics".into()),
+            });
+        spec.spec
+            .scheduling
+            .gpu
+            .as_mut()
+            .expect("the seed names its GPU")
+            .count = 1.into();
+        spec
+    }
+
     /// `specs/seed-article.yaml`, rendered without values.
     pub fn seed() -> AppSpec {
         let rendered = crate::template::render(

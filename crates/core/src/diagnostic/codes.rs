@@ -325,12 +325,12 @@ pub const REQUESTS_EXCEED_LIMITS: Code = Code {
     instead: "`requests: {cpu: 500m}` with `limits: {cpu: \"1\"}`",
 };
 
-/// `replicas-range`: Checks `inference.replicas`: negative is an error, zero a warning.
+/// `replicas-range`: Checks `inference.replicas` (negative is an error, zero a warning) and `rollout.blueGreen.idleReplicas` (negative is an error).
 pub const REPLICAS_RANGE: Code = Code {
     id: "replicas-range",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks `inference.replicas`: negative is an error, zero a warning.",
+    what: "Checks `inference.replicas` (negative is an error, zero a warning) and `rollout.blueGreen.idleReplicas` (negative is an error).",
     why: "Zero replicas deploys an application that answers nothing; the Deployment is valid, so nothing else would say so.",
     example: "`replicas: 0`",
     instead: "`replicas: 2` (or more, so one pod can restart while another serves)",
@@ -391,34 +391,34 @@ pub const PRIORITY_CLASS: Code = Code {
     instead: "`priorityClass: {name: ai-critical, value: 1000000}`",
 };
 
-/// `model-source`: Checks `model`: an absolute `path` ending in `.onnx`, an object-store `uri` that the init container can fetch (`s3://bucket/key` or `https://…`), and warns when several inference pods share a `ReadWriteOnce` model claim.
+/// `model-source`: Checks `model`: an absolute `path` ending in `.onnx`, model versions that are path segments, and an object-store `uri` that the init container can fetch (`s3://bucket/key`, `gs://bucket/key` or `https://…`).
 pub const MODEL_SOURCE: Code = Code {
     id: "model-source",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks `model`: an absolute `path` ending in `.onnx`, an object-store `uri` that the init container can fetch (`s3://bucket/key` or `https://…`), and warns when several inference pods share a `ReadWriteOnce` model claim.",
-    why: "A relative path or an `ftp://` URI renders fine and fails only when the pod starts.",
+    what: "Checks `model`: an absolute `path` ending in `.onnx`, model versions that are path segments, and an object-store `uri` that the init container can fetch (`s3://bucket/key`, `gs://bucket/key` or `https://…`).",
+    why: "A relative path, a version with a `/`, or an `ftp://` URI renders fine and fails only when the pod starts.",
     example: "`path: models/model.onnx`",
     instead: "`path: /models/model.onnx`",
 };
 
-/// `training-job`: Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths.
+/// `training-job`: Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths, and an output it can write.
 pub const TRAINING_JOB: Code = Code {
     id: "training-job",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths.",
+    what: "Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths, and an output it can write.",
     why: "A Job without a deadline can hold a GPU node forever; two volumes on one path hide each other.",
     example: "`activeDeadlineSeconds: 0`",
     instead: "`activeDeadlineSeconds: 86400`",
 };
 
-/// `env-name`: Checks environment variable names, and refuses those Slipway sets for the runtime (`MODEL_PATH`, `MODEL_NAME`, `PORT`, `SLIPWAY_*`).
+/// `env-name`: Checks environment variable names, and refuses those Slipway sets for the runtime (`MODEL_PATH`, `MODEL_NAME`, `MODEL_VERSION`, `PORT`, `SLIPWAY_*`).
 pub const ENV_NAME: Code = Code {
     id: "env-name",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks environment variable names, and refuses those Slipway sets for the runtime (`MODEL_PATH`, `MODEL_NAME`, `PORT`, `SLIPWAY_*`).",
+    what: "Checks environment variable names, and refuses those Slipway sets for the runtime (`MODEL_PATH`, `MODEL_NAME`, `MODEL_VERSION`, `PORT`, `SLIPWAY_*`).",
     why: "A second `MODEL_PATH` would silently point the server away from the mounted model.",
     example: "`env: {MODEL_PATH: /tmp/other.onnx}`",
     instead: "`model: {path: /models/other.onnx}`",
@@ -468,12 +468,12 @@ pub const ROLLOUT_VALUES: Code = Code {
     instead: "`maxSurge: 25%` with `maxUnavailable: 0`",
 };
 
-/// `gpu-count`: Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole, positive numbers.
+/// `gpu-count`: Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole numbers (0 for none).
 pub const GPU_COUNT: Code = Code {
     id: "gpu-count",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole, positive numbers.",
+    what: "Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole numbers (0 for none).",
     why: "Extended resources cannot be overcommitted or split: `0.5` GPUs is rejected by the API server, and a GPU request must equal its limit. The spec cannot express requests ≠ limits for GPUs (one `count` sets both, see `compile::pod::resources`), so no rule is needed for that; `validate::bundle` still checks the compiled pods.",
     example: "`gpu: {count: 0.5}`",
     instead: "`gpu: {count: 1}` (use MIG or time-slicing profiles with their own resource names to share)",
@@ -509,7 +509,7 @@ pub const UNUSED_CREDENTIALS: Code = Code {
     what: "Warns when an object-store model source names a `credentialsSecret` for a URI scheme that does not use it.",
     why: "The Secret is mounted but never read, which suggests the URI or the scheme is not what was meant.",
     example: "`objectStore: {uri: https://models.example.com/m.onnx, credentialsSecret: s3-creds}`",
-    instead: "drop `credentialsSecret`, or use an `s3://` URI",
+    instead: "drop `credentialsSecret`, or use an `s3://` or `gs://` URI",
 };
 
 /// `probe-timeout`: Warns when a probe's `timeoutSeconds` is longer than its `periodSeconds`.
@@ -565,6 +565,50 @@ pub const MISSING_LIMITS: Code = Code {
     why: "A pod without a memory limit can take a node's memory and get other pods evicted; Slipway's memory alert is a share of the limit, so it has nothing to compare with.",
     example: "`resources: {requests: {memory: 2Gi}}`",
     instead: "`resources: {requests: {memory: 2Gi}, limits: {memory: 4Gi}}`",
+};
+
+/// `builtin-runtime-gpu`: The built-in runtime (`slipway-serve`) requests GPUs.
+pub const BUILTIN_RUNTIME_GPU: Code = Code {
+    id: "builtin-runtime-gpu",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "The built-in runtime (`slipway-serve`) requests GPUs (`scheduling.gpu.count` above 0).",
+    why: "slipway-serve runs the model with tract on the CPU: every GPU it requests sits idle while no other pod can use it, the GPU panel reads 0, and each replica waits for a GPU node.",
+    example: "`scheduling: {gpu: {count: 1}}` with the default `inference.runtime`",
+    instead: "drop `scheduling.gpu.count` (keep `scheduling.gpu.resourceName` for `training.gpus`);\nor serve with a runtime that uses GPUs: `inference: {runtime: {custom: {image: …}}}`",
+};
+
+/// `model-path-unversioned`: Blue/green colors serve different model versions from one unversioned file.
+pub const MODEL_PATH_UNVERSIONED: Code = Code {
+    id: "model-path-unversioned",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "The blue/green colors serve different model versions, but `model.path` (or `model.source.objectStore.uri`) has no `{version}`, so both load the same file.",
+    why: "Each server reports the version it was told while loading the one file there is: a switch changes the reported version, not the model, and a rollback cannot go back to the old model.",
+    example: "`model: {path: /models/model.onnx}` with `blue: {modelVersion: \"1\"}` and `green: {modelVersion: \"2\"}`",
+    instead: "`model: {path: /models/{version}/model.onnx}` (the default), and for an object store\n`uri: s3://models/app/{version}/model.onnx`",
+};
+
+/// `blue-green-identical`: Both blue/green colors run the same image and the same model version while the idle color runs.
+pub const BLUE_GREEN_IDENTICAL: Code = Code {
+    id: "blue-green-identical",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Both blue/green colors run the same image and the same model version while the idle color runs (`idleReplicas` above 0).",
+    why: "The idle color is paid for as the next release (checked through `<app>-preview`) or the rollback target; identical to the active one, it is neither: a switch or a rollback changes nothing that runs, and the spec suggests a way back that does not exist. An error rather than a warning because that false safety is the harm; the legitimate identical state (the first release, or a retired old color) is expressed by stopping the idle color with `idleReplicas: 0`.",
+    example: "`blueGreen: {blue: {image: app:v2}, green: {image: app:v2}}` with one `model.version`",
+    instead: "put the next release (a new `image` or `modelVersion`) in the idle color, check it through\nthe `<app>-preview` Service, then switch `active`; or set `idleReplicas: 0` while there is none",
+};
+
+/// `job-ttl-under-self-heal`: A training Job synced by Argo CD with self-heal has `ttlSecondsAfterFinished`.
+pub const JOB_TTL_UNDER_SELF_HEAL: Code = Code {
+    id: "job-ttl-under-self-heal",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "A Job that Argo CD syncs from Git with self-heal, and that is not a hook, has `ttlSecondsAfterFinished`.",
+    why: "When the TTL deletes the finished Job, self-heal sees it missing from the cluster and creates it again: the training (hours on a GPU) runs again after every TTL, for ever.",
+    example: "`training: {ttlSecondsAfterFinished: 86400}` with `gitops: {syncPolicy: {selfHeal: true}}`",
+    instead: "leave `ttlSecondsAfterFinished` unset (the default): the finished Job stays as the record\nof the trained version, and a changed Job is replaced by the sync and runs once. (A\n`preSyncHook` is no fix for training: a hook runs again on every sync, i.e. every commit.)",
 };
 
 /// `selector-mismatch`: A workload's selector does not match its own pod template, or a Service selects no pod of the application.
@@ -699,6 +743,28 @@ pub const PROMQL_SYNTAX: Code = Code {
     instead: "the expression Slipway generates from the spec; if a quoted value (a name, a path) breaks it, fix that value",
 };
 
+/// `model-not-delivered`: A server reads a model that nothing in the bundle writes and that the spec does not declare existing.
+pub const MODEL_NOT_DELIVERED: Code = Code {
+    id: "model-not-delivered",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "An inference Deployment's server reads a model file (`MODEL_PATH`) that nothing in the bundle writes (the training Job's `MODEL_OUTPUT_PATH` on the same claim, or a fetch init container downloading what the training Job uploads) and whose version `model.existingVersions` does not declare as already there.",
+    why: "Every object is valid and the sync succeeds, yet the pods exit with \"missing model file\": an empty claim, a claim training never writes, a version nobody trained, or a bucket nothing uploads to.",
+    example: "`model: {source: {pvc: {claimName: model-pvc}}}` with `training: {output: {claim: {claimName: model-output-pvc}}}`",
+    instead: "let training write the model's claim (`training: {output: {mountPath: /output}}` defaults to\nit); or declare what is already in the store: `model: {existingVersions: [\"1\"]}`",
+};
+
+/// `backup-coverage`: The backup does not copy the claim the training Job writes.
+pub const BACKUP_COVERAGE: Code = Code {
+    id: "backup-coverage",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "The backup CronJob copies a claim other than the one the training Job writes its model to.",
+    why: "What training produced (hours of GPU time) is exactly what a backup must keep; a backup of another claim succeeds every night while the trained models stay unprotected.",
+    example: "`training: {output: {claim: {claimName: model-output-pvc}}}` with the model (and so the backup) on `model-pvc`",
+    instead: "write the model where the server reads it and the backup copies it: leave\n`training.output.claim` unset (it defaults to the model's claim)",
+};
+
 /// Every code, by stage, then in the order the rules run.
 pub const ALL: &[&Code] = &[
     &VALUES_WITHOUT_TEMPLATE,
@@ -752,6 +818,9 @@ pub const ALL: &[&Code] = &[
     &RBAC_DUPLICATE_BINDING,
     &ZERO_REPLICAS,
     &MISSING_LIMITS,
+    &BUILTIN_RUNTIME_GPU,
+    &MODEL_PATH_UNVERSIONED,
+    &BLUE_GREEN_IDENTICAL,
     &SELECTOR_MISMATCH,
     &SERVICE_SELECTS_SEVERAL_WORKLOADS,
     &UNKNOWN_PORT,
@@ -764,4 +833,7 @@ pub const ALL: &[&Code] = &[
     &OBJECT_NAME,
     &ANNOTATIONS_TOO_LARGE,
     &CONFIG_MAP_TOO_LARGE,
+    &MODEL_NOT_DELIVERED,
+    &JOB_TTL_UNDER_SELF_HEAL,
+    &BACKUP_COVERAGE,
 ];

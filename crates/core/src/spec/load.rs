@@ -245,7 +245,8 @@ mod tests {
         let spec = &loaded.spec.spec;
         assert_eq!(spec.inference.replicas, 2);
         assert_eq!(spec.inference.probes.readiness.path, "/v2/health/ready");
-        assert_eq!(spec.model.path, "/models/model.onnx");
+        assert_eq!(spec.model.path, "/models/{version}/model.onnx");
+        assert_eq!(spec.model.version, "1");
         assert!(spec.security.network_policy.enabled);
     }
 

@@ -246,15 +246,62 @@ pub struct ModelSpec {
     /// Serialisation format. Default: `onnx` (the only one `slipway-serve` loads).
     #[serde(default)]
     pub format: ModelFormat,
-    /// Path of the model file inside the inference container. Default: `/models/model.onnx`.
+    /// Path of the model file inside the inference container; `{version}` stands for the
+    /// model version, so each version has its own file and each blue/green color can serve
+    /// its own. The model volume is mounted at the directory above the first `{version}`
+    /// (else above the file). Default: `/models/{version}/model.onnx`.
     #[serde(default = "default_model_path")]
     pub path: String,
+    /// The model version: what the training Job writes (at `path` with `{version}` replaced,
+    /// below its output mount) and what the server serves unless a blue/green color names
+    /// another; passed to the server as `MODEL_VERSION`. Default: `1`.
+    #[serde(default = "default_model_version")]
+    pub version: String,
+    /// Versions already in the model store, written outside this bundle (an earlier training
+    /// run, a copy by hand, a restore, a pre-populated claim or bucket). Serving any other
+    /// version needs the training Job of this spec to write it. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub existing_versions: Vec<String>,
     /// Where the model is stored.
     pub source: ModelSource,
 }
 
+/// What `{version}` in `model.path` and `model.source.objectStore.uri` stands for.
+pub const VERSION_PLACEHOLDER: &str = "{version}";
+
 fn default_model_path() -> String {
-    "/models/model.onnx".into()
+    "/models/{version}/model.onnx".into()
+}
+fn default_model_version() -> String {
+    "1".into()
+}
+
+impl ModelSpec {
+    /// `path` (or any text) with `{version}` replaced by `version`.
+    pub fn versioned(text: &str, version: &str) -> String {
+        text.replace(VERSION_PLACEHOLDER, version)
+    }
+
+    /// The directory the model volume is mounted at, and the path of the file below it
+    /// (still holding `{version}`): `/models/{version}/model.onnx` → (`/models`,
+    /// `{version}/model.onnx`).
+    pub fn store_layout(&self) -> (&str, &str) {
+        let path = self.path.as_str();
+        let head = match path.find(VERSION_PLACEHOLDER) {
+            Some(at) => &path[..at],
+            None => path,
+        };
+        match head.rfind('/') {
+            Some(0) => ("/", &path[1..]),
+            Some(slash) => (&path[..slash], &path[slash + 1..]),
+            None => ("/", path),
+        }
+    }
+
+    /// Whether each version has its own file (`path` holds `{version}`).
+    pub fn is_versioned(&self) -> bool {
+        self.path.contains(VERSION_PLACEHOLDER)
+    }
 }
 
 /// Serialisation format of the model.
@@ -280,14 +327,15 @@ pub enum ModelSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ObjectStoreSource {
-    /// `s3://bucket/key` or `https://host/path` of the model file.
+    /// `s3://bucket/key`, `gs://bucket/key` or `https://host/path` of the model file;
+    /// `{version}` stands for the model version (e.g. `s3://models/fraud/{version}/model.onnx`).
     pub uri: String,
-    /// Secret with `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (s3 only). Default: none
-    /// (workload identity / IRSA).
+    /// Secret with `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (s3), or with a service
+    /// account key file `key.json` (gs). Default: none (workload identity / IRSA).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_secret: Option<String>,
     /// Image of the fetching init container. Default: pinned `amazon/aws-cli` for `s3://`,
-    /// pinned `curlimages/curl` for `https://`.
+    /// pinned `google/cloud-sdk` (slim) for `gs://`, pinned `curlimages/curl` for `https://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Size limit of the emptyDir holding the model. Default: `2Gi`.
@@ -321,9 +369,11 @@ pub struct TrainingSpec {
     /// Training data, mounted read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<VolumeMount>,
-    /// Where the trained model is written, mounted read-write.
+    /// Where the trained model is written, mounted read-write. The trainer gets
+    /// `MODEL_VERSION` and `MODEL_OUTPUT_PATH` (`<mountPath>/<model.path below the model
+    /// mount, version filled in>`, e.g. `/output/2/model.onnx`). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output: Option<VolumeMount>,
+    pub output: Option<OutputMount>,
     /// Requests and limits. Default: requests 1 CPU / 2Gi, limits 2 CPU / 4Gi.
     #[serde(default = "default_training_resources")]
     pub resources: Resources,
@@ -336,9 +386,11 @@ pub struct TrainingSpec {
     /// Hard deadline of one Job run, in seconds. Default: 86400 (one day).
     #[serde(default = "default_active_deadline")]
     pub active_deadline_seconds: i64,
-    /// Seconds a finished Job is kept before garbage collection. Default: 86400.
-    #[serde(default = "default_ttl")]
-    pub ttl_seconds_after_finished: i32,
+    /// Seconds a finished Job is kept before garbage collection. Default: none, the Job is
+    /// kept: under Argo CD self-heal a deleted Job is re-created, i.e. training runs again
+    /// (see `job-ttl-under-self-heal`). A CronJob's Jobs get 86400 when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_seconds_after_finished: Option<i32>,
     /// Cron schedule; when set, training is a CronJob. Default: a one-off Job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
@@ -368,8 +420,46 @@ fn default_backoff_limit() -> i32 {
 fn default_active_deadline() -> i64 {
     86_400
 }
-fn default_ttl() -> i32 {
-    86_400
+impl TrainingSpec {
+    /// The mounts the spec declares, as (field, mount path, claim written in the spec):
+    /// `data`, then `output` (whose claim may be left to default to the model's).
+    pub fn mounts(&self) -> Vec<(&'static str, &str, Option<&VolumeClaim>)> {
+        let mut mounts = Vec::new();
+        if let Some(data) = &self.data {
+            mounts.push(("data", data.mount_path.as_str(), Some(&data.claim)));
+        }
+        if let Some(output) = &self.output {
+            mounts.push(("output", output.mount_path.as_str(), output.claim.as_ref()));
+        }
+        mounts
+    }
+
+    /// The claim the trained model is written to: `output.claim`, else the model's claim;
+    /// `None` without `output`, or when neither names a claim.
+    pub fn output_claim<'a>(&'a self, model: &'a ModelSpec) -> Option<&'a VolumeClaim> {
+        let output = self.output.as_ref()?;
+        output.claim.as_ref().or(match &model.source {
+            ModelSource::Pvc(claim) => Some(claim),
+            ModelSource::ObjectStore(_) => None,
+        })
+    }
+}
+
+/// Seconds a finished Job of the training CronJob is kept when `ttlSecondsAfterFinished`
+/// is unset.
+pub const CRON_JOB_TTL: i32 = 86_400;
+
+/// Where training writes the model: a mount path and the claim mounted there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OutputMount {
+    /// Where the claim is mounted in the training container.
+    pub mount_path: String,
+    /// The claim to write. Default: the model's claim (`model.source.pvc`), so what
+    /// training writes is what the server reads; with an s3:// or gs:// model, an emptyDir
+    /// that an upload container copies to the model's URI of `model.version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<VolumeClaim>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -393,7 +483,8 @@ pub struct InferenceSpec {
     /// Requests and limits. Default: requests 250m / 512Mi, limits 1 CPU / 1Gi.
     #[serde(default = "default_inference_resources")]
     pub resources: Resources,
-    /// Plain environment variables. `MODEL_PATH`, `MODEL_NAME` and `PORT` are set by Slipway.
+    /// Plain environment variables. `MODEL_PATH`, `MODEL_NAME`, `MODEL_VERSION` and `PORT` are
+    /// set by Slipway.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
     /// Environment variables read from Secrets. Default: none.
@@ -685,7 +776,8 @@ pub struct ExternalServiceSpec {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScalingSpec {
-    /// HorizontalPodAutoscaler (`autoscaling/v2`). Default: none.
+    /// HorizontalPodAutoscaler (`autoscaling/v2`) of the Deployment that takes production
+    /// traffic (the active color under blue/green). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hpa: Option<HpaSpec>,
     /// VerticalPodAutoscaler (`autoscaling.k8s.io/v1`). Default: none.
@@ -881,6 +973,15 @@ pub struct BlueGreenSpec {
     pub blue: ColorSlot,
     /// The green slot.
     pub green: ColorSlot,
+    /// Replicas of the idle color (the one not `active`): it serves the preview Service
+    /// only, so it runs small and without an HPA; 0 stops it. Raise it to production size
+    /// before switching `active`. Default: 1.
+    #[serde(default = "default_idle_replicas")]
+    pub idle_replicas: i32,
+}
+
+fn default_idle_replicas() -> i32 {
+    1
 }
 
 impl BlueGreenSpec {
@@ -935,6 +1036,9 @@ pub struct ColorSlot {
     /// Release label of this color, e.g. `v2.0`. Default: the image tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Model version this color serves. Default: `model.version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -957,7 +1061,8 @@ pub struct SchedulingSpec {
     /// Kubernetes affinity, passed through unchanged. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affinity: Option<k8s_openapi::api::core::v1::Affinity>,
-    /// GPUs per inference pod. Default: none.
+    /// GPUs per inference pod (a custom runtime only), and the GPU resource name training
+    /// requests. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu: Option<GpuSpec>,
     /// RuntimeClass of the pods (e.g. `nvidia`). Default: the cluster's default.
@@ -1059,7 +1164,10 @@ impl TaintEffect {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GpuSpec {
-    /// Whole GPUs per pod; set as both request and limit.
+    /// Whole GPUs per inference pod; set as both request and limit. Only a custom runtime
+    /// can use them (`slipway-serve` runs on CPU). Default: 0 (the section then only names
+    /// the resource `training.gpus` requests).
+    #[serde(default = "zero")]
     pub count: serde_json::Number,
     /// Extended resource name. Default: `nvidia.com/gpu`.
     #[serde(default = "default_gpu_resource")]
@@ -1075,6 +1183,10 @@ impl GpuSpec {
     pub fn whole_count(&self) -> Option<u32> {
         self.count.as_u64().and_then(|n| u32::try_from(n).ok())
     }
+}
+
+fn zero() -> serde_json::Number {
+    0.into()
 }
 
 fn default_gpu_resource() -> String {
@@ -1545,14 +1657,15 @@ fn default_retries() -> u32 {
 // Backup
 // ---------------------------------------------------------------------------------------
 
-/// A CronJob copying the model store to object storage.
+/// A CronJob copying the model store to a dated copy in object storage
+/// (`<destination>/<yyyy-mm-dd>/`), and a suspended CronJob restoring one (a Job template).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BackupSpec {
     /// Cron schedule. Default: `0 2 * * *` (daily at 02:00).
     #[serde(default = "default_backup_schedule")]
     pub schedule: String,
-    /// Destination, `s3://bucket/prefix/`.
+    /// Destination, `s3://bucket/prefix/`; each run writes `<destination>/<yyyy-mm-dd>/`.
     pub destination: String,
     /// Secret with `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (never inline).
     pub credentials_secret: String,
@@ -1588,6 +1701,8 @@ fn default_region() -> String {
 }
 /// The pinned aws-cli image used by backups and s3 model fetches.
 pub const AWS_CLI_IMAGE: &str = "amazon/aws-cli:2.17.50";
+/// The pinned Google Cloud CLI image used for gs model fetches.
+pub const GCLOUD_IMAGE: &str = "google/cloud-sdk:499.0.0-slim";
 /// The pinned curl image used for https model fetches.
 pub const CURL_IMAGE: &str = "curlimages/curl:8.10.1";
 fn default_aws_image() -> String {

@@ -452,12 +452,8 @@ mod tests {
         let ids: Vec<_> = bundle(&compiled).into_iter().map(|d| d.id).collect();
         assert_eq!(
             ids,
-            [
-                "scale-target",
-                "scale-target",
-                "pdb-selector",
-                "pdb-selector"
-            ]
+            // One HPA (the active color's), a PDB per color.
+            ["scale-target", "pdb-selector", "pdb-selector"]
         );
     }
 
@@ -489,7 +485,7 @@ mod tests {
 
     #[test]
     fn unequal_gpu_requests_and_limits_are_an_error() {
-        let mut compiled = compile(&seed());
+        let mut compiled = compile(&crate::compile::testing::gpu_runtime());
         edit_inference_pods(&mut compiled, |pod| {
             let requests = pod.containers[0]
                 .resources

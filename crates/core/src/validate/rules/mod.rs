@@ -1,6 +1,7 @@
 //! The semantic rules, one module per concern, registered in one list.
 
 mod backup;
+mod delivery;
 mod gitops;
 mod images;
 pub(crate) mod names;
@@ -33,6 +34,8 @@ pub static RULES: &[Check] = &[
     workloads::check_schedules,
     workloads::check_rollout,
     workloads::check_gpu,
+    delivery::check_runtime_gpu,
+    delivery::check_blue_green_models,
     scheduling::check_tolerations,
     scheduling::check_priority,
     rbac::check_api_groups,
