@@ -120,7 +120,7 @@ impl<'a> Pipeline<'a> {
             text: rendered.template().to_string(),
         };
 
-        let loaded = spec::load_str(self.file, &rendered.text)
+        let mut loaded = spec::load_str(self.file, &rendered.text)
             .map_err(|error| fail(Stage::Load, error.diagnostics().to_vec()))?;
 
         let mut diagnostics = validate::spec(&loaded);
@@ -128,8 +128,9 @@ impl<'a> Pipeline<'a> {
             return Err(fail(Stage::Spec, diagnostics));
         }
 
-        let bundle = compile::compile_for(&loaded.spec, self.context.env.as_deref());
-        let checks: Vec<Diagnostic> = validate::bundle(&bundle)
+        let env = self.context.env.as_deref();
+        let bundle = compile::compile_for(&loaded.spec, env);
+        let mut checks: Vec<Diagnostic> = validate::bundle(&bundle)
             .into_iter()
             .map(|mut diagnostic| {
                 // Output checks name the object or file they concern; the rest the spec.
@@ -139,18 +140,22 @@ impl<'a> Pipeline<'a> {
                 diagnostic
             })
             .collect();
+        // System checks name the spec field that causes the problem: place them on it.
+        checks.extend(
+            validate::system(&loaded.spec, env, &bundle)
+                .into_iter()
+                .map(|diagnostic| loaded.locate(diagnostic)),
+        );
         if validate::has_errors(&checks) {
-            return Err(Failed {
-                stage: Stage::Bundle,
-                diagnostics: checks,
-                text: String::new(),
-            });
+            return Err(fail(Stage::Bundle, checks));
         }
         diagnostics.extend(checks);
         let diagnostics = diagnostics
             .into_iter()
             .map(|d| rendered.relocate(d))
             .collect();
+        // From here on the spec is the one compiled: resolved for its environment.
+        loaded.spec = loaded.spec.for_environment(env);
         Ok(Compiled {
             loaded,
             bundle,

@@ -386,7 +386,7 @@ fn services(spec: &AppSpec) -> Vec<Service> {
         service.service_type.as_str(),
         service.port,
         BTreeMap::new(),
-        Vec::new(),
+        service.source_ranges.clone(),
     )];
     if let Some(active) = active {
         services.push(make_service(
@@ -442,6 +442,7 @@ fn make_service(
                 ..Default::default()
             }]),
             load_balancer_source_ranges: (!source_ranges.is_empty()).then_some(source_ranges),
+            external_traffic_policy: super::network::external_traffic_policy(service_type),
             ..Default::default()
         }),
         ..Default::default()

@@ -47,9 +47,56 @@ pub fn is_qualified_name(s: &str) -> bool {
     prefix.is_none_or(is_dns1123_subdomain) && !name.is_empty() && is_label_value(name)
 }
 
+/// The longest name that fits a label value (Argo CD writes an Application's name into the
+/// `app.kubernetes.io/instance` label under label tracking).
+pub const MAX_LABEL_NAME: usize = 63;
+
+/// `name` when it has at most `max` characters; otherwise its first characters, a `-` and
+/// eight hex digits of a stable hash of the whole name, `max` characters in all. Two names
+/// that differ only beyond the cut get different results; the same name always the same.
+///
+/// ```
+/// use slipway_core::k8s::name::fit;
+///
+/// assert_eq!(fit("ai-inference-prod", 63), "ai-inference-prod");
+/// let long = format!("{}-staging", "a".repeat(60));
+/// let short = fit(&long, 63);
+/// assert_eq!(short.len(), 63);
+/// assert_ne!(short, fit(&format!("{}-prod", "a".repeat(60)), 63));
+/// assert_eq!(short, fit(&long, 63));
+/// ```
+pub fn fit(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let hash = format!("{:08x}", fnv1a(name.as_bytes()) as u32);
+    let mut keep = max.saturating_sub(hash.len() + 1);
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    let head = name[..keep].trim_end_matches(['-', '.', '_']);
+    format!("{head}-{hash}")
+}
+
+/// 64-bit FNV-1a: stable across releases and platforms, unlike std's hasher.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fitted_names_are_short_valid_and_distinct() {
+        let a = fit(&format!("{}-x-staging", "n".repeat(58)), 63);
+        let b = fit(&format!("{}-x-prod", "n".repeat(58)), 63);
+        assert!(a.len() <= 63 && is_dns1123_label(&a), "{a}");
+        assert!(b.len() <= 63 && is_dns1123_label(&b), "{b}");
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn dns_names() {

@@ -4,9 +4,11 @@
 mod bundle;
 mod promql;
 mod rules;
+mod system;
 
 pub use bundle::bundle;
 pub use rules::{Check, RULES};
+pub use system::{SYSTEM_RULES, SystemCheck, system};
 
 use crate::diagnostic::Diagnostic;
 use crate::spec::{AppSpec, LoadedSpec};

@@ -1,6 +1,7 @@
 //! The semantic rules, one module per concern, registered in one list.
 
 mod backup;
+mod environments;
 mod gitops;
 mod images;
 pub(crate) mod names;
@@ -42,6 +43,8 @@ pub static RULES: &[Check] = &[
     rbac::check_subjects,
     backup::check_backup,
     gitops::check_pre_sync_hook,
+    environments::check_destinations,
+    environments::check_environment_names,
     observability::check_thresholds,
     observability::check_limits,
     observability::check_logging_namespace,
