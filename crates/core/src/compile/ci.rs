@@ -348,11 +348,26 @@ fn jenkinsfile(plan: &Plan) -> String {
                         g.line(
                             "def subject = sh(script: 'git log -1 --format=%s', returnStdout: true).trim()",
                         );
+                        // Path filter: a commit that only touches the rendered tree (the
+                        // GitOps repository may be this one) starts nothing.
+                        let rendered_only = match plan.gitops.map(Plan::gitops_path) {
+                            Some(path) if path != "." => {
+                                g.line(format!(
+                                    "def outside = sh(script: {}, returnStdout: true).trim()",
+                                    groovy_string(&format!(
+                                        "git diff-tree --root --no-commit-id --name-only -r HEAD | grep -v {} || true",
+                                        shell_word(&format!("^{path}/"))
+                                    ))
+                                ));
+                                " || outside.isEmpty()"
+                            }
+                            _ => "",
+                        };
                         g.line(
                             "// The pipeline's own commits (the render it pushes) must not start it again.",
                         );
                         g.line(format!(
-                            "env.SKIP_CI = (author == {} || subject.contains({})) ? 'true' : 'false'",
+                            "env.SKIP_CI = (author == {} || subject.contains({}){rendered_only}) ? 'true' : 'false'",
                             groovy_string(BOT_EMAIL),
                             groovy_string(SKIP_CI)
                         ));
@@ -706,6 +721,8 @@ mod tests {
         assert!(guard < jenkinsfile.find("stage('Build and push images')").unwrap());
         assert_eq!(jenkinsfile.matches("env.SKIP_CI == 'false'").count(), 6);
         assert!(jenkinsfile.contains("author == 'ci@slipway.invalid'"));
+        assert!(jenkinsfile.contains(r"grep -v \'^k8s-manifests/\' || true"));
+        assert!(jenkinsfile.contains("|| outside.isEmpty())"));
         // Staging before prod; prod behind an input; the idle color first, the switch after.
         let order: Vec<usize> = [
             "stage('staging: deploy to the idle color')",
