@@ -115,6 +115,17 @@ pub fn external_sources(spec: &AppSpec) -> Option<Vec<String>> {
     Some(ranges)
 }
 
+/// `loadBalancerSourceRanges` of the main Service: `service.sourceRanges` when it is a
+/// `LoadBalancer` (the API server rejects them on any other type), none otherwise.
+pub fn main_source_ranges(spec: &AppSpec) -> Vec<String> {
+    let service = &spec.spec.inference.service;
+    if service.service_type == ServiceType::LoadBalancer {
+        service.source_ranges.clone()
+    } else {
+        Vec::new()
+    }
+}
+
 /// The CIDRs of every address.
 pub const ANYWHERE: [&str; 2] = ["0.0.0.0/0", "::/0"];
 

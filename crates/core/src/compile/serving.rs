@@ -386,7 +386,7 @@ fn services(spec: &AppSpec) -> Vec<Service> {
         service.service_type.as_str(),
         service.port,
         BTreeMap::new(),
-        service.source_ranges.clone(),
+        super::network::main_source_ranges(spec),
     )];
     if let Some(active) = active {
         services.push(make_service(
