@@ -191,7 +191,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 };
                 let other_files = tree::layout(&other.bundle, &other.loaded.spec, Some(other_env));
-                (objects(&new_files)?, objects(&other_files)?)
+                // Each environment has its own namespaces and names: read this one's as the
+                // other's so that objects pair up and only real differences remain.
+                let mine = objects(&new_files)?;
+                let mine = match env {
+                    Some(env) => diff::rename_environment(&mine, env, other_env),
+                    None => mine,
+                };
+                (mine, objects(&other_files)?)
             } else {
                 let dir = output.expect("clap requires --against-env or -o");
                 let manifest_path = tree::manifest_path(&loaded.spec.metadata.name, env);

@@ -73,7 +73,7 @@ fn main() -> ExitCode {
     // Certificate for the external Service.
     let mut bundle = compile(&app);
     // The system rules: every server's model is written by the bundle or declared existing.
-    diagnostics = validate::system(&app, &bundle);
+    diagnostics = validate::system(&app, None, &bundle);
     if validate::has_errors(&diagnostics) {
         eprint!("{}", render_all(&diagnostics, None));
         return ExitCode::FAILURE;

@@ -143,7 +143,7 @@ impl<'a> Pipeline<'a> {
             text: rendered.template().to_string(),
         };
 
-        let loaded = spec::load_str(self.file, &rendered.text)
+        let mut loaded = spec::load_str(self.file, &rendered.text)
             .map_err(|error| fail(Stage::Load, error.diagnostics().to_vec()))?;
 
         let mut diagnostics = validate::spec(&loaded);
@@ -151,17 +151,9 @@ impl<'a> Pipeline<'a> {
             return Err(fail(Stage::Spec, diagnostics));
         }
 
-        let bundle = compile::compile_for(&loaded.spec, self.context.env.as_deref());
-        // System rules read the bundle and name the spec field to fix.
-        let system: Vec<Diagnostic> = validate::system(&loaded.spec, &bundle)
-            .into_iter()
-            .map(|d| loaded.locate(d))
-            .collect();
-        if validate::has_errors(&system) {
-            return Err(fail(Stage::Bundle, system));
-        }
-        diagnostics.extend(system);
-        let checks: Vec<Diagnostic> = validate::bundle(&bundle)
+        let env = self.context.env.as_deref();
+        let bundle = compile::compile_for(&loaded.spec, env);
+        let mut checks: Vec<Diagnostic> = validate::bundle(&bundle)
             .into_iter()
             .map(|mut diagnostic| {
                 // Output checks name the object or file they concern; the rest the spec, and
@@ -178,6 +170,12 @@ impl<'a> Pipeline<'a> {
                 diagnostic
             })
             .collect();
+        // System checks name the spec field that causes the problem: place them on it.
+        checks.extend(
+            validate::system(&loaded.spec, env, &bundle)
+                .into_iter()
+                .map(|diagnostic| loaded.locate(diagnostic)),
+        );
         if validate::has_errors(&checks) {
             return Err(fail(Stage::Bundle, checks));
         }
@@ -186,6 +184,8 @@ impl<'a> Pipeline<'a> {
             .into_iter()
             .map(|d| rendered.relocate(d))
             .collect();
+        // From here on the spec is the one compiled: resolved for its environment.
+        loaded.spec = loaded.spec.for_environment(env);
         Ok(Compiled {
             loaded,
             bundle,

@@ -247,7 +247,7 @@ proptest! {
         prop_assert_eq!(render::to_files(&bundle), render::to_files(&compile(&app.clone())));
 
         // The objects work as one system: every server's model is written or declared.
-        let system = validate::system(&app, &bundle);
+        let system = validate::system(&app, None, &bundle);
         prop_assert!(
             !validate::has_errors(&system),
             "the bundle does not work as one system:\n{}",

@@ -136,10 +136,15 @@ pub fn compile(spec: &AppSpec) -> Bundle {
     compile_for(spec, None)
 }
 
-/// Compiles a spec for the environment `env` (`--env`; `None` without one): every concern of
-/// [`CONCERNS`] in order, then sorts the bundle.
+/// Compiles a spec for the environment `env` (`--env`; `None` without one): resolves the
+/// environment once ([`AppSpec::for_environment`]: its namespaces and per-environment names),
+/// runs every concern of [`CONCERNS`] in order, then sorts the bundle.
 pub fn compile_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
-    let input = Input { spec, env };
+    let resolved = spec.for_environment(env);
+    let input = Input {
+        spec: &resolved,
+        env,
+    };
     let mut bundle = Bundle::default();
     for concern in CONCERNS {
         (concern.compile)(input, &mut bundle);

@@ -491,7 +491,7 @@ fn services(spec: &AppSpec) -> Vec<Service> {
         service.service_type.as_str(),
         service.port,
         BTreeMap::new(),
-        Vec::new(),
+        super::network::main_source_ranges(spec),
     )];
     if let Some(active) = active {
         services.push(make_service(
@@ -547,6 +547,7 @@ fn make_service(
                 ..Default::default()
             }]),
             load_balancer_source_ranges: (!source_ranges.is_empty()).then_some(source_ranges),
+            external_traffic_policy: super::network::external_traffic_policy(service_type),
             ..Default::default()
         }),
         ..Default::default()

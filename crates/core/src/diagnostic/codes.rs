@@ -765,6 +765,96 @@ pub const BACKUP_COVERAGE: Code = Code {
     instead: "write the model where the server reads it and the backup copies it: leave\n`training.output.claim` unset (it defaults to the model's claim)",
 };
 
+// --- Environments and Argo CD: the objects as one system --------------------------------
+
+/// `environments-share-destination`: Checks that no two environments of the spec deploy to the same cluster and namespace.
+pub const ENVIRONMENTS_SHARE_DESTINATION: Code = Code {
+    id: "environments-share-destination",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks that no two environments of the spec deploy to the same cluster and namespace.",
+    why: "Two Argo CD Applications would then manage the same objects with different replicas and limits; under self-heal each reverts the other's sync for ever.",
+    example: "`gitops: {environments: {staging: {namespace: ai}, prod: {namespace: ai}}}`",
+    instead: "Leave the namespaces out (each environment gets `<namespace>-<env>`), or give each environment its own namespace or `server`.",
+};
+
+/// `name-too-long-for-argo`: Checks that every name derived for an environment fits 63 characters: its namespaces (`<namespace>-<env>`, Fluentd's) and the environment name Argo CD and the labels carry.
+pub const NAME_TOO_LONG_FOR_ARGO: Code = Code {
+    id: "name-too-long-for-argo",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks that every name derived for an environment fits 63 characters: its namespaces (`<namespace>-<env>`, Fluentd's) and the environment name Argo CD and the labels carry.",
+    why: "Argo CD creates the destination namespace (`CreateNamespace=true`) and writes names into labels, both limited to 63 characters: the first sync fails. (Application and AppProject names longer than 63 characters are shortened with a stable hash instead.)",
+    example: "`metadata: {namespace: ai-applications-for-the-recommendation-platform-of-europe}` with `--env staging`",
+    instead: "A shorter namespace, or `gitops.environments.staging.namespace` naming one that fits.",
+};
+
+/// `cluster-object-managed-twice`: Compiles the spec for every environment it declares and checks that no object (cluster-scoped ones above all) is emitted by two environments on the same cluster.
+pub const CLUSTER_OBJECT_MANAGED_TWICE: Code = Code {
+    id: "cluster-object-managed-twice",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Compiles the spec for every environment it declares and checks that no object (cluster-scoped ones above all) is emitted by two environments on the same cluster.",
+    why: "Two Applications managing one object fight over it (self-heal flips it back and forth), and deleting either Application deletes it under the other.",
+    example: "`scheduling: {priorityClass: {name: ai-high, value: 1000000, shared: true}}` with no `gitops.sharedObjectsEnvironment`",
+    instead: "Name the one environment that manages shared objects (`gitops.sharedObjectsEnvironment: prod`), or drop `shared` so each environment gets its own `<name>-<env>`.",
+};
+
+/// `selector-on-tracking-label`: Checks that no selector (Service, ServiceMonitor, NetworkPolicy, PodDisruptionBudget, workload) uses the label Argo CD tracking writes (`gitops.instanceLabelKey`).
+pub const SELECTOR_ON_TRACKING_LABEL: Code = Code {
+    id: "selector-on-tracking-label",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks that no selector (Service, ServiceMonitor, NetworkPolicy, PodDisruptionBudget, workload) uses the label Argo CD tracking writes (`gitops.instanceLabelKey`).",
+    why: "Under label tracking Argo CD rewrites that label to the Application's name on every object it manages: a Service or ServiceMonitor selecting the old value selects nothing, and scraping or traffic stops silently.",
+    example: "`gitops: {instanceLabelKey: app.kubernetes.io/name}` (Slipway selects on `app.kubernetes.io/name`)",
+    instead: "Keep Argo CD's default `app.kubernetes.io/instance` (Slipway never selects on it), `argocd.argoproj.io/instance`, or annotation tracking.",
+};
+
+/// `appproject-missing-destination`: Checks that the AppProject of the Application allows every namespace an object of the tree goes into.
+pub const APPPROJECT_MISSING_DESTINATION: Code = Code {
+    id: "appproject-missing-destination",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks that the AppProject of the Application allows every namespace an object of the tree goes into.",
+    why: "Argo CD refuses to sync an Application with an object outside its project's destinations: the first sync fails, and nothing is deployed.",
+    example: "`gitops: {project: {name: ai-team, namespaces: [ai-applications]}}` while Fluentd goes to `ai-inference-logging`",
+    instead: "Let Slipway emit the AppProject (leave `gitops.project` out), or add the namespace to the existing project and to `gitops.project.namespaces`.",
+};
+
+/// `appproject-missing-kind`: Checks that the AppProject of the Application allows every cluster-scoped kind of the tree in its `clusterResourceWhitelist`.
+pub const APPPROJECT_MISSING_KIND: Code = Code {
+    id: "appproject-missing-kind",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks that the AppProject of the Application allows every cluster-scoped kind of the tree in its `clusterResourceWhitelist`.",
+    why: "Argo CD refuses cluster-scoped objects whose kind the project does not whitelist: the sync fails.",
+    example: "`gitops: {project: {name: ai-team, namespaces: ['*'], clusterKinds: [Namespace]}}` with a PriorityClass and Fluentd's ClusterRole in the tree",
+    instead: "Let Slipway emit the AppProject, or list every kind: `clusterKinds: [Namespace, scheduling.k8s.io/PriorityClass, rbac.authorization.k8s.io/ClusterRole, rbac.authorization.k8s.io/ClusterRoleBinding]`.",
+};
+
+/// `pvc-not-protected`: Checks that every PersistentVolumeClaim Argo CD syncs carries the sync options `Prune=false` and `Delete=false`.
+pub const PVC_NOT_PROTECTED: Code = Code {
+    id: "pvc-not-protected",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks that every PersistentVolumeClaim Argo CD syncs carries the sync options `Prune=false` and `Delete=false`.",
+    why: "The Application prunes and has the resources finalizer: a claim removed from Git, or the Application deleted, deletes the claim and with it the training data and the model.",
+    example: "`metadata: {annotations: {argocd.argoproj.io/sync-options: \"Prune=confirm\"}}` (the spec's options win over Slipway's)",
+    instead: "Leave `argocd.argoproj.io/sync-options` out of `metadata.annotations` (Slipway sets `Prune=false,Delete=false` on claims), or include both options.",
+};
+
+/// `source-ranges-not-enforced`: Checks that a load balancer's `sourceRanges` hold end to end: the Service keeps client addresses (`externalTrafficPolicy: Local`) and the NetworkPolicy of its pods admits exactly those ranges from outside the cluster.
+pub const SOURCE_RANGES_NOT_ENFORCED: Code = Code {
+    id: "source-ranges-not-enforced",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks that a load balancer's `sourceRanges` hold end to end: the Service keeps client addresses (`externalTrafficPolicy: Local`) and the NetworkPolicy of its pods admits exactly those ranges from outside the cluster.",
+    why: "A second way in (a NodePort main Service, a load balancer without ranges) makes the policy admit `0.0.0.0/0`, so the ranges restrict one door of two; and without `Local` the client address is replaced by a node's before the policy sees it.",
+    example: "`service: {type: NodePort, external: {sourceRanges: [203.0.113.0/24]}}`",
+    instead: "`service: {type: ClusterIP, external: {sourceRanges: [203.0.113.0/24]}}`, or the same `sourceRanges` on a `LoadBalancer` main Service.",
+};
+
 /// Every code, by stage, then in the order the rules run.
 pub const ALL: &[&Code] = &[
     &VALUES_WITHOUT_TEMPLATE,
@@ -836,4 +926,12 @@ pub const ALL: &[&Code] = &[
     &MODEL_NOT_DELIVERED,
     &JOB_TTL_UNDER_SELF_HEAL,
     &BACKUP_COVERAGE,
+    &ENVIRONMENTS_SHARE_DESTINATION,
+    &NAME_TOO_LONG_FOR_ARGO,
+    &CLUSTER_OBJECT_MANAGED_TWICE,
+    &SELECTOR_ON_TRACKING_LABEL,
+    &APPPROJECT_MISSING_DESTINATION,
+    &APPPROJECT_MISSING_KIND,
+    &PVC_NOT_PROTECTED,
+    &SOURCE_RANGES_NOT_ENFORCED,
 ];

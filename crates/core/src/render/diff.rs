@@ -90,6 +90,61 @@ pub enum ObjectDiff {
     Changed(ObjectKey, Vec<FieldChange>),
 }
 
+/// `objects` (as JSON) with the environment name `from` read as `to` wherever it stands as a
+/// word of a string (`ai-applications-staging`, `k8s-manifests/staging/…`, the environment
+/// label): the objects of two environments then pair up by kind, namespace and name, and
+/// [`diff`] shows what really differs (replicas, limits, images). A value that is exactly the
+/// environment's name (an `APP_ENV: staging` variable) is renamed too.
+///
+/// ```
+/// let staging = serde_json::json!({"kind": "Namespace", "metadata": {"name": "ai-staging"}});
+/// let renamed = slipway_core::render::diff::rename_environment(&[staging], "staging", "prod");
+/// assert_eq!(renamed[0]["metadata"]["name"], "ai-prod");
+/// ```
+pub fn rename_environment(objects: &[Value], from: &str, to: &str) -> Vec<Value> {
+    fn rename(value: &Value, from: &str, to: &str) -> Value {
+        match value {
+            Value::String(text) => Value::String(rename_words(text, from, to)),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| rename(v, from, to)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), rename(v, from, to)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    objects.iter().map(|o| rename(o, from, to)).collect()
+}
+
+/// `text` with every occurrence of `from` that is a whole word (not next to a letter or
+/// digit) replaced by `to`.
+fn rename_words(text: &str, from: &str, to: &str) -> String {
+    if from.is_empty() || !text.contains(from) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut previous: Option<char> = None;
+    while let Some(at) = rest.find(from) {
+        let before = rest[..at].chars().next_back().or(previous);
+        let after = rest[at + from.len()..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        out.push_str(&rest[..at]);
+        if word(before) || word(after) {
+            out.push_str(from);
+        } else {
+            out.push_str(to);
+        }
+        previous = from.chars().next_back();
+        rest = &rest[at + from.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The differences from `old` to `new` (objects as JSON), in render order.
 pub fn diff(old: &[Value], new: &[Value]) -> Vec<ObjectDiff> {
     let index = |objects: &[Value]| -> BTreeMap<ObjectKey, Value> {
@@ -283,6 +338,27 @@ pub fn format(diffs: &[ObjectDiff]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_names_are_renamed_as_whole_words_only() {
+        assert_eq!(
+            rename_words("ai-applications-staging", "staging", "prod"),
+            "ai-applications-prod"
+        );
+        assert_eq!(
+            rename_words("k8s/staging/x", "staging", "prod"),
+            "k8s/prod/x"
+        );
+        assert_eq!(rename_words("staging", "staging", "prod"), "prod");
+        assert_eq!(
+            rename_words("stagingarea", "staging", "prod"),
+            "stagingarea"
+        );
+        assert_eq!(
+            rename_words("prestaging-staging", "staging", "prod"),
+            "prestaging-prod"
+        );
+    }
     use serde_json::json;
 
     fn deployment(replicas: i64, image: &str) -> Value {

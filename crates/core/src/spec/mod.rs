@@ -6,9 +6,11 @@
 //! shows it too. Field names are camelCase, as in Kubernetes.
 
 mod build;
+mod environment;
 mod load;
 mod schema;
 
+pub use environment::{Destination, Environment};
 pub use load::{LoadError, LoadedSpec, load_str};
 pub use schema::{SCHEMA_ID, json_schema, json_schema_value};
 
@@ -74,11 +76,25 @@ pub struct AppMetadata {
     /// Extra annotations put on every object. Default: none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
+    /// The environment the spec is compiled for: never read from a file, set by
+    /// [`AppSpec::for_environment`] (`--env`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub environment: Option<Environment>,
 }
 
 impl AppMetadata {
-    /// The namespace every namespaced object goes into.
+    /// The namespace every namespaced object goes into: the environment's destination
+    /// namespace once resolved for an environment, else `metadata.namespace`, else the name.
     pub fn namespace(&self) -> &str {
+        match &self.environment {
+            Some(environment) => &environment.destination.namespace,
+            None => self.written_namespace(),
+        }
+    }
+
+    /// `metadata.namespace` as written (default: the name), whatever the environment.
+    pub fn written_namespace(&self) -> &str {
         self.namespace.as_deref().unwrap_or(&self.name)
     }
 }
@@ -710,6 +726,10 @@ pub struct ServiceSpec {
     #[serde(default = "default_service_port")]
     #[schemars(range(min = 1, max = 65535))]
     pub port: u32,
+    /// CIDRs allowed to reach the main Service when it is a `LoadBalancer`; the NetworkPolicy
+    /// then admits exactly these. Default: no restriction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_ranges: Vec<String>,
     /// An additional `LoadBalancer` Service named `<app>-external`. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<ExternalServiceSpec>,
@@ -720,6 +740,7 @@ impl Default for ServiceSpec {
         Self {
             service_type: ServiceType::default(),
             port: default_service_port(),
+            source_ranges: Vec::new(),
             external: None,
         }
     }
@@ -763,7 +784,8 @@ pub struct ExternalServiceSpec {
     /// Annotations for the cloud controller (e.g. internal load balancer). Default: none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
-    /// CIDRs allowed to reach the load balancer. Default: no restriction.
+    /// CIDRs allowed to reach the load balancer; the NetworkPolicy then admits exactly these.
+    /// Default: no restriction.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_ranges: Vec<String>,
 }
@@ -1085,6 +1107,11 @@ pub struct PriorityClassSpec {
     /// Whether pods of this class preempt lower ones. Default: `PreemptLowerPriority`.
     #[serde(default)]
     pub preemption_policy: PreemptionPolicy,
+    /// One class for every environment, under its own name, managed by the environment
+    /// `gitops.sharedObjectsEnvironment` only. Default: false, each environment gets its own
+    /// class `<name>-<env>`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 /// PriorityClass preemption policy.
@@ -1738,6 +1765,54 @@ pub struct GitOpsSpec {
     /// Sync policy.
     #[serde(default)]
     pub sync_policy: SyncPolicySpec,
+    /// Where each environment deploys (`--env NAME`). An environment not listed here (or
+    /// without a namespace) gets the namespace `<metadata.namespace>-<env>` on
+    /// `destinationServer`. Default: none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, EnvironmentSpec>,
+    /// The one environment whose Application manages the cluster-scoped objects the
+    /// environments share (a PriorityClass with `shared: true`). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_objects_environment: Option<String>,
+    /// The label Argo CD tracking writes the Application name into (`application.instanceLabelKey`
+    /// in `argocd-cm`); no selector may use it. Default: `app.kubernetes.io/instance`.
+    #[serde(default = "default_instance_label_key")]
+    pub instance_label_key: String,
+    /// An AppProject that exists already (managed by the platform team): the Application
+    /// joins it, Slipway emits no AppProject and checks that the tree fits it. Default: none,
+    /// Slipway emits an AppProject allowing exactly what the tree contains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectSpec>,
+}
+
+/// Where one environment deploys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvironmentSpec {
+    /// Namespace of the environment, used as written. Default: `<metadata.namespace>-<env>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Cluster API server of the environment. Default: `gitops.destinationServer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+}
+
+/// An existing AppProject and what it allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProjectSpec {
+    /// Name of the AppProject.
+    pub name: String,
+    /// Namespaces its destinations allow (`*` allows every namespace).
+    pub namespaces: Vec<String>,
+    /// Cluster-scoped kinds its `clusterResourceWhitelist` allows, as `group/Kind` (`/Kind`
+    /// or `Kind` for the core group; `*` allows every kind). Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_kinds: Vec<String>,
+}
+
+fn default_instance_label_key() -> String {
+    "app.kubernetes.io/instance".into()
 }
 
 fn default_git_path() -> String {

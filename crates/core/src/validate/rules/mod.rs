@@ -2,6 +2,7 @@
 
 mod backup;
 mod delivery;
+mod environments;
 mod gitops;
 mod images;
 pub(crate) mod names;
@@ -46,6 +47,8 @@ pub static RULES: &[Check] = &[
     backup::check_backup,
     gitops::check_pre_sync_hook,
     observability::check_durations,
+    environments::check_destinations,
+    environments::check_environment_names,
     observability::check_thresholds,
     observability::check_limits,
     observability::check_logging_namespace,

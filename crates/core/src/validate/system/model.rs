@@ -1,4 +1,4 @@
-//! System rules: what makes the compiled objects work together once Argo CD syncs them. The
+//! System rules of the model flow: what makes the compiled objects work together once Argo CD syncs them. The
 //! facts come from the bundle (which claim a server reads its model from, which Job writes
 //! which file on which claim, what the backup copies, whether Argo CD self-heals); the spec
 //! only names the field to fix, so every diagnostic carries file:line:col.
@@ -14,38 +14,6 @@ use crate::compile::training::{ENV_MODEL_OUTPUT_PATH, ENV_MODEL_UPLOAD_URI};
 use crate::compile::{Bundle, Object, gitops};
 use crate::diagnostic::{Diagnostic, codes};
 use crate::spec::{AppSpec, ModelSource};
-
-/// A system rule: appends the problems it finds in the bundle compiled from the spec.
-pub type SystemCheck = fn(&AppSpec, &Bundle, &mut Vec<Diagnostic>);
-
-/// Every system rule, in the order they run; the codes they report are documented in
-/// [`codes`](crate::diagnostic::codes).
-pub static SYSTEM_RULES: &[SystemCheck] = &[
-    check_model_delivered,
-    check_job_ttl_under_self_heal,
-    check_backup_coverage,
-];
-
-/// Runs every system rule over `bundle`, compiled from `spec`. Diagnostics carry spec field
-/// paths; place them with [`LoadedSpec::locate`](crate::spec::LoadedSpec::locate).
-///
-/// ```
-/// let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
-///             metadata: {name: demo}\n\
-///             spec: {model: {source: {pvc: {claimName: models}}}}\n";
-/// let loaded = slipway_core::spec::load_str("demo.yaml", text).unwrap();
-/// let bundle = slipway_core::compile(&loaded.spec);
-/// let diagnostics = slipway_core::validate::system(&loaded.spec, &bundle);
-/// // An empty claim Slipway creates, which nothing writes: the server would find no model.
-/// assert_eq!(diagnostics[0].id, "model-not-delivered");
-/// ```
-pub fn system(spec: &AppSpec, bundle: &Bundle) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for check in SYSTEM_RULES {
-        check(spec, bundle, &mut out);
-    }
-    out
-}
 
 /// A pod spec of the bundle with its owner (`Kind/name`).
 struct Pod<'a> {
@@ -163,7 +131,12 @@ fn written(pods: &[Pod<'_>]) -> Vec<Written> {
 /// every model file a server reads is written by a Job of the bundle on the same claim, or
 /// fetched into the pod by an init container from a store holding a version declared
 /// existing, or sits on a claim holding a version declared existing.
-pub fn check_model_delivered(spec: &AppSpec, bundle: &Bundle, out: &mut Vec<Diagnostic>) {
+pub fn check_model_delivered(
+    spec: &AppSpec,
+    _env: Option<&str>,
+    bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
     let pods = pods(bundle);
     let writes = written(&pods);
     let model = &spec.spec.model;
@@ -308,7 +281,12 @@ fn push_once(out: &mut Vec<Diagnostic>, reported: &mut Vec<String>, diagnostic: 
 }
 
 /// Reports [`codes::JOB_TTL_UNDER_SELF_HEAL`](crate::diagnostic::codes::JOB_TTL_UNDER_SELF_HEAL).
-pub fn check_job_ttl_under_self_heal(_spec: &AppSpec, bundle: &Bundle, out: &mut Vec<Diagnostic>) {
+pub fn check_job_ttl_under_self_heal(
+    _spec: &AppSpec,
+    _env: Option<&str>,
+    bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
     let self_heal: Vec<&str> = bundle
         .objects
         .iter()
@@ -358,7 +336,12 @@ pub fn check_job_ttl_under_self_heal(_spec: &AppSpec, bundle: &Bundle, out: &mut
 }
 
 /// Reports [`codes::BACKUP_COVERAGE`](crate::diagnostic::codes::BACKUP_COVERAGE).
-pub fn check_backup_coverage(_spec: &AppSpec, bundle: &Bundle, out: &mut Vec<Diagnostic>) {
+pub fn check_backup_coverage(
+    _spec: &AppSpec,
+    _env: Option<&str>,
+    bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
     let pods = pods(bundle);
     let backed_up: Vec<(&str, &str)> = pods
         .iter()
@@ -412,7 +395,7 @@ mod tests {
     use crate::spec::VolumeClaim;
 
     fn ids(spec: &AppSpec) -> Vec<(&'static str, String)> {
-        system(spec, &compile(spec))
+        super::super::system(spec, None, &compile(spec))
             .into_iter()
             .map(|d| (d.id, d.path))
             .collect()
