@@ -8,9 +8,9 @@ use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
 };
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, Lifecycle,
-    LifecycleHandler, PersistentVolumeClaimVolumeSource, PodTemplateSpec, Probe, Service,
-    ServicePort, ServiceSpec as K8sServiceSpec, SleepAction, Volume, VolumeMount,
+    ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, Lifecycle, LifecycleHandler,
+    PersistentVolumeClaimVolumeSource, PodTemplateSpec, Probe, Service, ServicePort,
+    ServiceSpec as K8sServiceSpec, SleepAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -19,11 +19,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::labels::{self, Component};
 use super::object::Object;
 use super::runtime::*;
-use super::{pod, workloads};
-use crate::spec::{
-    AWS_CLI_IMAGE, AppSpec, CURL_IMAGE, Color, ModelSource, ObjectStoreSource, ProbeSpec,
-    RuntimeSpec,
-};
+use super::{canary, pod, store, workloads};
+use crate::spec::{AppSpec, Color, ModelSource, ProbeSpec, RuntimeSpec};
 
 /// Name of the inference server container.
 pub const SERVER_CONTAINER: &str = "server";
@@ -93,13 +90,24 @@ pub fn service_account_name(spec: &AppSpec) -> String {
 
 /// The inference ServiceAccount, Deployments and Services.
 pub fn compile(spec: &AppSpec) -> Vec<Object> {
-    let mut objects = vec![workloads::service_account(
-        spec,
-        service_account_name(spec),
-        Component::Inference,
-    )];
+    let mut account =
+        workloads::service_account(spec, service_account_name(spec), Component::Inference);
+    let identity = store::service_account_annotations(spec);
+    if !identity.is_empty() {
+        account
+            .metadata_mut()
+            .annotations
+            .get_or_insert_default()
+            .extend(identity);
+    }
+    let mut objects = vec![account];
     for workload in workloads(spec) {
-        objects.push(deployment(spec, &workload).into());
+        let deployment = deployment(spec, &workload);
+        // Under a canary, an Argo Rollouts Rollout with the same pods replaces the Deployment.
+        objects.push(match &spec.spec.rollout.canary {
+            Some(canary) => canary::rollout(spec, canary, deployment).into(),
+            None => deployment.into(),
+        });
     }
     objects.extend(services(spec).into_iter().map(Object::from));
     objects
@@ -119,12 +127,9 @@ fn deployment(spec: &AppSpec, workload: &Workload) -> Deployment {
     Deployment {
         metadata,
         spec: Some(DeploymentSpec {
-            // With an HPA, the HPA owns the replica count; a GitOps sync must not reset it.
-            replicas: spec
-                .spec
-                .scaling
-                .hpa
-                .is_none()
+            // With an HPA (KEDA's included), the HPA owns the replica count; a GitOps sync
+            // must not reset it.
+            replicas: (spec.spec.scaling.hpa.is_none() && spec.spec.scaling.keda.is_none())
                 .then_some(spec.spec.inference.replicas),
             revision_history_limit: Some(5),
             selector: labels::match_labels(selector),
@@ -137,7 +142,12 @@ fn deployment(spec: &AppSpec, workload: &Workload) -> Deployment {
             }),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
-                    labels: Some(pod_labels),
+                    labels: Some(
+                        pod_labels
+                            .into_iter()
+                            .chain(store::pod_labels(spec))
+                            .collect(),
+                    ),
                     annotations: Some(BTreeMap::from([(
                         "kubectl.kubernetes.io/default-container".to_string(),
                         SERVER_CONTAINER.to_string(),
@@ -197,7 +207,10 @@ fn pod_spec(spec: &AppSpec, workload: &Workload) -> k8s_openapi::api::core::v1::
                 }),
                 ..Default::default()
             });
-            pod_spec.init_containers = Some(vec![fetch_container(spec, store)]);
+            if let Some((fetch, extra)) = store::fetch(spec, store, MODEL_VOLUME, model_dir) {
+                volumes.extend(extra);
+                pod_spec.init_containers = Some(vec![fetch]);
+            }
         }
     }
 
@@ -303,78 +316,6 @@ fn probe(probe: &ProbeSpec) -> Probe {
     }
 }
 
-/// The init container that downloads the model into the model volume.
-fn fetch_container(spec: &AppSpec, store: &ObjectStoreSource) -> Container {
-    let (model_dir, _) = model_dir_and_file(&spec.spec.model.path);
-    let s3 = store.uri.starts_with("s3://");
-    let image = store
-        .image
-        .clone()
-        .unwrap_or_else(|| if s3 { AWS_CLI_IMAGE } else { CURL_IMAGE }.to_string());
-    let mut container = pod::base_container(spec, "fetch-model", &image);
-    let target = spec.spec.model.path.clone();
-    if s3 {
-        container.command = Some(vec!["aws".into()]);
-        container.args = Some(vec![
-            "s3".into(),
-            "cp".into(),
-            "--only-show-errors".into(),
-            store.uri.clone(),
-            target,
-        ]);
-    } else {
-        container.command = Some(vec!["curl".into()]);
-        container.args = Some(vec![
-            "--fail".into(),
-            "--silent".into(),
-            "--show-error".into(),
-            "--location".into(),
-            "--retry".into(),
-            "5".into(),
-            "--output".into(),
-            target,
-            store.uri.clone(),
-        ]);
-    }
-    // The AWS CLI writes its cache under $HOME; only /tmp is writable.
-    let mut env = vec![EnvVar {
-        name: "HOME".into(),
-        value: Some("/tmp".into()),
-        ..Default::default()
-    }];
-    if let Some(secret) = store.credentials_secret.as_ref().filter(|_| s3) {
-        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
-            env.push(pod::secret_env(key, secret, key));
-        }
-    }
-    container.env = Some(env);
-    container.resources = Some(pod::resources(
-        spec,
-        &crate::spec::Resources {
-            requests: crate::spec::ResourceList {
-                cpu: Some("100m".into()),
-                memory: Some("128Mi".into()),
-                ephemeral_storage: None,
-            },
-            limits: crate::spec::ResourceList {
-                cpu: Some("1".into()),
-                memory: Some("512Mi".into()),
-                ephemeral_storage: None,
-            },
-        },
-        0,
-    ));
-    container
-        .volume_mounts
-        .get_or_insert_default()
-        .push(VolumeMount {
-            name: MODEL_VOLUME.into(),
-            mount_path: model_dir.to_string(),
-            ..Default::default()
-        });
-    container
-}
-
 /// The main Service (active color), the preview Service (other color) and the external one.
 fn services(spec: &AppSpec) -> Vec<Service> {
     let service = &spec.spec.inference.service;
@@ -452,6 +393,7 @@ fn make_service(
 mod tests {
     use super::*;
     use crate::compile::testing::{minimal, seed};
+    use crate::spec::{AWS_CLI_IMAGE, ObjectStoreSource};
 
     fn deployments(objects: &[Object]) -> Vec<&Deployment> {
         crate::compile::typed(objects).collect()
@@ -619,6 +561,7 @@ mod tests {
         spec.spec.model.source = ModelSource::ObjectStore(ObjectStoreSource {
             uri: "s3://models/demo/model.onnx".into(),
             credentials_secret: Some("s3-creds".into()),
+            identity: None,
             image: None,
             size_limit: "1Gi".into(),
         });

@@ -25,7 +25,13 @@ const PRE_SYNC: [(&str, &str); 2] = [
 
 /// The training Job or CronJob and its ServiceAccount; nothing without `spec.training`.
 pub fn compile(spec: &AppSpec) -> Vec<Object> {
-    let Some(training) = &spec.spec.training else {
+    // Distributed training is a PyTorchJob (`compile/training_distributed.rs`).
+    let Some(training) = spec
+        .spec
+        .training
+        .as_ref()
+        .filter(|t| t.distributed.is_none())
+    else {
         return Vec::new();
     };
     let name = labels::name(spec, "training");
@@ -78,7 +84,9 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
     ]
 }
 
-fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) -> PodTemplateSpec {
+/// The training pod: its container `trainer`, data and output mounts, `training.gpus` and the
+/// scheduling settings; `training_distributed` adapts it for PyTorchJob replicas.
+pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) -> PodTemplateSpec {
     let mut container = pod::base_container(spec, "trainer", &training.image);
     container.command = (!training.command.is_empty()).then(|| training.command.clone());
     container.args = (!training.args.is_empty()).then(|| training.args.clone());

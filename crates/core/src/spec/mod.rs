@@ -8,9 +8,11 @@
 mod build;
 mod load;
 mod schema;
+mod traffic;
 
 pub use load::{LoadError, LoadedSpec, load_str};
 pub use schema::{json_schema, json_schema_value};
+pub use traffic::*;
 
 use std::collections::BTreeMap;
 
@@ -92,6 +94,10 @@ pub struct ApplicationSpec {
     /// The inference Deployment and its Services.
     #[serde(default)]
     pub inference: InferenceSpec,
+    /// Exposure to clients outside the cluster: Gateway API or Ingress, with TLS.
+    /// Default: none (in-cluster Services only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<ExposureSpec>,
     /// Horizontal and vertical autoscaling, and the disruption budget.
     #[serde(default)]
     pub scaling: ScalingSpec,
@@ -269,7 +275,8 @@ pub enum ModelFormat {
 pub enum ModelSource {
     /// A PersistentVolumeClaim mounted read-only at the directory of `model.path`.
     Pvc(VolumeClaim),
-    /// An object-store URI (`s3://…`, `https://…`) fetched into an emptyDir by an init container.
+    /// An object-store URI (`s3://…`, `gs://…`, `azure://…`, `hf://…`, `https://…`) fetched
+    /// into an emptyDir by an init container.
     ObjectStore(ObjectStoreSource),
 }
 
@@ -277,14 +284,20 @@ pub enum ModelSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ObjectStoreSource {
-    /// `s3://bucket/key` or `https://host/path` of the model file.
+    /// The model file: `s3://bucket/key`, `gs://bucket/object`,
+    /// `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://host/path`.
     pub uri: String,
-    /// Secret with `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (s3 only). Default: none
-    /// (workload identity / IRSA).
+    /// Secret the fetch step reads: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (s3),
+    /// `key.json` (a service-account key, gs), `AZURE_STORAGE_KEY` (azure), `HF_TOKEN` (hf).
+    /// Default: none (workload identity, or a public model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_secret: Option<String>,
-    /// Image of the fetching init container. Default: pinned `amazon/aws-cli` for `s3://`,
-    /// pinned `curlimages/curl` for `https://`.
+    /// Workload identity of the inference pods (an annotated ServiceAccount) instead of a
+    /// Secret. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<WorkloadIdentity>,
+    /// Image of the fetching init container. Default: pinned `amazon/aws-cli` (s3), Google
+    /// Cloud CLI (gs), Azure CLI (azure), `curlimages/curl` (hf, https).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Size limit of the emptyDir holding the model. Default: `2Gi`.
@@ -336,6 +349,9 @@ pub struct TrainingSpec {
     /// Seconds a finished Job is kept before garbage collection. Default: 86400.
     #[serde(default = "default_ttl")]
     pub ttl_seconds_after_finished: i32,
+    /// Distributed training: a Kubeflow PyTorchJob instead of a Job. Default: one pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributed: Option<DistributedSpec>,
     /// Cron schedule; when set, training is a CronJob. Default: a one-off Job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
@@ -688,6 +704,9 @@ pub struct ScalingSpec {
     /// VerticalPodAutoscaler (`autoscaling.k8s.io/v1`). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpa: Option<VpaSpec>,
+    /// KEDA ScaledObject on request load, instead of `hpa`. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keda: Option<KedaSpec>,
     /// PodDisruptionBudget, emitted whenever more than one replica can run.
     #[serde(default)]
     pub disruption_budget: DisruptionBudgetSpec,
@@ -848,6 +867,10 @@ pub struct RolloutSpec {
     /// Blue/green: two Deployments and a Service switch. Default: none (rolling update).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blue_green: Option<BlueGreenSpec>,
+    /// Canary with analysis: an Argo Rollouts Rollout instead of the Deployment. Default:
+    /// none (rolling update).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanarySpec>,
 }
 
 impl Default for RolloutSpec {
@@ -856,6 +879,7 @@ impl Default for RolloutSpec {
             max_surge: default_max_surge(),
             max_unavailable: default_rollout_unavailable(),
             blue_green: None,
+            canary: None,
         }
     }
 }
@@ -1107,6 +1131,10 @@ pub struct SecuritySpec {
     /// NetworkPolicy for the inference pods.
     #[serde(default)]
     pub network_policy: NetworkPolicySpec,
+    /// Secrets (in the application's namespace) for pulling images from private registries,
+    /// set on every pod of the namespace. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<String>,
 }
 
 impl Default for SecuritySpec {
@@ -1119,6 +1147,7 @@ impl Default for SecuritySpec {
             automount_service_account_token: false,
             rbac: Vec::new(),
             network_policy: NetworkPolicySpec::default(),
+            image_pull_secrets: Vec::new(),
         }
     }
 }
@@ -1255,6 +1284,10 @@ pub struct MonitoringSpec {
     /// Scrape interval. Default: `30s`.
     #[serde(default = "default_scrape_interval")]
     pub scrape_interval: String,
+    /// URL of the Prometheus API that KEDA and canary analysis query. Default:
+    /// `http://prometheus-operated.<namespace>.svc:9090` (the Prometheus operator's Service).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus_address: Option<String>,
     /// Labels the Prometheus operator selects ServiceMonitors and rules by. Default:
     /// `release: prometheus`.
     #[serde(default = "default_prometheus_labels")]
@@ -1273,10 +1306,21 @@ impl Default for MonitoringSpec {
             enabled: true,
             namespace: default_monitoring_namespace(),
             scrape_interval: default_scrape_interval(),
+            prometheus_address: None,
             prometheus_labels: default_prometheus_labels(),
             alerts: AlertsSpec::default(),
             dashboard: DashboardSpec::default(),
         }
+    }
+}
+
+impl MonitoringSpec {
+    /// The Prometheus API URL: `prometheusAddress`, else the operator's Service in
+    /// `namespace`.
+    pub fn prometheus_url(&self) -> String {
+        self.prometheus_address
+            .clone()
+            .unwrap_or_else(|| format!("http://prometheus-operated.{}.svc:9090", self.namespace))
     }
 }
 

@@ -30,5 +30,10 @@ macro_rules! custom_resource {
 }
 
 pub mod argocd;
+pub mod certmanager;
+pub mod gateway;
+pub mod keda;
+pub mod kubeflow;
 pub mod monitoring;
+pub mod rollouts;
 pub mod vpa;

@@ -55,15 +55,8 @@ pub(super) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         }
     }
     if let ModelSource::ObjectStore(store) = &model.source {
-        let valid = store
-            .uri
-            .strip_prefix("s3://")
-            .map(|rest| {
-                rest.split_once('/')
-                    .is_some_and(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
-            })
-            .unwrap_or_else(|| store.uri.starts_with("https://"));
-        if !valid {
+        let uri = crate::spec::StoreUri::parse(&store.uri);
+        if uri.is_none() {
             out.push(
                 Diagnostic::new(
                     &codes::MODEL_SOURCE,
@@ -73,17 +66,19 @@ pub(super) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                         store.uri
                     ),
                 )
-                .with_help("use `s3://bucket/path/model.onnx` or `https://host/path/model.onnx`"),
+                .with_help("use `s3://bucket/key`, `gs://bucket/object`, `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://host/path`"),
             );
         }
-        if store.credentials_secret.is_some() && !store.uri.starts_with("s3://") {
+        if store.credentials_secret.is_some()
+            && uri.is_some_and(|uri| uri.scheme.secret_keys().is_empty())
+        {
             out.push(
                 Diagnostic::new(
                     &codes::UNUSED_CREDENTIALS,
                     "spec.model.source.objectStore.credentialsSecret",
-                    "credentialsSecret is only used for s3:// URIs",
+                    "credentialsSecret is not used for https:// URIs",
                 )
-                .with_help("remove it, or use an s3:// URI"),
+                .with_help("remove it, or use an s3://, gs://, azure:// or hf:// URI"),
             );
         }
     }
