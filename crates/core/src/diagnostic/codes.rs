@@ -600,6 +600,17 @@ pub const EXPOSURE_ROUTE: Code = Code {
     instead: "`exposure: {hostnames: [models.example.com], tls: {issuer: {name: letsencrypt}}, gateway: {name: public}}`",
 };
 
+/// `exposure-network-policy`: Warns when the HTTPRoute's Gateway lives in a namespace the inference NetworkPolicy does not admit.
+pub const EXPOSURE_NETWORK_POLICY: Code = Code {
+    id: "exposure-network-policy",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when the HTTPRoute's Gateway lives in a namespace the inference NetworkPolicy does not admit.",
+    why: "The Gateway's proxies usually run in the Gateway's namespace; the NetworkPolicy then drops their connections to the pods and every routed request times out, although route, certificate and pods all look healthy.",
+    example: "`exposure: {gateway: {name: public, namespace: gateway-system}}` with `security.networkPolicy.allowNamespaces: []`",
+    instead: "`security: {networkPolicy: {allowNamespaces: [gateway-system]}}` (or the namespace the Gateway's data plane runs in)",
+};
+
 /// `keda-hpa-conflict`: `scaling.keda` and `scaling.hpa` are both set.
 pub const KEDA_HPA_CONFLICT: Code = Code {
     id: "keda-hpa-conflict",
@@ -746,6 +757,7 @@ pub const ALL: &[&Code] = &[
     &MISSING_LIMITS,
     &EXPOSURE_HOSTNAME,
     &EXPOSURE_ROUTE,
+    &EXPOSURE_NETWORK_POLICY,
     &KEDA_HPA_CONFLICT,
     &KEDA_SCALER,
     &PROMETHEUS_ADDRESS,

@@ -489,6 +489,33 @@ mod tests {
     }
 
     #[test]
+    fn pytorch_job_replicas_and_rollouts_are_held_to_restricted() {
+        let mut spec = seed();
+        spec.spec.training.as_mut().unwrap().distributed = Some(crate::spec::DistributedSpec {
+            workers: 2,
+            gpus_per_worker: 1,
+            restart_policy: crate::spec::ReplicaRestartPolicy::OnFailure,
+            queue_name: None,
+        });
+        spec.spec.training.as_mut().unwrap().gpus = 0;
+        let mut compiled = compile(&spec);
+        assert_eq!(bundle(&compiled), []);
+        for object in &mut compiled.objects {
+            if let Object::PyTorchJob(job) = object {
+                let worker = job.spec.pytorch_replica_specs.get_mut("Worker").unwrap();
+                let pod = worker.template.spec.as_mut().unwrap();
+                pod.host_network = Some(true);
+            }
+        }
+        let problems = bundle(&compiled);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0].path,
+            "PyTorchJob/ai-inference-training[Worker].spec.template.spec"
+        );
+    }
+
+    #[test]
     fn an_hpa_beside_a_scaled_object_is_a_conflict() {
         let mut spec = seed();
         spec.spec.scaling.keda = Some(crate::spec::KedaSpec {

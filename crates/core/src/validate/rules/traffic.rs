@@ -31,7 +31,8 @@ fn dns_name(out: &mut Vec<Diagnostic>, path: String, value: &str, what: &str) {
     }
 }
 
-/// Reports [`codes::EXPOSURE_HOSTNAME`] and [`codes::EXPOSURE_ROUTE`].
+/// Reports [`codes::EXPOSURE_HOSTNAME`], [`codes::EXPOSURE_ROUTE`] and
+/// [`codes::EXPOSURE_NETWORK_POLICY`].
 pub(super) fn check_exposure(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(exposure) = &spec.spec.exposure else {
         return;
@@ -101,6 +102,25 @@ pub(super) fn check_exposure(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         }
     }
     if let Some(gateway) = &exposure.gateway {
+        let policy = &spec.spec.security.network_policy;
+        if let Some(namespace) = gateway.namespace.as_deref()
+            && policy.enabled
+            && namespace != spec.metadata.namespace()
+            && !policy.allow_namespaces.iter().any(|n| n == namespace)
+        {
+            out.push(
+                Diagnostic::new(
+                    &codes::EXPOSURE_NETWORK_POLICY,
+                    "spec.exposure.gateway.namespace",
+                    format!(
+                        "the Gateway is in namespace `{namespace}`, which the inference NetworkPolicy does not admit"
+                    ),
+                )
+                .with_help(format!(
+                    "add it: `security: {{networkPolicy: {{allowNamespaces: [{namespace}]}}}}` (or the namespace the Gateway's proxies run in)"
+                )),
+            );
+        }
         dns_name(
             out,
             "spec.exposure.gateway.name".into(),
@@ -456,6 +476,75 @@ pub(super) fn check_distributed(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ids(spec: &AppSpec) -> Vec<&'static str> {
+        crate::validate::check(spec)
+            .into_iter()
+            .map(|d| d.id)
+            .collect()
+    }
+
+    fn production() -> AppSpec {
+        let text = include_str!("../../../../../specs/production.yaml");
+        crate::spec::load_str("specs/production.yaml", text)
+            .expect("the production spec loads")
+            .spec
+    }
+
+    #[test]
+    fn the_production_spec_passes_every_rule() {
+        assert_eq!(ids(&production()), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_gateway_the_network_policy_does_not_admit_is_a_warning() {
+        let mut spec = production();
+        spec.spec.security.network_policy.allow_namespaces.clear();
+        let diagnostics = crate::validate::check(&spec);
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].id, "exposure-network-policy");
+        assert!(!diagnostics[0].is_error());
+    }
+
+    #[test]
+    fn mismatches_across_sections_are_errors() {
+        let mut spec = production();
+        spec.spec.exposure.as_mut().unwrap().ingress = Some(Default::default());
+        assert_eq!(ids(&spec), ["exposure-route"]);
+
+        let mut spec = production();
+        spec.spec.rollout.blue_green = crate::compile::testing::seed().spec.rollout.blue_green;
+        assert_eq!(ids(&spec), ["rollout-strategy"]);
+
+        let mut spec = production();
+        spec.spec.inference.runtime = RuntimeSpec::Custom(crate::spec::CustomRuntimeSpec {
+            image: "acme/server:1.0".into(),
+            command: vec![],
+            args: vec![],
+            metrics_path: Some("/metrics".into()),
+        });
+        // (A custom runtime also warns that its probe paths are the built-in server's.)
+        assert_eq!(
+            ids(&spec),
+            ["probe-paths", "keda-scaler", "canary-analysis"]
+        );
+
+        let mut spec = production();
+        spec.spec.monitoring.prometheus_address = Some("prometheus:9090".into());
+        assert_eq!(ids(&spec), ["prometheus-address"]);
+
+        let mut spec = production();
+        if let ModelSource::ObjectStore(store) = &mut spec.spec.model.source {
+            store.uri = "hf://acme/fraud/fraud.onnx".into();
+        }
+        assert_eq!(ids(&spec), ["model-store-identity"]);
+
+        let mut spec = production();
+        let training = spec.spec.training.as_mut().unwrap();
+        training.schedule = Some("0 3 * * *".into());
+        training.gpus = 1;
+        assert_eq!(ids(&spec), ["training-distributed", "training-distributed"]);
+    }
 
     #[test]
     fn hostnames_and_durations() {
