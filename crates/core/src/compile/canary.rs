@@ -196,6 +196,7 @@ fn analysis_template(
                     AnalysisMetric {
                         name: metric.into(),
                         interval: canary.analysis.interval.clone(),
+                        initial_delay: canary.analysis.initial_delay.clone(),
                         count,
                         failure_limit: canary.analysis.failure_limit,
                         // No request reached the new pods yet (an empty result, or 0/0):

@@ -666,12 +666,12 @@ pub const CANARY_STEPS: Code = Code {
     instead: "`canary: {steps: [{setWeight: 20}, {pause: {duration: 5m}}, {analysis: {}}, {setWeight: 50}]}`",
 };
 
-/// `canary-analysis`: A canary needs its metrics source: slipway-serve's metrics scraped by Prometheus (monitoring on, the built-in runtime); and valid analysis settings (`interval` like `1m`, `count` ≥ 1, `failureLimit` ≥ 0).
+/// `canary-analysis`: A canary needs its metrics source: slipway-serve's metrics scraped by Prometheus (monitoring on, the built-in runtime); and valid analysis settings (`interval` and `initialDelay` like `1m`, `count` ≥ 1, `failureLimit` ≥ 0).
 pub const CANARY_ANALYSIS: Code = Code {
     id: "canary-analysis",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "A canary needs its metrics source: slipway-serve's metrics scraped by Prometheus (monitoring on, the built-in runtime); and valid analysis settings (`interval` like `1m`, `count` ≥ 1, `failureLimit` ≥ 0).",
+    what: "A canary needs its metrics source: slipway-serve's metrics scraped by Prometheus (monitoring on, the built-in runtime); and valid analysis settings (`interval` and `initialDelay` like `1m`, `count` ≥ 1, `failureLimit` ≥ 0).",
     why: "The analysis queries the error ratio and p99 latency of the new pods; with no series every measurement is inconclusive and every rollout stops half-way, or a broken version is promoted unmeasured.",
     example: "`monitoring: {enabled: false}` with `rollout: {canary: {...}}`",
     instead: "keep monitoring on (the default) with the built-in runtime",
@@ -688,13 +688,13 @@ pub const MODEL_STORE_IDENTITY: Code = Code {
     instead: "`objectStore: {uri: gs://models/m.onnx, identity: {gcp: {serviceAccount: models@p.iam.gserviceaccount.com}}}`",
 };
 
-/// `training-distributed`: Checks `training.distributed`: GPUs per worker (≥ 1), at least one worker, no `schedule` or `preSyncHook` (a PyTorchJob is not a Job), and no `training.gpus` beside `gpusPerWorker`.
+/// `training-distributed`: Checks `training.distributed`: GPUs per worker (≥ 1), at least one worker, no `schedule` or `preSyncHook` (a PyTorchJob is not a Job), no `training.gpus` beside `gpusPerWorker`, and data and output claims that pods on several nodes can mount (not `ReadWriteOnce`).
 pub const TRAINING_DISTRIBUTED: Code = Code {
     id: "training-distributed",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks `training.distributed`: GPUs per worker (≥ 1), at least one worker, no `schedule` or `preSyncHook` (a PyTorchJob is not a Job), and no `training.gpus` beside `gpusPerWorker`.",
-    why: "Distributed data-parallel training without GPUs is slower than one pod and still holds several nodes; a PyTorchJob cannot be a CronJob or an Argo CD hook; two GPU counts leave it unclear which one is meant.",
+    what: "Checks `training.distributed`: GPUs per worker (≥ 1), at least one worker, no `schedule` or `preSyncHook` (a PyTorchJob is not a Job), no `training.gpus` beside `gpusPerWorker`, and data and output claims that pods on several nodes can mount (not `ReadWriteOnce`).",
+    why: "Distributed data-parallel training without GPUs is slower than one pod and still holds several nodes; a PyTorchJob cannot be a CronJob or an Argo CD hook; two GPU counts leave it unclear which one is meant; replicas on other nodes cannot mount a `ReadWriteOnce` claim and wait forever.",
     example: "`training: {distributed: {workers: 4, gpusPerWorker: 0}}`",
     instead: "`training: {distributed: {workers: 4, gpusPerWorker: 1}}`",
 };

@@ -220,6 +220,11 @@ pub struct AnalysisSpec {
     /// Time between two measurements, e.g. `1m`. Default: `1m`.
     #[serde(default = "default_analysis_interval")]
     pub interval: String,
+    /// Wait before the first measurement, so the new pods have been scraped at least twice
+    /// (a rate needs two samples; before that the result is empty and the measurement
+    /// inconclusive, which pauses the rollout). Default: `2m`.
+    #[serde(default = "default_initial_delay")]
+    pub initial_delay: String,
     /// Measurements per analysis step. Default: 5.
     #[serde(default = "default_analysis_count")]
     pub count: i32,
@@ -235,6 +240,7 @@ impl Default for AnalysisSpec {
     fn default() -> Self {
         Self {
             interval: default_analysis_interval(),
+            initial_delay: default_initial_delay(),
             count: default_analysis_count(),
             failure_limit: 0,
             background: true,
@@ -244,6 +250,9 @@ impl Default for AnalysisSpec {
 
 fn default_analysis_interval() -> String {
     "1m".into()
+}
+fn default_initial_delay() -> String {
+    "2m".into()
 }
 fn default_analysis_count() -> i32 {
     5

@@ -162,6 +162,8 @@ pub struct AnalysisMetric {
     pub name: String,
     /// Time between measurements.
     pub interval: String,
+    /// Wait before the first measurement.
+    pub initial_delay: String,
     /// Measurements; absent: until the analysis is stopped (background analysis).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,

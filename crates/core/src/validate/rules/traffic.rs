@@ -329,15 +329,17 @@ pub(super) fn check_canary(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         ));
     }
     let settings = &canary.analysis;
-    if !is_simple_duration(&settings.interval) {
-        out.push(analysis(
-            "spec.rollout.canary.analysis.interval",
-            format!(
-                "`{}` is not a duration Argo Rollouts reads",
-                settings.interval
-            ),
-            "a whole number and s, m or h, e.g. `1m`",
-        ));
+    for (field, value) in [
+        ("interval", &settings.interval),
+        ("initialDelay", &settings.initial_delay),
+    ] {
+        if !is_simple_duration(value) {
+            out.push(analysis(
+                &format!("spec.rollout.canary.analysis.{field}"),
+                format!("`{value}` is not a duration Argo Rollouts reads"),
+                "a whole number and s, m or h, e.g. `1m`",
+            ));
+        }
     }
     if settings.count < 1 || settings.failure_limit < 0 {
         out.push(analysis(
@@ -461,6 +463,25 @@ pub(super) fn check_distributed(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             "training.gpus and distributed.gpusPerWorker both set a GPU count".into(),
             "remove `training.gpus`; `gpusPerWorker` applies to every replica",
         );
+    }
+    // Every replica mounts the training claims, on nodes of its own.
+    for (field, mount) in [("data", &training.data), ("output", &training.output)] {
+        let Some(mount) = mount else { continue };
+        let mode = mount.claim.access_mode;
+        if matches!(
+            mode,
+            crate::spec::AccessMode::ReadWriteOnce | crate::spec::AccessMode::ReadWriteOncePod
+        ) {
+            bad(
+                &format!("spec.training.{field}.claim.accessMode"),
+                format!(
+                    "the {field} claim is {}, but {} replicas on different nodes mount it",
+                    mode.as_str(),
+                    distributed.workers + 1
+                ),
+                "use `ReadOnlyMany` for data and `ReadWriteMany` for the output",
+            );
+        }
     }
     if let Some(queue) = &distributed.queue_name
         && !is_dns1123_subdomain(queue)
