@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Benchmark driver: slipway-serve against Flask + gunicorn (2 workers) + onnxruntime.
+"""Benchmark driver: slipway-serve against the bare axum floor (parse the same JSON body,
+answer a fixed reply), FastAPI + uvicorn (2 workers) + onnxruntime, and the source article's
+Flask + gunicorn (2 workers) + onnxruntime, all in the same run.
 
-Called by run.sh, which installs the tools, builds the server and makes the medium model.
-For each model (tiny, medium) and each server: time from start to ready, idle RSS, then wrk
-at concurrency 1, 8 and 64 on POST /predict with one row, then peak RSS. Prints a Markdown
-table. Every server listens on 127.0.0.1 only and is stopped at the end.
+Called by run.sh, which installs the tools, builds the server and the floor and makes the
+medium model. For each model (tiny, medium) and each server: time from start to ready, idle
+RSS, then wrk at concurrency 1, 8 and 64 on POST /predict with one row, then peak RSS. Prints
+a Markdown table and the targets of issue 14. Every server listens on 127.0.0.1 only and is
+stopped at the end.
 """
 
 import argparse
@@ -163,12 +166,15 @@ def machine():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True, help="slipway-serve binary")
+    ap.add_argument("--floor", required=True, help="the http_floor example binary")
     ap.add_argument("--tiny", required=True)
     ap.add_argument("--medium", required=True)
     ap.add_argument("--seconds", type=int, default=5)
-    ap.add_argument("--python", default=sys.executable, help="python of the peer's venv")
+    ap.add_argument("--python", default=sys.executable, help="python of the peers' venv")
+    ap.add_argument("--profile", default="bench-serve", help="cargo profile of the binaries, for the report")
     args = ap.parse_args()
 
+    bindir = os.path.dirname(args.python)
     models = {"tiny": (args.tiny, 4), "medium": (args.medium, 784)}
     results = {}
     for model, (path, width) in models.items():
@@ -176,34 +182,40 @@ def main():
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             f.write(body)
             body_file = f.name
+        model_env = {"PATH": os.environ.get("PATH", ""), "MODEL_PATH": os.path.abspath(path)}
         try:
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            results[(model, "slipway-serve")] = bench_server(
-                "slipway-serve",
-                [args.server, "--model", os.path.abspath(path), "--host", "127.0.0.1", "--port", str(port)],
-                {"PATH": os.environ.get("PATH", "")},
-                f"{base}/v2/health/ready",
-                f"{base}/predict",
-                body_file,
-                args.seconds,
-            )
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            gunicorn = os.path.join(os.path.dirname(args.python), "gunicorn")
-            results[(model, "flask+gunicorn")] = bench_server(
-                "flask+gunicorn",
-                [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "peer_app:app"],
-                {"PATH": os.environ.get("PATH", ""), "MODEL_PATH": os.path.abspath(path)},
-                f"{base}/health",
-                f"{base}/predict",
-                body_file,
-                args.seconds,
-            )
+            servers = [
+                (
+                    "slipway-serve",
+                    lambda port: [args.server, "--model", os.path.abspath(path), "--host", "127.0.0.1", "--port", str(port)],
+                    "/v2/health/ready",
+                ),
+                ("axum floor", lambda port: [args.floor, f"127.0.0.1:{port}"], "/v2/health/ready"),
+                (
+                    "fastapi+uvicorn",
+                    lambda port: [os.path.join(bindir, "uvicorn"), "--workers", "2", "--host", "127.0.0.1",
+                                  "--port", str(port), "--no-access-log", "--log-level", "warning", "fastapi_app:app"],
+                    "/health",
+                ),
+                (
+                    "flask+gunicorn",
+                    lambda port: [os.path.join(bindir, "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "peer_app:app"],
+                    "/health",
+                ),
+            ]
+            for name, cmd, ready_path in servers:
+                port = free_port()
+                base = f"http://127.0.0.1:{port}"
+                results[(model, name)] = bench_server(
+                    name, cmd(port), model_env, f"{base}{ready_path}", f"{base}/predict", body_file, args.seconds
+                )
         finally:
             os.unlink(body_file)
 
-    print(f"\nMachine: {machine()}; wrk {args.seconds} s per cell, POST /predict with one row, both servers and wrk on the same machine.\n")
+    print(
+        f"\nMachine: {machine()}; binaries built with the cargo profile `{args.profile}`; wrk {args.seconds} s "
+        "per cell (2 threads), POST /predict with one row; every server and wrk on the same machine (loopback).\n"
+    )
     print("| model | server | ready (s) | idle RSS (MB) | peak RSS (MB) | c | req/s | p50 (ms) | p99 (ms) | non-2xx |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (model, server), r in results.items():
@@ -214,17 +226,21 @@ def main():
                 f"| {c} | {cell['rps']:.0f} | {cell['p50']:.2f} | {cell['p99']:.2f} | {cell['non2xx']} |"
             )
     print()
-    print("Targets:")
+    print("Targets (issue 14), c=64:")
     for model in models:
-        s, p = results[(model, "slipway-serve")], results[(model, "flask+gunicorn")]
+        s = results[(model, "slipway-serve")]["cells"][64]
+        floor = results[(model, "axum floor")]["cells"][64]
+        fast = results[(model, "fastapi+uvicorn")]["cells"][64]
+        share = s["rps"] / floor["rps"]
+        ratio = s["rps"] / fast["rps"]
+        p99 = s["p99"] / fast["p99"]
+        met = lambda ok: "met" if ok else "NOT met"
         if model == "tiny":
-            ratio = s["cells"][64]["rps"] / p["cells"][64]["rps"]
-            lower = s["cells"][64]["p99"] < p["cells"][64]["p99"]
-            print(f"- tiny, c=64: {ratio:.1f}x the peer's req/s (target >= 5x), p99 lower: {lower}")
-            print(f"- tiny: idle RSS {s['idle_mb']:.1f} MB (target < 30), ready in {s['ready_s']:.3f} s (target < 0.5)")
-        else:
-            ratio = s["cells"][1]["p50"] / p["cells"][1]["p50"]
-            print(f"- medium, c=1: p50 latency {ratio:.2f}x the peer's (target <= 1.5x)")
+            print(f"- tiny: {share:.0%} of the axum floor (target >= 60%: {met(share >= 0.6)})")
+        print(f"- {model}: {ratio:.1f}x FastAPI req/s (target >= 4x: {met(ratio >= 4)})")
+        print(f"- {model}: p99 {s['p99']:.2f} ms vs FastAPI {fast['p99']:.2f} ms = {p99:.2f} (target <= 1/3: {met(p99 <= 1 / 3)})")
+        idle = results[(model, "slipway-serve")]["idle_mb"]
+        print(f"- {model}: slipway-serve idle RSS {idle:.1f} MB (target < 30: {met(idle < 30)})")
 
 
 if __name__ == "__main__":

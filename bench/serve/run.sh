@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Benchmark slipway-serve against the source article's stack (Flask + gunicorn, 2 workers,
-# here with onnxruntime) on loopback, with wrk. From the repository root:
+# Benchmark slipway-serve against the bare axum floor (crates/runtime/examples/http_floor.rs),
+# FastAPI + uvicorn (2 workers) and the source article's Flask + gunicorn (2 workers), both
+# with onnxruntime, in one run on loopback, with wrk. From the repository root:
 #
-#   bench/serve/run.sh              # 5 s per cell
-#   BENCH_SECONDS=10 bench/serve/run.sh
+#   bench/serve/run.sh                          # 5 s per cell, profile bench-serve
+#   BENCH_SECONDS=10 BENCH_PROFILE=release bench/serve/run.sh
 #
-# Installs what it needs: wrk (apt-get, needs root or sudo), a Python venv with the peer's
-# packages (bench/serve/.venv), then builds slipway-serve in release mode (≈ 10-15 min cold),
-# generates the medium MLP (784-512-512-10, ≈ 2.7 MB, not committed) into bench/serve/.work,
-# and prints a Markdown table. Takes about 2 minutes after the build.
+# Installs what it needs: wrk (apt-get, needs root or sudo), a Python venv with the peers'
+# packages (bench/serve/.venv), then builds slipway-serve and the floor with the cargo profile
+# `bench-serve` (release optimisation, no LTO, 16 codegen units: much faster to build than
+# `release` on a small machine), generates the medium MLP (784-512-512-10, ≈ 2.7 MB, not
+# committed) into bench/serve/.work, and prints a Markdown table and the targets. Takes about
+# 4 minutes after the build.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -25,14 +28,18 @@ if ! command -v wrk >/dev/null; then
     $sudo_cmd apt-get install -y -qq wrk
 fi
 
-if [ ! -x "$venv/bin/gunicorn" ]; then
+if [ ! -x "$venv/bin/uvicorn" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q -r "$here/requirements.txt"
 fi
 
-cargo build --release --locked -p slipway-serve
+profile="${BENCH_PROFILE:-bench-serve}"
+cargo build --profile "$profile" --locked -p slipway-serve --bin slipway-serve --example http_floor
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
-server="$target_dir/release/slipway-serve"
+out_dir="$target_dir/$profile"
+if [ "$profile" = "dev" ]; then out_dir="$target_dir/debug"; fi
+server="$out_dir/slipway-serve"
+floor="$out_dir/examples/http_floor"
 
 mkdir -p "$work"
 if [ ! -f "$work/medium.onnx" ]; then
@@ -42,6 +49,8 @@ fi
 echo "slipway-serve $("$server" --version | awk '{print $2}'), $(rustc --version), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
 exec "$venv/bin/python" "$here/bench.py" \
     --server "$server" \
+    --floor "$floor" \
+    --profile "$profile" \
     --tiny crates/runtime/tests/models/tiny.onnx \
     --medium "$work/medium.onnx" \
     --seconds "$seconds" \

@@ -4,13 +4,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use slipway_core::diagnostic::render_all;
-use slipway_core::validate;
+use slipway_core::Pipeline;
 
 use crate::output::write_atomic;
 
 /// The starter spec; `{{NAME}}` is replaced by the application name.
-const STARTER: &str = r#"# Slipway AIApplication spec. `slipway schema` prints every field with its default;
+const STARTER: &str = r#"# yaml-language-server: $schema={{SCHEMA}}
+# Slipway AIApplication spec. `slipway schema` prints every field with its default (editors
+# with the YAML language server complete and check this file with it: the line above links it;
+# offline, `slipway schema > aiapplication.schema.json` and point the line at that file);
 # `slipway render {{NAME}}.yaml` prints the Kubernetes objects.
 apiVersion: slipway.dev/v1alpha1
 kind: AIApplication
@@ -19,11 +21,13 @@ metadata:
   namespace: {{NAME}}         # default: the name
 spec:
   model:
-    path: /models/model.onnx  # where slipway-serve finds the model in the container
+    path: /models/{version}/model.onnx  # one file per version; the claim is mounted at /models
+    version: "1"              # what the server loads (MODEL_VERSION) and training writes
+    existingVersions: ["1"]   # already in the store: nothing in the bundle has to write it
     source:
-      pvc:                    # or: objectStore: {uri: s3://bucket/path/model.onnx}
+      pvc:                    # or: objectStore: {uri: s3://bucket/path/{version}/model.onnx}
         claimName: {{NAME}}-model
-        size: 10Gi
+        create: false         # the claim exists and holds <claim>/1/model.onnx
         accessMode: ReadOnlyMany   # replicas on several nodes mount it
 
   inference:
@@ -43,32 +47,29 @@ spec:
   # training:             # a Job (or CronJob with `schedule`) that produces the model
   #   image: registry.example.com/{{NAME}}-training:v1
   #   args: ["--epochs", "10"]
-  #   output: {mountPath: /output, claim: {claimName: {{NAME}}-model}}
+  #   output: {mountPath: /output}   # writes the model's claim: /output/<version>/model.onnx
+  #                                   # (make the claim ReadWriteMany and Slipway-created)
   #
   # rollout:
-  #   blueGreen: {active: blue, blue: {image: …:v1}, green: {image: …:v2}}
+  #   blueGreen: {active: blue, blue: {image: …:v1, modelVersion: "1"}, green: {image: …:v2}}
   #
   # monitoring, logging, backup, gitops and pipeline: see `slipway schema`.
 "#;
 
 /// Writes (or prints) the starter spec for `name`.
 pub fn run(name: &str, stdout: bool) -> anyhow::Result<ExitCode> {
-    let text = STARTER.replace("{{NAME}}", name);
+    let text = STARTER
+        .replace("{{NAME}}", name)
+        .replace("{{SCHEMA}}", slipway_core::spec::SCHEMA_ID);
     let file = format!("{name}.yaml");
-    let loaded = match slipway_core::load_str(&file, &text) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            eprint!("{}", error.render(&text));
-            return Ok(ExitCode::from(1));
-        }
-    };
-    let diagnostics = validate::spec(&loaded);
-    if validate::has_errors(&diagnostics) {
-        eprint!("{}", render_all(&diagnostics, Some(&text)));
+    // The starter goes through the whole pipeline, so a name that makes it invalid is
+    // reported before anything is written.
+    if let Err(failed) = Pipeline::new(&file, &text).run() {
+        eprint!("{}", failed.render());
         return Ok(ExitCode::from(1));
     }
     if stdout {
-        print!("{text}");
+        crate::stdout(&text)?;
         return Ok(ExitCode::SUCCESS);
     }
     let path = PathBuf::from(&file);

@@ -35,12 +35,13 @@ struct ValueArgs {
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     values: Vec<PathBuf>,
     /// The environment: merges `environments/NAME.yaml` beside the spec after the -f files
-    /// and before --set, sets the template variable `env`, and with -o writes the GitOps
-    /// layout `REPO/NAME/<namespace>/<app>/`.
+    /// and before --set, sets the template variable `env`, compiles the environment's Argo CD
+    /// objects, and (`render -o`) writes the GitOps layout `REPO/NAME/<namespace>/<app>/`.
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
-    /// Set one value, typed like a YAML scalar (`3` integer, `"3"` string, `true` boolean):
-    /// `--set inference.replicas=3`. Repeatable; applied after the files.
+    /// Set one template value, typed like a YAML scalar (`3` integer, `"3"` string, `true`
+    /// boolean): `--set replicas=3` is `{{ values.replicas }}` in the spec template. Values
+    /// for a spec that is not a template are an error. Repeatable; applied after the files.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
     /// Set one value as a string whatever it looks like (commit SHAs): applied after --set.
@@ -132,14 +133,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             };
             let Some(dir) = output else {
-                print!("{}", render::to_yaml(&bundle));
+                stdout(&render::to_yaml(&bundle))?;
                 return Ok(ExitCode::SUCCESS);
             };
             let files = tree::layout(&bundle, &loaded.spec, env);
             let manifest = tree::manifest_path(&loaded.spec.metadata.name, env);
             let plan = output::apply_tree(&dir, &files, &manifest, check)?;
             if check {
-                print!("{}", plan.summary());
+                stdout(&plan.summary())?;
                 if plan.is_empty() {
                     eprintln!("{} is up to date ({} files)", dir.display(), plan.unchanged);
                     return Ok(ExitCode::SUCCESS);
@@ -190,7 +191,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 };
                 let other_files = tree::layout(&other.bundle, &other.loaded.spec, Some(other_env));
-                (objects(&new_files)?, objects(&other_files)?)
+                // Each environment has its own namespaces and names: read this one's as the
+                // other's so that objects pair up and only real differences remain.
+                let mine = objects(&new_files)?;
+                let mine = match env {
+                    Some(env) => diff::rename_environment(&mine, env, other_env),
+                    None => mine,
+                };
+                (mine, objects(&other_files)?)
             } else {
                 let dir = output.expect("clap requires --against-env or -o");
                 let manifest_path = tree::manifest_path(&loaded.spec.metadata.name, env);
@@ -205,7 +213,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (objects(&on_disk)?, objects(&new_files)?)
             };
             let diffs = diff::diff(&old, &new);
-            print!("{}", diff::format(&diffs));
+            stdout(&diff::format(&diffs))?;
             Ok(if diffs.is_empty() {
                 ExitCode::SUCCESS
             } else {
@@ -214,11 +222,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Schema => {
             let schema = serde_json::to_string_pretty(spec::json_schema_value())?;
-            println!("{schema}");
+            stdout(&format!("{schema}\n"))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { id: None } => {
-            print!("{}", diagnostic::table(codes::ALL));
+            stdout(&diagnostic::table(codes::ALL))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { id: Some(id) } => {
@@ -226,7 +234,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .iter()
                 .find(|code| code.id == id)
                 .with_context(|| format!("no rule `{id}`; `slipway rules` lists them all"))?;
-            print!("{}", code.docs());
+            stdout(&code.docs())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { name, stdout } => init::run(&name, stdout),
@@ -318,6 +326,17 @@ fn compiled(path: &Path, args: &ValueArgs, env: Option<&str>) -> anyhow::Result<
             eprint!("{}", failed.render());
             Ok(None)
         }
+    }
+}
+
+/// Writes `text` to standard output. A reader that closed the pipe early (`slipway render … |
+/// head`) is not an error: the output is simply not wanted any more.
+pub(crate) fn stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.context("cannot write to standard output"),
     }
 }
 

@@ -94,9 +94,11 @@ fn every_invalid_spec_exits_1_naming_file_line_column_and_field() {
             "{spec}: `{line_col}` is not line:column"
         );
         assert!(
-            stderr.contains("^ spec.")
-                || stderr.contains("^ metadata.")
-                || stderr.contains("(document)"),
+            stderr.contains("^ spec")
+                || stderr.contains("^ metadata")
+                || stderr.contains("(document)")
+                // A template error names the template construct: it has no field yet.
+                || stderr.contains("^ (template)"),
             "{spec}: no field path in\n{stderr}"
         );
     }
@@ -244,4 +246,71 @@ fn a_missing_file_exits_1_with_its_name() {
 #[test]
 fn validate_reports_diagnostics_like_rustc() {
     assert_cmd_snapshot!(slipway().args(["validate", "specs/invalid/requests-above-limits.yaml"]));
+}
+
+#[test]
+fn values_for_a_spec_that_is_not_a_template_are_an_error() {
+    let output = run(&[
+        "render",
+        "specs/minimal.yaml",
+        "--set",
+        "inference.replicas=3",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error[values-without-template]")
+            && stderr.contains("--> specs/minimal.yaml:1:1"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing is rendered");
+    // Without values the same spec renders.
+    assert!(run(&["render", "specs/minimal.yaml"]).status.success());
+}
+
+#[test]
+fn diff_shows_a_dashboard_threshold_change_as_json_fields() {
+    let output = run(&[
+        "diff",
+        "specs/seed-article.yaml",
+        "-f",
+        "specs/values/seed-article.yaml",
+        "--env",
+        "staging",
+        "--against-env",
+        "prod",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "the environments differ");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let dashboard: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("~ ConfigMap") || !line.contains("dashboard"))
+        .skip(1)
+        .take_while(|line| line.starts_with("    "))
+        .collect();
+    assert!(!dashboard.is_empty(), "{stdout}");
+    assert!(
+        dashboard.len() <= 4,
+        "a few JSON fields, not the whole file:\n{stdout}"
+    );
+    assert!(
+        dashboard
+            .iter()
+            .all(|line| line.contains(".thresholds.steps[1].value: ") && !line.contains("{\\\"")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn init_links_the_schema_for_editors_and_the_schema_has_an_id() {
+    let init = run(&["init", "demo", "--stdout"]);
+    assert!(init.status.success());
+    let text = String::from_utf8(init.stdout).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_slice(&run(&["schema"]).stdout).expect("the schema is JSON");
+    let id = schema["$id"].as_str().expect("the schema has an $id");
+    assert_eq!(
+        text.lines().next(),
+        Some(format!("# yaml-language-server: $schema={id}").as_str())
+    );
 }

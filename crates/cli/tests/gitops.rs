@@ -74,8 +74,8 @@ fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-const PROD: &str = "repo/prod/ai-applications/ai-inference";
-const STAGING: &str = "repo/staging/ai-applications/ai-inference";
+const PROD: &str = "repo/prod/ai-applications-prod/ai-inference";
+const STAGING: &str = "repo/staging/ai-applications-staging/ai-inference";
 
 #[test]
 fn both_environment_trees_are_written() {
@@ -111,12 +111,12 @@ fn both_environment_trees_are_written() {
     )
     .unwrap();
     assert!(
-        prod.contains("cpu: '2'") && prod.contains("memory: 8Gi"),
+        prod.contains("cpu: \"2\"") && prod.contains("memory: 8Gi"),
         "{prod}"
     );
     assert!(staging.contains("memory: 4Gi"), "{staging}");
     let argo = fs::read_to_string(root.join("repo/argocd/ai-inference-prod.yaml")).unwrap();
-    assert!(argo.contains("path: k8s-manifests/prod/ai-applications/ai-inference"));
+    assert!(argo.contains("path: k8s-manifests/prod/ai-applications-prod/ai-inference"));
 }
 
 #[test]
@@ -142,7 +142,9 @@ fn check_passes_on_an_unchanged_tree_and_names_the_file_after_an_edit() {
     assert_eq!(drift.status.code(), Some(1));
     let listed = text(&drift.stdout);
     assert!(
-        listed.contains("~ prod/ai-applications/ai-inference/deployment-ai-inference-green.yaml"),
+        listed.contains(
+            "~ prod/ai-applications-prod/ai-inference/deployment-ai-inference-green.yaml"
+        ),
         "{listed}"
     );
     assert_eq!(
@@ -155,7 +157,7 @@ fn check_passes_on_an_unchanged_tree_and_names_the_file_after_an_edit() {
 #[test]
 fn a_hand_placed_file_survives_and_files_no_longer_produced_are_pruned() {
     let work = tempfile::tempdir().unwrap();
-    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    source:\n      pvc:\n        claimName: models\n{% if values.training | default(false) %}\n  training:\n    image: example.com/train:1.0\n    activeDeadlineSeconds: 3600\n{% endif %}\n";
+    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc:\n        claimName: models\n{% if values.training | default(false) %}\n  training:\n    image: example.com/train:1.0\n    activeDeadlineSeconds: 3600\n{% endif %}\n";
     fs::write(work.path().join("demo.yaml"), spec).unwrap();
     let render = |extra: &[&str]| {
         let mut args = vec!["render", "demo.yaml", "-o", "out"];
@@ -211,7 +213,7 @@ fn an_invalid_spec_changes_nothing_in_an_existing_tree() {
 #[test]
 fn an_undefined_template_variable_fails_with_the_template_line() {
     let work = tempfile::tempdir().unwrap();
-    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    source:\n      pvc:\n        claimName: {{ values.claim }}\n";
+    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    source:\n      pvc:\n        claimName: {{ values.claim }}\n    existingVersions: [\"1\"]\n";
     fs::write(work.path().join("demo.yaml"), spec).unwrap();
     let out = slipway(work.path(), &["render", "demo.yaml"]);
     assert_eq!(out.status.code(), Some(1));
@@ -235,7 +237,7 @@ fn an_undefined_template_variable_fails_with_the_template_line() {
 #[test]
 fn set_keeps_a_nine_digit_id_an_integer() {
     let work = tempfile::tempdir().unwrap();
-    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    source:\n      pvc:\n        claimName: models\n  training:\n    image: example.com/train:1.0\n    activeDeadlineSeconds: {{ values.id }}\n";
+    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc:\n        claimName: models\n  training:\n    image: example.com/train:1.0\n    activeDeadlineSeconds: {{ values.id }}\n";
     fs::write(work.path().join("demo.yaml"), spec).unwrap();
     let out = slipway(
         work.path(),
@@ -292,14 +294,20 @@ fn diff_shows_object_changes_between_environments_and_against_the_tree() {
     assert_eq!(out.status.code(), Some(1));
     let listed = text(&out.stdout);
     assert!(
-        listed.contains("~ Deployment ai-applications/ai-inference-green\n"),
+        listed.contains("~ Deployment ai-applications-prod/ai-inference-green\n"),
         "{listed}"
     );
     assert!(
         listed.contains("containers[name=server].resources.limits.memory: \"4Gi\" → \"8Gi\""),
         "{listed}"
     );
-    assert!(listed.contains("+ Application argocd/ai-inference-prod"));
+    // Each environment's own namespaces and names pair up: no object is added or removed.
+    assert!(
+        !listed
+            .lines()
+            .any(|l| l.starts_with('+') || l.starts_with('-')),
+        "{listed}"
+    );
 
     assert!(render_env(work.path(), "prod", &[]).status.success());
     let args = |extra: &[&'static str]| {
@@ -319,7 +327,7 @@ fn diff_shows_object_changes_between_environments_and_against_the_tree() {
     let same = slipway(work.path(), &args(&[]));
     assert_eq!(same.status.code(), Some(0), "{}", text(&same.stdout));
     assert_eq!(text(&same.stdout), "no differences\n");
-    let changed = slipway(work.path(), &args(&["--set-string", "imageTag=abc123"]));
+    let changed = slipway(work.path(), &args(&["--set-string", "greenTag=abc123"]));
     assert_eq!(changed.status.code(), Some(1));
     assert!(
         text(&changed.stdout).contains("\"registry.mycompany.com/ai/ai-model:v2.0\" → \"registry.mycompany.com/ai/ai-model:abc123\""),
@@ -331,7 +339,7 @@ fn diff_shows_object_changes_between_environments_and_against_the_tree() {
 #[test]
 fn partials_are_included_from_beside_the_spec_and_cannot_escape_it() {
     let work = tempfile::tempdir().unwrap();
-    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    source:\n      pvc:\n        claimName: models\n  inference:\n{% include \"partials/resources.yaml\" %}\n";
+    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc:\n        claimName: models\n  inference:\n{% include \"partials/resources.yaml\" %}\n";
     fs::write(work.path().join("demo.yaml"), spec).unwrap();
     fs::create_dir(work.path().join("partials")).unwrap();
     fs::write(
@@ -341,7 +349,7 @@ fn partials_are_included_from_beside_the_spec_and_cannot_escape_it() {
     .unwrap();
     let out = slipway(work.path(), &["render", "demo.yaml", "--set", "cpu=3"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("cpu: '3'"));
+    assert!(text(&out.stdout).contains("cpu: \"3\""));
 
     let escaping = spec.replace("partials/resources.yaml", "../secret.yaml");
     fs::write(work.path().join("demo.yaml"), escaping).unwrap();
@@ -351,5 +359,162 @@ fn partials_are_included_from_beside_the_spec_and_cannot_escape_it() {
         text(&out.stderr).contains("partial not found"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+/// The objects of the files under `repo/<prefix>`, as JSON.
+fn objects_under(root: &Path, prefix: &str) -> Vec<serde_json::Value> {
+    let files: BTreeMap<String, String> = snapshot(&root.join("repo"))
+        .into_iter()
+        .filter(|(path, _)| path.starts_with(prefix))
+        .map(|(path, bytes)| (path, String::from_utf8(bytes).unwrap()))
+        .collect();
+    assert!(!files.is_empty(), "nothing under {prefix}");
+    slipway_core::render::tree::objects_in_files(&files).unwrap()
+}
+
+fn text_at<'a>(value: &'a serde_json::Value, pointer: &str) -> &'a str {
+    value
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+}
+
+/// Every label key any selector of `value` uses (`selector`, `*Selector`, `matchLabels`,
+/// `matchExpressions[].key`).
+fn selector_keys(value: &serde_json::Value, inside: bool, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                let selector = key == "selector" || key.ends_with("Selector");
+                if (selector || (inside && key == "matchLabels"))
+                    && let Some(labels) = child.as_object()
+                {
+                    out.extend(labels.keys().cloned());
+                }
+                if inside && key == "matchExpressions" {
+                    for expression in child.as_array().into_iter().flatten() {
+                        out.push(text_at(expression, "/key").to_string());
+                    }
+                }
+                selector_keys(child, inside || selector, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                selector_keys(item, inside, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The README's staging + prod workflow, checked as Argo CD would see the tree: each
+/// environment's AppProject allows every namespace and cluster-scoped kind of its tree, the two
+/// environments manage disjoint objects, every PVC survives prune and Application deletion, no
+/// selector uses `app.kubernetes.io/instance`, and Argo names fit 63 characters.
+#[test]
+fn staging_and_prod_trees_are_disjoint_and_fit_their_projects() {
+    let work = seed_workspace();
+    for env in ["staging", "prod"] {
+        let out = render_env(work.path(), env, &[]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let mut identities: BTreeMap<&str, std::collections::BTreeSet<(String, String, String)>> =
+        BTreeMap::new();
+    for env in ["staging", "prod"] {
+        let argo = objects_under(work.path(), &format!("argocd/ai-inference-{env}.yaml"));
+        let project = argo
+            .iter()
+            .find(|o| text_at(o, "/kind") == "AppProject")
+            .expect("an AppProject");
+        let application = argo
+            .iter()
+            .find(|o| text_at(o, "/kind") == "Application")
+            .expect("an Application");
+        for name in [project, application].map(|o| text_at(o, "/metadata/name")) {
+            assert!(name.len() <= 63, "{name}");
+        }
+        assert_eq!(
+            text_at(application, "/spec/project"),
+            text_at(project, "/metadata/name")
+        );
+        let path = text_at(application, "/spec/source/path");
+        let dir = path.strip_prefix("k8s-manifests/").unwrap();
+        assert!(dir.starts_with(&format!("{env}/")), "{dir}");
+        let server = text_at(application, "/spec/destination/server");
+
+        let allowed_namespaces: Vec<&str> = project["spec"]["destinations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| text_at(d, "/server") == server)
+            .map(|d| text_at(d, "/namespace"))
+            .collect();
+        let allowed_kinds: Vec<(&str, &str)> = project["spec"]["clusterResourceWhitelist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|gk| (text_at(gk, "/group"), text_at(gk, "/kind")))
+            .collect();
+
+        let objects = objects_under(work.path(), &format!("{dir}/"));
+        assert!(objects.len() > 20, "{env}: {} objects", objects.len());
+        let mut used_namespaces = std::collections::BTreeSet::new();
+        for object in &objects {
+            let kind = text_at(object, "/kind");
+            let namespace = text_at(object, "/metadata/namespace");
+            let name = text_at(object, "/metadata/name");
+            if namespace.is_empty() {
+                let group = text_at(object, "/apiVersion")
+                    .rsplit_once('/')
+                    .map_or("", |(group, _)| group);
+                assert!(
+                    allowed_kinds.contains(&(group, kind)),
+                    "{env}: {kind} {name} not whitelisted by the AppProject"
+                );
+            } else {
+                assert!(
+                    allowed_namespaces.contains(&namespace),
+                    "{env}: {kind} {namespace}/{name} outside the AppProject's destinations"
+                );
+                used_namespaces.insert(namespace);
+            }
+            if kind == "PersistentVolumeClaim" {
+                let options = text_at(
+                    object,
+                    "/metadata/annotations/argocd.argoproj.io~1sync-options",
+                );
+                assert!(
+                    options.contains("Prune=false") && options.contains("Delete=false"),
+                    "{env}: PVC {name} is not protected: {options:?}"
+                );
+            }
+            let mut keys = Vec::new();
+            selector_keys(object, false, &mut keys);
+            assert!(
+                !keys.iter().any(|k| k == "app.kubernetes.io/instance"),
+                "{env}: {kind} {name} selects on app.kubernetes.io/instance"
+            );
+            let new = identities.entry(env).or_default().insert((
+                kind.to_string(),
+                namespace.to_string(),
+                name.to_string(),
+            ));
+            assert!(new, "{env}: {kind} {namespace}/{name} twice");
+        }
+        // Exactly: the project allows no namespace the tree does not use.
+        assert_eq!(
+            used_namespaces.into_iter().collect::<Vec<_>>(),
+            allowed_namespaces,
+            "{env}"
+        );
+    }
+    let shared: Vec<_> = identities["staging"]
+        .intersection(&identities["prod"])
+        .collect();
+    assert!(
+        shared.is_empty(),
+        "managed by both environments: {shared:?}"
     );
 }

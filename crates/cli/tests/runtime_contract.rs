@@ -33,14 +33,19 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The compiled seed spec (the source article's application).
+fn seed_bundle() -> slipway_core::compile::Bundle {
+    let template = std::fs::read_to_string(workspace().join("specs/seed-article.yaml")).unwrap();
+    Pipeline::new("specs/seed-article.yaml", &template)
+        .run()
+        .unwrap_or_else(|failed| panic!("{}", failed.render()))
+        .bundle
+}
+
 /// Every `slipway_*` metric family the seed spec's alerts and dashboard query, read from the
 /// PromQL syntax trees (histogram series reduced to their family).
 fn queried_runtime_metrics() -> BTreeSet<String> {
-    let template = std::fs::read_to_string(workspace().join("specs/seed-article.yaml")).unwrap();
-    let bundle = Pipeline::new("specs/seed-article.yaml", &template)
-        .run()
-        .unwrap_or_else(|failed| panic!("{}", failed.render()))
-        .bundle;
+    let bundle = seed_bundle();
     let mut exprs: Vec<promql::Expr> = Vec::new();
     for object in &bundle.objects {
         if let Object::PrometheusRule(rule) = object {
@@ -140,6 +145,75 @@ fn queried_runtime_metrics_are_the_declared_ones() {
     assert!(unknown.is_empty(), "not in compile/runtime.rs: {unknown:?}");
     // The dashboard shows every metric the server has.
     assert_eq!(queried, declared);
+}
+
+/// The server containers of the seed spec's Deployments probe endpoints the server has, on the
+/// named port, and set only variables the server reads (`slipway_contract::SETTINGS`).
+#[test]
+fn generated_deployments_use_the_servers_endpoints_and_settings() {
+    let bundle = seed_bundle();
+    let settings: BTreeSet<&str> = runtime::SETTINGS.iter().map(|s| s.env).collect();
+    let mut servers = 0;
+    for object in &bundle.objects {
+        let Object::Deployment(deployment) = object else {
+            continue;
+        };
+        let pod = deployment
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap();
+        for container in &pod.containers {
+            let serves = container
+                .ports
+                .iter()
+                .flatten()
+                .any(|p| p.name.as_deref() == Some(runtime::PORT_NAME));
+            if !serves {
+                continue;
+            }
+            servers += 1;
+            for probe in [
+                &container.liveness_probe,
+                &container.readiness_probe,
+                &container.startup_probe,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let get = probe.http_get.as_ref().expect("HTTP probe");
+                let path = get.path.as_deref().unwrap_or_default();
+                assert!(
+                    [
+                        runtime::PATH_LIVE,
+                        runtime::PATH_READY,
+                        runtime::PATH_HEALTH
+                    ]
+                    .contains(&path),
+                    "probe path {path} is not a probe endpoint of slipway-serve"
+                );
+            }
+            let env: Vec<&str> = container
+                .env
+                .iter()
+                .flatten()
+                .map(|e| e.name.as_str())
+                .collect();
+            for name in [runtime::ENV_MODEL_PATH, runtime::ENV_PORT] {
+                assert!(env.contains(&name), "{name} not set in {env:?}");
+            }
+            for name in env.iter().filter(|n| n.starts_with("SLIPWAY_")) {
+                assert!(
+                    settings.contains(name),
+                    "slipway-serve does not read {name}"
+                );
+            }
+        }
+    }
+    assert!(servers > 0, "no server container in the seed bundle");
 }
 
 fn server_binary() -> PathBuf {

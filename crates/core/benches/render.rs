@@ -43,7 +43,7 @@ fn generated(count: usize) -> Vec<(String, String)> {
             let cpu_request = 100 + 50 * (i % 8);
             let memory_request = 256 * (1 + i % 4);
             let mut text = format!(
-                "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: {name}\n  namespace: team-{team}\nspec:\n  model:\n    source:\n      pvc:\n        claimName: {name}-model\n  inference:\n    replicas: {replicas}\n    resources:\n      requests: {{cpu: {cpu_request}m, memory: {memory_request}Mi}}\n      limits: {{cpu: \"2\", memory: {memory_limit}Mi}}\n    env:\n      LOG_LEVEL: info\n      APP_INDEX: \"{i}\"\n",
+                "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: {name}\n  namespace: team-{team}\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc:\n        claimName: {name}-model\n  inference:\n    replicas: {replicas}\n    resources:\n      requests: {{cpu: {cpu_request}m, memory: {memory_request}Mi}}\n      limits: {{cpu: \"2\", memory: {memory_limit}Mi}}\n    env:\n      LOG_LEVEL: info\n      APP_INDEX: \"{i}\"\n",
                 team = i % 10,
                 memory_limit = 2 * memory_request,
             );
@@ -96,8 +96,8 @@ fn benches(c: &mut Criterion) {
         b.iter(|| validate::bundle(black_box(&bundle)))
     });
     stages.bench_function("render", |b| b.iter(|| render::to_yaml(black_box(&bundle))));
-    // The YAML writer alone, in its ordered mode, on the objects as JSON values (`render`
-    // writes the typed objects, sorting their keys, without building these values).
+    // The YAML writer alone on the objects as JSON values (`render` builds these values, whose
+    // maps are sorted, and writes them).
     let values: Vec<_> = bundle
         .objects
         .iter()

@@ -13,16 +13,19 @@ use serde_json::json;
 use slipway_core::diagnostic::render_all;
 use slipway_core::spec::{
     AppSpec, BlueGreenSpec, Color, ColorSlot, ExternalServiceSpec, HpaSpec, ModelSource,
-    ObjectStoreSource, TrainingSpec, VolumeClaim, VolumeMount,
+    ObjectStoreSource,
 };
 use slipway_core::validate;
 use slipway_core::{CustomObject, compile, render};
 
 fn main() -> ExitCode {
-    // The model is fetched from object storage by an init container.
-    let mut source = ObjectStoreSource::new("s3://models/fraud-detector/model.onnx");
+    // The model is fetched from object storage by an init container, one file per version.
+    // The risk team's pipeline publishes the versions there: they are declared existing.
+    let mut source = ObjectStoreSource::new("s3://models/fraud-detector/{version}/model.onnx");
     source.credentials_secret = Some("model-store-credentials".into());
     let mut app = AppSpec::new("fraud-detector", ModelSource::ObjectStore(source));
+    app.spec.model.version = "2026-11-15".into();
+    app.spec.model.existing_versions = vec!["2026-11-01".into(), "2026-11-15".into()];
     app.metadata.namespace = Some("risk".into());
     app.metadata.labels.insert("team".into(), "risk".into());
 
@@ -41,29 +44,24 @@ fn main() -> ExitCode {
     hpa.cpu_utilization = Some(70);
     app.spec.scaling.hpa = Some(hpa);
 
+    // Blue serves the older model, green (idle, one pod) the newer one on a newer server.
     app.spec.rollout.blue_green = Some(BlueGreenSpec {
         active: Color::Blue,
         blue: ColorSlot {
             image: "ghcr.io/slipway-dev/slipway-serve:0.1.0".into(),
             version: None,
+            model_version: Some("2026-11-01".into()),
         },
         green: ColorSlot {
             image: "ghcr.io/slipway-dev/slipway-serve:0.2.0".into(),
             version: None,
+            model_version: None,
         },
+        idle_replicas: 1,
     });
-
-    // Nightly retraining into a claim Slipway creates.
-    let mut training = TrainingSpec::new("registry.example.com/risk/fraud-train:1.4.2");
-    training.schedule = Some("0 3 * * *".into());
-    training.output = Some(VolumeMount {
-        mount_path: "/output".into(),
-        claim: VolumeClaim::new("fraud-detector-models"),
-    });
-    app.spec.training = Some(training);
 
     // Validate: a spec built in code has field paths but no file positions.
-    let diagnostics = validate::check(&app);
+    let mut diagnostics = validate::check(&app);
     if !diagnostics.is_empty() {
         eprint!("{}", render_all(&diagnostics, None));
     }
@@ -74,6 +72,12 @@ fn main() -> ExitCode {
     // Compile, then add an object of a kind Slipway does not emit: a cert-manager
     // Certificate for the external Service.
     let mut bundle = compile(&app);
+    // The system rules: every server's model is written by the bundle or declared existing.
+    diagnostics = validate::system(&app, None, &bundle);
+    if validate::has_errors(&diagnostics) {
+        eprint!("{}", render_all(&diagnostics, None));
+        return ExitCode::FAILURE;
+    }
     let namespace = app.metadata.namespace().to_string();
     bundle.push(CustomObject {
         api_version: "cert-manager.io/v1".into(),

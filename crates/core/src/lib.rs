@@ -22,9 +22,11 @@
 //!   name: sentiment
 //! spec:
 //!   model:
+//!     existingVersions: ['1']
 //!     source:
 //!       pvc:
 //!         claimName: sentiment-model
+//!         create: false
 //! ";
 //! let loaded = load_str("sentiment.yaml", text).expect("the spec loads");
 //! let diagnostics = validate::spec(&loaded);

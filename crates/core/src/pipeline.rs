@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::compile::{self, Bundle};
-use crate::diagnostic::{Diagnostic, Stage, render_all};
+use crate::diagnostic::{Diagnostic, Location, Stage, codes, render_all};
 use crate::spec::{self, LoadedSpec};
 use crate::template::{self, Context, Partials, Rendered};
 use crate::validate;
@@ -17,7 +17,7 @@ use crate::validate;
 /// ```
 /// let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
 ///             metadata: {name: demo}\n\
-///             spec: {model: {source: {pvc: {claimName: models}}}}\n";
+///             spec: {model: {existingVersions: ['1'], source: {pvc: {claimName: models}}}}\n";
 /// let compiled = slipway_core::Pipeline::new("demo.yaml", text).run().unwrap();
 /// assert!(compiled.bundle.find("Deployment", "demo").is_some());
 /// assert!(compiled.diagnostics.iter().all(|d| !d.is_error())); // warnings only
@@ -105,6 +105,29 @@ impl<'a> Pipeline<'a> {
 
     /// Runs every stage; stops at the first stage that finds an error.
     pub fn run(self) -> Result<Compiled, Failed> {
+        let has_values = match &self.context.values {
+            Value::Null => false,
+            Value::Object(map) => !map.is_empty(),
+            _ => true,
+        };
+        if has_values && !template::has_template_syntax(self.text) {
+            let mut diagnostic = Diagnostic::new(
+                &codes::VALUES_WITHOUT_TEMPLATE,
+                "",
+                format!(
+                    "values were given (-f, --set or the environment's file), but `{}` is not a template: they would be ignored",
+                    self.file
+                ),
+            )
+            .with_help("use them in the spec (`replicas: {{ values.replicas }}`), or drop them; a spec that is not a template is rendered as written");
+            diagnostic.file = self.file.to_string();
+            diagnostic.location = Some(Location { line: 1, column: 1 });
+            return Err(Failed {
+                stage: Stage::Template,
+                diagnostics: vec![diagnostic],
+                text: self.text.to_string(),
+            });
+        }
         let rendered = template::render(self.file, self.text, &self.context, self.partials)
             .map_err(|error| Failed {
                 stage: Stage::Template,
@@ -120,7 +143,7 @@ impl<'a> Pipeline<'a> {
             text: rendered.template().to_string(),
         };
 
-        let loaded = spec::load_str(self.file, &rendered.text)
+        let mut loaded = spec::load_str(self.file, &rendered.text)
             .map_err(|error| fail(Stage::Load, error.diagnostics().to_vec()))?;
 
         let mut diagnostics = validate::spec(&loaded);
@@ -128,29 +151,41 @@ impl<'a> Pipeline<'a> {
             return Err(fail(Stage::Spec, diagnostics));
         }
 
-        let bundle = compile::compile_for(&loaded.spec, self.context.env.as_deref());
-        let checks: Vec<Diagnostic> = validate::bundle(&bundle)
+        let env = self.context.env.as_deref();
+        let bundle = compile::compile_for(&loaded.spec, env);
+        let mut checks: Vec<Diagnostic> = validate::bundle(&bundle)
             .into_iter()
             .map(|mut diagnostic| {
-                // Output checks name the object or file they concern; the rest the spec.
+                // Output checks name the object or file they concern; the rest the spec, and
+                // those with a spec field path are placed at that field.
                 if diagnostic.file.is_empty() {
-                    diagnostic.file = loaded.file.clone();
+                    if diagnostic.path.starts_with("metadata")
+                        || diagnostic.path.starts_with("spec.")
+                    {
+                        diagnostic = loaded.locate(diagnostic);
+                    } else {
+                        diagnostic.file = loaded.file.clone();
+                    }
                 }
                 diagnostic
             })
             .collect();
+        // System checks name the spec field that causes the problem: place them on it.
+        checks.extend(
+            validate::system(&loaded.spec, env, &bundle)
+                .into_iter()
+                .map(|diagnostic| loaded.locate(diagnostic)),
+        );
         if validate::has_errors(&checks) {
-            return Err(Failed {
-                stage: Stage::Bundle,
-                diagnostics: checks,
-                text: String::new(),
-            });
+            return Err(fail(Stage::Bundle, checks));
         }
         diagnostics.extend(checks);
         let diagnostics = diagnostics
             .into_iter()
             .map(|d| rendered.relocate(d))
             .collect();
+        // From here on the spec is the one compiled: resolved for its environment.
+        loaded.spec = loaded.spec.for_environment(env);
         Ok(Compiled {
             loaded,
             bundle,

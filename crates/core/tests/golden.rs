@@ -126,10 +126,13 @@ fn the_spec_schema_is_golden() {
 
 /// The blue/green switch as a reviewer sees it in the GitOps repository: the diff between the
 /// seed spec rendered with `green` active and with `blue` active, one unified diff per object
-/// file that changed (`render -o DIR` writes one file per object). Only Service selectors may
-/// appear in it; the unit test in `compile::serving` asserts the same object by object.
+/// file that changed (`render -o DIR` writes one file per object). What runs never changes:
+/// only Service selectors (traffic), the Deployments' `replicas` (the old active color drops
+/// to `idleReplicas`, the new one is left to the HPA) and the HPA, which moves to the new
+/// active color, may appear in it; the unit test in `compile::serving` asserts the same object
+/// by object.
 #[test]
-fn the_blue_green_switch_is_a_selector_only_diff() {
+fn the_blue_green_switch_moves_only_traffic_and_scaling() {
     let file = "specs/seed-article.yaml";
     let green = seed().loaded.spec;
     let mut blue = green.clone();
@@ -140,34 +143,57 @@ fn the_blue_green_switch_is_a_selector_only_diff() {
         render::to_files(&compile(&green)),
         render::to_files(&compile(&blue)),
     );
-    assert_eq!(
-        before.keys().collect::<Vec<_>>(),
-        after.keys().collect::<Vec<_>>()
-    );
+    let hpa =
+        |color: &str| format!("ai-applications-horizontalpodautoscaler-ai-inference-{color}.yaml");
+    let only = |a: &std::collections::BTreeMap<String, String>,
+                b: &std::collections::BTreeMap<String, String>| {
+        a.keys()
+            .filter(|k| !b.contains_key(*k))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(only(&before, &after), [hpa("green")]);
+    assert_eq!(only(&after, &before), [hpa("blue")]);
+    let pairs: Vec<(String, String)> = before
+        .keys()
+        .map(|path| {
+            let to = if *path == hpa("green") {
+                hpa("blue")
+            } else {
+                path.clone()
+            };
+            (path.clone(), to)
+        })
+        .collect();
     let mut diff = format!(
         "# {file}: rollout.blueGreen.active green -> blue; {} files, {} changed\n",
         before.len(),
-        before
+        pairs
             .iter()
-            .filter(|(path, text)| after[*path] != **text)
+            .filter(|(from, to)| after[to] != before[from])
             .count()
     );
-    for (path, old) in &before {
-        let new = &after[path];
+    for (from, to) in &pairs {
+        let (old, new) = (&before[from], &after[to]);
         if old == new {
             continue;
         }
         let one = similar::TextDiff::from_lines(old, new)
             .unified_diff()
             .context_radius(2)
-            .header(&format!("green/{path}"), &format!("blue/{path}"))
+            .header(&format!("green/{from}"), &format!("blue/{to}"))
             .to_string();
         for line in one.lines() {
             let changed = (line.starts_with('-') && !line.starts_with("---"))
                 || (line.starts_with('+') && !line.starts_with("+++"));
+            let text = line.get(1..).unwrap_or_default().trim();
+            let allowed = text.starts_with("slipway.dev/color:")
+                || (from.contains("-deployment-") && text.starts_with("replicas:"))
+                || (from.contains("-horizontalpodautoscaler-")
+                    && text.starts_with("name: ai-inference-"));
             assert!(
-                !changed || line[1..].trim().starts_with("slipway.dev/color:"),
-                "{path}: only the color selector may change:\n{one}"
+                !changed || allowed,
+                "{from}: only selectors, replicas and the HPA's target may change:\n{one}"
             );
         }
         diff.push_str(&one);

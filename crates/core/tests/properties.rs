@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use slipway_core::diagnostic::render_all;
 use slipway_core::spec::{
-    AppSpec, BlueGreenSpec, Color, ColorSlot, GpuSpec, HpaSpec, ModelSource, ObjectStoreSource,
-    TrainingSpec, VolumeClaim, VolumeMount,
+    AppSpec, BlueGreenSpec, Color, ColorSlot, CustomRuntimeSpec, GpuSpec, HpaSpec, ModelSource,
+    ObjectStoreSource, OutputMount, RuntimeSpec, TrainingSpec, VolumeClaim,
 };
 use slipway_core::validate;
 use slipway_core::{Bundle, compile, render, yaml};
@@ -84,15 +84,17 @@ fn spec(knobs: &Knobs) -> AppSpec {
         None => ModelSource::Pvc(VolumeClaim::new(format!("{name}-model"))),
         Some(s3) => {
             let uri = if s3 {
-                format!("s3://models/{name}/model.onnx")
+                format!("s3://models/{name}/{{version}}/model.onnx")
             } else {
-                format!("https://models.example.com/{name}/model.onnx")
+                format!("https://models.example.com/{name}/{{version}}/model.onnx")
             };
             ModelSource::ObjectStore(ObjectStoreSource::new(uri))
         }
     };
     let mut app = AppSpec::new(name.clone(), source);
     app.metadata.namespace = knobs.namespace.clone();
+    // Version 1 is in the store already (training, when on, writes it again).
+    app.spec.model.existing_versions = vec!["1".into()];
 
     let inference = &mut app.spec.inference;
     inference.replicas = knobs.replicas;
@@ -110,11 +112,14 @@ fn spec(knobs: &Knobs) -> AppSpec {
         blue: ColorSlot {
             image: format!("registry.example.com/{name}:1.0"),
             version: None,
+            model_version: Some("1".into()),
         },
         green: ColorSlot {
             image: format!("registry.example.com/{name}:2.0"),
             version: Some("v2".into()),
+            model_version: None,
         },
+        idle_replicas: 1,
     });
     app.spec.scaling.hpa = knobs.hpa.map(|(min, max, cpu)| {
         let mut hpa = HpaSpec::new(max);
@@ -123,6 +128,13 @@ fn spec(knobs: &Knobs) -> AppSpec {
         hpa
     });
     if knobs.gpus > 0 {
+        // slipway-serve runs on the CPU: only a custom runtime is given GPUs.
+        app.spec.inference.runtime = RuntimeSpec::Custom(CustomRuntimeSpec {
+            image: format!("registry.example.com/{name}-gpu:1.0"),
+            command: Vec::new(),
+            args: Vec::new(),
+            metrics_path: Some("/metrics".into()),
+        });
         app.spec.scheduling.gpu = Some(GpuSpec {
             count: knobs.gpus.into(),
             resource_name: "nvidia.com/gpu".into(),
@@ -133,9 +145,12 @@ fn spec(knobs: &Knobs) -> AppSpec {
         let mut training = TrainingSpec::new(format!("registry.example.com/{name}-train:1.0"));
         training.gpus = gpus;
         training.schedule = scheduled.then(|| "0 3 * * *".into());
-        training.output = Some(VolumeMount {
+        // Training writes the model's claim, or uploads to the s3 store (its default); an
+        // https store cannot be written, so training keeps a claim of its own there.
+        training.output = Some(OutputMount {
             mount_path: "/output".into(),
-            claim: VolumeClaim::new(format!("{name}-output")),
+            claim: (knobs.object_store == Some(false))
+                .then(|| VolumeClaim::new(format!("{name}-output"))),
         });
         training
     });
@@ -230,6 +245,14 @@ proptest! {
         let yaml = render::to_yaml(&bundle);
         prop_assert_eq!(&yaml, &render::to_yaml(&compile(&app)));
         prop_assert_eq!(render::to_files(&bundle), render::to_files(&compile(&app.clone())));
+
+        // The objects work as one system: every server's model is written or declared.
+        let system = validate::system(&app, None, &bundle);
+        prop_assert!(
+            !validate::has_errors(&system),
+            "the bundle does not work as one system:\n{}",
+            render_all(&system, None)
+        );
 
         // Every traffic-carrying Service selects the pods of exactly one workload, and one
         // color. Headless Services (`clusterIP: None`, the metrics endpoints list) carry no

@@ -1,24 +1,32 @@
 //! HTTP: the V2 and `/predict` routes, probes, `/metrics`, admission control, request logs.
+//!
+//! An inference request is read in full (bounded in size and time) before it asks for one of
+//! the `--max-concurrency` slots, so clients that stall mid-upload hold no slot. The slot is
+//! held until the response has been handed to the connection (see [`SlotBody`]), so clients
+//! that do not read their answers cannot pile up response memory beyond the slots.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{MatchedPath, Path, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http_body::{Frame, SizeHint};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::{Deserialize, Serialize};
+use slipway_contract as contract;
 use tokio::sync::Semaphore;
 
 use crate::log::{self, Level};
-use crate::metrics::{Metrics, Rejection};
+use crate::metrics::{MethodLabel, Metrics, Rejection, Route};
 use crate::model::{Model, TensorMetadata};
-use crate::protocol::{self, RequestError, Served};
+use crate::protocol::{self, Reply, RequestError, Served};
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -29,12 +37,18 @@ pub struct Settings {
     pub model_version: String,
     /// Largest accepted body, bytes.
     pub max_body_bytes: usize,
+    /// Largest output a request may ask for, bytes of tensor data.
+    pub max_output_bytes: usize,
     /// Inference requests admitted at once.
     pub max_concurrency: usize,
     /// Model executions at once (threads of the inference pool).
     pub threads: usize,
+    /// Time allowed to receive a request body once its headers arrived.
+    pub body_read_timeout: Duration,
     /// Testing only: delay before each inference.
     pub test_infer_delay: Duration,
+    /// Testing only: panic in every inference job.
+    pub test_panic_on_infer: bool,
 }
 
 /// State shared by every request.
@@ -43,9 +57,11 @@ pub struct AppState {
     settings: Settings,
     model: OnceLock<Arc<Model>>,
     ready: AtomicBool,
+    /// The served model's name, shared by every request log line.
+    model_label: Arc<str>,
     /// The server's metrics.
     pub metrics: Metrics,
-    admission: Arc<Semaphore>,
+    admission: Arc<Slots>,
     workers: Arc<Semaphore>,
 }
 
@@ -54,10 +70,14 @@ impl AppState {
     pub fn new(settings: Settings) -> Arc<AppState> {
         Arc::new(AppState {
             metrics: Metrics::new(&settings.model_name, &settings.model_version),
-            admission: Arc::new(Semaphore::new(settings.max_concurrency)),
+            admission: Arc::new(Slots {
+                taken: AtomicUsize::new(0),
+                max: settings.max_concurrency,
+            }),
             workers: Arc::new(Semaphore::new(settings.threads)),
             model: OnceLock::new(),
             ready: AtomicBool::new(false),
+            model_label: Arc::from(settings.model_name.as_str()),
             settings,
         })
     }
@@ -75,63 +95,204 @@ impl AppState {
         self.metrics.set_loaded(false);
     }
 
-    fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::SeqCst)
+    /// Whether a new inference request would be admitted now: loaded, not draining, and a
+    /// slot free.
+    fn readiness(&self) -> Readiness {
+        if !self.ready.load(Ordering::SeqCst) {
+            if self.model.get().is_some() {
+                Readiness::Draining
+            } else {
+                Readiness::Loading
+            }
+        } else if self.admission.taken.load(Ordering::Relaxed) >= self.admission.max {
+            Readiness::Saturated
+        } else {
+            Readiness::Ready
+        }
+    }
+}
+
+/// The `--max-concurrency` inference slots: a counter, since a request never waits for one
+/// (taking and freeing is one atomic operation each, no lock).
+#[derive(Debug)]
+struct Slots {
+    taken: AtomicUsize,
+    max: usize,
+}
+
+impl Slots {
+    fn try_take(slots: &Arc<Slots>) -> Option<Slot> {
+        slots
+            .taken
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < slots.max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Slot(slots.clone()))
+    }
+}
+
+/// One taken slot, freed on drop.
+#[derive(Debug)]
+struct Slot(Arc<Slots>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.taken.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What the readiness probes report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readiness {
+    Loading,
+    Draining,
+    Saturated,
+    Ready,
+}
+
+impl Readiness {
+    fn status(self) -> StatusCode {
+        if self == Readiness::Ready {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+
+    fn reason(self) -> Option<&'static str> {
+        match self {
+            Readiness::Loading => Some("loading"),
+            Readiness::Draining => Some("shutting_down"),
+            Readiness::Saturated => Some(contract::REASON_SATURATED),
+            Readiness::Ready => None,
+        }
     }
 }
 
 type Shared = Arc<AppState>;
 
-/// The router with every route, the JSON fallbacks and the observing middleware.
-pub fn router(state: Shared) -> Router {
+/// What every connection serves: the router, with the request observer around it (metrics,
+/// in-flight gauge, request log). A plain wrapper rather than an axum middleware: no boxed
+/// `Next` and no service clone per request.
+#[derive(Debug, Clone)]
+pub struct Service {
+    router: Router,
+    state: Shared,
+}
+
+impl Service {
+    /// The service of a server.
+    pub fn new(state: Shared) -> Service {
+        Service {
+            router: router(state.clone()),
+            state,
+        }
+    }
+
+    /// Answers one request.
+    pub async fn call(&self, req: Request) -> Response {
+        observe(&self.state, self.router.clone(), req).await
+    }
+}
+
+/// The router with every route and the JSON fallbacks.
+fn router(state: Shared) -> Router {
     Router::new()
-        .route("/v2/health/live", get(live))
-        .route("/v2/health/ready", get(ready))
-        .route("/v2", get(server_metadata))
-        .route("/v2/models/{name}", get(model_metadata))
-        .route("/v2/models/{name}/versions/{version}", get(model_metadata))
-        .route("/v2/models/{name}/ready", get(model_ready))
-        .route(
-            "/v2/models/{name}/versions/{version}/ready",
-            get(model_ready),
-        )
-        .route("/v2/models/{name}/infer", post(infer))
-        .route("/v2/models/{name}/versions/{version}/infer", post(infer))
-        .route("/predict", post(predict))
-        .route("/health", get(health))
-        .route("/metrics", get(metrics))
-        .route_layer(middleware::from_fn(tag_route))
+        .route(contract::PATH_LIVE, get(live))
+        .route(contract::PATH_READY, get(ready))
+        .route(contract::PATH_SERVER_METADATA, get(server_metadata))
+        .route(contract::ROUTE_MODEL_METADATA, get(model_metadata))
+        .route(contract::ROUTE_MODEL_VERSION_METADATA, get(model_metadata))
+        .route(contract::ROUTE_MODEL_READY, get(model_ready))
+        .route(contract::ROUTE_MODEL_VERSION_READY, get(model_ready))
+        .route(contract::ROUTE_INFER, post(infer))
+        .route(contract::ROUTE_VERSION_INFER, post(infer))
+        .route(contract::PATH_PREDICT, post(predict))
+        .route(contract::PATH_HEALTH, get(health))
+        .route(contract::PATH_METRICS, get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
+}
+
+/// The route template a path matches, the way the router matches it (`{name}` and
+/// `{version}` are one non-empty segment); a unit test checks the two agree.
+pub fn route_of(path: &str) -> Route {
+    let index = |template: &str| {
+        contract::ROUTES
+            .iter()
+            .position(|r| *r == template)
+            .map_or(Route::UNMATCHED, Route::of)
+    };
+    if let Some(rest) = path.strip_prefix("/v2/models/") {
+        let parts: Vec<&str> = rest.split('/').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Route::UNMATCHED;
+        }
+        return match parts.as_slice() {
+            [_] => index(contract::ROUTE_MODEL_METADATA),
+            [_, "ready"] => index(contract::ROUTE_MODEL_READY),
+            [_, "infer"] => index(contract::ROUTE_INFER),
+            [_, "versions", _] => index(contract::ROUTE_MODEL_VERSION_METADATA),
+            [_, "versions", _, "ready"] => index(contract::ROUTE_MODEL_VERSION_READY),
+            [_, "versions", _, "infer"] => index(contract::ROUTE_VERSION_INFER),
+            _ => Route::UNMATCHED,
+        };
+    }
+    // The fixed paths.
+    let fixed = [
+        contract::PATH_LIVE,
+        contract::PATH_READY,
+        contract::PATH_SERVER_METADATA,
+        contract::PATH_PREDICT,
+        contract::PATH_HEALTH,
+        contract::PATH_METRICS,
+    ];
+    if fixed.contains(&path) {
+        index(path)
+    } else {
+        Route::UNMATCHED
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Errors
+
+/// The most bytes of an error message sent or logged (client input inside it is clipped to
+/// `contract::MAX_ECHOED_INPUT_BYTES` already; this bounds the rest, e.g. parser messages).
+const MAX_ERROR_BYTES: usize = 1024;
 
 /// An error answered to the client as `{"error": "..."}`.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    /// Close the connection after answering (the body was not read to its end).
+    close: bool,
 }
 
 impl ApiError {
     fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            message: message.into(),
+            message: protocol::clip(&message.into(), MAX_ERROR_BYTES).into_owned(),
+            close: false,
         }
+    }
+
+    fn closing(mut self) -> ApiError {
+        self.close = true;
+        self
     }
 }
 
 impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> ApiError {
-        let status = if e.is_client_error() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::INTERNAL_SERVER_ERROR
+        let status = match &e {
+            RequestError::OutputTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            e if e.is_client_error() => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())
     }
@@ -143,11 +304,7 @@ struct ErrorMessage(String);
 
 /// The model a request was about, for the request log.
 #[derive(Debug, Clone)]
-struct ModelLabel(String);
-
-/// The route template a request matched, for metrics and logs.
-#[derive(Debug, Clone)]
-struct RouteLabel(String);
+struct ModelLabel(Arc<str>);
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
@@ -165,6 +322,10 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if self.close {
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         resp.extensions_mut().insert(ErrorMessage(self.message));
         resp
@@ -196,19 +357,6 @@ fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Middleware
 
-/// Inner layer (after routing): records the matched route template on the response.
-async fn tag_route(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
-    let mut resp = next.run(req).await;
-    if let Some(route) = route {
-        resp.extensions_mut().insert(RouteLabel(route));
-    }
-    resp
-}
-
 /// Decrements the in-flight gauge even if the client goes away mid-request.
 struct InFlight<'a>(&'a Metrics);
 
@@ -231,28 +379,29 @@ struct RequestLog<'a> {
     error: Option<&'a str>,
 }
 
-/// Outer layer: in-flight gauge, request counter and duration histogram, one log line.
-async fn observe(State(state): State<Shared>, req: Request, next: Next) -> Response {
+/// Around the router: in-flight gauge, request counter and duration histogram, one log line.
+async fn observe(state: &AppState, mut router: Router, req: Request) -> Response {
     let start = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let route = route_of(req.uri().path());
+    let method = MethodLabel::of(req.method().as_str());
     state.metrics.in_flight(1);
     let guard = InFlight(&state.metrics);
-    let resp = next.run(req).await;
+    let uri = req.uri().clone();
+    let resp = match tower_service::Service::call(&mut router, req).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    };
     drop(guard);
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
-    let route = resp
-        .extensions()
-        .get::<RouteLabel>()
-        .map_or("unmatched", |r| r.0.as_str());
-    state
-        .metrics
-        .request(route, method.as_str(), status, elapsed);
-    let probe = matches!(
-        route,
-        "/v2/health/live" | "/v2/health/ready" | "/health" | "/metrics"
-    );
+    state.metrics.request(route, method, status, elapsed);
+    let probe = [
+        contract::PATH_LIVE,
+        contract::PATH_READY,
+        contract::PATH_HEALTH,
+        contract::PATH_METRICS,
+    ]
+    .contains(&route.name());
     let level = match status {
         503 | 400..=499 => Level::Warn,
         500.. => Level::Error,
@@ -260,17 +409,17 @@ async fn observe(State(state): State<Shared>, req: Request, next: Next) -> Respo
         _ => Level::Info,
     };
     if log::enabled(level) {
-        log::emit(
+        log::emit_request(
             level,
             "http",
             "request",
             &RequestLog {
-                method: method.as_str(),
-                route,
-                path: &path,
+                method: method.name(),
+                route: route.name(),
+                path: &protocol::clip(uri.path(), contract::MAX_ECHOED_INPUT_BYTES),
                 status,
                 response_time_ms: (elapsed.as_secs_f64() * 1e6).round() / 1e3,
-                model: resp.extensions().get::<ModelLabel>().map(|m| m.0.as_str()),
+                model: resp.extensions().get::<ModelLabel>().map(|m| &*m.0),
                 error: resp
                     .extensions()
                     .get::<ErrorMessage>()
@@ -292,41 +441,48 @@ struct Live {
 #[derive(Serialize)]
 struct Ready {
     ready: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
 }
 
 async fn live() -> Response {
     json(StatusCode::OK, &Live { live: true })
 }
 
-fn ready_status(state: &AppState) -> StatusCode {
-    if state.is_ready() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    }
-}
-
 async fn ready(State(state): State<Shared>) -> Response {
-    let ready = state.is_ready();
-    json(ready_status(&state), &Ready { ready })
+    let r = state.readiness();
+    json(
+        r.status(),
+        &Ready {
+            ready: r == Readiness::Ready,
+            reason: r.reason(),
+        },
+    )
 }
 
 #[derive(Serialize)]
-struct Health {
+struct Health<'a> {
     status: &'static str,
-    model: String,
+    model: &'a str,
     model_loaded: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
 }
 
 /// The article's health check: 200 `healthy` once ready, else 503.
 async fn health(State(state): State<Shared>) -> Response {
-    let ready = state.is_ready();
+    let r = state.readiness();
     json(
-        ready_status(&state),
+        r.status(),
         &Health {
-            status: if ready { "healthy" } else { "unavailable" },
-            model: state.settings.model_name.clone(),
-            model_loaded: ready,
+            status: if r == Readiness::Ready {
+                "healthy"
+            } else {
+                "unavailable"
+            },
+            model: &state.settings.model_name,
+            model_loaded: state.model.get().is_some(),
+            reason: r.reason(),
         },
     )
 }
@@ -335,7 +491,7 @@ async fn health(State(state): State<Shared>) -> Response {
 struct ServerMetadata {
     name: &'static str,
     version: &'static str,
-    extensions: [&'static str; 0],
+    extensions: [&'static str; contract::EXTENSIONS.len()],
 }
 
 async fn server_metadata() -> Response {
@@ -344,7 +500,7 @@ async fn server_metadata() -> Response {
         &ServerMetadata {
             name: env!("CARGO_PKG_NAME"),
             version: env!("CARGO_PKG_VERSION"),
-            extensions: [],
+            extensions: contract::EXTENSIONS,
         },
     )
 }
@@ -369,12 +525,15 @@ struct ModelPath {
 /// Checks the model named in the URL against the served one.
 fn check_model(state: &AppState, path: &ModelPath) -> Result<(), ApiError> {
     let s = &state.settings;
+    let clip = |v: &str| protocol::clip(v, contract::MAX_ECHOED_INPUT_BYTES).into_owned();
     if path.name != s.model_name {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!(
                 "unknown model {:?}: this server serves {:?} (version {:?})",
-                path.name, s.model_name, s.model_version
+                clip(&path.name),
+                s.model_name,
+                s.model_version
             ),
         ));
     }
@@ -382,8 +541,10 @@ fn check_model(state: &AppState, path: &ModelPath) -> Result<(), ApiError> {
         Some(v) if *v != s.model_version => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!(
-                "unknown version {v:?} of model {:?}: this server serves version {:?}",
-                s.model_name, s.model_version
+                "unknown version {:?} of model {:?}: this server serves version {:?}",
+                clip(v),
+                s.model_name,
+                s.model_version
             ),
         )),
         _ => Ok(()),
@@ -403,8 +564,14 @@ fn loaded(state: &AppState) -> Result<Arc<Model>, ApiError> {
     })
 }
 
-fn labelled(mut resp: Response, model: &str) -> Response {
-    resp.extensions_mut().insert(ModelLabel(model.to_owned()));
+/// Labels a response with the model of its URL, for the request log.
+fn labelled(mut resp: Response, state: &AppState, name: &str) -> Response {
+    let label = if name == state.settings.model_name {
+        state.model_label.clone()
+    } else {
+        Arc::from(protocol::clip(name, contract::MAX_ECHOED_INPUT_BYTES).as_ref())
+    };
+    resp.extensions_mut().insert(ModelLabel(label));
     resp
 }
 
@@ -432,7 +599,7 @@ async fn model_metadata(State(state): State<Shared>, Path(path): Path<ModelPath>
         ),
         Err(e) => e.into_response(),
     };
-    labelled(resp, &path.name)
+    labelled(resp, &state, &path.name)
 }
 
 #[derive(Serialize)]
@@ -443,29 +610,61 @@ struct ModelReady<'a> {
 
 async fn model_ready(State(state): State<Shared>, Path(path): Path<ModelPath>) -> Response {
     let resp = match check_model(&state, &path) {
-        Ok(()) => json(
-            ready_status(&state),
-            &ModelReady {
-                name: &state.settings.model_name,
-                ready: state.is_ready(),
-            },
-        ),
+        Ok(()) => {
+            let r = state.readiness();
+            json(
+                r.status(),
+                &ModelReady {
+                    name: &state.settings.model_name,
+                    ready: r == Readiness::Ready,
+                },
+            )
+        }
         Err(e) => e.into_response(),
     };
-    labelled(resp, &path.name)
+    labelled(resp, &state, &path.name)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Inference
 
+/// The length of the JSON part of a binary-extension request, if the header is there.
+fn json_part_length(headers: &HeaderMap) -> Result<Option<usize>, ApiError> {
+    let Some(value) = headers.get(contract::HEADER_INFERENCE_HEADER_CONTENT_LENGTH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "header {} must be a byte count",
+                    contract::HEADER_INFERENCE_HEADER_CONTENT_LENGTH
+                ),
+            )
+        })
+}
+
 async fn infer(State(state): State<Shared>, Path(path): Path<ModelPath>, req: Request) -> Response {
     let result = async {
         check_model(&state, &path)?;
+        let json_len = json_part_length(req.headers())?;
         let model = loaded(&state)?;
-        run_job(&state, model, req.into_body(), protocol::infer).await
+        run_job(&state, model, req.into_body(), move |served, body| {
+            protocol::infer(served, body, json_len)
+        })
+        .await
     }
     .await;
-    labelled(respond(result), &path.name)
+    labelled(
+        result.unwrap_or_else(IntoResponse::into_response),
+        &state,
+        &path.name,
+    )
 }
 
 async fn predict(State(state): State<Shared>, req: Request) -> Response {
@@ -474,25 +673,26 @@ async fn predict(State(state): State<Shared>, req: Request) -> Response {
         run_job(&state, model, req.into_body(), protocol::predict).await
     }
     .await;
-    labelled(respond(result), &state.settings.model_name)
+    let mut resp = result.unwrap_or_else(IntoResponse::into_response);
+    resp.extensions_mut()
+        .insert(ModelLabel(state.model_label.clone()));
+    resp
 }
 
-fn respond(result: Result<Vec<u8>, ApiError>) -> Response {
-    match result {
-        Ok(bytes) => json_bytes(StatusCode::OK, bytes),
-        Err(e) => e.into_response(),
-    }
-}
-
-/// Admission, body, then the CPU-bound part (JSON parsing, model, JSON writing) on the
-/// inference pool, at most `threads` at a time.
-async fn run_job(
+/// Body, admission, then the CPU-bound part (parsing, model, writing): on the calling
+/// runtime thread for small requests to a fast model, else on the inference pool, at most
+/// `threads` at a time. The admission slot travels with the response body.
+async fn run_job<F>(
     state: &Shared,
     model: Arc<Model>,
     body: Body,
-    job: fn(Served<'_>, &[u8]) -> Result<Vec<u8>, RequestError>,
-) -> Result<Vec<u8>, ApiError> {
-    let Ok(_admitted) = state.admission.clone().try_acquire_owned() else {
+    job: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(Served<'_>, &[u8]) -> Result<Reply, RequestError> + Send + 'static,
+{
+    let body = read_body(state, body).await?;
+    let Some(slot) = Slots::try_take(&state.admission) else {
         state.metrics.rejected(Rejection::Saturated);
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -502,51 +702,134 @@ async fn run_job(
             ),
         ));
     };
-    let body = read_body(state, body).await?;
     if !state.settings.test_infer_delay.is_zero() {
         tokio::time::sleep(state.settings.test_infer_delay).await;
     }
-    let worker =
-        state.workers.clone().acquire_owned().await.map_err(|_| {
+    let reply = if model.runs_inline(body.len()) {
+        guarded(state, &model, &body, job)?
+    } else {
+        let worker = state.workers.clone().acquire_owned().await.map_err(|_| {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down")
         })?;
-    let shared = state.clone();
-    let task = tokio::task::spawn_blocking(move || {
-        let _worker = worker;
-        let served = Served {
-            model: &model,
-            name: &shared.settings.model_name,
-            version: &shared.settings.model_version,
-            metrics: &shared.metrics,
-        };
-        job(served, &body)
-    });
-    match task.await {
-        Ok(result) => result.map_err(ApiError::from),
-        Err(e) => {
-            // A panic in tract: answer 500, keep serving.
-            log::emit(
-                Level::Error,
-                "inference",
-                "inference task failed",
-                &TaskFailure {
-                    detail: e.to_string(),
-                },
-            );
-            Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error while running the model",
-            ))
+        let shared = state.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let _worker = worker;
+            guarded(&shared, &model, &body, job)
+        });
+        task.await.map_err(|_| internal_error())??
+    };
+    Ok(reply_response(reply, slot))
+}
+
+fn internal_error() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error while running the model",
+    )
+}
+
+/// Runs a job; a panic (in tract, say) becomes a 500 for this request only: the panic hook
+/// has logged it, and the server keeps serving.
+fn guarded<F>(state: &AppState, model: &Model, body: &[u8], job: F) -> Result<Reply, ApiError>
+where
+    F: FnOnce(Served<'_>, &[u8]) -> Result<Reply, RequestError>,
+{
+    let run = || {
+        if state.settings.test_panic_on_infer {
+            panic!("test panic (--test-panic-on-infer)");
         }
+        job(served(state, model), body)
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(result) => result.map_err(|e| answer_error(state, e)),
+        Err(_) => Err(internal_error()),
     }
 }
 
-#[derive(Serialize)]
-struct TaskFailure {
-    detail: String,
+fn served<'a>(state: &'a AppState, model: &'a Model) -> Served<'a> {
+    Served {
+        model,
+        name: &state.settings.model_name,
+        version: &state.settings.model_version,
+        metrics: &state.metrics,
+        max_output_bytes: state.settings.max_output_bytes,
+    }
 }
 
-/// Reads the whole body, refusing more than `--max-body-bytes` with 413.
+/// The response of a request error, counting an output refused for its size.
+fn answer_error(state: &AppState, e: RequestError) -> ApiError {
+    if matches!(e, RequestError::OutputTooLarge { .. }) {
+        state.metrics.rejected(Rejection::OutputTooLarge);
+    }
+    ApiError::from(e)
+}
+
+fn reply_response(reply: Reply, slot: Slot) -> Response {
+    let content_type = if reply.json_len.is_some() {
+        "application/octet-stream"
+    } else {
+        "application/json"
+    };
+    let mut resp = Response::new(Body::new(SlotBody {
+        data: Bytes::from(reply.bytes),
+        slot: Some(slot),
+    }));
+    let headers = resp.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(n) = reply.json_len {
+        headers.insert(
+            contract::HEADER_INFERENCE_HEADER_CONTENT_LENGTH,
+            HeaderValue::from(n),
+        );
+    }
+    resp
+}
+
+/// A response body that holds its request's admission slot until the connection has taken
+/// its last chunk. Chunks are at most [`SlotBody::CHUNK`] bytes, and the connection takes the
+/// next one only when its write buffer has room, so a client that does not read keeps its slot
+/// (bounding answered-but-unread responses to `--max-concurrency`) until the write timeout
+/// closes its connection.
+struct SlotBody {
+    data: Bytes,
+    slot: Option<Slot>,
+}
+
+impl SlotBody {
+    const CHUNK: usize = 64 * 1024;
+}
+
+impl HttpBody for SlotBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        if this.data.is_empty() {
+            this.slot = None;
+            return Poll::Ready(None);
+        }
+        let chunk = this.data.split_to(this.data.len().min(SlotBody::CHUNK));
+        if this.data.is_empty() {
+            this.slot = None;
+        }
+        Poll::Ready(Some(Ok(Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.data.len() as u64)
+    }
+}
+
+/// Reads the whole body: more than `--max-body-bytes` is refused with 413, a body that does
+/// not arrive within `--body-read-timeout-seconds` with 408; both close the connection.
 async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
     let limit = state.settings.max_body_bytes;
     let too_large = || {
@@ -555,32 +838,46 @@ async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("request body is larger than the limit of {limit} bytes"),
         )
+        .closing()
     };
     // A declared Content-Length over the limit is refused before reading anything.
     let declared = HttpBody::size_hint(&body).upper();
     if declared.is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit)) {
         return Err(too_large());
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Err(e) => Err(ApiError::new(
+    let timeout = state.settings.body_read_timeout;
+    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Ok(Err(e)) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("cannot read request body: {e}"),
-        )),
+        )
+        .closing()),
+        Err(_) => {
+            state.metrics.rejected(Rejection::BodyTimeout);
+            Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "request body not received within {} s",
+                    timeout.as_secs_f64()
+                ),
+            )
+            .closing())
+        }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Fallbacks
 
-async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
+async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         format!(
-            "no route for {method} {}; see GET /v2 and GET /v2/models/{{name}}, POST \
+            "no route for {:?}; see GET /v2 and GET /v2/models/{{name}}, POST \
              /v2/models/{{name}}/infer, POST /predict, GET /health, GET /metrics",
-            uri.path()
+            protocol::clip(uri.path(), contract::MAX_ECHOED_INPUT_BYTES)
         ),
     )
 }
@@ -588,6 +885,37 @@ async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("method {method} is not allowed on {}", uri.path()),
+        format!(
+            "method {} is not allowed on {:?}",
+            protocol::clip(method.as_str(), contract::MAX_ECHOED_INPUT_BYTES),
+            protocol::clip(uri.path(), contract::MAX_ECHOED_INPUT_BYTES)
+        ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `route_of` agrees with the router on every template, and refuses what the router
+    /// refuses.
+    #[test]
+    fn route_of_matches_the_router() {
+        for template in contract::ROUTES {
+            let path = template.replace("{name}", "m").replace("{version}", "7");
+            assert_eq!(route_of(&path).name(), template, "{path}");
+        }
+        for path in [
+            "/",
+            "/predict/",
+            "/v2/models/",
+            "/v2/models//infer",
+            "/v2/models/m/versions",
+            "/v2/models/m/other",
+            "/v2/health",
+            "/metricsx",
+        ] {
+            assert_eq!(route_of(path), Route::UNMATCHED, "{path}");
+        }
+    }
 }

@@ -1,9 +1,11 @@
-//! Command-line flags and their environment variables (the names the generated manifests set).
+//! Command-line flags and their environment variables (the names the generated manifests set,
+//! from `slipway-contract`; a test checks the two lists are the same).
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use slipway_contract as contract;
 
 use crate::log::Level;
 
@@ -13,43 +15,66 @@ use crate::log::Level;
 #[command(version, about)]
 pub struct Config {
     /// ONNX model file.
-    #[arg(long = "model", env = "MODEL_PATH", value_name = "PATH")]
+    #[arg(long = "model", env = contract::ENV_MODEL_PATH, value_name = "PATH")]
     pub model_path: PathBuf,
     /// Model name in URLs and metrics [default: file stem of the model path].
-    #[arg(long, env = "MODEL_NAME")]
+    #[arg(long, env = contract::ENV_MODEL_NAME)]
     pub model_name: Option<String>,
     /// Model version in URLs and metrics.
-    #[arg(long, env = "MODEL_VERSION", default_value = "1")]
+    #[arg(long, env = contract::ENV_MODEL_VERSION, default_value = "1")]
     pub model_version: String,
     /// Address to listen on.
-    #[arg(long, env = "HOST", default_value = "0.0.0.0")]
+    #[arg(long, env = contract::ENV_HOST, default_value = "0.0.0.0")]
     pub host: String,
     /// Port for every endpoint (API, probes, metrics); 0 picks a free port, logged at start.
-    #[arg(long, env = "PORT", default_value_t = 8000)]
+    #[arg(long, env = contract::ENV_PORT, default_value_t = contract::DEFAULT_PORT)]
     pub port: u16,
     /// Threads running the model and the HTTP runtime [default: the container's CPU limit
     /// (cgroup v2 cpu.max), else the available parallelism].
-    #[arg(long, env = "SLIPWAY_THREADS")]
+    #[arg(long, env = contract::ENV_THREADS)]
     pub threads: Option<NonZeroUsize>,
-    /// Inference requests (/infer, /predict) served at once; more are answered 503 with
-    /// Retry-After instead of queueing.
-    #[arg(long, env = "SLIPWAY_MAX_CONCURRENCY", default_value_t = NonZeroUsize::new(64).expect("64 > 0"))]
+    /// Inference requests (/infer, /predict) served at once, counted from the moment the body
+    /// has been read until the response has been handed to the connection; more are answered
+    /// 503 with Retry-After instead of queueing, and readiness reports 503 while all are taken.
+    #[arg(long, env = contract::ENV_MAX_CONCURRENCY, default_value_t = NonZeroUsize::new(64).expect("64 > 0"))]
     pub max_concurrency: NonZeroUsize,
     /// Largest request body accepted; larger ones get 413.
-    #[arg(long, env = "SLIPWAY_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    #[arg(long, env = contract::ENV_MAX_BODY_BYTES, default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// After SIGTERM, time allowed for in-flight requests to finish before exiting anyway
-    /// (exit code 1).
-    #[arg(long, env = "SLIPWAY_SHUTDOWN_GRACE_SECONDS", default_value_t = 25)]
+    /// Largest output a request may ask for, in bytes of tensor data (all outputs, computed
+    /// from the model's output shapes for the request's shapes before running); larger gets 413.
+    #[arg(long, env = contract::ENV_MAX_OUTPUT_BYTES, default_value_t = 64 * 1024 * 1024)]
+    pub max_output_bytes: usize,
+    /// Open client connections at most (capped further by the open-file limit); more are
+    /// closed as soon as they are accepted.
+    #[arg(long, env = contract::ENV_MAX_CONNECTIONS, default_value_t = NonZeroUsize::new(1024).expect("1024 > 0"))]
+    pub max_connections: NonZeroUsize,
+    /// Time a client has to send a request's headers, from its first byte.
+    #[arg(long, env = contract::ENV_HEADER_READ_TIMEOUT, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_seconds: u64,
+    /// Time a client has to send a request body once its headers arrived; then 408.
+    #[arg(long, env = contract::ENV_BODY_READ_TIMEOUT, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout_seconds: u64,
+    /// Time an idle keep-alive connection stays open waiting for its next request (keep it
+    /// above the idle timeout of the load balancer in front).
+    #[arg(long, env = contract::ENV_KEEP_ALIVE_TIMEOUT, default_value_t = 75, value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_alive_timeout_seconds: u64,
+    /// Time a response write may wait on a client that does not read before the connection is
+    /// closed (which frees the inference slot the response holds).
+    #[arg(long, env = contract::ENV_WRITE_TIMEOUT, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_timeout_seconds: u64,
+    /// After SIGTERM, time allowed for in-flight requests to finish; connections still open
+    /// then are closed and the server exits 0 (saying how many it closed).
+    #[arg(long, env = contract::ENV_SHUTDOWN_GRACE, default_value_t = 25)]
     pub shutdown_grace_seconds: u64,
     /// After SIGTERM, keep accepting requests this long (reporting not ready) so that load
     /// balancers stop sending traffic before the listener closes.
-    #[arg(long, env = "SLIPWAY_DRAIN_DELAY_SECONDS", default_value_t = 0)]
+    #[arg(long, env = contract::ENV_DRAIN_DELAY, default_value_t = 0)]
     pub drain_delay_seconds: u64,
     /// Least severe log level written.
     #[arg(
         long,
-        env = "LOG_LEVEL",
+        env = contract::ENV_LOG_LEVEL,
         value_enum,
         default_value = "info",
         ignore_case = true
@@ -58,7 +83,7 @@ pub struct Config {
     /// TESTING ONLY: wait this long after warm-up before reporting ready.
     #[arg(
         long,
-        env = "SLIPWAY_TEST_READY_DELAY_MS",
+        env = contract::ENV_TEST_READY_DELAY,
         default_value_t = 0,
         hide_short_help = true
     )]
@@ -67,11 +92,14 @@ pub struct Config {
     /// running the model, to make saturation and draining observable.
     #[arg(
         long,
-        env = "SLIPWAY_TEST_INFER_DELAY_MS",
+        env = contract::ENV_TEST_INFER_DELAY,
         default_value_t = 0,
         hide_short_help = true
     )]
     pub test_infer_delay_ms: u64,
+    /// TESTING ONLY: make every inference request panic, to check the panic path.
+    #[arg(long, env = contract::ENV_TEST_PANIC_ON_INFER, hide_short_help = true)]
+    pub test_panic_on_infer: bool,
 }
 
 impl Config {
@@ -129,6 +157,34 @@ mod tests {
             Config::try_parse_from(["slipway-serve", "--model", "/models/fraud-v2.onnx"]).unwrap();
         assert_eq!(c.model_name(), "fraud-v2");
         assert!(c.threads() >= 1);
+    }
+
+    /// Every flag is a contract setting reading the contract's variable, and every contract
+    /// setting is a flag: the manifests set exactly the variables the server reads.
+    #[test]
+    fn flags_and_variables_are_the_contract_settings() {
+        use clap::CommandFactory;
+        let command = Config::command();
+        let mut flags = Vec::new();
+        for arg in command.get_arguments() {
+            let Some(flag) = arg.get_long() else { continue };
+            if ["help", "version"].contains(&flag) {
+                continue;
+            }
+            let setting = contract::SETTINGS
+                .iter()
+                .find(|s| s.flag == flag)
+                .unwrap_or_else(|| panic!("--{flag} is not in slipway_contract::SETTINGS"));
+            assert_eq!(
+                arg.get_env().and_then(|e| e.to_str()),
+                Some(setting.env),
+                "--{flag}"
+            );
+            flags.push(flag);
+        }
+        for setting in contract::SETTINGS {
+            assert!(flags.contains(&setting.flag), "no flag --{}", setting.flag);
+        }
     }
 
     #[test]

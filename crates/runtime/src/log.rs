@@ -4,10 +4,19 @@
 //! `error`), `target` (the part of the server that speaks) and `message`, then the event's own
 //! fields flattened beside them (request lines add `method`, `route`, `path`, `status`,
 //! `response_time_ms` and `model`).
+//!
+//! Request lines are buffered: they are appended to one in-memory buffer that a background
+//! thread writes out every [`FLUSH_EVERY`] (and the server flushes at exit). A write to stdout
+//! per request, with the lock around it, cost more than everything else the server does for a
+//! small model. Every other line (life cycle, errors, panics) is written at once, after what
+//! is buffered, so the order of lines is kept. If stdout blocks, at most [`MAX_BUFFERED`]
+//! bytes wait; lines beyond are dropped and the drop is logged.
 
+use std::cell::RefCell;
 use std::io::Write;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::SystemTime;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -50,7 +59,7 @@ pub fn enabled(level: Level) -> bool {
 
 #[derive(Serialize)]
 struct Line<'a, F: Serialize> {
-    timestamp: String,
+    timestamp: &'a str,
     level: &'static str,
     target: &'a str,
     message: &'a str,
@@ -62,31 +71,195 @@ struct Line<'a, F: Serialize> {
 #[derive(Serialize)]
 pub struct NoFields {}
 
+/// One `error` field.
+#[derive(Serialize)]
+pub struct ErrorField<'a> {
+    /// What went wrong.
+    pub error: &'a str,
+}
+
+#[derive(Serialize)]
+struct PanicFields<'a> {
+    error: &'a str,
+    location: &'a str,
+    thread: &'a str,
+}
+
+/// Replaces the default panic output (multi-line text on stderr) with one `error` line on
+/// stdout: target `panic`, the message (clipped), its source location and thread.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("panic with a non-text payload");
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        let thread = std::thread::current();
+        emit(
+            Level::Error,
+            "panic",
+            "panic",
+            &PanicFields {
+                error: &crate::protocol::clip(message, 1024),
+                location: &location,
+                thread: thread.name().unwrap_or("unnamed"),
+            },
+        );
+    }));
+}
+
+/// Per thread: the last timestamp written (milliseconds since the epoch and its RFC 3339
+/// text) and the line buffer, so a request line costs no allocation and one date formatting
+/// per millisecond at most.
+struct Scratch {
+    millis: u128,
+    stamp: String,
+    line: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = const {
+        RefCell::new(Scratch {
+            millis: u128::MAX,
+            stamp: String::new(),
+            line: Vec::new(),
+        })
+    };
+}
+
+/// How often buffered request lines are written out.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// The most bytes of request lines waiting for stdout.
+pub const MAX_BUFFERED: usize = 8 * 1024 * 1024;
+
+/// Request lines not yet written, and how many were dropped since the last flush.
+static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Writes everything buffered to stdout (and a line saying how many lines were dropped, if
+/// any). Holding the stdout lock while taking the buffer keeps lines in order.
+pub fn flush() {
+    let mut out = std::io::stdout().lock();
+    let pending = std::mem::take(&mut *PENDING.lock().unwrap_or_else(|e| e.into_inner()));
+    // A closed stdout must not take the server down, so errors are dropped.
+    let _ = out.write_all(&pending);
+    let dropped = DROPPED.swap(0, Ordering::Relaxed);
+    if dropped > 0 {
+        let _ = writeln!(
+            out,
+            "{{\"timestamp\":\"{}\",\"level\":\"warn\",\"target\":\"log\",\"message\":\"request log lines dropped: stdout did not keep up\",\"dropped\":{dropped}}}",
+            humantime::format_rfc3339_millis(SystemTime::now())
+        );
+    }
+    let _ = out.flush();
+}
+
+/// Starts the thread that writes buffered request lines every [`FLUSH_EVERY`].
+pub fn start_flusher() {
+    let _ = std::thread::Builder::new()
+        .name("slipway-log".into())
+        .spawn(|| {
+            loop {
+                std::thread::sleep(FLUSH_EVERY);
+                flush();
+            }
+        });
+}
+
+/// Where a line goes: straight to stdout, or to the buffer.
+#[derive(Clone, Copy, PartialEq)]
+enum Sink {
+    Now,
+    Buffered,
+}
+
 /// Writes one line with the given extra fields (a struct or map that serializes to an object).
 pub fn emit<F: Serialize>(level: Level, target: &str, message: &str, fields: &F) {
+    line(Sink::Now, level, target, message, fields);
+}
+
+/// Buffers one request line (see the module documentation).
+pub fn emit_request<F: Serialize>(level: Level, target: &str, message: &str, fields: &F) {
+    line(Sink::Buffered, level, target, message, fields);
+}
+
+fn line<F: Serialize>(sink: Sink, level: Level, target: &str, message: &str, fields: &F) {
     if !enabled(level) {
         return;
     }
-    let line = Line {
-        timestamp: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
-        level: level.name(),
-        target,
-        message,
-        fields,
+    let write = |scratch: &mut Scratch| {
+        let now = SystemTime::now();
+        let millis = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        if millis != scratch.millis {
+            scratch.millis = millis;
+            scratch.stamp.clear();
+            let _ = std::fmt::Write::write_fmt(
+                &mut scratch.stamp,
+                format_args!("{}", humantime::format_rfc3339_millis(now)),
+            );
+        }
+        let line = Line {
+            timestamp: &scratch.stamp,
+            level: level.name(),
+            target,
+            message,
+            fields,
+        };
+        let buf = &mut scratch.line;
+        buf.clear();
+        if let Err(e) = serde_json::to_writer(&mut *buf, &line) {
+            // Only a failing custom Serialize could get here; keep the message at least.
+            buf.clear();
+            let _ = write!(
+                buf,
+                "{{\"level\":\"error\",\"message\":\"unserializable log line: {}\"}}",
+                e.to_string().replace('"', "'")
+            );
+        }
+        buf.push(b'\n');
+        if sink == Sink::Buffered {
+            let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+            if pending.len() + buf.len() <= MAX_BUFFERED {
+                pending.extend_from_slice(buf);
+            } else {
+                DROPPED.fetch_add(1, Ordering::Relaxed);
+            }
+        } else {
+            // What is buffered goes first, then this line, in one locked stretch so that lines
+            // never interleave. A closed stdout must not take the server down.
+            let mut out = std::io::stdout().lock();
+            let pending = std::mem::take(&mut *PENDING.lock().unwrap_or_else(|e| e.into_inner()));
+            let _ = out.write_all(&pending);
+            let _ = out.write_all(buf);
+        }
+        // A rare huge line (a panic message) does not stay allocated.
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::new();
+        }
     };
-    let mut buf = match serde_json::to_vec(&line) {
-        Ok(buf) => buf,
-        // Only a failing custom Serialize could get here; keep the message at least.
-        Err(e) => format!(
-            "{{\"level\":\"error\",\"message\":\"unserializable log line: {}\"}}",
-            e.to_string().replace('"', "'")
-        )
-        .into_bytes(),
-    };
-    buf.push(b'\n');
-    // One write per line so lines from concurrent requests never interleave. A closed stdout
-    // must not take the server down, so the error is dropped.
-    let _ = std::io::stdout().lock().write_all(&buf);
+    // Re-entrance (a panic while writing a line) or a thread being torn down falls back to a
+    // fresh buffer.
+    let done = SCRATCH
+        .try_with(|s| match s.try_borrow_mut() {
+            Ok(mut scratch) => {
+                write(&mut scratch);
+                true
+            }
+            Err(_) => false,
+        })
+        .unwrap_or(false);
+    if !done {
+        write(&mut Scratch {
+            millis: u128::MAX,
+            stamp: String::new(),
+            line: Vec::new(),
+        });
+    }
 }
 
 /// Writes a line with no extra fields.
@@ -105,8 +278,9 @@ mod tests {
             status: u16,
             response_time_ms: f64,
         }
+        let stamp = humantime::format_rfc3339_millis(SystemTime::UNIX_EPOCH).to_string();
         let line = Line {
-            timestamp: humantime::format_rfc3339_millis(SystemTime::UNIX_EPOCH).to_string(),
+            timestamp: &stamp,
             level: Level::Warn.name(),
             target: "http",
             message: "request",

@@ -3,10 +3,12 @@
 //!
 //! Life cycle: bind and answer liveness at once; load, optimise and warm the model on the
 //! inference pool; report ready; on SIGTERM report not ready, wait `--drain-delay-seconds`, stop
-//! accepting, let in-flight requests finish within `--shutdown-grace-seconds`, exit 0.
+//! accepting, let in-flight requests finish within `--shutdown-grace-seconds`, close what is
+//! left, exit 0.
 
 mod api;
 mod config;
+mod conn;
 mod log;
 mod metrics;
 mod model;
@@ -14,7 +16,6 @@ mod process;
 mod protocol;
 mod tensor;
 
-use std::future::IntoFuture;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,16 +26,23 @@ use tokio::sync::watch;
 
 use crate::api::{AppState, Settings};
 use crate::config::Config;
+use crate::conn::{Connections, Limits};
 use crate::log::Level;
 use crate::model::{Model, TensorMetadata};
 
 fn main() -> ExitCode {
     let config = Config::parse();
     log::set_level(config.log_level);
+    log::install_panic_hook();
+    log::start_flusher();
     let threads = config.threads();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .thread_name("slipway-serve")
+        // Inference threads live as long as the server: each keeps a reusable run state of
+        // the model (model.rs), and at most `threads` + 1 exist (the loader, then the pool
+        // bounded by the workers semaphore).
+        .thread_keep_alive(Duration::from_secs(365 * 24 * 3600))
         .enable_all()
         .build()
     {
@@ -47,6 +55,7 @@ fn main() -> ExitCode {
     let code = runtime.block_on(serve(config, threads));
     // Do not wait for an inference still running after the grace period.
     runtime.shutdown_timeout(Duration::from_millis(100));
+    log::flush();
     code
 }
 
@@ -68,6 +77,12 @@ struct Listening<'a> {
     threads: usize,
     max_concurrency: usize,
     max_body_bytes: usize,
+    max_output_bytes: usize,
+    max_connections: usize,
+    header_read_timeout_seconds: u64,
+    body_read_timeout_seconds: u64,
+    keep_alive_timeout_seconds: u64,
+    write_timeout_seconds: u64,
 }
 
 #[derive(Serialize)]
@@ -77,12 +92,19 @@ struct Loaded<'a> {
     inputs: Vec<TensorMetadata<'a>>,
     outputs: Vec<TensorMetadata<'a>>,
     load_ms: f64,
+    /// One warm-up row took this long (the best of five runs).
+    row_us: f64,
+    /// Small requests run on the runtime threads (a fast model), not the inference pool.
+    inline: bool,
 }
 
 #[derive(Serialize)]
 struct Stopping {
     signal: &'static str,
+    /// Requests being served (headers read, answer not yet sent).
     in_flight: i64,
+    /// Open client connections, idle or mid-request.
+    connections: usize,
     grace_seconds: u64,
 }
 
@@ -100,9 +122,12 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
         model_name: name.clone(),
         model_version: config.model_version.clone(),
         max_body_bytes: config.max_body_bytes,
+        max_output_bytes: config.max_output_bytes,
         max_concurrency: config.max_concurrency.get(),
         threads,
+        body_read_timeout: Duration::from_secs(config.body_read_timeout_seconds),
         test_infer_delay: Duration::from_millis(config.test_infer_delay_ms),
+        test_panic_on_infer: config.test_panic_on_infer,
     });
     let listener = match tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await {
         Ok(l) => l,
@@ -118,6 +143,12 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
         |_| format!("{}:{}", config.host, config.port),
         |a| a.to_string(),
     );
+    let limits = Limits {
+        max_connections: max_connections(config.max_connections.get()),
+        keep_alive: Duration::from_secs(config.keep_alive_timeout_seconds),
+        header_read: Duration::from_secs(config.header_read_timeout_seconds),
+        write: Duration::from_secs(config.write_timeout_seconds),
+    };
     log::emit(
         Level::Info,
         "main",
@@ -130,11 +161,17 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
             threads,
             max_concurrency: config.max_concurrency.get(),
             max_body_bytes: config.max_body_bytes,
+            max_output_bytes: config.max_output_bytes,
+            max_connections: limits.max_connections,
+            header_read_timeout_seconds: config.header_read_timeout_seconds,
+            body_read_timeout_seconds: config.body_read_timeout_seconds,
+            keep_alive_timeout_seconds: config.keep_alive_timeout_seconds,
+            write_timeout_seconds: config.write_timeout_seconds,
         },
     );
 
     // Load in the background so liveness answers while a large model loads.
-    let (fatal_tx, fatal_rx) = watch::channel(false);
+    let (fatal_tx, mut fatal_rx) = watch::channel(false);
     tokio::spawn(load_model(
         state.clone(),
         config.clone(),
@@ -142,60 +179,76 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
         fatal_tx,
     ));
 
-    let (stop_tx, mut stop_rx) = watch::channel(false);
-    let shutdown = shutdown_signal(
+    let connections = Connections::new(limits.max_connections);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let accepting = tokio::spawn(conn::accept(
+        listener,
+        api::Service::new(state.clone()),
+        limits,
+        connections.clone(),
         state.clone(),
-        fatal_rx.clone(),
-        stop_tx,
-        Duration::from_secs(config.drain_delay_seconds),
-        config.shutdown_grace_seconds,
-    );
-    let app = api::router(state.clone());
-    let mut server = tokio::spawn(
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .into_future(),
-    );
-    let finished = tokio::select! {
-        r = &mut server => Some(r),
-        _ = stop_rx.changed() => None,
-    };
-    let result = match finished {
-        Some(r) => r,
-        None => {
-            let grace = Duration::from_secs(config.shutdown_grace_seconds);
-            match tokio::time::timeout(grace, &mut server).await {
-                Ok(r) => r,
-                Err(_) => {
-                    log::emit(
-                        Level::Error,
-                        "main",
-                        "shutdown grace period elapsed with requests in flight; exiting",
-                        &Stopping {
-                            signal: "timeout",
-                            in_flight: state.metrics.in_flight_now(),
-                            grace_seconds: config.shutdown_grace_seconds,
-                        },
-                    );
-                    return ExitCode::FAILURE;
-                }
-            }
+        stop_rx,
+    ));
+    let signal = tokio::select! {
+        s = wait_for_signal() => s,
+        () = load_failed(&mut fatal_rx) => {
+            let _ = stop_tx.send(true);
+            connections.drain();
+            return ExitCode::FAILURE;
         }
     };
-    match result {
-        Ok(Ok(())) if *fatal_rx.borrow() => ExitCode::FAILURE,
-        Ok(Ok(())) => {
-            log::message(Level::Info, "main", "stopped: every request answered");
-            ExitCode::SUCCESS
-        }
-        Ok(Err(e)) => {
-            fatal("server error", &e.to_string());
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            fatal("server task failed", &e.to_string());
-            ExitCode::FAILURE
-        }
+    let start = Instant::now();
+    let grace = Duration::from_secs(config.shutdown_grace_seconds);
+    state.set_draining();
+    log::emit(
+        Level::Info,
+        "main",
+        "shutting down: not ready, finishing in-flight requests",
+        &Stopping {
+            signal,
+            in_flight: state.metrics.in_flight_now(),
+            connections: connections.open(),
+            grace_seconds: config.shutdown_grace_seconds,
+        },
+    );
+    let drain_delay = Duration::from_secs(config.drain_delay_seconds).min(grace);
+    tokio::time::sleep(drain_delay).await;
+    // Stop accepting (the listener closes), and ask every connection to finish its request.
+    let _ = stop_tx.send(true);
+    let _ = accepting.await;
+    connections.drain();
+    let left = grace.saturating_sub(start.elapsed());
+    if tokio::time::timeout(left, connections.closed())
+        .await
+        .is_ok()
+    {
+        log::message(Level::Info, "main", "stopped: every request answered");
+    } else {
+        log::emit(
+            Level::Warn,
+            "main",
+            "shutdown grace period elapsed; closing the connections still open",
+            &Stopping {
+                signal,
+                in_flight: state.metrics.in_flight_now(),
+                connections: connections.open(),
+                grace_seconds: config.shutdown_grace_seconds,
+            },
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// The connection cap: `--max-connections`, kept below the open-file limit (less room for the
+/// listener, the model file and standard streams).
+fn max_connections(configured: usize) -> usize {
+    match process::sample().max_fds {
+        Some(fds) => configured.min(
+            usize::try_from(fds.saturating_sub(32))
+                .unwrap_or(usize::MAX)
+                .max(1),
+        ),
+        None => configured,
     }
 }
 
@@ -210,7 +263,7 @@ async fn load_model(
     let start = Instant::now();
     let path = config.model_path.clone();
     let loaded = tokio::task::spawn_blocking(move || {
-        let model = Model::load(&path)?;
+        let mut model = Model::load(&path)?;
         model.warm_up()?;
         Ok::<_, model::LoadError>(model)
     })
@@ -238,6 +291,8 @@ async fn load_model(
             inputs: model.inputs.iter().map(TensorMetadata::from).collect(),
             outputs: model.outputs.iter().map(TensorMetadata::from).collect(),
             load_ms: (start.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            row_us: (model.row_time().as_secs_f64() * 1e9).round() / 1e3,
+            inline: model.runs_inline(0),
         },
     );
     if config.test_ready_delay_ms > 0 {
@@ -245,39 +300,6 @@ async fn load_model(
     }
     state.set_model(Arc::new(model));
     log::message(Level::Info, "model", "ready");
-}
-
-/// Resolves when the server should stop accepting: after SIGTERM/SIGINT plus the drain delay,
-/// or at once when the model failed to load.
-async fn shutdown_signal(
-    state: Arc<AppState>,
-    mut fatal_rx: watch::Receiver<bool>,
-    stop_tx: watch::Sender<bool>,
-    drain_delay: Duration,
-    grace_seconds: u64,
-) {
-    let signal = tokio::select! {
-        s = wait_for_signal() => s,
-        () = load_failed(&mut fatal_rx) => {
-            let _ = stop_tx.send(true);
-            return;
-        }
-    };
-    state.set_draining();
-    let _ = stop_tx.send(true);
-    log::emit(
-        Level::Info,
-        "main",
-        "shutting down: not ready, finishing in-flight requests",
-        &Stopping {
-            signal,
-            in_flight: state.metrics.in_flight_now(),
-            grace_seconds,
-        },
-    );
-    if !drain_delay.is_zero() {
-        tokio::time::sleep(drain_delay).await;
-    }
 }
 
 /// Resolves only if the model failed to load (not when the loader finishes fine and drops the

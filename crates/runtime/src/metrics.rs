@@ -1,14 +1,18 @@
 //! Prometheus metrics, kept in memory and written in the text exposition format (0.0.4).
 //!
-//! The names are a contract: the alerts and the dashboard that `slipway` generates query them.
-//! Labels are bounded: `route` is the route template (`/v2/models/{name}/infer`), never the
-//! raw path, and unmatched paths share the route `unmatched`.
+//! The names are a contract (`slipway-contract`): the alerts and the dashboard that `slipway`
+//! generates query them. Every label comes from a closed set, so no client can grow the
+//! exposition: `route` is a route template of the contract or `unmatched`, `method` one of the
+//! contract's methods or `other`, `status` a code the server answers with.
+//!
+//! Recording a request is a few relaxed atomic additions into fixed arrays, no lock and no
+//! allocation; only `/metrics` walks them.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
+
+use slipway_contract as contract;
 
 /// Buckets of the request and inference duration histograms, in seconds.
 pub const DURATION_BUCKETS: &[f64] = &[
@@ -21,64 +25,155 @@ pub const BATCH_BUCKETS: &[f64] = &[
     1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
 ];
 
-/// Why a request was turned away before reaching the model.
-#[derive(Debug, Clone, Copy)]
+/// Status codes that get their own series; any other code the server answers with (none
+/// today) is counted under `status="other"`.
+pub const STATUSES: [u16; 12] = [200, 400, 404, 405, 408, 413, 414, 415, 422, 431, 500, 503];
+
+/// Why a request (or a connection) was turned away before reaching the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
     /// `--max-concurrency` requests were already being served (503).
     Saturated,
     /// The body exceeded `--max-body-bytes` (413).
     BodyTooLarge,
+    /// The outputs would exceed `--max-output-bytes` (413).
+    OutputTooLarge,
+    /// The body did not arrive within `--body-read-timeout-seconds` (408).
+    BodyTimeout,
+    /// A connection beyond `--max-connections`.
+    Connections,
 }
 
-#[derive(Debug, Clone)]
+impl Rejection {
+    const ALL: [Rejection; 5] = [
+        Rejection::Saturated,
+        Rejection::BodyTooLarge,
+        Rejection::OutputTooLarge,
+        Rejection::BodyTimeout,
+        Rejection::Connections,
+    ];
+
+    /// The `reason` label value.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Rejection::Saturated => contract::REASON_SATURATED,
+            Rejection::BodyTooLarge => contract::REASON_BODY_TOO_LARGE,
+            Rejection::OutputTooLarge => contract::REASON_OUTPUT_TOO_LARGE,
+            Rejection::BodyTimeout => contract::REASON_BODY_TIMEOUT,
+            Rejection::Connections => contract::REASON_CONNECTIONS,
+        }
+    }
+}
+
+/// A route label: an index into the contract's routes, or unmatched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route(usize);
+
+impl Route {
+    /// A path that matches no route.
+    pub const UNMATCHED: Route = Route(contract::ROUTES.len());
+
+    /// The route of a contract route template.
+    pub const fn of(index: usize) -> Route {
+        Route(index)
+    }
+
+    /// The label value.
+    pub fn name(self) -> &'static str {
+        contract::ROUTES
+            .get(self.0)
+            .copied()
+            .unwrap_or(contract::ROUTE_UNMATCHED)
+    }
+}
+
+/// A method label: an index into the contract's methods, or other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MethodLabel(usize);
+
+impl MethodLabel {
+    /// The label of a request method.
+    pub fn of(method: &str) -> MethodLabel {
+        MethodLabel(
+            contract::METHODS
+                .iter()
+                .position(|m| *m == method)
+                .unwrap_or(contract::METHODS.len()),
+        )
+    }
+
+    /// The label value.
+    pub fn name(self) -> &'static str {
+        contract::METHODS
+            .get(self.0)
+            .copied()
+            .unwrap_or(contract::METHOD_OTHER)
+    }
+}
+
+const ROUTE_LABELS: usize = contract::ROUTES.len() + 1;
+const METHOD_LABELS: usize = contract::METHODS.len() + 1;
+const STATUS_LABELS: usize = STATUSES.len() + 1;
+
+/// A histogram of atomics: cumulative at render time.
+#[derive(Debug)]
 struct Histogram {
     bounds: &'static [f64],
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
+    /// One count per bound, then the overflow.
+    counts: Box<[AtomicU64]>,
+    /// Sum of the observations, in millionths of the unit (microseconds, micro-rows).
+    sum_micros: AtomicU64,
 }
 
 impl Histogram {
     fn new(bounds: &'static [f64]) -> Histogram {
         Histogram {
             bounds,
-            counts: vec![0; bounds.len()],
-            sum: 0.0,
-            count: 0,
+            counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
+            sum_micros: AtomicU64::new(0),
         }
     }
 
-    fn observe(&mut self, v: f64) {
-        if let Some(i) = self.bounds.iter().position(|&b| v <= b) {
-            self.counts[i] += 1;
-        }
-        self.sum += v;
-        self.count += 1;
+    fn observe(&self, v: f64) {
+        let i = self
+            .bounds
+            .iter()
+            .position(|&b| v <= b)
+            .unwrap_or(self.bounds.len());
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // v >= 0, small
+        self.sum_micros
+            .fetch_add((v * 1e6).round() as u64, Ordering::Relaxed);
+    }
+
+    fn count(&self) -> u64 {
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
     }
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
         let mut cumulative = 0;
-        for (bound, n) in self.bounds.iter().zip(&self.counts) {
-            cumulative += n;
+        for (bound, n) in self.bounds.iter().zip(self.counts.iter()) {
+            cumulative += n.load(Ordering::Relaxed);
             let _ = writeln!(
                 out,
                 "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}"
             );
         }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
-        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
+        let count = cumulative + self.counts[self.bounds.len()].load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}");
+        #[allow(clippy::cast_precision_loss)] // sums far below 2^52 micro-units
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
+        let _ = writeln!(out, "{name}_count{{{labels}}} {count}");
     }
 }
 
+/// Counters and duration of one (route, method) pair.
 #[derive(Debug)]
 struct RouteStats {
-    by_status: BTreeMap<u16, u64>,
+    /// One counter per entry of [`STATUSES`], then `other`.
+    by_status: [AtomicU64; STATUS_LABELS],
     duration: Histogram,
 }
 
@@ -87,13 +182,12 @@ struct RouteStats {
 pub struct Metrics {
     model: String,
     version: String,
-    /// route → method → stats.
-    http: Mutex<BTreeMap<String, BTreeMap<String, RouteStats>>>,
-    inference: Mutex<Histogram>,
-    batch: Mutex<Histogram>,
+    /// Indexed by route × method.
+    http: Box<[RouteStats]>,
+    inference: Histogram,
+    batch: Histogram,
     in_flight: AtomicI64,
-    saturated: AtomicU64,
-    body_too_large: AtomicU64,
+    rejected: [AtomicU64; Rejection::ALL.len()],
     loaded: AtomicBool,
 }
 
@@ -109,47 +203,36 @@ impl Metrics {
         Metrics {
             model: escape(model),
             version: escape(version),
-            http: Mutex::default(),
-            inference: Mutex::new(Histogram::new(DURATION_BUCKETS)),
-            batch: Mutex::new(Histogram::new(BATCH_BUCKETS)),
+            http: (0..ROUTE_LABELS * METHOD_LABELS)
+                .map(|_| RouteStats {
+                    by_status: std::array::from_fn(|_| AtomicU64::new(0)),
+                    duration: Histogram::new(DURATION_BUCKETS),
+                })
+                .collect(),
+            inference: Histogram::new(DURATION_BUCKETS),
+            batch: Histogram::new(BATCH_BUCKETS),
             in_flight: AtomicI64::new(0),
-            saturated: AtomicU64::new(0),
-            body_too_large: AtomicU64::new(0),
+            rejected: std::array::from_fn(|_| AtomicU64::new(0)),
             loaded: AtomicBool::new(false),
         }
     }
 
     /// Counts one finished request.
-    pub fn request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        let mut http = self.http.lock().unwrap_or_else(|e| e.into_inner());
-        let by_method = match http.get_mut(route) {
-            Some(m) => m,
-            None => http.entry(route.to_owned()).or_default(),
-        };
-        let stats = match by_method.get_mut(method) {
-            Some(s) => s,
-            None => by_method
-                .entry(method.to_owned())
-                .or_insert_with(|| RouteStats {
-                    by_status: BTreeMap::new(),
-                    duration: Histogram::new(DURATION_BUCKETS),
-                }),
-        };
-        *stats.by_status.entry(status).or_default() += 1;
+    pub fn request(&self, route: Route, method: MethodLabel, status: u16, elapsed: Duration) {
+        let stats = &self.http[route.0 * METHOD_LABELS + method.0];
+        let s = STATUSES
+            .iter()
+            .position(|&c| c == status)
+            .unwrap_or(STATUSES.len());
+        stats.by_status[s].fetch_add(1, Ordering::Relaxed);
         stats.duration.observe(elapsed.as_secs_f64());
     }
 
     /// Records one model execution of `rows` rows.
     pub fn inference(&self, elapsed: Duration, rows: usize) {
-        self.inference
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .observe(elapsed.as_secs_f64());
+        self.inference.observe(elapsed.as_secs_f64());
         #[allow(clippy::cast_precision_loss)] // row counts are far below 2^52
-        self.batch
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .observe(rows as f64);
+        self.batch.observe(rows as f64);
     }
 
     /// A request started (+1) or finished (-1).
@@ -162,13 +245,10 @@ impl Metrics {
         self.in_flight.load(Ordering::Relaxed)
     }
 
-    /// Counts a rejected request.
+    /// Counts a rejected request or connection.
     pub fn rejected(&self, why: Rejection) {
-        let counter = match why {
-            Rejection::Saturated => &self.saturated,
-            Rejection::BodyTooLarge => &self.body_too_large,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        let i = Rejection::ALL.iter().position(|r| *r == why).unwrap_or(0);
+        self.rejected[i].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Marks the model loaded and ready (or not).
@@ -176,79 +256,98 @@ impl Metrics {
         self.loaded.store(loaded, Ordering::Relaxed);
     }
 
+    fn pairs(&self) -> impl Iterator<Item = (Route, MethodLabel, &RouteStats)> {
+        self.http.iter().enumerate().filter_map(|(i, stats)| {
+            (stats.duration.count() > 0).then_some((
+                Route(i / METHOD_LABELS),
+                MethodLabel(i % METHOD_LABELS),
+                stats,
+            ))
+        })
+    }
+
     /// The text exposition of every metric, process metrics included.
     pub fn render(&self) -> String {
-        let mut out = String::with_capacity(8192);
+        use contract::{LABEL_METHOD as M, LABEL_ROUTE as R};
+        let mut out = String::with_capacity(16384);
         let model = &self.model;
-        {
-            let http = self.http.lock().unwrap_or_else(|e| e.into_inner());
-            out.push_str(
-                "# HELP slipway_http_requests_total HTTP requests served, by route template, \
-                 method and status code.\n# TYPE slipway_http_requests_total counter\n",
-            );
-            for (route, methods) in http.iter() {
-                for (method, stats) in methods {
-                    for (status, n) in &stats.by_status {
-                        let _ = writeln!(
-                            out,
-                            "slipway_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
-                            escape(route),
-                            escape(method)
-                        );
-                    }
-                }
-            }
-            out.push_str(
-                "# HELP slipway_http_request_duration_seconds Time from request to response \
-                 headers, by route template and method.\n\
-                 # TYPE slipway_http_request_duration_seconds histogram\n",
-            );
-            for (route, methods) in http.iter() {
-                for (method, stats) in methods {
-                    let labels =
-                        format!("route=\"{}\",method=\"{}\"", escape(route), escape(method));
-                    stats.duration.render(
-                        &mut out,
-                        "slipway_http_request_duration_seconds",
-                        &labels,
-                    );
-                }
-            }
-        }
-        let labels = format!("model=\"{model}\"");
-        out.push_str(
-            "# HELP slipway_inference_duration_seconds Model execution time, without HTTP and \
-             JSON.\n# TYPE slipway_inference_duration_seconds histogram\n",
-        );
-        self.inference
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .render(&mut out, "slipway_inference_duration_seconds", &labels);
-        out.push_str(
-            "# HELP slipway_inference_batch_size Rows per model execution.\n\
-             # TYPE slipway_inference_batch_size histogram\n",
-        );
-        self.batch.lock().unwrap_or_else(|e| e.into_inner()).render(
-            &mut out,
-            "slipway_inference_batch_size",
-            &labels,
-        );
+        let name = contract::METRIC_REQUESTS;
         let _ = write!(
             out,
-            "# HELP slipway_http_requests_in_flight HTTP requests being served.\n\
-             # TYPE slipway_http_requests_in_flight gauge\n\
-             slipway_http_requests_in_flight {}\n\
-             # HELP slipway_http_requests_rejected_total Requests turned away before the model: \
-             saturated (503) or body_too_large (413).\n\
-             # TYPE slipway_http_requests_rejected_total counter\n\
-             slipway_http_requests_rejected_total{{reason=\"saturated\"}} {}\n\
-             slipway_http_requests_rejected_total{{reason=\"body_too_large\"}} {}\n\
-             # HELP slipway_model_loaded 1 when the model is loaded, warmed up and ready.\n\
-             # TYPE slipway_model_loaded gauge\n\
-             slipway_model_loaded{{model=\"{model}\",version=\"{}\"}} {}\n",
-            self.in_flight.load(Ordering::Relaxed),
-            self.saturated.load(Ordering::Relaxed),
-            self.body_too_large.load(Ordering::Relaxed),
+            "# HELP {name} HTTP requests served, by route template, method and status code.\n\
+             # TYPE {name} counter\n"
+        );
+        for (route, method, stats) in self.pairs() {
+            for (i, n) in stats.by_status.iter().enumerate() {
+                let n = n.load(Ordering::Relaxed);
+                if n == 0 {
+                    continue;
+                }
+                let status = STATUSES
+                    .get(i)
+                    .map_or_else(|| "other".to_owned(), u16::to_string);
+                let _ = writeln!(
+                    out,
+                    "{name}{{{R}=\"{}\",{M}=\"{}\",{}=\"{status}\"}} {n}",
+                    route.name(),
+                    method.name(),
+                    contract::LABEL_STATUS,
+                );
+            }
+        }
+        let name = contract::METRIC_REQUEST_DURATION;
+        let _ = write!(
+            out,
+            "# HELP {name} Time from request to response, by route template and method.\n\
+             # TYPE {name} histogram\n"
+        );
+        for (route, method, stats) in self.pairs() {
+            let labels = format!("{R}=\"{}\",{M}=\"{}\"", route.name(), method.name());
+            stats.duration.render(&mut out, name, &labels);
+        }
+        let labels = format!("{}=\"{model}\"", contract::LABEL_MODEL);
+        let name = contract::METRIC_INFERENCE_DURATION;
+        let _ = write!(
+            out,
+            "# HELP {name} Model execution time, without HTTP and JSON.\n\
+             # TYPE {name} histogram\n"
+        );
+        self.inference.render(&mut out, name, &labels);
+        let name = contract::METRIC_BATCH_SIZE;
+        let _ = write!(
+            out,
+            "# HELP {name} Rows per model execution.\n# TYPE {name} histogram\n"
+        );
+        self.batch.render(&mut out, name, &labels);
+        let name = contract::METRIC_IN_FLIGHT;
+        let _ = write!(
+            out,
+            "# HELP {name} HTTP requests being served.\n# TYPE {name} gauge\n{name} {}\n",
+            self.in_flight.load(Ordering::Relaxed)
+        );
+        let name = contract::METRIC_REJECTED;
+        let _ = write!(
+            out,
+            "# HELP {name} Requests and connections turned away before the model, by reason.\n\
+             # TYPE {name} counter\n"
+        );
+        for (why, n) in Rejection::ALL.iter().zip(&self.rejected) {
+            let _ = writeln!(
+                out,
+                "{name}{{{}=\"{}\"}} {}",
+                contract::LABEL_REASON,
+                why.reason(),
+                n.load(Ordering::Relaxed)
+            );
+        }
+        let name = contract::METRIC_MODEL_LOADED;
+        let _ = write!(
+            out,
+            "# HELP {name} 1 when the model is loaded, warmed up and ready.\n\
+             # TYPE {name} gauge\n\
+             {name}{{{}=\"{model}\",{}=\"{}\"}} {}\n",
+            contract::LABEL_MODEL,
+            contract::LABEL_VERSION,
             self.version,
             u8::from(self.loaded.load(Ordering::Relaxed)),
         );
@@ -261,21 +360,15 @@ impl Metrics {
 mod tests {
     use super::*;
 
+    const INFER: Route = Route::of(7);
+
     #[test]
     fn histograms_are_cumulative_and_labels_bounded() {
+        assert_eq!(INFER.name(), "/v2/models/{name}/infer");
         let m = Metrics::new("tiny", "1");
-        m.request(
-            "/v2/models/{name}/infer",
-            "POST",
-            200,
-            Duration::from_micros(300),
-        );
-        m.request(
-            "/v2/models/{name}/infer",
-            "POST",
-            400,
-            Duration::from_millis(30),
-        );
+        let post = MethodLabel::of("POST");
+        m.request(INFER, post, 200, Duration::from_micros(300));
+        m.request(INFER, post, 400, Duration::from_millis(30));
         m.inference(Duration::from_micros(50), 3);
         m.rejected(Rejection::Saturated);
         m.set_loaded(true);
@@ -289,10 +382,55 @@ mod tests {
         assert!(text.contains(
             "slipway_http_request_duration_seconds_bucket{route=\"/v2/models/{name}/infer\",method=\"POST\",le=\"+Inf\"} 2"
         ));
+        assert!(text.contains(
+            "slipway_http_request_duration_seconds_sum{route=\"/v2/models/{name}/infer\",method=\"POST\"} 0.0303"
+        ));
         assert!(text.contains("slipway_inference_batch_size_bucket{model=\"tiny\",le=\"2\"} 0"));
         assert!(text.contains("slipway_inference_batch_size_bucket{model=\"tiny\",le=\"4\"} 1"));
         assert!(text.contains("slipway_http_requests_rejected_total{reason=\"saturated\"} 1"));
         assert!(text.contains("slipway_model_loaded{model=\"tiny\",version=\"1\"} 1"));
+    }
+
+    #[test]
+    fn methods_outside_the_closed_set_share_one_label() {
+        let m = Metrics::new("tiny", "1");
+        for method in ["FOO", "BAR", &"X".repeat(10_000)] {
+            m.request(
+                Route::UNMATCHED,
+                MethodLabel::of(method),
+                405,
+                Duration::ZERO,
+            );
+        }
+        let text = m.render();
+        assert!(text.contains(
+            "slipway_http_requests_total{route=\"unmatched\",method=\"other\",status=\"405\"} 3"
+        ));
+        assert!(
+            !text.contains("FOO") && text.len() < 16_384,
+            "{}",
+            text.len()
+        );
+    }
+
+    /// The families and label values the generated alerts and dashboard query.
+    #[test]
+    fn every_contract_family_and_reason_is_exported() {
+        let text = Metrics::new("tiny", "1").render();
+        for family in contract::METRICS {
+            assert!(text.contains(&format!("# TYPE {family} ")), "{family}");
+        }
+        for reason in contract::REJECTION_REASONS {
+            assert!(
+                text.contains(&format!(
+                    "{}{{{}=\"{reason}\"}} 0",
+                    contract::METRIC_REJECTED,
+                    contract::LABEL_REASON
+                )),
+                "{reason}"
+            );
+        }
+        assert_eq!(Rejection::ALL.len(), contract::REJECTION_REASONS.len());
     }
 
     #[test]

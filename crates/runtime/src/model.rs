@@ -6,8 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
+use std::cell::RefCell;
+
 use tract_onnx::prelude::{
-    Framework, InferenceModelExt, TDim, TValue, Tensor, TypedModel, TypedSimplePlan,
+    Framework, InferenceModelExt, SymbolValues, TDim, TValue, Tensor, TypedModel, TypedSimplePlan,
+    TypedSimpleState,
 };
 use tract_onnx::tract_hir::internal::{GenericFactoid, IntoRunnable, IntoTensor};
 
@@ -188,11 +191,16 @@ impl TensorSpec {
 
     /// A concrete shape for warm-up: dynamic dimensions set to 1.
     fn sample_shape(&self) -> Vec<usize> {
+        self.shape_with(1)
+    }
+
+    /// A concrete shape with every dynamic dimension set to `size`.
+    fn shape_with(&self, size: usize) -> Vec<usize> {
         self.shape
             .iter()
             .map(|d| match d {
                 Dim::Fixed(v) => *v,
-                _ => 1,
+                _ => size,
             })
             .collect()
     }
@@ -225,8 +233,49 @@ pub struct Model {
     pub inputs: Vec<TensorSpec>,
     /// Outputs in the model's order.
     pub outputs: Vec<TensorSpec>,
+    /// tract's input shapes (symbols included), to bind a request's sizes to symbols.
+    input_dims: Vec<Vec<TDim>>,
+    /// tract's output shapes, to compute a request's output size before running.
+    output_dims: Vec<Vec<TDim>>,
+    /// Whether one row runs fast enough to run small requests on the async runtime's thread
+    /// (measured at warm-up) instead of handing them to the inference pool.
+    fast: bool,
+    /// The best warm-up time of one row.
+    row_time: std::time::Duration,
+    /// Whether no op of the plan keeps state between runs, so that a thread can reuse one
+    /// run state instead of building one per request.
+    stateless: bool,
     plan: Arc<TypedSimplePlan>,
 }
+
+/// A thread's cached run state. tract keeps per-run scratch space in thread locals keyed by
+/// the state's session: a state built per request pays for a new session each time (a fresh
+/// scratch map for every matrix product), a reused one does not.
+struct Cached(Option<(usize, TypedSimpleState)>);
+
+impl Drop for Cached {
+    /// Runs only when the thread exits. Dropping a state then would reach tract's thread
+    /// locals, which may be gone already (a panic in a destructor aborts the process), so
+    /// the state is left to the exiting thread's memory instead. The runtime's threads live
+    /// as long as the server (see `main`).
+    fn drop(&mut self) {
+        if let Some(state) = self.0.take() {
+            std::mem::forget(state);
+        }
+    }
+}
+
+thread_local! {
+    /// Per thread: a run state of a stateless plan, keyed by the plan's address, reused from
+    /// one request to the next (tract resets values and symbols after every run).
+    static STATE: RefCell<Cached> = const { RefCell::new(Cached(None)) };
+}
+
+/// A one-row run at most this long makes a model fast (see [`Model::runs_inline`]).
+const FAST_ROW: std::time::Duration = std::time::Duration::from_millis(1);
+/// Bodies at most this long of a fast model run inline (JSON of about a thousand numbers: a
+/// few rows of a wide model, a few hundred of a narrow one).
+const INLINE_BODY_BYTES: usize = 16 * 1024;
 
 impl fmt::Debug for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -285,22 +334,88 @@ impl Model {
         let typed = inference
             .into_typed()
             .map_err(|e| LoadError::Optimize(format!("{e:#}")))?;
-        let inputs = describe(&typed, true)?;
-        let outputs = describe(&typed, false)?;
+        let (inputs, input_dims) = describe(&typed, true)?;
+        let (outputs, output_dims) = describe(&typed, false)?;
         let plan = typed
             .into_optimized()
             .and_then(|m| m.into_runnable())
             .map_err(|e| LoadError::Optimize(format!("{e:#}")))?;
+        let stateless = TypedSimpleState::new(&plan)
+            .map(|state| state.op_states.iter().all(Option::is_none))
+            .unwrap_or(false);
         Ok(Model {
             inputs,
             outputs,
+            input_dims,
+            output_dims,
+            fast: false,
+            row_time: std::time::Duration::ZERO,
+            stateless,
             plan,
         })
     }
 
-    /// Runs the model once on zeros with every dynamic dimension set to 1, so that the first
-    /// request does not pay for lazy initialisation.
-    pub fn warm_up(&self) -> Result<(), LoadError> {
+    /// Runs the model on zeros with every dynamic dimension set to 1, so that the first
+    /// request does not pay for lazy initialisation, and times it: a model whose row runs in
+    /// under 1 ms, and whose outputs grow no faster than the batch, serves small requests
+    /// without a thread hop.
+    pub fn warm_up(&mut self) -> Result<(), LoadError> {
+        self.warm_up_once()?;
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..5 {
+            let start = std::time::Instant::now();
+            self.warm_up_once()?;
+            best = best.min(start.elapsed());
+        }
+        self.row_time = best;
+        // Outputs that grow faster than the batch (x·xᵀ) can make a small request expensive:
+        // such a model never runs inline.
+        let bytes = |size: usize| {
+            let shapes: Vec<Vec<usize>> = self.inputs.iter().map(|s| s.shape_with(size)).collect();
+            let shapes: Vec<&[usize]> = shapes.iter().map(Vec::as_slice).collect();
+            self.output_bytes(&shapes)
+        };
+        let linear = matches!((bytes(1), bytes(2)), (Some(one), Some(two)) if two <= 2 * one);
+        self.fast = linear && best <= FAST_ROW;
+        Ok(())
+    }
+
+    /// The best warm-up time of one row.
+    pub fn row_time(&self) -> std::time::Duration {
+        self.row_time
+    }
+
+    /// Whether a request with a body of `body_len` bytes runs on the calling thread: the model
+    /// is fast and the request small, so the run takes about as long as a hand-over to the
+    /// inference pool would.
+    pub fn runs_inline(&self, body_len: usize) -> bool {
+        self.fast && body_len <= INLINE_BODY_BYTES
+    }
+
+    /// The bytes of tensor data every output takes for a request of these input shapes (in
+    /// model input order), or `None` when an output size cannot be known before running.
+    pub fn output_bytes(&self, shapes: &[&[usize]]) -> Option<u128> {
+        let mut values = SymbolValues::default();
+        for (dims, shape) in self.input_dims.iter().zip(shapes) {
+            for (dim, &size) in dims.iter().zip(*shape) {
+                if let TDim::Sym(sym) = dim {
+                    values.set(sym, i64::try_from(size).ok()?);
+                }
+            }
+        }
+        let mut total: u128 = 0;
+        for (dims, spec) in self.output_dims.iter().zip(&self.outputs) {
+            let mut bytes = spec.datatype.size() as u128;
+            for dim in dims {
+                let size = dim.eval(&values).to_i64().ok()?;
+                bytes = bytes.checked_mul(u128::try_from(size.max(0)).ok()?)?;
+            }
+            total = total.checked_add(bytes)?;
+        }
+        Some(total)
+    }
+
+    fn warm_up_once(&self) -> Result<(), LoadError> {
         let inputs = self
             .inputs
             .iter()
@@ -369,10 +484,29 @@ impl Model {
     /// async runtime.
     pub fn run(&self, inputs: Vec<Tensor>) -> Result<Vec<Tensor>, RunError> {
         let inputs = inputs.into_iter().map(TValue::from).collect();
-        let outputs = self
-            .plan
-            .run(inputs)
-            .map_err(|e| RunError::Execution(format!("{e:#}")))?;
+        let outputs = if self.stateless {
+            let key = Arc::as_ptr(&self.plan) as usize;
+            // Taken out while it runs: a run that fails or panics drops it.
+            let cached = STATE
+                .try_with(|cell| cell.borrow_mut().0.take())
+                .ok()
+                .flatten()
+                .filter(|(k, _)| *k == key);
+            let mut state = match cached {
+                Some((_, state)) => state,
+                None => TypedSimpleState::new(&self.plan)
+                    .map_err(|e| RunError::Execution(format!("{e:#}")))?,
+            };
+            let outputs = state
+                .run(inputs)
+                .map_err(|e| RunError::Execution(format!("{e:#}")))?;
+            let _ = STATE.try_with(|cell| cell.borrow_mut().0 = Some((key, state)));
+            outputs
+        } else {
+            self.plan
+                .run(inputs)
+                .map_err(|e| RunError::Execution(format!("{e:#}")))?
+        };
         Ok(outputs.into_iter().map(TValue::into_tensor).collect())
     }
 
@@ -387,7 +521,9 @@ impl Model {
     }
 }
 
-fn describe(model: &TypedModel, inputs: bool) -> Result<Vec<TensorSpec>, LoadError> {
+type Described = (Vec<TensorSpec>, Vec<Vec<TDim>>);
+
+fn describe(model: &TypedModel, inputs: bool) -> Result<Described, LoadError> {
     let (kind, outlets) = if inputs {
         ("input", &model.inputs)
     } else {
@@ -411,13 +547,17 @@ fn describe(model: &TypedModel, inputs: bool) -> Result<Vec<TensorSpec>, LoadErr
                 }
             })?;
             let shape = fact.shape.dims().iter().map(Dim::from_tdim).collect();
-            Ok(TensorSpec {
-                name,
-                datatype,
-                shape,
-            })
+            Ok((
+                TensorSpec {
+                    name,
+                    datatype,
+                    shape,
+                },
+                fact.shape.dims().to_vec(),
+            ))
         })
-        .collect()
+        .collect::<Result<Vec<_>, LoadError>>()
+        .map(|v| v.into_iter().unzip())
 }
 
 #[cfg(test)]
@@ -438,9 +578,21 @@ mod tests {
         assert_eq!(m.inputs[0].v2_shape(), vec![-1, 4]);
         let names: Vec<_> = m.outputs.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, ["logits", "probabilities"]);
+        let mut m = m;
         m.warm_up().unwrap();
+        assert_eq!(m.output_bytes(&[&[3, 4]]), Some(2 * 3 * 3 * 4));
         let out = m.run(vec![Tensor::zero::<f32>(&[3, 4]).unwrap()]).unwrap();
         assert_eq!(out[0].shape(), &[3, 3]);
+        // The reused run state takes other batch sizes, and gives what a fresh one gives.
+        assert!(m.stateless);
+        let x =
+            Tensor::from_shape(&[2, 4], &[0.5f32, -1.0, 2.0, 0.25, 1.0, 2.0, 3.0, 4.0]).unwrap();
+        let reused = m.run(vec![x.clone()]).unwrap();
+        assert_eq!(reused[1].shape(), &[2, 3]);
+        let fresh = m.plan.run(std::iter::once(x.into()).collect()).unwrap();
+        assert_eq!(reused[1], *fresh[1]);
+        let out = m.run(vec![Tensor::zero::<f32>(&[1, 4]).unwrap()]).unwrap();
+        assert_eq!(out[0].shape(), &[1, 3]);
     }
 
     #[test]
@@ -456,6 +608,19 @@ mod tests {
         assert!(matches!(e, ShapeError::Rank { rank: 2, .. }), "{e}");
         let e = m.check_shapes(&[&[0, 4]]).unwrap_err();
         assert!(matches!(e, ShapeError::Empty { .. }), "{e}");
+    }
+
+    #[test]
+    fn output_size_is_known_before_running() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models/gram.onnx");
+        let mut m = Model::load(&path).unwrap();
+        m.warm_up().unwrap();
+        assert!(
+            !m.runs_inline(10),
+            "outputs grow with the square of the batch"
+        );
+        assert_eq!(m.output_bytes(&[&[1000, 1]]), Some(1000 * 1000 * 4));
+        assert_eq!(m.output_bytes(&[&[100_000, 1]]), Some(40_000_000_000));
     }
 
     #[test]

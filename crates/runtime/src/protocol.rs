@@ -1,12 +1,23 @@
-//! The two request formats, V2 `infer` and the article's `/predict`: JSON bytes in, model run,
-//! JSON bytes out. Pure apart from the model call, so the HTTP layer stays thin.
+//! The two request formats, V2 `infer` and the article's `/predict`: bytes in, model run,
+//! bytes out. Pure apart from the model call, so the HTTP layer stays thin.
+//!
+//! V2 requests may use the Open Inference Protocol's binary tensor data extension: the JSON
+//! part is the first `Inference-Header-Content-Length` bytes of the body, and each input with
+//! a `binary_data_size` parameter takes that many bytes, in input order, from the rest.
+//! Outputs asked for with `binary_data: true` (or every output, with the request parameter
+//! `binary_data_output: true`) come back the same way; JSON stays the default.
+//!
+//! Client input repeated in error messages (names, datatypes) is clipped to
+//! `MAX_ECHOED_INPUT_BYTES`; tensor values are never repeated.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::error::Category;
+use slipway_contract::MAX_ECHOED_INPUT_BYTES;
 use tract_onnx::prelude::Tensor;
 
 use crate::metrics::Metrics;
@@ -111,6 +122,20 @@ pub enum RequestError {
     /// The response could not be serialized.
     #[error("cannot encode the response: {0}")]
     Encode(String),
+    /// The outputs the request would produce exceed `--max-output-bytes` (413).
+    #[error(
+        "the outputs of this request would take {bytes} bytes, more than the limit of {limit} \
+         bytes (--max-output-bytes); send fewer rows per request"
+    )]
+    OutputTooLarge {
+        /// Bytes of tensor data the outputs would take.
+        bytes: u128,
+        /// The limit.
+        limit: usize,
+    },
+    /// A binary-extension body that does not add up.
+    #[error("binary tensor data: {0}")]
+    Binary(String),
 }
 
 impl RequestError {
@@ -120,6 +145,41 @@ impl RequestError {
             self,
             RequestError::Run(_) | RequestError::Output(_) | RequestError::Encode(_)
         )
+    }
+}
+
+/// `s` cut to at most `max` bytes (on a character boundary), saying how long it was.
+pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max {
+        return Cow::Borrowed(s);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}… ({} bytes)", &s[..end], s.len()))
+}
+
+/// Client input clipped for an error message.
+fn echo(s: &str) -> String {
+    clip(s, MAX_ECHOED_INPUT_BYTES).into_owned()
+}
+
+/// A response: the bytes, and the length of their JSON part when binary outputs follow it.
+#[derive(Debug)]
+pub struct Reply {
+    /// The body.
+    pub bytes: Vec<u8>,
+    /// With binary outputs: the length of the JSON part (`Inference-Header-Content-Length`).
+    pub json_len: Option<usize>,
+}
+
+impl Reply {
+    fn json(bytes: Vec<u8>) -> Reply {
+        Reply {
+            bytes,
+            json_len: None,
+        }
     }
 }
 
@@ -134,6 +194,8 @@ pub struct Served<'a> {
     pub version: &'a str,
     /// Where to record the inference time and batch size.
     pub metrics: &'a Metrics,
+    /// The largest output a request may ask for, bytes of tensor data.
+    pub max_output_bytes: usize,
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, RequestError> {
@@ -181,6 +243,20 @@ fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, RequestError> {
     serde_json::to_vec(v).map_err(|e| RequestError::Encode(e.to_string()))
 }
 
+/// Refuses a request whose outputs would exceed the limit, computed from the model's output
+/// shapes for the request's input shapes, before anything runs.
+fn check_output_size(served: Served<'_>, shapes: &[&[usize]]) -> Result<(), RequestError> {
+    match served.model.output_bytes(shapes) {
+        Some(bytes) if bytes > served.max_output_bytes as u128 => {
+            Err(RequestError::OutputTooLarge {
+                bytes,
+                limit: served.max_output_bytes,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 fn run(served: Served<'_>, inputs: Vec<Tensor>, rows: usize) -> Result<Vec<Tensor>, RequestError> {
     let start = Instant::now();
     let outputs = served.model.run(inputs)?;
@@ -195,6 +271,19 @@ struct InferRequest {
     inputs: Vec<RequestInput>,
     #[serde(default)]
     outputs: Option<Vec<RequestOutput>>,
+    #[serde(default)]
+    parameters: Parameters,
+}
+
+/// The parameters of the binary tensor data extension; other parameters are ignored.
+#[derive(Debug, Default, Deserialize)]
+struct Parameters {
+    #[serde(default)]
+    binary_data_size: Option<usize>,
+    #[serde(default)]
+    binary_data: Option<bool>,
+    #[serde(default)]
+    binary_data_output: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,12 +291,23 @@ struct RequestInput {
     name: String,
     shape: Vec<usize>,
     datatype: String,
-    data: Value,
+    #[serde(default)]
+    data: Option<Value>,
+    #[serde(default)]
+    parameters: Parameters,
 }
 
 #[derive(Debug, Deserialize)]
 struct RequestOutput {
     name: String,
+    #[serde(default)]
+    parameters: Parameters,
+}
+
+/// Where an input's elements are.
+enum InputData<'a> {
+    Json(&'a Value),
+    Binary(&'a [u8]),
 }
 
 #[derive(Serialize)]
@@ -224,28 +324,103 @@ struct ResponseOutput<'a> {
     name: &'a str,
     datatype: &'static str,
     shape: &'a [usize],
-    data: &'a Data,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a Data>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<OutputParameters>,
+}
+
+#[derive(Serialize)]
+struct OutputParameters {
+    binary_data_size: usize,
+}
+
+/// One output as JSON data or as binary bytes at the end of the body.
+enum OutputData {
+    Json(tensor::Output),
+    Binary { datatype: DataType, size: usize },
 }
 
 const INFER_FORM: &str =
     r#"{"inputs": [{"name": ..., "shape": [...], "datatype": "FP32", "data": [...]}]}"#;
 
-/// Serves one V2 inference request (`POST /v2/models/{name}/infer`).
-pub fn infer(served: Served<'_>, body: &[u8]) -> Result<Vec<u8>, RequestError> {
+/// Serves one V2 inference request (`POST /v2/models/{name}/infer`). `json_len` is the
+/// `Inference-Header-Content-Length` header: the body's JSON part, binary tensor data after.
+pub fn infer(
+    served: Served<'_>,
+    body: &[u8],
+    json_len: Option<usize>,
+) -> Result<Reply, RequestError> {
     let model = served.model;
-    let req: InferRequest = decode(body, INFER_FORM)?;
+    let (json_part, mut binary) = match json_len {
+        None => (body, &[][..]),
+        Some(n) if n <= body.len() => body.split_at(n),
+        Some(n) => {
+            return Err(RequestError::Binary(format!(
+                "Inference-Header-Content-Length is {n}, but the body has only {} bytes",
+                body.len()
+            )));
+        }
+    };
+    let req: InferRequest = decode(json_part, INFER_FORM)?;
     // Match request inputs to model inputs by name.
     let mut slots: Vec<Option<&RequestInput>> = vec![None; model.inputs.len()];
     for input in &req.inputs {
         let ix = Model::position(&model.inputs, &input.name).ok_or_else(|| {
             RequestError::UnknownInput {
-                name: input.name.clone(),
+                name: echo(&input.name),
                 expected: names(&model.inputs),
             }
         })?;
         if slots[ix].replace(input).is_some() {
-            return Err(RequestError::DuplicateInput(input.name.clone()));
+            return Err(RequestError::DuplicateInput(echo(&input.name)));
         }
+    }
+    // Binary data is laid out in the order the request lists its inputs.
+    let mut data: Vec<Option<InputData<'_>>> = (0..slots.len()).map(|_| None).collect();
+    for input in &req.inputs {
+        let ix = Model::position(&model.inputs, &input.name).unwrap_or_default();
+        data[ix] = Some(match (&input.data, input.parameters.binary_data_size) {
+            (Some(_), Some(_)) => {
+                return Err(RequestError::Binary(format!(
+                    "input {:?} has both `data` and a `binary_data_size` parameter",
+                    echo(&input.name)
+                )));
+            }
+            (Some(v), None) => InputData::Json(v),
+            (None, Some(size)) => {
+                if json_len.is_none() {
+                    return Err(RequestError::Binary(format!(
+                        "input {:?} has binary data but the request has no \
+                         Inference-Header-Content-Length header",
+                        echo(&input.name)
+                    )));
+                }
+                if size > binary.len() {
+                    return Err(RequestError::Binary(format!(
+                        "input {:?} declares {size} bytes, only {} are left in the body",
+                        echo(&input.name),
+                        binary.len()
+                    )));
+                }
+                let (mine, rest) = binary.split_at(size);
+                binary = rest;
+                InputData::Binary(mine)
+            }
+            (None, None) => {
+                return Err(RequestError::Schema(format!(
+                    "input {:?} has neither `data` nor a `binary_data_size` parameter; \
+                     expected {INFER_FORM}",
+                    echo(&input.name)
+                )));
+            }
+        });
+    }
+    if !binary.is_empty() {
+        return Err(RequestError::Binary(format!(
+            "{} bytes after the JSON part belong to no input",
+            binary.len()
+        )));
     }
     let mut given = Vec::with_capacity(slots.len());
     for (spec, slot) in model.inputs.iter().zip(&slots) {
@@ -255,8 +430,8 @@ pub fn infer(served: Served<'_>, body: &[u8]) -> Result<Vec<u8>, RequestError> {
         })?;
         let datatype =
             DataType::from_name(&input.datatype).ok_or_else(|| RequestError::UnknownDatatype {
-                name: input.name.clone(),
-                got: input.datatype.clone(),
+                name: echo(&input.name),
+                got: echo(&input.datatype),
                 expected: spec.datatype,
             })?;
         if datatype != spec.datatype {
@@ -270,52 +445,99 @@ pub fn infer(served: Served<'_>, body: &[u8]) -> Result<Vec<u8>, RequestError> {
     }
     let shapes: Vec<&[usize]> = given.iter().map(|i| i.shape.as_slice()).collect();
     model.check_shapes(&shapes)?;
-    // Resolve the output filter before spending time on the model.
-    let selected: Vec<usize> = match &req.outputs {
-        None => (0..model.outputs.len()).collect(),
-        Some(wanted) if wanted.is_empty() => (0..model.outputs.len()).collect(),
-        Some(wanted) => wanted
+    // Resolve the output filter and the output size before spending time on the model.
+    let all_binary = req.parameters.binary_data_output.unwrap_or(false);
+    let selected: Vec<(usize, bool)> = match &req.outputs {
+        Some(wanted) if !wanted.is_empty() => wanted
             .iter()
             .map(|o| {
-                Model::position(&model.outputs, &o.name).ok_or_else(|| {
+                let ix = Model::position(&model.outputs, &o.name).ok_or_else(|| {
                     RequestError::UnknownOutput {
-                        name: o.name.clone(),
+                        name: echo(&o.name),
                         expected: names(&model.outputs),
                     }
-                })
+                })?;
+                Ok((ix, o.parameters.binary_data.unwrap_or(all_binary)))
             })
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<_, RequestError>>()?,
+        _ => (0..model.outputs.len())
+            .map(|ix| (ix, all_binary))
+            .collect(),
     };
+    check_output_size(served, &shapes)?;
     let tensors = given
         .iter()
         .zip(&model.inputs)
-        .map(|(input, spec)| {
-            tensor::parse(spec.datatype, &input.shape, &input.data).map_err(|source| {
-                RequestError::Data {
-                    name: input.name.clone(),
-                    source,
+        .zip(&data)
+        .map(|((input, spec), data)| {
+            let parsed = match data {
+                Some(InputData::Binary(bytes)) => {
+                    tensor::from_le_bytes(spec.datatype, &input.shape, bytes)
                 }
+                Some(InputData::Json(v)) => tensor::parse(spec.datatype, &input.shape, v),
+                None => unreachable!("every given input has data"),
+            };
+            parsed.map_err(|source| RequestError::Data {
+                name: input.name.clone(),
+                source,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let outputs = run(served, tensors, Model::rows(&shapes))?;
+    let mut tail = Vec::new();
     let converted = selected
         .iter()
-        .map(|&ix| Ok((ix, tensor::to_output(&outputs[ix])?)))
+        .map(|&(ix, binary)| {
+            let data = if binary {
+                let before = tail.len();
+                let datatype = tensor::append_le_bytes(&outputs[ix], &mut tail)?;
+                OutputData::Binary {
+                    datatype,
+                    size: tail.len() - before,
+                }
+            } else {
+                OutputData::Json(tensor::to_output(&outputs[ix])?)
+            };
+            Ok((ix, data))
+        })
         .collect::<Result<Vec<_>, RequestError>>()?;
-    encode(&InferResponse {
+    let mut bytes = encode(&InferResponse {
         model_name: served.name,
         model_version: served.version,
         id: req.id.as_deref(),
         outputs: converted
             .iter()
-            .map(|(ix, out)| ResponseOutput {
-                name: &model.outputs[*ix].name,
-                datatype: out.datatype.name(),
-                shape: &out.shape,
-                data: &out.data,
+            .map(|(ix, out)| match out {
+                OutputData::Json(out) => ResponseOutput {
+                    name: &model.outputs[*ix].name,
+                    datatype: out.datatype.name(),
+                    shape: &out.shape,
+                    data: Some(&out.data),
+                    parameters: None,
+                },
+                OutputData::Binary { datatype, size } => ResponseOutput {
+                    name: &model.outputs[*ix].name,
+                    datatype: datatype.name(),
+                    shape: outputs[*ix].shape(),
+                    data: None,
+                    parameters: Some(OutputParameters {
+                        binary_data_size: *size,
+                    }),
+                },
             })
             .collect(),
+    })?;
+    if converted
+        .iter()
+        .all(|(_, o)| matches!(o, OutputData::Json(_)))
+    {
+        return Ok(Reply::json(bytes));
+    }
+    let json_len = bytes.len();
+    bytes.extend_from_slice(&tail);
+    Ok(Reply {
+        bytes,
+        json_len: Some(json_len),
     })
 }
 
@@ -331,7 +553,7 @@ struct PredictResponse<'a> {
 }
 
 /// Serves one `/predict` request: `{"features": row or rows}` → the first output, nested.
-pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Vec<u8>, RequestError> {
+pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Reply, RequestError> {
     let model = served.model;
     let req: PredictRequest = decode(body, r#"{"features": [...]} (one row or a list of rows)"#)?;
     let [spec] = model.inputs.as_slice() else {
@@ -359,6 +581,7 @@ pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Vec<u8>, RequestError>
         });
     };
     model.check_shapes(&[&shape])?;
+    check_output_size(served, &[&shape])?;
     let input = tensor::parse(spec.datatype, &shape, &req.features).map_err(|source| {
         RequestError::Data {
             name: spec.name.clone(),
@@ -377,4 +600,5 @@ pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Vec<u8>, RequestError>
         },
         status: "success",
     })
+    .map(Reply::json)
 }

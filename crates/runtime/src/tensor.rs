@@ -106,6 +106,16 @@ impl DataType {
         }
     }
 
+    /// Bytes per element in the binary tensor data extension (BOOL is one byte, 0 or 1).
+    pub fn size(self) -> usize {
+        match self {
+            DataType::Bool | DataType::U8 | DataType::I8 => 1,
+            DataType::U16 | DataType::I16 => 2,
+            DataType::U32 | DataType::I32 | DataType::F32 => 4,
+            DataType::U64 | DataType::I64 | DataType::F64 => 8,
+        }
+    }
+
     /// What a JSON element of this datatype must look like, for error messages.
     fn expected(self) -> &'static str {
         match self {
@@ -158,15 +168,34 @@ pub enum TensorError {
         /// A short description of what it is.
         got: String,
     },
-    /// A number that does not fit the datatype.
-    #[error("element {index} ({value}) is out of range for {datatype}")]
+    /// A number that does not fit the datatype. The value itself is not repeated: error
+    /// bodies and logs carry no tensor data.
+    #[error("element {index} is out of range for {datatype}")]
     OutOfRange {
         /// Row-major index of the element.
         index: usize,
         /// The declared datatype.
         datatype: DataType,
-        /// The number as written.
-        value: String,
+    },
+    /// Binary data whose length is not the shape's element count times the element size.
+    #[error(
+        "binary data of shape {shape:?} and datatype {datatype} needs {expected} bytes, got {got}"
+    )]
+    BinarySize {
+        /// The declared shape.
+        shape: Vec<usize>,
+        /// The declared datatype.
+        datatype: DataType,
+        /// Elements × element size.
+        expected: usize,
+        /// The `binary_data_size` given.
+        got: usize,
+    },
+    /// A BOOL byte other than 0 or 1.
+    #[error("binary element {index} is neither 0 nor 1, as BOOL requires")]
+    BinaryBool {
+        /// Row-major index of the element.
+        index: usize,
     },
     /// The shape's element count overflows.
     #[error("shape {0:?} is too large")]
@@ -272,16 +301,113 @@ fn collect_nested<'a>(
     Ok(())
 }
 
+/// The kind of a JSON element, for error messages: never its value (no tensor data in error
+/// bodies and logs).
 fn describe(value: &Value) -> String {
     match value {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) if s.len() <= 32 => format!("the string {s:?}"),
-        Value::String(_) => "a string".into(),
-        Value::Array(_) => "a list".into(),
-        Value::Object(_) => "an object".into(),
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a number with a fraction or exponent",
+        Value::Number(_) => "an integer",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
+    .into()
+}
+
+/// Builds a tensor from the binary tensor data extension's bytes: little-endian, row-major,
+/// no padding; BOOL one byte each, 0 or 1.
+pub fn from_le_bytes(
+    datatype: DataType,
+    shape: &[usize],
+    bytes: &[u8],
+) -> Result<Tensor, TensorError> {
+    let count = element_count(shape).ok_or_else(|| TensorError::TooLarge(shape.to_vec()))?;
+    let expected = count
+        .checked_mul(datatype.size())
+        .ok_or_else(|| TensorError::TooLarge(shape.to_vec()))?;
+    if bytes.len() != expected {
+        return Err(TensorError::BinarySize {
+            shape: shape.to_vec(),
+            datatype,
+            expected,
+            got: bytes.len(),
+        });
+    }
+    macro_rules! le {
+        ($t:ty) => {{
+            let v: Vec<$t> = bytes
+                .chunks_exact(std::mem::size_of::<$t>())
+                .map(|c| <$t>::from_le_bytes(c.try_into().expect("chunk of the element size")))
+                .collect();
+            tensor(shape, &v)
+        }};
+    }
+    match datatype {
+        DataType::Bool => {
+            let mut v = Vec::with_capacity(bytes.len());
+            for (index, &b) in bytes.iter().enumerate() {
+                match b {
+                    0 => v.push(false),
+                    1 => v.push(true),
+                    _ => return Err(TensorError::BinaryBool { index }),
+                }
+            }
+            tensor(shape, &v)
+        }
+        DataType::U8 => le!(u8),
+        DataType::U16 => le!(u16),
+        DataType::U32 => le!(u32),
+        DataType::U64 => le!(u64),
+        DataType::I8 => le!(i8),
+        DataType::I16 => le!(i16),
+        DataType::I32 => le!(i32),
+        DataType::I64 => le!(i64),
+        DataType::F32 => le!(f32),
+        DataType::F64 => le!(f64),
+    }
+}
+
+/// Appends an output tensor as binary tensor data (little-endian, row-major) to `out`, and
+/// returns its datatype.
+pub fn append_le_bytes(t: &Tensor, out: &mut Vec<u8>) -> Result<DataType, UnsupportedOutput> {
+    let dt = t.datum_type();
+    if dt == DatumType::TDim {
+        let ints = t.cast_to::<i64>().map_err(|_| UnsupportedOutput(dt))?;
+        return append_le_bytes(&ints, out);
+    }
+    let datatype = DataType::from_datum(dt).ok_or(UnsupportedOutput(dt))?;
+    macro_rules! le {
+        ($t:ty) => {{
+            let view = t
+                .to_plain_array_view::<$t>()
+                .map_err(|_| UnsupportedOutput(dt))?;
+            out.reserve(view.len() * std::mem::size_of::<$t>());
+            for x in view.iter() {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }};
+    }
+    match datatype {
+        DataType::Bool => {
+            let view = t
+                .to_plain_array_view::<bool>()
+                .map_err(|_| UnsupportedOutput(dt))?;
+            out.extend(view.iter().map(|&b| u8::from(b)));
+        }
+        DataType::U8 => le!(u8),
+        DataType::U16 => le!(u16),
+        DataType::U32 => le!(u32),
+        DataType::U64 => le!(u64),
+        DataType::I8 => le!(i8),
+        DataType::I16 => le!(i16),
+        DataType::I32 => le!(i32),
+        DataType::I64 => le!(i64),
+        DataType::F32 => le!(f32),
+        DataType::F64 => le!(f64),
+    }
+    Ok(datatype)
 }
 
 fn build(datatype: DataType, shape: &[usize], leaves: &[&Value]) -> Result<Tensor, TensorError> {
@@ -291,11 +417,7 @@ fn build(datatype: DataType, shape: &[usize], leaves: &[&Value]) -> Result<Tenso
         expected: datatype.expected(),
         got: describe(value),
     };
-    let range = |index: usize, value: &Value| TensorError::OutOfRange {
-        index,
-        datatype,
-        value: value.to_string(),
-    };
+    let range = |index: usize, _: &Value| TensorError::OutOfRange { index, datatype };
     macro_rules! ints {
         ($t:ty) => {{
             let mut v: Vec<$t> = Vec::with_capacity(leaves.len());
@@ -530,7 +652,7 @@ mod tests {
         let e = parse(DataType::I32, &[1], &json!([1.5])).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "element 0 is the number 1.5, expected an integer for INT32"
+            "element 0 is a number with a fraction or exponent, expected an integer for INT32"
         );
     }
 
@@ -551,7 +673,7 @@ mod tests {
         let e = parse(DataType::Bool, &[2], &json!([true, 1])).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "element 1 is the number 1, expected true or false for BOOL"
+            "element 1 is an integer, expected true or false for BOOL"
         );
     }
 
@@ -564,7 +686,7 @@ mod tests {
         let e = parse(DataType::F32, &[2, 2], &json!([[1, 2], 3, 4])).unwrap_err();
         assert!(matches!(e, TensorError::Nesting { .. }), "{e}");
         let e = parse(DataType::F32, &[1], &json!(["1"])).unwrap_err();
-        assert!(e.to_string().contains("the string \"1\""), "{e}");
+        assert!(e.to_string().contains("is a string"), "{e}");
         let e = parse(DataType::F32, &[1], &json!([null])).unwrap_err();
         assert!(e.to_string().contains("null"), "{e}");
     }
@@ -579,6 +701,33 @@ mod tests {
         assert_eq!(t.shape(), &[0, 4]);
         let e = parse(DataType::F32, &[usize::MAX, 2], &json!([])).unwrap_err();
         assert!(matches!(e, TensorError::TooLarge(_)));
+    }
+
+    #[test]
+    fn binary_data_round_trips_little_endian() {
+        let t = from_le_bytes(DataType::F32, &[2], &[0, 0, 128, 63, 0, 0, 0, 192]).unwrap();
+        assert_eq!(values::<f32>(&t), vec![1.0, -2.0]);
+        let mut out = Vec::new();
+        assert_eq!(append_le_bytes(&t, &mut out).unwrap(), DataType::F32);
+        assert_eq!(out, [0, 0, 128, 63, 0, 0, 0, 192]);
+        let t = from_le_bytes(DataType::I64, &[1], &(-5i64).to_le_bytes()).unwrap();
+        assert_eq!(values::<i64>(&t), vec![-5]);
+        let t = from_le_bytes(DataType::Bool, &[2], &[1, 0]).unwrap();
+        assert_eq!(values::<bool>(&t), vec![true, false]);
+        let e = from_le_bytes(DataType::Bool, &[1], &[2]).unwrap_err();
+        assert_eq!(e, TensorError::BinaryBool { index: 0 });
+        let e = from_le_bytes(DataType::F64, &[2, 2], &[0; 31]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                TensorError::BinarySize {
+                    expected: 32,
+                    got: 31,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]

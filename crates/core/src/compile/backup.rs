@@ -1,7 +1,15 @@
-//! The model backup: a CronJob `<app>-backup` that copies the model PVC, mounted read-only, to
-//! `backup.destination` with the pinned aws-cli image (`aws s3 sync`). Credentials come from
+//! The model backup: a CronJob `<app>-backup` that copies the model store (the model PVC,
+//! which training writes, mounted read-only) to a dated copy
+//! `<backup.destination>/<yyyy-mm-dd>/` with the pinned aws-cli image (`aws s3 sync`; the
+//! date comes from `date -u` in the pod's shell, not from the compiler). Credentials come from
 //! the named Secret through `secretKeyRef`, never inline; the pod runs with the restricted
 //! security context under its own ServiceAccount, without an API token.
+//!
+//! The restore is a Job template: the suspended CronJob `<app>-restore` never runs on its own;
+//! `kubectl create job --from=cronjob/<app>-restore <name>` copies the newest dated copy (or
+//! the one `RESTORE_DATE` names) back into the model store, mounted read-write. The command is
+//! on both CronJobs as the `slipway.dev/restore` annotation and in the README ("Backup and
+//! restore").
 //!
 //! The backup pod takes none of the inference scheduling (priority class, node selector, GPU
 //! toleration): it needs no GPU node and must not preempt serving pods. When the model claim
@@ -22,8 +30,31 @@ use crate::spec::{
     AccessMode, AppSpec, BackupSpec, ModelSource, ResourceList, Resources, VolumeClaim,
 };
 
-/// Where the model PVC is mounted in the backup container.
+/// Where the model PVC is mounted in the backup and restore containers.
 pub const SOURCE_DIR: &str = "/model-store";
+/// Annotation carrying the restore command on the backup and restore CronJobs.
+pub const RESTORE_ANNOTATION: &str = "slipway.dev/restore";
+
+/// The backup: one dated copy per run, computed in the pod (`date -u`).
+const BACKUP_SCRIPT: &str = r#"set -eu
+dest="${BACKUP_DESTINATION%/}/$(date -u +%Y-%m-%d)/"
+echo "backing up /model-store/ to $dest"
+exec aws s3 sync --only-show-errors --no-progress /model-store/ "$dest""#;
+
+/// The restore: `RESTORE_DATE` (yyyy-mm-dd), else the newest dated copy.
+const RESTORE_SCRIPT: &str = r#"set -eu
+base="${BACKUP_DESTINATION%/}"
+day="${RESTORE_DATE:-$(aws s3 ls "$base/" | grep -oE 'PRE [0-9]{4}-[0-9]{2}-[0-9]{2}/$' | sort | tail -n 1 | tr -dc 0-9-)}"
+if [ -z "$day" ]; then echo "no dated copy under $base/" >&2; exit 1; fi
+echo "restoring $base/$day/ into /model-store/"
+exec aws s3 sync --only-show-errors --no-progress "$base/$day/" /model-store/"#;
+
+/// Which way a CronJob of this module copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Backup,
+    Restore,
+}
 /// The keys the credentials Secret must hold, passed as the same-named variables.
 pub const CREDENTIAL_KEYS: [&str; 2] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
 
@@ -36,41 +67,69 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
     let ModelSource::Pvc(claim) = &spec.spec.model.source else {
         return Vec::new();
     };
-    let name = labels::name(spec, "backup");
-    let pod_labels = labels::labels(spec, Component::Backup, None, None);
-    vec![
-        workloads::service_account(spec, name.clone(), Component::Backup),
-        CronJob {
-            metadata: labels::meta(spec, name.clone(), Component::Backup),
-            spec: Some(CronJobSpec {
-                schedule: backup.schedule.clone(),
-                concurrency_policy: Some("Forbid".into()),
-                successful_jobs_history_limit: Some(backup.history_limit),
-                failed_jobs_history_limit: Some(backup.history_limit),
-                job_template: JobTemplateSpec {
-                    metadata: Some(ObjectMeta {
-                        labels: Some(pod_labels.clone()),
-                        ..Default::default()
-                    }),
-                    spec: Some(JobSpec {
-                        backoff_limit: Some(backup.backoff_limit),
-                        active_deadline_seconds: Some(backup.active_deadline_seconds),
-                        template: PodTemplateSpec {
-                            metadata: Some(ObjectMeta {
-                                labels: Some(pod_labels),
-                                ..Default::default()
-                            }),
-                            spec: Some(pod_spec(spec, backup, claim, name)),
-                        },
-                        ..Default::default()
-                    }),
-                },
+    let backup_name = labels::name(spec, "backup");
+    let restore_name = labels::name(spec, "restore");
+    let restore = format!(
+        "run `kubectl -n {} create job --from=cronjob/{restore_name} {restore_name}-$(date -u +%Y%m%d%H%M)` \
+         to copy the newest dated copy under {} back into PVC {}; for another day, add \
+         `--dry-run=client -o yaml`, set RESTORE_DATE=yyyy-mm-dd in the container's env and \
+         `kubectl apply -f` the result",
+        spec.metadata.namespace(),
+        backup.destination,
+        claim.claim_name
+    );
+    let mut objects = Vec::new();
+    for (name, direction) in [
+        (backup_name, Direction::Backup),
+        (restore_name, Direction::Restore),
+    ] {
+        let pod_labels = labels::labels(spec, Component::Backup, None, None);
+        let mut metadata = labels::meta(spec, name.clone(), Component::Backup);
+        metadata
+            .annotations
+            .get_or_insert_default()
+            .insert(RESTORE_ANNOTATION.into(), restore.clone());
+        objects.push(workloads::service_account(
+            spec,
+            name.clone(),
+            Component::Backup,
+        ));
+        objects.push(
+            CronJob {
+                metadata,
+                spec: Some(CronJobSpec {
+                    schedule: backup.schedule.clone(),
+                    // The restore is a Job template: it runs only when created by hand.
+                    suspend: (direction == Direction::Restore).then_some(true),
+                    concurrency_policy: Some("Forbid".into()),
+                    successful_jobs_history_limit: Some(backup.history_limit),
+                    failed_jobs_history_limit: Some(backup.history_limit),
+                    job_template: JobTemplateSpec {
+                        metadata: Some(ObjectMeta {
+                            labels: Some(pod_labels.clone()),
+                            ..Default::default()
+                        }),
+                        spec: Some(JobSpec {
+                            backoff_limit: Some(backup.backoff_limit),
+                            active_deadline_seconds: Some(backup.active_deadline_seconds),
+                            template: PodTemplateSpec {
+                                metadata: Some(ObjectMeta {
+                                    labels: Some(pod_labels),
+                                    ..Default::default()
+                                }),
+                                spec: Some(pod_spec(spec, backup, claim, name, direction)),
+                            },
+                            ..Default::default()
+                        }),
+                    },
+                    ..Default::default()
+                }),
                 ..Default::default()
-            }),
-            ..Default::default()
-        }
-        .into(),
-    ]
+            }
+            .into(),
+        );
+    }
+    objects
 }
 
 fn pod_spec(
@@ -78,7 +137,9 @@ fn pod_spec(
     backup: &BackupSpec,
     claim: &VolumeClaim,
     service_account: String,
+    direction: Direction,
 ) -> k8s_openapi::api::core::v1::PodSpec {
+    let read_only = direction == Direction::Backup;
     let mut pod_spec = pod::base_pod(spec, service_account, false);
     pod_spec.restart_policy = Some("Never".into());
     if claim.access_mode == AccessMode::ReadWriteOnce {
@@ -102,25 +163,23 @@ fn pod_spec(
         name: "model".into(),
         persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
             claim_name: claim.claim_name.clone(),
-            read_only: Some(true),
+            read_only: Some(read_only),
         }),
         ..Default::default()
     });
 
-    let mut container = pod::base_container(spec, "backup", &backup.image);
-    container.command = Some(vec!["aws".into()]);
-    container.args = Some(vec![
-        "s3".into(),
-        "sync".into(),
-        "--only-show-errors".into(),
-        "--no-progress".into(),
-        format!("{SOURCE_DIR}/"),
-        backup.destination.clone(),
-    ]);
+    let (container_name, script) = match direction {
+        Direction::Backup => ("backup", BACKUP_SCRIPT),
+        Direction::Restore => ("restore", RESTORE_SCRIPT),
+    };
+    let mut container = pod::base_container(spec, container_name, &backup.image);
+    container.command = Some(vec!["/bin/sh".into(), "-c".into()]);
+    container.args = Some(vec![script.into()]);
     let mut env = pod::env([
         // The AWS CLI writes its cache under $HOME; only /tmp is writable.
         ("HOME", "/tmp".to_string()),
         ("AWS_DEFAULT_REGION", backup.region.clone()),
+        ("BACKUP_DESTINATION", backup.destination.clone()),
     ]);
     env.extend(CREDENTIAL_KEYS.map(|key| pod::secret_env(key, &backup.credentials_secret, key)));
     container.env = Some(env);
@@ -146,7 +205,7 @@ fn pod_spec(
         .push(VolumeMount {
             name: "model".into(),
             mount_path: SOURCE_DIR.into(),
-            read_only: Some(true),
+            read_only: Some(read_only),
             ..Default::default()
         });
     pod_spec.containers = vec![container];
@@ -189,9 +248,16 @@ mod tests {
         assert_eq!(claim.unwrap().read_only, Some(true));
         let container = &pod.containers[0];
         assert_eq!(container.image.as_deref(), Some("amazon/aws-cli:2.17.50"));
-        let args = container.args.clone().unwrap();
-        assert_eq!(args[..2], ["s3".to_string(), "sync".to_string()]);
-        assert_eq!(args.last().unwrap(), "s3://ai-model-backup/models/");
+        assert_eq!(
+            container.args.as_deref(),
+            Some(&[BACKUP_SCRIPT.to_string()][..])
+        );
+        let env = container.env.as_ref().unwrap();
+        let destination = env.iter().find(|e| e.name == "BACKUP_DESTINATION").unwrap();
+        assert_eq!(
+            destination.value.as_deref(),
+            Some("s3://ai-model-backup/models/")
+        );
         let mount = &container.volume_mounts.as_ref().unwrap()[1];
         assert_eq!(
             (mount.mount_path.as_str(), mount.read_only),
@@ -199,6 +265,55 @@ mod tests {
         );
         let security = container.security_context.as_ref().unwrap();
         assert_eq!(security.allow_privilege_escalation, Some(false));
+    }
+
+    /// Every run writes a dated copy, the date taken in the pod (no clock in the compiler).
+    #[test]
+    fn each_run_writes_a_copy_named_by_its_utc_date() {
+        assert!(BACKUP_SCRIPT.contains(r#"dest="${BACKUP_DESTINATION%/}/$(date -u +%Y-%m-%d)/""#));
+        assert!(
+            BACKUP_SCRIPT
+                .contains(r#"aws s3 sync --only-show-errors --no-progress /model-store/ "$dest""#)
+        );
+        assert!(BACKUP_SCRIPT.contains(SOURCE_DIR) && RESTORE_SCRIPT.contains(SOURCE_DIR));
+    }
+
+    #[test]
+    fn the_restore_is_a_suspended_job_template_writing_the_model_claim() {
+        let restore = compile(&seed())
+            .into_iter()
+            .find_map(|o| match o {
+                Object::CronJob(c) if o_name(&c) == "ai-inference-restore" => Some(*c),
+                _ => None,
+            })
+            .expect("a restore CronJob");
+        let annotations = restore.metadata.annotations.clone().unwrap();
+        assert!(
+            annotations[RESTORE_ANNOTATION].contains(
+                "kubectl -n ai-applications create job --from=cronjob/ai-inference-restore"
+            )
+        );
+        let cron = restore.spec.unwrap();
+        assert_eq!(cron.suspend, Some(true));
+        let pod = cron.job_template.spec.unwrap().template.spec.unwrap();
+        let claim = pod.volumes.unwrap()[1]
+            .persistent_volume_claim
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (claim.claim_name.as_str(), claim.read_only),
+            ("model-store", Some(false))
+        );
+        let container = &pod.containers[0];
+        assert_eq!(container.name, "restore");
+        assert_eq!(
+            container.args.as_deref(),
+            Some(&[RESTORE_SCRIPT.to_string()][..])
+        );
+    }
+
+    fn o_name(cron: &CronJob) -> &str {
+        cron.metadata.name.as_deref().unwrap_or_default()
     }
 
     #[test]
@@ -224,7 +339,7 @@ mod tests {
         };
         assert!(
             pod(&seed()).affinity.is_none(),
-            "ReadOnlyMany attaches anywhere"
+            "ReadWriteMany attaches anywhere"
         );
         let mut spec = seed();
         if let ModelSource::Pvc(claim) = &mut spec.spec.model.source {

@@ -1059,8 +1059,14 @@ mod tests {
                 .map(|p| p.title)
                 .collect()
         };
-        assert!(titles(&seed()).contains(&"GPU utilisation".to_string()));
+        // The seed's server is slipway-serve, on the CPU: no GPU panel (training's GPU is
+        // not the server's).
+        assert!(!titles(&seed()).contains(&"GPU utilisation".to_string()));
         assert!(!titles(&minimal()).contains(&"GPU utilisation".to_string()));
+        assert!(
+            titles(&crate::compile::testing::gpu_runtime())
+                .contains(&"GPU utilisation".to_string())
+        );
     }
 
     #[test]

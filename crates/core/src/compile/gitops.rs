@@ -1,9 +1,11 @@
 //! Argo CD delivery: the `Application` that syncs the rendered tree of one environment, the
 //! `AppProject` that fences it in, and sync waves that create what workloads need first.
 //!
-//! Both depend on the environment (`<app>-<env>`, path `<gitops.path>/<env>/<namespace>/<app>`)
-//! and the AppProject whitelists exactly the cluster-scoped kinds the bundle holds, so this
-//! concern runs after the others, over the compiled objects ([`super::compile_for`]).
+//! Both depend on the environment (`<app>-<env>`, path `<gitops.path>/<env>/<namespace>/<app>`,
+//! destination from [`AppSpec::destination`]), and the AppProject allows exactly the namespaces
+//! and cluster-scoped kinds the bundle holds ([`allowances`]), so this concern runs after the
+//! others, over the compiled objects ([`super::compile_for`]). PersistentVolumeClaims are kept
+//! when pruned or when the Application is deleted ([`KEEP_OPTIONS`]).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -13,6 +15,7 @@ use super::crd::argocd::{
 };
 use super::labels::{self, Component};
 use super::object::Object;
+use crate::k8s::name::{MAX_LABEL_NAME, shorten};
 use crate::spec::{AppSpec, GitOpsSpec};
 
 /// Annotation ordering objects inside one Argo CD sync phase (lower first; default 0).
@@ -38,11 +41,36 @@ pub fn wave(kind: &str) -> Option<i32> {
     }
 }
 
+/// Sync options that keep a PersistentVolumeClaim, and the data on it, when it leaves Git
+/// (prune) and when the Application is deleted (its resources finalizer deletes everything
+/// else).
+pub const KEEP_OPTIONS: [&str; 2] = ["Prune=false", "Delete=false"];
+
+/// Adds `options` to the comma-separated sync options `current`: an option whose key
+/// (`Prune` of `Prune=false`) is already set keeps its value, so options written in the spec's
+/// `metadata.annotations` win.
+pub fn merge_sync_options(current: Option<&str>, options: &[&str]) -> String {
+    let mut merged: Vec<String> = current
+        .into_iter()
+        .flat_map(|text| text.split(','))
+        .map(str::trim)
+        .filter(|option| !option.is_empty())
+        .map(str::to_string)
+        .collect();
+    let key = |option: &str| option.split('=').next().unwrap_or_default().to_string();
+    for option in options {
+        if !merged.iter().any(|existing| key(existing) == key(option)) {
+            merged.push(option.to_string());
+        }
+    }
+    merged.join(",")
+}
+
 /// Puts [`SYNC_WAVE`] on every object whose kind has a wave. Hooks (the PreSync training
 /// Job) keep none: they run in their own phase, before every wave of the Sync phase, and
 /// `BeforeHookCreation` recreates them. A Job that is not a hook gets
 /// `Force=true,Replace=true`: its pod template is immutable, so a new image (every CI commit)
-/// must replace it rather than fail the sync.
+/// must replace it rather than fail the sync. A PersistentVolumeClaim gets [`KEEP_OPTIONS`].
 pub fn sync_waves(objects: &mut [Object]) {
     for object in objects {
         let kind = object.kind().to_string();
@@ -54,16 +82,22 @@ pub fn sync_waves(objects: &mut [Object]) {
         {
             continue;
         }
-        let mut add = Vec::new();
+        let annotations = metadata.annotations.get_or_insert_default();
         if let Some(wave) = wave(&kind) {
-            add.push((SYNC_WAVE, wave.to_string()));
+            annotations.insert(SYNC_WAVE.into(), wave.to_string());
         }
-        if kind == "Job" {
-            add.push((SYNC_OPTIONS, "Force=true,Replace=true".to_string()));
+        let options: &[&str] = match kind.as_str() {
+            "Job" => &["Force=true", "Replace=true"],
+            "PersistentVolumeClaim" => &KEEP_OPTIONS,
+            _ => &[],
+        };
+        if !options.is_empty() {
+            let merged =
+                merge_sync_options(annotations.get(SYNC_OPTIONS).map(String::as_str), options);
+            annotations.insert(SYNC_OPTIONS.into(), merged);
         }
-        if !add.is_empty() {
-            let annotations = metadata.annotations.get_or_insert_default();
-            annotations.extend(add.into_iter().map(|(k, v)| (k.to_string(), v)));
+        if annotations.is_empty() {
+            metadata.annotations = None;
         }
     }
 }
@@ -76,8 +110,9 @@ pub fn app_path(spec: &AppSpec, gitops: &GitOpsSpec, env: Option<&str>) -> Strin
     if !base.is_empty() && base != "." {
         parts.push(base);
     }
+    let namespace = spec.destination(env).namespace;
     if let Some(env) = env {
-        parts.extend([env, spec.metadata.namespace(), spec.metadata.name.as_str()]);
+        parts.extend([env, namespace.as_str(), spec.metadata.name.as_str()]);
     }
     if parts.is_empty() {
         ".".into()
@@ -86,74 +121,121 @@ pub fn app_path(spec: &AppSpec, gitops: &GitOpsSpec, env: Option<&str>) -> Strin
     }
 }
 
-/// `<app>-<env>`, or `<app>` without an environment: the Application's and AppProject's name.
+/// The Application's and AppProject's name: `<app>-<env>`, or `<app>` without an environment,
+/// fitted to 63 characters (Argo CD writes it into a label) with a stable hash when longer.
 pub fn argo_name(spec: &AppSpec, env: Option<&str>) -> String {
-    match env {
+    let name = match env {
         Some(env) => format!("{}-{env}", spec.metadata.name),
         None => spec.metadata.name.clone(),
+    };
+    shorten(&name, MAX_LABEL_NAME)
+}
+
+/// The API group of an `apiVersion` (`""` for the core group's `v1`).
+pub fn api_group(api_version: &str) -> &str {
+    api_version
+        .rsplit_once('/')
+        .map(|(group, _)| group)
+        .unwrap_or_default()
+}
+
+/// Whether Argo CD syncs `object` through the Application (its own Application and AppProject
+/// are applied apart, into Argo CD's namespace).
+pub fn synced(object: &Object) -> bool {
+    !matches!(object.kind(), "Application" | "AppProject")
+}
+
+/// What an AppProject must allow for `objects`: every namespace they go into (and the
+/// Application's destination namespace), and every cluster-scoped kind (plus `Namespace`
+/// when the Application creates its namespace). Sorted, each once.
+pub fn allowances(
+    objects: &[Object],
+    destination: &str,
+    create_namespace: bool,
+) -> (Vec<String>, Vec<GroupKind>) {
+    let synced: Vec<&Object> = objects.iter().filter(|o| synced(o)).collect();
+    let mut namespaces: Vec<String> = synced
+        .iter()
+        .map(|object| object.namespace())
+        .filter(|namespace| !namespace.is_empty())
+        .chain([destination])
+        .map(str::to_string)
+        .collect();
+    namespaces.sort();
+    namespaces.dedup();
+    let mut kinds: Vec<GroupKind> = synced
+        .iter()
+        .filter(|object| object.namespace().is_empty())
+        .map(|object| GroupKind {
+            group: api_group(object.api_version()).to_string(),
+            kind: object.kind().to_string(),
+        })
+        .collect();
+    if create_namespace {
+        kinds.push(GroupKind {
+            group: String::new(),
+            kind: "Namespace".into(),
+        });
     }
+    kinds.sort();
+    kinds.dedup();
+    (namespaces, kinds)
 }
 
 /// The Application and AppProject of `spec` in environment `env`; nothing without
-/// `spec.gitops`. `objects` are the application's compiled objects.
+/// `spec.gitops`. `objects` are the application's compiled objects. With `gitops.project`
+/// the Application joins that existing AppProject and none is emitted.
 pub fn compile(spec: &AppSpec, env: Option<&str>, objects: &[Object]) -> Vec<Object> {
     let Some(gitops) = &spec.spec.gitops else {
         return Vec::new();
     };
     let name = argo_name(spec, env);
-    let meta = |annotations: Option<(&str, &str)>, finalizers: Option<Vec<String>>| {
-        let mut labels = labels::labels(spec, Component::Application, None, None);
-        if let Some(env) = env {
-            labels.insert("slipway.dev/environment".into(), env.into());
-        }
-        ObjectMeta {
-            name: Some(name.clone()),
-            namespace: Some(gitops.argocd_namespace.clone()),
-            labels: Some(labels),
-            annotations: annotations.map(|(k, v)| [(k.to_string(), v.to_string())].into()),
-            finalizers,
-            ..Default::default()
-        }
+    let meta = |annotations: Option<(&str, &str)>, finalizers: Option<Vec<String>>| ObjectMeta {
+        name: Some(name.clone()),
+        namespace: Some(gitops.argocd_namespace.clone()),
+        labels: Some(labels::labels(spec, Component::Application, None, None)),
+        annotations: annotations.map(|(k, v)| [(k.to_string(), v.to_string())].into()),
+        finalizers,
+        ..Default::default()
     };
+    let target = spec.destination(env);
     let destination = ApplicationDestination {
-        server: gitops.destination_server.clone(),
-        namespace: spec.metadata.namespace().to_string(),
-    };
-    let mut whitelist: Vec<GroupKind> = objects
-        .iter()
-        .filter(|object| object.namespace().is_empty())
-        .map(|object| GroupKind {
-            group: object
-                .api_version()
-                .rsplit_once('/')
-                .map(|(group, _)| group.to_string())
-                .unwrap_or_default(),
-            kind: object.kind().to_string(),
-        })
-        .collect();
-    if gitops.sync_policy.create_namespace {
-        whitelist.push(GroupKind {
-            group: String::new(),
-            kind: "Namespace".into(),
-        });
-    }
-    whitelist.sort();
-    whitelist.dedup();
-
-    let project = AppProject {
-        metadata: meta(Some((SYNC_WAVE, "-1")), None),
-        spec: AppProjectSpec {
-            description: format!(
-                "{} ({}): one repository, one namespace",
-                spec.metadata.name,
-                env.unwrap_or("default")
-            ),
-            source_repos: vec![gitops.repo_url.clone()],
-            destinations: vec![destination.clone()],
-            cluster_resource_whitelist: whitelist,
-        },
+        server: target.server.clone(),
+        namespace: target.namespace.clone(),
     };
     let policy = &gitops.sync_policy;
+    let (namespaces, whitelist) = allowances(objects, &target.namespace, policy.create_namespace);
+
+    let mut out = Vec::new();
+    let project = match &gitops.project {
+        Some(existing) => existing.name.clone(),
+        None => {
+            out.push(
+                AppProject {
+                    metadata: meta(Some((SYNC_WAVE, "-1")), None),
+                    spec: AppProjectSpec {
+                        description: format!(
+                            "{} ({}): one repository, the namespaces and cluster-scoped kinds \
+                             of its tree",
+                            spec.metadata.name,
+                            env.unwrap_or("default")
+                        ),
+                        source_repos: vec![gitops.repo_url.clone()],
+                        destinations: namespaces
+                            .into_iter()
+                            .map(|namespace| ApplicationDestination {
+                                server: target.server.clone(),
+                                namespace,
+                            })
+                            .collect(),
+                        cluster_resource_whitelist: whitelist,
+                    },
+                }
+                .into(),
+            );
+            name.clone()
+        }
+    };
     let mut sync_options = Vec::new();
     if policy.create_namespace {
         sync_options.push("CreateNamespace=true".to_string());
@@ -163,7 +245,7 @@ pub fn compile(spec: &AppSpec, env: Option<&str>, objects: &[Object]) -> Vec<Obj
     let application = Application {
         metadata: meta(None, Some(vec![RESOURCES_FINALIZER.to_string()])),
         spec: ApplicationSpec {
-            project: name.clone(),
+            project,
             source: ApplicationSource {
                 repo_url: gitops.repo_url.clone(),
                 path: app_path(spec, gitops, env),
@@ -187,7 +269,8 @@ pub fn compile(spec: &AppSpec, env: Option<&str>, objects: &[Object]) -> Vec<Obj
             }),
         },
     };
-    vec![project.into(), application.into()]
+    out.push(application.into());
+    out
 }
 
 #[cfg(test)]
@@ -209,9 +292,9 @@ mod tests {
         assert_eq!(app.metadata.namespace.as_deref(), Some("argocd"));
         assert_eq!(
             app.spec.source.path,
-            "k8s-manifests/prod/ai-applications/ai-inference"
+            "k8s-manifests/prod/ai-applications-prod/ai-inference"
         );
-        assert_eq!(app.spec.destination.namespace, "ai-applications");
+        assert_eq!(app.spec.destination.namespace, "ai-applications-prod");
         assert_eq!(app.spec.project, "ai-inference-prod");
         let policy = app.spec.sync_policy.as_ref().unwrap();
         assert_eq!(
@@ -226,7 +309,7 @@ mod tests {
     }
 
     #[test]
-    fn the_project_allows_one_repo_one_namespace_and_only_the_cluster_kinds_emitted() {
+    fn the_project_allows_exactly_the_namespaces_and_cluster_kinds_emitted() {
         let bundle = compile_for(&seed(), Some("staging"));
         let Some(Object::AppProject(project)) = bundle.find("AppProject", "ai-inference-staging")
         else {
@@ -236,7 +319,26 @@ mod tests {
             project.spec.source_repos,
             ["https://github.com/mycompany/ai-app.git"]
         );
-        assert_eq!(project.spec.destinations.len(), 1);
+        let namespaces: Vec<&str> = project
+            .spec
+            .destinations
+            .iter()
+            .map(|d| d.namespace.as_str())
+            .collect();
+        assert_eq!(
+            namespaces,
+            ["ai-applications-staging", "ai-inference-logging-staging"]
+        );
+        let mut used: Vec<&str> = bundle
+            .objects
+            .iter()
+            .filter(|o| synced(o))
+            .map(Object::namespace)
+            .filter(|ns| !ns.is_empty())
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        assert_eq!(used, namespaces, "exactly the namespaces of the tree");
         let kinds: Vec<&str> = project
             .spec
             .cluster_resource_whitelist
@@ -264,14 +366,15 @@ mod tests {
                 .unwrap_or(0)
         };
         assert!(
-            wave_of("Namespace", "ai-applications") < wave_of("ServiceAccount", "ai-inference")
+            wave_of("Namespace", "ai-applications-prod")
+                < wave_of("ServiceAccount", "ai-inference")
         );
         assert!(
             wave_of("ServiceAccount", "ai-inference")
-                < wave_of("PersistentVolumeClaim", "model-pvc")
+                < wave_of("PersistentVolumeClaim", "model-store")
         );
         assert!(
-            wave_of("PersistentVolumeClaim", "model-pvc")
+            wave_of("PersistentVolumeClaim", "model-store")
                 < wave_of("Deployment", "ai-inference-green")
         );
         let job = bundle.find("Job", "ai-inference-training").unwrap();
@@ -279,6 +382,56 @@ mod tests {
         assert_eq!(annotations.get(HOOK).map(String::as_str), Some("PreSync"));
         assert!(!annotations.contains_key(SYNC_WAVE));
         assert!(!annotations.contains_key(SYNC_OPTIONS));
+    }
+
+    #[test]
+    fn claims_survive_prune_and_application_deletion() {
+        let bundle = compile_for(&seed(), Some("prod"));
+        let claims: Vec<&Object> = bundle.of_kind("PersistentVolumeClaim").collect();
+        assert_eq!(claims.len(), 2, "training data and the model store");
+        for claim in claims {
+            let annotations = claim.metadata().annotations.as_ref().unwrap();
+            assert_eq!(annotations[SYNC_OPTIONS], "Prune=false,Delete=false");
+        }
+    }
+
+    #[test]
+    fn sync_options_written_in_the_spec_win_and_slipway_adds_the_rest() {
+        assert_eq!(
+            merge_sync_options(Some("ServerSideApply=true, Prune=confirm"), &KEEP_OPTIONS),
+            "ServerSideApply=true,Prune=confirm,Delete=false"
+        );
+        assert_eq!(
+            merge_sync_options(None, &KEEP_OPTIONS),
+            "Prune=false,Delete=false"
+        );
+    }
+
+    #[test]
+    fn long_names_are_fitted_to_63_characters_and_stay_distinct() {
+        let mut spec = seed();
+        spec.metadata.name = format!("ai-inference-{}", "x".repeat(45));
+        let staging = argo_name(&spec, Some("staging"));
+        let prod = argo_name(&spec, Some("prod"));
+        assert!(staging.len() <= 63 && prod.len() <= 63);
+        assert_ne!(staging, prod);
+        let bundle = compile_for(&spec, Some("staging"));
+        let app = application(&bundle.objects);
+        assert_eq!(app.metadata.name.as_deref(), Some(staging.as_str()));
+        assert_eq!(app.spec.project, staging);
+    }
+
+    #[test]
+    fn an_existing_project_is_joined_not_emitted() {
+        let mut spec = seed();
+        spec.spec.gitops.as_mut().unwrap().project = Some(crate::spec::ProjectSpec {
+            name: "ai-team".into(),
+            namespaces: vec!["*".into()],
+            cluster_kinds: vec!["*".into()],
+        });
+        let bundle = compile_for(&spec, Some("prod"));
+        assert!(bundle.of_kind("AppProject").next().is_none());
+        assert_eq!(application(&bundle.objects).spec.project, "ai-team");
     }
 
     #[test]
@@ -295,7 +448,7 @@ mod tests {
         spec.spec.gitops = None;
         let bundle = compile_for(&spec, Some("prod"));
         assert!(bundle.of_kind("Application").next().is_none());
-        let namespace = bundle.find("Namespace", "ai-applications").unwrap();
+        let namespace = bundle.find("Namespace", "ai-applications-prod").unwrap();
         let annotations = namespace.metadata().annotations.clone().unwrap_or_default();
         assert!(!annotations.contains_key(SYNC_WAVE));
     }

@@ -10,6 +10,10 @@ use crate::spec::{AppSpec, Color};
 pub const COLOR_LABEL: &str = "slipway.dev/color";
 /// Value of `app.kubernetes.io/managed-by`.
 pub const MANAGED_BY: &str = "slipway";
+/// Label naming the environment an object belongs to (`--env`).
+pub const ENVIRONMENT_LABEL: &str = "slipway.dev/environment";
+/// The label Argo CD's label tracking rewrites (its default `application.instanceLabelKey`).
+pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
 
 /// Which part of the application an object belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -42,8 +46,22 @@ impl Component {
     }
 }
 
-/// The labels that select one workload's pods: name, instance, component, and the color
-/// for blue/green. Never the version, which changes with every release.
+/// The instance of the application: the name of its Argo CD Application, `<app>-<env>`
+/// (fitted to 63 characters with a hash, see [`crate::k8s::name::fit`]), or `<app>` outside
+/// environments. Under label tracking Argo CD writes this same value into
+/// `app.kubernetes.io/instance`.
+pub fn instance(spec: &AppSpec) -> String {
+    let name = match spec.metadata.environment_name() {
+        Some(env) => format!("{}-{env}", spec.metadata.name),
+        None => spec.metadata.name.clone(),
+    };
+    crate::k8s::name::shorten(&name, crate::k8s::name::MAX_LABEL_NAME)
+}
+
+/// The labels that select one workload's pods: name, component, and the color for
+/// blue/green. Never the version, which changes with every release, nor
+/// `app.kubernetes.io/instance`, which Argo CD's label tracking rewrites (each environment
+/// has its own namespace, so the name and component select one environment's pods).
 pub fn selector(
     spec: &AppSpec,
     component: Component,
@@ -51,8 +69,7 @@ pub fn selector(
 ) -> BTreeMap<String, String> {
     let name = spec.metadata.name.clone();
     let mut labels = BTreeMap::from([
-        ("app.kubernetes.io/name".to_string(), name.clone()),
-        ("app.kubernetes.io/instance".to_string(), name),
+        ("app.kubernetes.io/name".to_string(), name),
         (
             "app.kubernetes.io/component".to_string(),
             component.as_str().to_string(),
@@ -64,8 +81,8 @@ pub fn selector(
     labels
 }
 
-/// Every label of an object: the spec's own labels, the selector labels, `part-of`,
-/// `managed-by`, and `version` when known.
+/// Every label of an object: the spec's own labels, the selector labels, `instance`,
+/// `part-of`, `managed-by`, the environment, and `version` when known.
 pub fn labels(
     spec: &AppSpec,
     component: Component,
@@ -74,6 +91,10 @@ pub fn labels(
 ) -> BTreeMap<String, String> {
     let mut labels = spec.metadata.labels.clone();
     labels.extend(selector(spec, component, color));
+    labels.insert(INSTANCE_LABEL.into(), instance(spec));
+    if let Some(env) = spec.metadata.environment_name() {
+        labels.insert(ENVIRONMENT_LABEL.into(), env.to_string());
+    }
     labels.insert(
         "app.kubernetes.io/part-of".into(),
         spec.metadata.name.clone(),

@@ -64,7 +64,8 @@ fn enabled(spec: &AppSpec) -> Option<&LoggingSpec> {
     spec.spec.logging.as_ref().filter(|logging| logging.enabled)
 }
 
-/// The namespace Fluentd runs in: `logging.namespace`, else `<app>-logging`.
+/// The namespace Fluentd runs in: `logging.namespace`, else `<app>-logging` (with `-<env>` in
+/// an environment: [`AppSpec::for_environment`] sets `logging.namespace`).
 pub fn namespace(spec: &AppSpec) -> String {
     spec.spec
         .logging
@@ -225,6 +226,8 @@ pub fn objects(spec: &AppSpec, files: &BTreeMap<String, String>) -> Vec<Object> 
         return Vec::new();
     };
     let name = fluentd_name(spec);
+    // Cluster-scoped: each environment has its own.
+    let cluster_name = spec.metadata.per_environment(&name);
     let mut namespace_meta = labels::cluster_meta(spec, namespace(spec), Component::Logging);
     namespace_meta.labels.get_or_insert_default().insert(
         "pod-security.kubernetes.io/enforce".into(),
@@ -243,7 +246,7 @@ pub fn objects(spec: &AppSpec, files: &BTreeMap<String, String>) -> Vec<Object> 
         }
         .into(),
         ClusterRole {
-            metadata: labels::cluster_meta(spec, name.clone(), Component::Logging),
+            metadata: labels::cluster_meta(spec, cluster_name.clone(), Component::Logging),
             rules: Some(vec![PolicyRule {
                 api_groups: Some(vec![String::new()]),
                 resources: Some(vec!["namespaces".into(), "pods".into()]),
@@ -254,11 +257,11 @@ pub fn objects(spec: &AppSpec, files: &BTreeMap<String, String>) -> Vec<Object> 
         }
         .into(),
         ClusterRoleBinding {
-            metadata: labels::cluster_meta(spec, name.clone(), Component::Logging),
+            metadata: labels::cluster_meta(spec, cluster_name.clone(), Component::Logging),
             role_ref: RoleRef {
                 api_group: "rbac.authorization.k8s.io".into(),
                 kind: "ClusterRole".into(),
-                name: name.clone(),
+                name: cluster_name,
             },
             subjects: Some(vec![Subject {
                 kind: "ServiceAccount".into(),

@@ -157,10 +157,15 @@ pub fn compile(spec: &AppSpec) -> Bundle {
     compile_for(spec, None)
 }
 
-/// Compiles a spec for the environment `env` (`--env`; `None` without one): every concern of
-/// [`CONCERNS`] in order, then sorts the bundle.
+/// Compiles a spec for the environment `env` (`--env`; `None` without one): resolves the
+/// environment once ([`AppSpec::for_environment`]: its namespaces and per-environment names),
+/// runs every concern of [`CONCERNS`] in order, then sorts the bundle.
 pub fn compile_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
-    let input = Input { spec, env };
+    let resolved = spec.for_environment(env);
+    let input = Input {
+        spec: &resolved,
+        env,
+    };
     let mut bundle = Bundle::default();
     for concern in CONCERNS {
         (concern.compile)(input, &mut bundle);
@@ -183,6 +188,25 @@ pub(crate) mod testing {
         )
         .expect("the minimal test spec loads")
         .spec
+    }
+
+    /// The seed with a custom runtime that serves on one GPU per pod.
+    pub fn gpu_runtime() -> AppSpec {
+        let mut spec = seed();
+        spec.spec.inference.runtime =
+            crate::spec::RuntimeSpec::Custom(crate::spec::CustomRuntimeSpec {
+                image: "example.com/triton:24.10".into(),
+                command: Vec::new(),
+                args: Vec::new(),
+                metrics_path: Some("/metrics".into()),
+            });
+        spec.spec
+            .scheduling
+            .gpu
+            .as_mut()
+            .expect("the seed names its GPU")
+            .count = 1.into();
+        spec
     }
 
     /// `specs/seed-article.yaml`, rendered without values.

@@ -84,27 +84,59 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
     ]
 }
 
-/// Where traffic from outside the cluster comes from, when a Service exposes the pods there:
-/// the external Service's `sourceRanges`, or anywhere. Load balancers and node ports hand the
-/// pods packets from client or node addresses, which no pod or namespace selector matches.
-fn external_sources(spec: &AppSpec) -> Option<Vec<String>> {
+/// Where traffic from outside the cluster comes from, when a Service exposes the pods there.
+/// Load balancers and node ports hand the pods packets from client addresses (kept by
+/// `externalTrafficPolicy: Local`, see [`external_traffic_policy`]), which no pod or namespace
+/// selector matches, so the policy admits them by `ipBlock`: exactly the union of the
+/// `sourceRanges` when every exposure is a `LoadBalancer` that declares some, anywhere
+/// (`0.0.0.0/0`, `::/0`) when one does not (a `NodePort` main Service, or a load balancer
+/// without ranges). `None` when nothing is exposed.
+pub fn external_sources(spec: &AppSpec) -> Option<Vec<String>> {
     let service = &spec.spec.inference.service;
-    let exposed = service.external.is_some() || service.service_type != ServiceType::ClusterIP;
-    if !exposed {
+    let mut exposures: Vec<&[String]> = Vec::new();
+    match service.service_type {
+        ServiceType::ClusterIP => {}
+        // A node port takes packets from any address that reaches a node.
+        ServiceType::NodePort => exposures.push(&[]),
+        ServiceType::LoadBalancer => exposures.push(&service.source_ranges),
+    }
+    if let Some(external) = &service.external {
+        exposures.push(&external.source_ranges);
+    }
+    if exposures.is_empty() {
         return None;
     }
-    let ranges = service
-        .external
-        .as_ref()
-        .map(|external| external.source_ranges.clone())
-        .unwrap_or_default();
-    Some(
-        if ranges.is_empty() || service.service_type != ServiceType::ClusterIP {
-            vec!["0.0.0.0/0".into(), "::/0".into()]
-        } else {
-            ranges
-        },
-    )
+    if exposures.iter().any(|ranges| ranges.is_empty()) {
+        return Some(ANYWHERE.iter().map(|cidr| cidr.to_string()).collect());
+    }
+    let mut ranges: Vec<String> = exposures.concat();
+    ranges.sort();
+    ranges.dedup();
+    Some(ranges)
+}
+
+/// `loadBalancerSourceRanges` of the main Service: `service.sourceRanges` when it is a
+/// `LoadBalancer` (the API server rejects them on any other type), none otherwise.
+pub fn main_source_ranges(spec: &AppSpec) -> Vec<String> {
+    let service = &spec.spec.inference.service;
+    if service.service_type == ServiceType::LoadBalancer {
+        service.source_ranges.clone()
+    } else {
+        Vec::new()
+    }
+}
+
+/// The CIDRs of every address.
+pub const ANYWHERE: [&str; 2] = ["0.0.0.0/0", "::/0"];
+
+/// `externalTrafficPolicy` of a Service of type `service_type`: `Local` for a load balancer,
+/// so that the client's address reaches the pod (and the NetworkPolicy's `ipBlock`) instead of
+/// the address of the node that forwarded the packet. Nodes without an inference pod then
+/// fail the load balancer's health check and receive no traffic, so load spreads over the
+/// nodes that run pods rather than over the pods themselves. `None` (the cluster default,
+/// `Cluster`) otherwise.
+pub fn external_traffic_policy(service_type: &str) -> Option<String> {
+    (service_type == ServiceType::LoadBalancer.as_str()).then(|| "Local".to_string())
 }
 
 fn namespace_peer(namespace: &str) -> NetworkPolicyPeer {
@@ -195,6 +227,37 @@ mod tests {
         let ingress = policy(&spec).ingress.unwrap();
         let cidr = &ingress[2].from.as_ref().unwrap()[0].ip_block;
         assert_eq!(cidr.as_ref().unwrap().cidr, "10.0.0.0/8");
+    }
+
+    #[test]
+    fn a_load_balancer_main_service_admits_exactly_its_source_ranges() {
+        let mut spec = minimal();
+        let service = &mut spec.spec.inference.service;
+        service.service_type = ServiceType::LoadBalancer;
+        service.source_ranges = vec!["203.0.113.0/24".into(), "198.51.100.0/24".into()];
+        assert_eq!(
+            external_sources(&spec).unwrap(),
+            ["198.51.100.0/24", "203.0.113.0/24"]
+        );
+        // A load balancer without ranges opens the port to everyone, whatever the other has.
+        spec.spec.inference.service.external = Some(crate::spec::ExternalServiceSpec {
+            port: 80,
+            annotations: Default::default(),
+            source_ranges: Vec::new(),
+        });
+        assert_eq!(external_sources(&spec).unwrap(), ANYWHERE);
+        assert_eq!(
+            external_traffic_policy("LoadBalancer").as_deref(),
+            Some("Local")
+        );
+        assert_eq!(external_traffic_policy("ClusterIP"), None);
+    }
+
+    #[test]
+    fn a_node_port_is_reachable_from_anywhere() {
+        let mut spec = minimal();
+        spec.spec.inference.service.service_type = ServiceType::NodePort;
+        assert_eq!(external_sources(&spec).unwrap(), ANYWHERE);
     }
 
     #[test]

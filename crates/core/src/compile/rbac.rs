@@ -83,17 +83,48 @@ pub fn preset_rules(preset: AccessPreset) -> Vec<PolicyRule> {
         .collect()
 }
 
-/// The Role and RoleBinding name of the `index`th entry: `<app>-<preset>`, with the entry's
-/// position appended when several entries share a preset.
+/// The Role and RoleBinding name of the `index`th entry: `<app>-<name>` when the entry names
+/// itself, else `<app>-<preset>`, followed by a stable hash of the entry's subjects and rules
+/// when several entries share that preset. The name depends on the entry's content, never on
+/// its position, so reordering entries renames nothing.
 pub fn role_name(spec: &AppSpec, index: usize) -> String {
     let bindings = &spec.spec.security.rbac;
-    let preset = bindings[index].preset;
+    let binding = &bindings[index];
+    if let Some(name) = &binding.name {
+        return labels::name(spec, name);
+    }
+    let preset = binding.preset;
     let base = labels::name(spec, preset.as_str());
-    if bindings.iter().filter(|b| b.preset == preset).count() > 1 {
-        format!("{base}-{index}")
+    let shared = bindings
+        .iter()
+        .filter(|b| b.name.is_none() && b.preset == preset)
+        .count()
+        > 1;
+    if shared {
+        format!("{base}-{:08x}", content_hash(binding) as u32)
     } else {
         base
     }
+}
+
+/// A stable hash of what a binding grants to whom.
+fn content_hash(binding: &RbacBinding) -> u64 {
+    let mut text = String::new();
+    for subject in &binding.subjects {
+        text.push_str(&format!(
+            "{}/{}/{}\n",
+            subject.kind.as_str(),
+            subject.namespace.as_deref().unwrap_or_default(),
+            subject.name
+        ));
+    }
+    for rule in &binding.rules {
+        text.push_str(&format!(
+            "{:?}{:?}{:?}\n",
+            rule.api_groups, rule.resources, rule.verbs
+        ));
+    }
+    crate::k8s::name::stable_hash(text.as_bytes())
 }
 
 /// A Role and a RoleBinding per `security.rbac` entry.
@@ -263,16 +294,28 @@ mod tests {
         spec.spec.security.rbac.push(second);
         let objects = compile(&spec);
         let names: Vec<&str> = objects.iter().map(Object::name).collect();
-        assert_eq!(
-            names,
-            [
-                "ai-inference-deployer-0",
-                "ai-inference-deployer-0",
-                "ai-inference-deployer-1",
-                "ai-inference-deployer-1"
-            ]
+        // Named by content: a stable hash of subjects and rules, never the position.
+        assert_eq!(names.len(), 4);
+        assert_eq!(names[0], names[1]);
+        assert_eq!(names[2], names[3]);
+        assert_ne!(names[0], names[2]);
+        assert!(
+            names
+                .iter()
+                .all(|n| n.starts_with("ai-inference-deployer-") && n.len() == 30)
         );
-        let rules = rules_of(&objects, "ai-inference-deployer-1");
+        let extended = names[2].to_string();
+
+        // Reordering the entries renames nothing.
+        spec.spec.security.rbac.reverse();
+        let reordered = compile(&spec);
+        assert!(reordered.iter().any(|o| o.name() == extended));
+        assert!(reordered.iter().any(|o| o.name() == names[0]));
+
+        // An explicit name wins.
+        spec.spec.security.rbac[0].name = Some("monitoring-reader".into());
+        assert_eq!(compile(&spec)[0].name(), "ai-inference-monitoring-reader");
+        let rules = rules_of(&objects, &extended);
         assert!(grants(
             &rules,
             "monitoring.coreos.com",

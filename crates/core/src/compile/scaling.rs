@@ -1,13 +1,16 @@
-//! Autoscaling of the inference workload: one HorizontalPodAutoscaler, VerticalPodAutoscaler
-//! and PodDisruptionBudget per inference Deployment (so one per color under blue/green).
+//! Autoscaling of the inference workload: a HorizontalPodAutoscaler for the Deployment that
+//! takes production traffic, and a VerticalPodAutoscaler and PodDisruptionBudget per inference
+//! Deployment (so per color under blue/green).
 //!
-//! Blue/green gives every color the same HPA bounds and its own PDB. The idle color is the
-//! one the next switch sends production traffic to, so it must already run at production
-//! size (`minReplicas`) when the switch flips; and the switch must change nothing but the
-//! Services' selectors (see the `serving` tests), so nothing here may depend on
-//! `rollout.blueGreen.active`. The price is `minReplicas` idle pods, which the HPA keeps at
-//! the floor because they take no traffic; scale the idle color to zero by hand, or remove
-//! it from the spec, if that cost matters more than an instant switch back.
+//! Blue/green gives the HPA to the active color only. The idle color serves the preview
+//! Service alone, so it runs `rollout.blueGreen.idleReplicas` pods (default 1, 0 allowed)
+//! with no HPA holding it at `minReplicas` (and its GPUs, when a custom runtime uses them).
+//! Switching `active` therefore moves the HPA and the idle count along with the Service
+//! selectors, and never touches a pod template (see the `serving` tests). The newly active
+//! color starts from the idle count and the HPA raises it to `minReplicas` at once; to switch
+//! onto a warm color, raise `idleReplicas` to production size first (README: "Blue/green").
+//! A PDB with `maxUnavailable` never blocks a drain, so the idle color keeps its own, also at
+//! 0 or 1 replicas.
 
 use std::collections::BTreeMap;
 
@@ -34,8 +37,13 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
     let scaling = &spec.spec.scaling;
     let mut objects = Vec::new();
     for workload in serving::workloads(spec) {
-        // KEDA creates its own HPA: never a second one on the same workload.
-        if let Some(hpa_spec) = scaling.hpa.as_ref().filter(|_| scaling.keda.is_none()) {
+        // KEDA creates its own HPA: never a second one on the same workload. The idle
+        // blue/green color gets none (it runs its fixed count).
+        if let Some(hpa_spec) = scaling
+            .hpa
+            .as_ref()
+            .filter(|_| scaling.keda.is_none() && workload.active)
+        {
             objects.push(hpa(spec, &workload, hpa_spec).into());
         }
         if let Some(vpa_spec) = &scaling.vpa {
@@ -205,14 +213,21 @@ mod tests {
     }
 
     #[test]
-    fn blue_green_gets_one_hpa_per_color_with_the_same_bounds() {
+    fn blue_green_gives_the_hpa_to_the_active_color_only() {
         let objects = compile(&seed());
         let hpas = hpas(&objects);
         let targets: Vec<&str> = hpas
             .iter()
             .map(|h| h.spec.as_ref().unwrap().scale_target_ref.name.as_str())
             .collect();
-        assert_eq!(targets, ["ai-inference-blue", "ai-inference-green"]);
+        assert_eq!(targets, ["ai-inference-green"], "green is active");
+        let mut blue = seed();
+        blue.spec.rollout.blue_green.as_mut().unwrap().active = crate::spec::Color::Blue;
+        let objects = compile(&blue);
+        let names: Vec<&str> = crate::compile::typed::<HorizontalPodAutoscaler>(&objects)
+            .map(|h| h.metadata.name.as_deref().unwrap())
+            .collect();
+        assert_eq!(names, ["ai-inference-blue"], "the HPA follows the switch");
         for hpa in &hpas {
             let hpa = hpa.spec.as_ref().unwrap();
             assert_eq!((hpa.min_replicas, hpa.max_replicas), (Some(2), 10));
@@ -245,6 +260,20 @@ mod tests {
             })
             .collect();
         assert_eq!(selectors, ["blue", "green"]);
+    }
+
+    /// A PDB with `maxUnavailable` allows evicting the idle color's single pod (and selects
+    /// nothing at 0 replicas), so the idle color keeps its PDB and a switch leaves PDBs alone.
+    #[test]
+    fn the_idle_color_keeps_a_pdb_that_never_blocks_a_drain() {
+        let mut spec = seed();
+        spec.spec.rollout.blue_green.as_mut().unwrap().idle_replicas = 0;
+        let objects = compile(&spec);
+        for pdb in pdbs(&objects) {
+            let budget = pdb.spec.as_ref().unwrap();
+            assert!(budget.min_available.is_none());
+            assert_eq!(budget.max_unavailable, Some(IntOrString::Int(1)));
+        }
     }
 
     #[test]

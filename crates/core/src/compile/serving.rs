@@ -1,6 +1,12 @@
 //! The inference workload: one Deployment (rolling update) or two (`<app>-blue` and
 //! `<app>-green`), the main Service, the blue/green preview Service, the optional external
 //! LoadBalancer Service, and the inference ServiceAccount.
+//!
+//! Each Deployment serves one model version (a color's `modelVersion`, else `model.version`):
+//! the model volume (the claim, or an emptyDir a fetch init container fills from the object
+//! store) is mounted at the directory above `{version}` in `model.path`, and the server is
+//! told `MODEL_PATH` with the version filled in and `MODEL_VERSION`. The idle blue/green color
+//! runs `idleReplicas`; the active one is left to the HPA when there is one.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +26,7 @@ use super::labels::{self, Component};
 use super::object::Object;
 use super::runtime::*;
 use super::{canary, pod, store, workloads};
-use crate::spec::{AppSpec, Color, ModelSource, ProbeSpec, RuntimeSpec};
+use crate::spec::{AppSpec, Color, ModelSource, ModelSpec, ProbeSpec, RuntimeSpec};
 
 /// Name of the inference server container.
 pub const SERVER_CONTAINER: &str = "server";
@@ -29,7 +35,7 @@ const MODEL_VOLUME: &str = "model";
 /// Seconds the pod keeps serving after it is marked terminating, while endpoints update.
 const PRE_STOP_SLEEP: i64 = 5;
 
-/// One inference workload: which color (blue/green only), its name and image.
+/// One inference workload: which color (blue/green only), its name, image and model version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workload {
     /// The Deployment's name.
@@ -40,6 +46,21 @@ pub struct Workload {
     pub image: String,
     /// The release label, when known.
     pub version: Option<String>,
+    /// The model version it serves.
+    pub model_version: String,
+    /// Replicas it runs when no HPA owns the count: `inference.replicas`, or
+    /// `rollout.blueGreen.idleReplicas` for the idle color.
+    pub replicas: i32,
+    /// Whether it takes production traffic (the active color, or the only Deployment); only
+    /// an active workload gets an HPA.
+    pub active: bool,
+}
+
+impl Workload {
+    /// The model file the server reads: `model.path` with the version filled in.
+    pub fn model_path(&self, spec: &AppSpec) -> String {
+        ModelSpec::versioned(&spec.spec.model.path, &self.model_version)
+    }
 }
 
 /// The inference Deployments of the spec: one, or blue and green.
@@ -49,11 +70,22 @@ pub fn workloads(spec: &AppSpec) -> Vec<Workload> {
             .into_iter()
             .map(|color| {
                 let slot = blue_green.slot(color);
+                let active = color == blue_green.active;
                 Workload {
                     name: labels::name(spec, color.as_str()),
                     color: Some(color),
                     image: slot.image.clone(),
                     version: slot.version.clone().or_else(|| image_tag(&slot.image)),
+                    model_version: slot
+                        .model_version
+                        .clone()
+                        .unwrap_or_else(|| spec.spec.model.version.clone()),
+                    replicas: if active {
+                        spec.spec.inference.replicas
+                    } else {
+                        blue_green.idle_replicas
+                    },
+                    active,
                 }
             })
             .collect(),
@@ -64,6 +96,9 @@ pub fn workloads(spec: &AppSpec) -> Vec<Workload> {
                 color: None,
                 version: image_tag(&image),
                 image,
+                model_version: spec.spec.model.version.clone(),
+                replicas: spec.spec.inference.replicas,
+                active: true,
             }]
         }
     }
@@ -127,10 +162,12 @@ fn deployment(spec: &AppSpec, workload: &Workload) -> Deployment {
     Deployment {
         metadata,
         spec: Some(DeploymentSpec {
-            // With an HPA (KEDA's included), the HPA owns the replica count; a GitOps sync
-            // must not reset it.
-            replicas: (spec.spec.scaling.hpa.is_none() && spec.spec.scaling.keda.is_none())
-                .then_some(spec.spec.inference.replicas),
+            // An autoscaler owns the replica count and a GitOps sync must not reset it: KEDA
+            // (one ScaledObject per color, the idle one too) or the HPA (active workload
+            // only; the idle color runs its small fixed count).
+            replicas: (spec.spec.scaling.keda.is_none()
+                && (spec.spec.scaling.hpa.is_none() || !workload.active))
+                .then_some(workload.replicas),
             revision_history_limit: Some(5),
             selector: labels::match_labels(selector),
             strategy: Some(DeploymentStrategy {
@@ -186,7 +223,7 @@ fn pod_spec(spec: &AppSpec, workload: &Workload) -> k8s_openapi::api::core::v1::
         spec.spec.security.automount_service_account_token,
     );
     pod_spec.termination_grace_period_seconds = Some(inference.termination_grace_period_seconds);
-    let (model_dir, _) = model_dir_and_file(&spec.spec.model.path);
+    let (model_dir, _) = spec.spec.model.store_layout();
 
     let volumes = pod_spec.volumes.get_or_insert_default();
     match &spec.spec.model.source {
@@ -207,7 +244,14 @@ fn pod_spec(spec: &AppSpec, workload: &Workload) -> k8s_openapi::api::core::v1::
                 }),
                 ..Default::default()
             });
-            if let Some((fetch, extra)) = store::fetch(spec, store, MODEL_VOLUME, model_dir) {
+            if let Some((fetch, extra)) = store::fetch(
+                spec,
+                store,
+                &workload.model_version,
+                workload.model_path(spec),
+                MODEL_VOLUME,
+                model_dir,
+            ) {
                 volumes.extend(extra);
                 pod_spec.init_containers = Some(vec![fetch]);
             }
@@ -219,7 +263,7 @@ fn pod_spec(spec: &AppSpec, workload: &Workload) -> k8s_openapi::api::core::v1::
         server.command = (!custom.command.is_empty()).then(|| custom.command.clone());
         server.args = (!custom.args.is_empty()).then(|| custom.args.clone());
     }
-    server.env = Some(server_env(spec));
+    server.env = Some(server_env(spec, workload));
     server.ports = Some(vec![ContainerPort {
         name: Some(PORT_NAME.into()),
         container_port: inference.port as i32,
@@ -253,16 +297,7 @@ fn pod_spec(spec: &AppSpec, workload: &Workload) -> k8s_openapi::api::core::v1::
     pod_spec
 }
 
-/// `/models/model.onnx` → (`/models`, `model.onnx`).
-fn model_dir_and_file(path: &str) -> (&str, &str) {
-    match path.rsplit_once('/') {
-        Some(("", file)) => ("/", file),
-        Some((dir, file)) => (dir, file),
-        None => ("/", path),
-    }
-}
-
-fn server_env(spec: &AppSpec) -> Vec<EnvVar> {
+fn server_env(spec: &AppSpec, workload: &Workload) -> Vec<EnvVar> {
     let inference = &spec.spec.inference;
     let model = &spec.spec.model;
     let mut pairs: Vec<(&str, String)> = inference
@@ -270,7 +305,8 @@ fn server_env(spec: &AppSpec) -> Vec<EnvVar> {
         .iter()
         .map(|(name, value)| (name.as_str(), value.clone()))
         .collect();
-    pairs.push((ENV_MODEL_PATH, model.path.clone()));
+    pairs.push((ENV_MODEL_PATH, workload.model_path(spec)));
+    pairs.push((ENV_MODEL_VERSION, workload.model_version.clone()));
     pairs.push((
         ENV_MODEL_NAME,
         model
@@ -327,7 +363,7 @@ fn services(spec: &AppSpec) -> Vec<Service> {
         service.service_type.as_str(),
         service.port,
         BTreeMap::new(),
-        Vec::new(),
+        super::network::main_source_ranges(spec),
     )];
     if let Some(active) = active {
         services.push(make_service(
@@ -383,6 +419,7 @@ fn make_service(
                 ..Default::default()
             }]),
             load_balancer_source_ranges: (!source_ranges.is_empty()).then_some(source_ranges),
+            external_traffic_policy: super::network::external_traffic_policy(service_type),
             ..Default::default()
         }),
         ..Default::default()
@@ -393,7 +430,7 @@ fn make_service(
 mod tests {
     use super::*;
     use crate::compile::testing::{minimal, seed};
-    use crate::spec::{AWS_CLI_IMAGE, ObjectStoreSource};
+    use crate::spec::{AWS_CLI_IMAGE, GCLOUD_IMAGE, ObjectStoreSource};
 
     fn deployments(objects: &[Object]) -> Vec<&Deployment> {
         crate::compile::typed(objects).collect()
@@ -482,12 +519,13 @@ mod tests {
         );
     }
 
-    /// Flipping `rollout.blueGreen.active` changes nothing in the whole bundle but the
-    /// selectors of the Services that follow the active color: `<app>` and `<app>-preview`,
-    /// and `<app>-external` (the external load balancer sends production traffic, so it
-    /// selects the active color too).
+    /// Flipping `rollout.blueGreen.active` changes no pod template: what each color runs
+    /// (image, model version) stays. It changes the selectors of the Services that follow the
+    /// active color (`<app>`, `<app>-preview`, and `<app>-external`, which sends production
+    /// traffic too), and the scaling that follows it: the HPA moves to the new active color,
+    /// and the old one drops to `idleReplicas`. Nothing else in the bundle changes.
     #[test]
-    fn switching_colors_changes_only_the_service_selectors() {
+    fn switching_colors_moves_traffic_and_scaling_and_nothing_that_runs() {
         let green = seed();
         let mut blue = green.clone();
         blue.spec.rollout.blue_green.as_mut().unwrap().active = Color::Blue;
@@ -496,35 +534,168 @@ mod tests {
             crate::compile::compile(&blue),
         );
         assert_eq!(before.files, after.files);
-        assert_eq!(before.objects.len(), after.objects.len());
-        // In render order: kind, namespace, name.
-        let switched = [
-            "ai-inference",
-            "ai-inference-external",
-            "ai-inference-preview",
-        ];
+        let index = |bundle: &crate::compile::Bundle| -> BTreeMap<(String, String), Object> {
+            bundle
+                .objects
+                .iter()
+                .map(|o| ((o.kind().to_string(), o.name().to_string()), o.clone()))
+                .collect()
+        };
+        let (before, after) = (index(&before), index(&after));
+        let hpa = |name: &str| ("HorizontalPodAutoscaler".to_string(), name.to_string());
+        assert!(before.contains_key(&hpa("ai-inference-green")));
+        assert!(after.contains_key(&hpa("ai-inference-blue")));
         let mut changed = Vec::new();
-        for (a, b) in before.objects.iter().zip(&after.objects) {
-            assert_eq!((a.kind(), a.name()), (b.kind(), b.name()));
+        for (key, a) in &before {
+            let Some(b) = after.get(key) else {
+                assert_eq!(key, &hpa("ai-inference-green"), "{key:?} disappeared");
+                continue;
+            };
             if a == b {
                 continue;
             }
-            let (Object::Service(a), Object::Service(b)) = (a, b) else {
-                panic!("{} {} changed", a.kind(), a.name());
-            };
-            let name = a.metadata.name.clone().unwrap();
-            assert!(switched.contains(&name.as_str()), "Service {name} changed");
-            let color = |s: &Service| {
-                s.spec.as_ref().unwrap().selector.as_ref().unwrap()[labels::COLOR_LABEL].clone()
-            };
-            assert_ne!(color(a), color(b));
-            let (mut a, mut b) = (a.clone(), b.clone());
-            a.spec.as_mut().unwrap().selector = None;
-            b.spec.as_mut().unwrap().selector = None;
-            assert_eq!(a, b, "Service {name} changed beyond its selector");
-            changed.push(name);
+            match (a, b) {
+                (Object::Service(a), Object::Service(b)) => {
+                    let color = |s: &Service| {
+                        s.spec.as_ref().unwrap().selector.as_ref().unwrap()[labels::COLOR_LABEL]
+                            .clone()
+                    };
+                    assert_ne!(color(a), color(b));
+                    let (mut a, mut b) = (a.clone(), b.clone());
+                    a.spec.as_mut().unwrap().selector = None;
+                    b.spec.as_mut().unwrap().selector = None;
+                    assert_eq!(a, b, "{key:?} changed beyond its selector");
+                }
+                (Object::Deployment(a), Object::Deployment(b)) => {
+                    let (mut a, mut b) = (a.clone(), b.clone());
+                    let replicas = |d: &mut Deployment| d.spec.as_mut().unwrap().replicas.take();
+                    let (from, to) = (replicas(&mut a), replicas(&mut b));
+                    assert_eq!(a, b, "{key:?} changed beyond its replicas");
+                    // The HPA owns the active color's count; the idle color runs 1.
+                    match key.1.as_str() {
+                        "ai-inference-blue" => assert_eq!((from, to), (Some(1), None)),
+                        _ => assert_eq!((from, to), (None, Some(1))),
+                    }
+                }
+                _ => panic!("{key:?} changed"),
+            }
+            changed.push(key.1.clone());
         }
-        assert_eq!(changed, switched);
+        assert_eq!(
+            changed,
+            [
+                "ai-inference-blue",
+                "ai-inference-green",
+                "ai-inference",
+                "ai-inference-external",
+                "ai-inference-preview",
+            ]
+        );
+        assert_eq!(after.len(), before.len());
+    }
+
+    #[test]
+    fn each_color_serves_its_own_model_version_and_tells_the_server() {
+        let objects = compile(&seed());
+        let served: Vec<(String, String, String)> = deployments(&objects)
+            .iter()
+            .map(|d| {
+                let pod = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+                let env = pod.containers[0].env.clone().unwrap();
+                let var = |name: &str| {
+                    env.iter()
+                        .find(|e| e.name == name)
+                        .and_then(|e| e.value.clone())
+                        .unwrap()
+                };
+                (
+                    d.metadata.name.clone().unwrap(),
+                    var("MODEL_VERSION"),
+                    var("MODEL_PATH"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            served,
+            [
+                (
+                    "ai-inference-blue".into(),
+                    "1".into(),
+                    "/models/1/model.onnx".into()
+                ),
+                (
+                    "ai-inference-green".into(),
+                    "2".into(),
+                    "/models/2/model.onnx".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_idle_color_runs_its_small_count_and_the_active_one_is_left_to_the_hpa() {
+        let mut spec = seed();
+        let replicas = |spec: &AppSpec| -> Vec<Option<i32>> {
+            deployments(&compile(spec))
+                .iter()
+                .map(|d| d.spec.as_ref().unwrap().replicas)
+                .collect()
+        };
+        assert_eq!(replicas(&spec), [Some(1), None], "blue idle, green active");
+        spec.spec.rollout.blue_green.as_mut().unwrap().idle_replicas = 0;
+        assert_eq!(replicas(&spec), [Some(0), None]);
+        spec.spec.scaling.hpa = None;
+        assert_eq!(
+            replicas(&spec),
+            [Some(0), Some(3)],
+            "no HPA: inference.replicas"
+        );
+    }
+
+    #[test]
+    fn a_gs_model_is_fetched_with_the_cloud_cli_and_a_mounted_key() {
+        let mut spec = minimal();
+        spec.spec.model.source = ModelSource::ObjectStore(ObjectStoreSource {
+            uri: "gs://models/demo/{version}/model.onnx".into(),
+            credentials_secret: Some("gcp-key".into()),
+            identity: None,
+            image: None,
+            size_limit: "1Gi".into(),
+        });
+        spec.spec.model.version = "7".into();
+        let objects = compile(&spec);
+        let pod = deployments(&objects)[0]
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .clone()
+            .unwrap();
+        let init = &pod.init_containers.unwrap()[0];
+        assert_eq!(init.image.as_deref(), Some(GCLOUD_IMAGE));
+        let args = init.args.clone().unwrap();
+        assert_eq!(
+            args[args.len() - 2..],
+            [
+                "gs://models/demo/7/model.onnx".to_string(),
+                "/models/7/model.onnx".to_string()
+            ]
+        );
+        let env = init.env.clone().unwrap();
+        assert!(
+            env.iter()
+                .any(|e| e.name == "CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE")
+        );
+        let key = pod
+            .volumes
+            .unwrap()
+            .into_iter()
+            .find(|v| v.name == "gcp-credentials");
+        assert_eq!(
+            key.unwrap().secret.unwrap().secret_name.as_deref(),
+            Some("gcp-key")
+        );
     }
 
     #[test]
@@ -552,7 +723,7 @@ mod tests {
         );
         let env = server.env.as_ref().unwrap();
         let model_path = env.iter().find(|e| e.name == "MODEL_PATH").unwrap();
-        assert_eq!(model_path.value.as_deref(), Some("/models/model.onnx"));
+        assert_eq!(model_path.value.as_deref(), Some("/models/1/model.onnx"));
     }
 
     #[test]
@@ -587,7 +758,7 @@ mod tests {
                 .as_ref()
                 .unwrap()
                 .iter()
-                .all(|e| e.value_from.is_some() || e.name == "HOME")
+                .all(|e| e.value_from.is_some() || ["HOME", "MODEL_URI"].contains(&e.name.as_str()))
         );
     }
 

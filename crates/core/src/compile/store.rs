@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{Container, EnvVar, SecretVolumeSource, Volume, 
 
 use super::pod;
 use crate::spec::{
-    AWS_CLI_IMAGE, AZURE_CLI_IMAGE, AppSpec, CURL_IMAGE, GCLOUD_IMAGE, ModelSource,
+    AWS_CLI_IMAGE, AZURE_CLI_IMAGE, AppSpec, CURL_IMAGE, GCLOUD_IMAGE, ModelSource, ModelSpec,
     ObjectStoreSource, ResourceList, Resources, StoreScheme, StoreUri, WorkloadIdentity,
 };
 
@@ -85,16 +85,93 @@ fn strings<const N: usize>(items: [&str; N]) -> Vec<String> {
     items.into_iter().map(String::from).collect()
 }
 
-/// The init container that downloads the model into `model_volume` (mounted at `model_dir`),
+/// Environment variable naming the object a fetch container downloads (and an upload
+/// container writes: `MODEL_UPLOAD_URI`), so the system rules can match them.
+pub const ENV_MODEL_URI: &str = "MODEL_URI";
+
+/// Which way a copy goes between the object store and a local file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// From the store to the local file.
+    Download,
+    /// From the local file to the store.
+    Upload,
+}
+
+/// The init container that downloads `version` of the model (`ModelSpec::versioned` of the
+/// store URI, also in `MODEL_URI`) to `target` in `model_volume` (mounted at `model_dir`),
 /// and the extra pod volumes it needs. `None` for a URI validation rejects.
 pub fn fetch(
     spec: &AppSpec,
     store: &ObjectStoreSource,
+    version: &str,
+    target: String,
     model_volume: &str,
     model_dir: &str,
 ) -> Option<(Container, Vec<Volume>)> {
-    let uri = StoreUri::parse(&store.uri)?;
-    let target = spec.spec.model.path.clone();
+    let source = ModelSpec::versioned(&store.uri, version);
+    let (mut container, volumes) = copy(
+        spec,
+        store,
+        FETCH_CONTAINER,
+        &source,
+        target,
+        Direction::Download,
+    )?;
+    container
+        .env
+        .get_or_insert_default()
+        .push(var(ENV_MODEL_URI, source.clone()));
+    container
+        .volume_mounts
+        .get_or_insert_default()
+        .push(VolumeMount {
+            name: model_volume.into(),
+            mount_path: model_dir.to_string(),
+            ..Default::default()
+        });
+    Some((container, volumes))
+}
+
+/// Whether training can upload a model to this store (`s3://`, `gs://`, `azure://`; not the
+/// read-only `hf://` and `https://`).
+pub fn can_upload(store: &ObjectStoreSource) -> bool {
+    StoreUri::parse(&store.uri).is_some_and(|uri| {
+        matches!(
+            uri.scheme,
+            StoreScheme::S3 | StoreScheme::Gs | StoreScheme::Azure
+        )
+    })
+}
+
+/// A container named `name` uploading the local file `source` to `target` (the store URI of
+/// the model version), and the extra pod volumes it needs; `None` for a store training
+/// cannot upload to (see [`can_upload`]). The caller mounts `source`.
+pub fn upload(
+    spec: &AppSpec,
+    store: &ObjectStoreSource,
+    name: &str,
+    source: String,
+    target: &str,
+) -> Option<(Container, Vec<Volume>)> {
+    if !can_upload(store) {
+        return None;
+    }
+    copy(spec, store, name, target, source, Direction::Upload)
+}
+
+/// A container copying between the object at `uri` (s3, gs, azure, hf, https) and the local
+/// file `local`, in `direction`, with the store's credentials; the caller mounts `local`.
+fn copy(
+    spec: &AppSpec,
+    store: &ObjectStoreSource,
+    name: &str,
+    uri_text: &str,
+    local: String,
+    direction: Direction,
+) -> Option<(Container, Vec<Volume>)> {
+    let uri = StoreUri::parse(uri_text)?;
+    let upload = direction == Direction::Upload;
     let secret = store.credentials_secret.as_deref();
     let identity = store.identity.is_some();
     let default_image = match uri.scheme {
@@ -104,7 +181,7 @@ pub fn fetch(
         StoreScheme::Hf | StoreScheme::Https => CURL_IMAGE,
     };
     let image = store.image.as_deref().unwrap_or(default_image);
-    let mut container = pod::base_container(spec, FETCH_CONTAINER, image);
+    let mut container = pod::base_container(spec, name, image);
     // Every tool writes its cache or configuration under $HOME; only /tmp is writable.
     let mut env = vec![var("HOME", "/tmp")];
     let mut volumes = Vec::new();
@@ -114,6 +191,11 @@ pub fn fetch(
                 env.push(pod::secret_env(key, secret, key));
             }
         }
+    };
+    let (from, to) = if upload {
+        (local.clone(), uri_text.to_string())
+    } else {
+        (uri_text.to_string(), local.clone())
     };
     let curl = |url: String, bearer: bool| {
         let mut args = strings([
@@ -128,7 +210,9 @@ pub fn fetch(
             // Expanded by the kubelet from the container's own environment.
             args.extend(strings(["--oauth2-bearer", "$(HF_TOKEN)"]));
         }
-        args.extend(["--output".to_string(), target.clone(), url]);
+        // A versioned target (`/models/2/model.onnx`) is below a directory not yet there.
+        args.extend(strings(["--create-dirs", "--output"]));
+        args.extend([local.clone(), url]);
         args
     };
     match uri.scheme {
@@ -138,19 +222,14 @@ pub fn fetch(
                 "s3".into(),
                 "cp".into(),
                 "--only-show-errors".into(),
-                store.uri.clone(),
-                target.clone(),
+                from,
+                to,
             ]);
             secret_keys(&mut env);
         }
         StoreScheme::Gs => {
             container.command = Some(strings(["gcloud"]));
-            container.args = Some(vec![
-                "storage".into(),
-                "cp".into(),
-                store.uri.clone(),
-                target.clone(),
-            ]);
+            container.args = Some(vec!["storage".into(), "cp".into(), from, to]);
             env.push(var("CLOUDSDK_CONFIG", "/tmp/gcloud"));
             if let Some(secret) = secret {
                 volumes.push(Volume {
@@ -178,31 +257,35 @@ pub fn fetch(
         }
         StoreScheme::Azure => {
             env.push(var("AZURE_CONFIG_DIR", "/tmp/.azure"));
-            let download = "az storage blob download --account-name \"$1\" --container-name \"$2\" \
-                            --name \"$3\" --file \"$4\" --no-progress --output none";
+            let verb = if upload { "upload" } else { "download" };
+            let overwrite = if upload { " --overwrite" } else { "" };
             if identity {
                 // The webhook sets AZURE_CLIENT_ID, AZURE_TENANT_ID and the token file.
+                let transfer = format!(
+                    "az storage blob {verb} --account-name \"$1\" --container-name \"$2\" \
+                     --name \"$3\" --file \"$4\"{overwrite} --no-progress --output none"
+                );
                 container.command = Some(strings(["sh", "-c"]));
                 container.args = Some(vec![
                     format!(
                         "az login --service-principal --username \"$AZURE_CLIENT_ID\" \
                          --tenant \"$AZURE_TENANT_ID\" \
                          --federated-token \"$(cat \"$AZURE_FEDERATED_TOKEN_FILE\")\" \
-                         --allow-no-subscriptions --output none && {download} --auth-mode login"
+                         --allow-no-subscriptions --output none && {transfer} --auth-mode login"
                     ),
-                    FETCH_CONTAINER.into(),
+                    name.into(),
                     uri.root.into(),
                     uri.middle.into(),
                     uri.path.into(),
-                    target.clone(),
+                    local.clone(),
                 ]);
             } else {
                 // The account key comes from AZURE_STORAGE_KEY.
                 container.command = Some(strings(["az"]));
-                container.args = Some(vec![
+                let mut args = vec![
                     "storage".into(),
                     "blob".into(),
-                    "download".into(),
+                    verb.into(),
                     "--account-name".into(),
                     uri.root.into(),
                     "--container-name".into(),
@@ -210,14 +293,17 @@ pub fn fetch(
                     "--name".into(),
                     uri.path.into(),
                     "--file".into(),
-                    target.clone(),
-                    "--no-progress".into(),
-                    "--output".into(),
-                    "none".into(),
-                ]);
+                    local.clone(),
+                ];
+                if upload {
+                    args.push("--overwrite".into());
+                }
+                args.extend(strings(["--no-progress", "--output", "none"]));
+                container.args = Some(args);
                 secret_keys(&mut env);
             }
         }
+        // Read-only stores: `upload` never gets here.
         StoreScheme::Hf => {
             container.command = Some(strings(["curl"]));
             let url = format!(
@@ -229,7 +315,7 @@ pub fn fetch(
         }
         StoreScheme::Https => {
             container.command = Some(strings(["curl"]));
-            container.args = Some(curl(store.uri.clone(), false));
+            container.args = Some(curl(uri_text.to_string(), false));
         }
     }
     container.env = Some(env);
@@ -249,14 +335,6 @@ pub fn fetch(
         },
         0,
     ));
-    container
-        .volume_mounts
-        .get_or_insert_default()
-        .push(VolumeMount {
-            name: model_volume.into(),
-            mount_path: model_dir.to_string(),
-            ..Default::default()
-        });
     Some((container, volumes))
 }
 
@@ -279,7 +357,15 @@ mod tests {
         let ModelSource::ObjectStore(source) = &spec.spec.model.source else {
             unreachable!()
         };
-        fetch(spec, source, "model", "/models").unwrap()
+        fetch(
+            spec,
+            source,
+            "1",
+            "/models/model.onnx".into(),
+            "model",
+            "/models",
+        )
+        .unwrap()
     }
 
     fn env<'a>(container: &'a Container, name: &str) -> Option<&'a EnvVar> {
@@ -310,6 +396,56 @@ mod tests {
         let args = hf.args.unwrap();
         assert!(args.contains(&"https://huggingface.co/org/repo/resolve/v1/m.onnx".to_string()));
         assert!(args.contains(&"$(HF_TOKEN)".to_string()));
+    }
+
+    #[test]
+    fn fetch_downloads_the_version_and_upload_writes_it() {
+        let spec = store("azure://acct/c/{version}/m.onnx", Some("az"), None);
+        let ModelSource::ObjectStore(source) = &spec.spec.model.source else {
+            unreachable!()
+        };
+        let (fetch, _) = fetch(
+            &spec,
+            source,
+            "7",
+            "/models/7/m.onnx".into(),
+            "model",
+            "/models",
+        )
+        .unwrap();
+        assert_eq!(
+            env(&fetch, ENV_MODEL_URI).unwrap().value.as_deref(),
+            Some("azure://acct/c/7/m.onnx")
+        );
+        assert!(fetch.args.unwrap().contains(&"7/m.onnx".to_string()));
+        let (up, _) = upload(
+            &spec,
+            source,
+            "upload-model",
+            "/output/7/m.onnx".into(),
+            "azure://acct/c/7/m.onnx",
+        )
+        .unwrap();
+        let args = up.args.unwrap();
+        assert_eq!(args[2], "upload");
+        assert!(args.contains(&"--overwrite".to_string()));
+        assert!(args.contains(&"/output/7/m.onnx".to_string()));
+        // Read-only stores are never uploaded to.
+        let hf = store("hf://org/repo/m.onnx", None, None);
+        let ModelSource::ObjectStore(source) = &hf.spec.model.source else {
+            unreachable!()
+        };
+        assert!(!can_upload(source));
+        assert!(
+            upload(
+                &hf,
+                source,
+                "upload-model",
+                "/o".into(),
+                "hf://org/repo/m.onnx"
+            )
+            .is_none()
+        );
     }
 
     #[test]

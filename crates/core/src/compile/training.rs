@@ -1,18 +1,72 @@
 //! The training workload: a Job, or a CronJob when the spec has a schedule, with its data
-//! mounted read-only, its output read-write, and bounded retries, run time and lifetime.
+//! mounted read-only, its output read-write, and bounded retries and run time.
+//!
+//! Training writes the model store the server reads: `training.output` mounts the model's
+//! claim unless it names another, and the trainer is told where the model of
+//! `model.version` goes (`MODEL_OUTPUT_PATH`, `<output>/<version>/model.onnx` with the
+//! default layout) and which version that is (`MODEL_VERSION`). When the model lives in an
+//! object store (s3://, gs://), the trainer runs as an init container writing an emptyDir,
+//! and the `upload-model` container copies the file to the store's URI of that version
+//! (`MODEL_UPLOAD_URI`), where the servers' fetch containers read it.
+//!
+//! A one-off Job keeps no `ttlSecondsAfterFinished` unless the spec sets one: Argo CD keeps
+//! the Job it syncs from Git, and once a TTL deleted it, self-heal would create it again and
+//! train again. Kept, it is the record of which version was trained; a changed Job (a new
+//! model version or image) is replaced by the sync (`Force=true,Replace=true`, see
+//! `gitops::sync_waves`) and trains once more. A CronJob's Jobs are not in Git, so they get
+//! a TTL.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    PersistentVolumeClaimVolumeSource, PodTemplateSpec, Volume, VolumeMount,
+    EmptyDirVolumeSource, PersistentVolumeClaimVolumeSource, PodTemplateSpec, Volume, VolumeMount,
 };
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::labels::{self, Component};
 use super::object::Object;
-use super::{pod, workloads};
-use crate::spec::{AppSpec, TrainingSpec};
+use super::{pod, store, workloads};
+use crate::spec::{AppSpec, CRON_JOB_TTL, ModelSpec, TrainingSpec};
+
+/// Environment variable telling the trainer which model version it produces.
+pub const ENV_MODEL_VERSION: &str = super::runtime::ENV_MODEL_VERSION;
+/// Environment variable with the file the trainer writes the model to.
+pub const ENV_MODEL_OUTPUT_PATH: &str = "MODEL_OUTPUT_PATH";
+
+/// Environment variable with the object-store URI the upload container writes the model to.
+pub const ENV_MODEL_UPLOAD_URI: &str = "MODEL_UPLOAD_URI";
+
+/// The object store training uploads to: the model's, when `training.output` names no claim
+/// of its own and the store can be written (s3://, gs://; not https://).
+pub fn upload_store<'a>(
+    spec: &'a AppSpec,
+    training: &'a TrainingSpec,
+) -> Option<&'a crate::spec::ObjectStoreSource> {
+    let output = training.output.as_ref()?;
+    match &spec.spec.model.source {
+        crate::spec::ModelSource::ObjectStore(store)
+            if output.claim.is_none() && store::can_upload(store) =>
+        {
+            Some(store)
+        }
+        _ => None,
+    }
+}
+
+/// Where the trainer writes the model of `model.version`: the output mount plus the model's
+/// path below its mount directory, version filled in; `None` without `training.output`.
+pub fn output_path(spec: &AppSpec, training: &TrainingSpec) -> Option<String> {
+    let output = training.output.as_ref()?;
+    let model = &spec.spec.model;
+    let (_, below) = model.store_layout();
+    Some(format!(
+        "{}/{}",
+        output.mount_path.trim_end_matches('/'),
+        ModelSpec::versioned(below, &model.version)
+    ))
+}
 
 /// Argo CD annotations that run the training Job before the rest of a sync.
 const PRE_SYNC: [(&str, &str); 2] = [
@@ -39,7 +93,10 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
     let job_spec = JobSpec {
         backoff_limit: Some(training.backoff_limit),
         active_deadline_seconds: Some(training.active_deadline_seconds),
-        ttl_seconds_after_finished: Some(training.ttl_seconds_after_finished),
+        ttl_seconds_after_finished: match training.schedule {
+            Some(_) => Some(training.ttl_seconds_after_finished.unwrap_or(CRON_JOB_TTL)),
+            None => training.ttl_seconds_after_finished,
+        },
         template,
         ..Default::default()
     };
@@ -90,7 +147,16 @@ pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) 
     let mut container = pod::base_container(spec, "trainer", &training.image);
     container.command = (!training.command.is_empty()).then(|| training.command.clone());
     container.args = (!training.args.is_empty()).then(|| training.args.clone());
-    let env = pod::env(training.env.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    let mut pairs: Vec<(&str, String)> = training
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    if let Some(path) = output_path(spec, training) {
+        pairs.push((ENV_MODEL_OUTPUT_PATH, path));
+        pairs.push((ENV_MODEL_VERSION, spec.spec.model.version.clone()));
+    }
+    let env = pod::env(pairs);
     container.env = (!env.is_empty()).then_some(env);
     container.resources = Some(pod::resources(spec, &training.resources, training.gpus));
 
@@ -98,27 +164,74 @@ pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) 
     pod_spec.restart_policy = Some("Never".into());
     let volumes = pod_spec.volumes.get_or_insert_default();
     let mounts = container.volume_mounts.get_or_insert_default();
-    for (volume, mount, read_only) in [
-        ("data", &training.data, true),
-        ("output", &training.output, false),
-    ] {
-        let Some(mount) = mount else { continue };
+    let data = training
+        .data
+        .as_ref()
+        .map(|d| ("data", d.mount_path.as_str(), &d.claim, true));
+    let output = training.output.as_ref().and_then(|o| {
+        let claim = training.output_claim(&spec.spec.model)?;
+        Some(("output", o.mount_path.as_str(), claim, false))
+    });
+    let upload = upload_store(spec, training);
+    if let (Some(store), Some(output)) = (upload, &training.output) {
+        // The model goes to the object store the servers fetch from: the trainer writes an
+        // emptyDir as an init container, then `upload-model` copies the file up.
+        volumes.push(Volume {
+            name: "output".into(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: Some(Quantity(store.size_limit.clone())),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        mounts.push(VolumeMount {
+            name: "output".into(),
+            mount_path: output.mount_path.clone(),
+            ..Default::default()
+        });
+    }
+    for (volume, mount_path, claim, read_only) in data.into_iter().chain(output) {
         volumes.push(Volume {
             name: volume.into(),
             persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                claim_name: mount.claim.claim_name.clone(),
+                claim_name: claim.claim_name.clone(),
                 read_only: Some(read_only),
             }),
             ..Default::default()
         });
         mounts.push(VolumeMount {
             name: volume.into(),
-            mount_path: mount.mount_path.clone(),
+            mount_path: mount_path.to_string(),
             read_only: Some(read_only),
             ..Default::default()
         });
     }
-    pod_spec.containers = vec![container];
+    match (upload, &training.output, output_path(spec, training)) {
+        (Some(store), Some(output), Some(path)) => {
+            let target = ModelSpec::versioned(&store.uri, &spec.spec.model.version);
+            // `upload_store` admits only stores `store::upload` writes to.
+            let (mut uploader, extra) =
+                store::upload(spec, store, "upload-model", path.clone(), &target)
+                    .expect("upload_store returns only stores training can upload to");
+            pod_spec.volumes.get_or_insert_default().extend(extra);
+            uploader.env.get_or_insert_default().extend(pod::env([
+                (ENV_MODEL_UPLOAD_URI, target),
+                (ENV_MODEL_OUTPUT_PATH, path),
+            ]));
+            uploader
+                .volume_mounts
+                .get_or_insert_default()
+                .push(VolumeMount {
+                    name: "output".into(),
+                    mount_path: output.mount_path.clone(),
+                    read_only: Some(true),
+                    ..Default::default()
+                });
+            pod_spec.init_containers = Some(vec![container]);
+            pod_spec.containers = vec![uploader];
+        }
+        _ => pod_spec.containers = vec![container],
+    }
     pod::schedule(spec, &mut pod_spec, training.gpus);
 
     PodTemplateSpec {
@@ -144,12 +257,13 @@ mod tests {
     }
 
     #[test]
-    fn the_job_is_bounded_in_retries_run_time_and_lifetime() {
+    fn the_job_is_bounded_in_retries_and_run_time_and_kept_after_it_finishes() {
         let objects = compile(&seed());
         let spec = job(&objects).spec.as_ref().unwrap();
         assert_eq!(spec.backoff_limit, Some(3));
         assert!(spec.active_deadline_seconds.is_some_and(|s| s > 0));
-        assert!(spec.ttl_seconds_after_finished.is_some());
+        // A TTL would delete the Job, and Argo CD self-heal would re-create it: train again.
+        assert_eq!(spec.ttl_seconds_after_finished, None);
         let pod = spec.template.spec.as_ref().unwrap();
         assert_eq!(pod.restart_policy.as_deref(), Some("Never"));
     }
@@ -175,7 +289,87 @@ mod tests {
             .into_iter()
             .filter_map(|v| v.persistent_volume_claim.map(|c| c.claim_name))
             .collect();
-        assert_eq!(claims, ["training-data-pvc", "model-output-pvc"]);
+        assert_eq!(claims, ["training-data-pvc", "model-store"]);
+    }
+
+    #[test]
+    fn the_trainer_writes_the_model_version_into_the_store_the_server_reads() {
+        let objects = compile(&seed());
+        let pod = job(&objects).spec.clone().unwrap().template.spec.unwrap();
+        let env = pod.containers[0].env.clone().unwrap();
+        let var = |name: &str| {
+            env.iter()
+                .find(|e| e.name == name)
+                .and_then(|e| e.value.clone())
+        };
+        assert_eq!(var("MODEL_VERSION").as_deref(), Some("2"));
+        assert_eq!(
+            var("MODEL_OUTPUT_PATH").as_deref(),
+            Some("/output/2/model.onnx")
+        );
+        let output = pod
+            .volumes
+            .unwrap()
+            .into_iter()
+            .find(|v| v.name == "output");
+        let claim = output.unwrap().persistent_volume_claim.unwrap();
+        assert_eq!(
+            (claim.claim_name.as_str(), claim.read_only),
+            ("model-store", Some(false))
+        );
+    }
+
+    #[test]
+    fn an_output_claim_of_its_own_is_used_when_the_spec_names_one() {
+        let mut spec = seed();
+        let output = spec
+            .spec
+            .training
+            .as_mut()
+            .unwrap()
+            .output
+            .as_mut()
+            .unwrap();
+        output.claim = Some(crate::spec::VolumeClaim::new("elsewhere"));
+        let objects = compile(&spec);
+        let pod = job(&objects).spec.clone().unwrap().template.spec.unwrap();
+        let output = pod
+            .volumes
+            .unwrap()
+            .into_iter()
+            .find(|v| v.name == "output");
+        assert_eq!(
+            output.unwrap().persistent_volume_claim.unwrap().claim_name,
+            "elsewhere"
+        );
+    }
+
+    #[test]
+    fn with_an_object_store_model_training_uploads_what_the_servers_fetch() {
+        let mut spec = seed();
+        spec.spec.model.source = crate::spec::ModelSource::ObjectStore(
+            crate::spec::ObjectStoreSource::new("s3://models/ai/{version}/model.onnx"),
+        );
+        let objects = compile(&spec);
+        let pod = job(&objects).spec.clone().unwrap().template.spec.unwrap();
+        let trainer = &pod.init_containers.as_ref().unwrap()[0];
+        assert_eq!(trainer.name, "trainer");
+        let uploader = &pod.containers[0];
+        assert_eq!(uploader.name, "upload-model");
+        let args = uploader.args.clone().unwrap();
+        assert_eq!(
+            args[args.len() - 2..],
+            [
+                "/output/2/model.onnx".to_string(),
+                "s3://models/ai/2/model.onnx".to_string()
+            ]
+        );
+        let output = pod
+            .volumes
+            .unwrap()
+            .into_iter()
+            .find(|v| v.name == "output");
+        assert!(output.unwrap().empty_dir.is_some());
     }
 
     #[test]
@@ -189,6 +383,8 @@ mod tests {
         let cron_spec = cron.spec.as_ref().unwrap();
         assert_eq!(cron_spec.schedule, "0 3 * * 0");
         assert_eq!(cron_spec.concurrency_policy.as_deref(), Some("Forbid"));
+        let job_spec = cron_spec.job_template.spec.as_ref().unwrap();
+        assert_eq!(job_spec.ttl_seconds_after_finished, Some(CRON_JOB_TTL));
     }
 
     #[test]

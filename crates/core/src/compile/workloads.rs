@@ -40,10 +40,10 @@ pub fn volume_claims(spec: &AppSpec) -> Vec<Object> {
         claims.insert(&claim.claim_name, claim);
     }
     if let Some(training) = &spec.spec.training {
-        for mount in [&training.data, &training.output].into_iter().flatten() {
-            claims
-                .entry(&mount.claim.claim_name)
-                .or_insert(&mount.claim);
+        for (_, _, claim) in training.mounts() {
+            if let Some(claim) = claim {
+                claims.entry(&claim.claim_name).or_insert(claim);
+            }
         }
     }
     claims

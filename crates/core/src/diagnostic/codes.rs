@@ -28,6 +28,28 @@ pub const TEMPLATE_SYNTAX: Code = Code {
     instead: "`replicas: {{ values.replicas }}`",
 };
 
+/// `template-fuel`: The template ran out of its instruction budget.
+pub const TEMPLATE_FUEL: Code = Code {
+    id: "template-fuel",
+    severity: Severity::Error,
+    stage: Stage::Template,
+    what: "Stops a template that runs more than `template::FUEL` (5 million) engine instructions, naming the line it was on.",
+    why: "A spec is rendered in CI and by every developer: a runaway loop must fail fast with a location, not hang the pipeline until it is killed.",
+    example: "`{% for i in range(100000) %}{% for j in range(100000) %}…{% endfor %}{% endfor %}`",
+    instead: "loop over the values you need (`{% for m in values.models %}`), a few hundred entries at most",
+};
+
+/// `values-without-template`: Values were given for a spec that is not a template.
+pub const VALUES_WITHOUT_TEMPLATE: Code = Code {
+    id: "values-without-template",
+    severity: Severity::Error,
+    stage: Stage::Template,
+    what: "Rejects values (`-f`, `--set`, `--set-string`, the environment's values file) given for a spec that has no template syntax.",
+    why: "A spec that is not a template renders as written, so the values would be silently ignored: `--set inference.replicas=3` reads like a Helm override and would change nothing.",
+    example: "`slipway render specs/minimal.yaml --set inference.replicas=3`",
+    instead: "write the value into the spec, or make the spec a template: `replicas: {{ values.replicas | default(2) }}`",
+};
+
 /// `template-include`: `{% include %}` names a partial that does not exist beside the spec (or lies outside its directory).
 pub const TEMPLATE_INCLUDE: Code = Code {
     id: "template-include",
@@ -61,6 +83,39 @@ pub const YAML_SYNTAX: Code = Code {
     instead: "`metadata: {name: demo}`",
 };
 
+/// `yaml-duplicate-key`: A mapping has the same key twice.
+pub const YAML_DUPLICATE_KEY: Code = Code {
+    id: "yaml-duplicate-key",
+    severity: Severity::Error,
+    stage: Stage::Load,
+    what: "Rejects a mapping that has the same key twice, anywhere in a spec or values file.",
+    why: "YAML requires unique keys; readers that accept duplicates keep the last one silently, so a second `metadata:` block renames the application and a repeated env var or RBAC entry wins unseen.",
+    example: "`metadata: {name: a}` followed later by `metadata: {name: b}`",
+    instead: "one key, with everything it holds merged under it",
+};
+
+/// `yaml-limit`: The document exceeds the reader's alias or nesting budget.
+pub const YAML_LIMIT: Code = Code {
+    id: "yaml-limit",
+    severity: Severity::Error,
+    stage: Stage::Load,
+    what: "Stops a document whose aliases expand past the reader's budget (an alias bomb) or that nests too deep.",
+    why: "A few lines of anchors and aliases can expand to gigabytes; reading such a spec must fail fast with a location, not exhaust memory.",
+    example: "`a: &a [x, x]`, `b: &b [*a, *a]`, … nine levels deep",
+    instead: "write the values out, or use a template loop; plain anchors and aliases within the budget still work",
+};
+
+/// `yaml-document`: The file holds no mapping document.
+pub const YAML_DOCUMENT: Code = Code {
+    id: "yaml-document",
+    severity: Severity::Error,
+    stage: Stage::Load,
+    what: "Rejects a file that is empty, only comments, or whose document is a list or a scalar instead of a mapping.",
+    why: "A spec is one mapping with `apiVersion`, `kind`, `metadata` and `spec`; anything else is a wrong file or a broken template.",
+    example: "an empty file, or `- name: demo`",
+    instead: "`slipway init NAME --stdout` prints a starter spec",
+};
+
 /// `schema`: The document does not match the AIApplication JSON Schema (`slipway schema`): an unknown field, a wrong type, a missing required field, a value out of range.
 pub const SCHEMA: Code = Code {
     id: "schema",
@@ -81,6 +136,39 @@ pub const SPEC_SHAPE: Code = Code {
     why: "Slipway parses every value once into a type; a value it cannot type is not used as a guess.",
     example: "`inference: {port: 8000.0}`",
     instead: "`inference: {port: 8000}`",
+};
+
+/// `rbac-anonymous`: A binding grants access to unauthenticated requests.
+pub const RBAC_ANONYMOUS: Code = Code {
+    id: "rbac-anonymous",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Rejects RBAC subjects that stand for anyone: the group `system:unauthenticated` and the user `system:anonymous`.",
+    why: "Every request without credentials, from anywhere the API server is reachable, gets the preset's access: read pods and logs, or change Deployments.",
+    example: "`subjects: [{kind: Group, name: \"system:unauthenticated\"}]`",
+    instead: "`subjects: [{kind: Group, name: ml-engineers}]`",
+};
+
+/// `rbac-all-authenticated`: A binding grants access to every authenticated identity.
+pub const RBAC_ALL_AUTHENTICATED: Code = Code {
+    id: "rbac-all-authenticated",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when an RBAC subject is the group `system:authenticated`.",
+    why: "It includes every user and every service account of every namespace: one compromised pod anywhere in the cluster gets the application's access.",
+    example: "`subjects: [{kind: Group, name: \"system:authenticated\"}]`",
+    instead: "the groups or service accounts that need the access",
+};
+
+/// `rbac-duplicate-binding`: Two RBAC entries compile to one Role.
+pub const RBAC_DUPLICATE_BINDING: Code = Code {
+    id: "rbac-duplicate-binding",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Rejects two `security.rbac` entries that compile to the same Role and RoleBinding name (same explicit `name`, or the same preset, subjects and rules).",
+    why: "One object would silently replace the other: whoever the lost entry was meant for has no access, and a reviewer reading the spec cannot tell.",
+    example: "the same `{preset: viewer, subjects: [{kind: Group, name: ops}]}` entry twice",
+    instead: "one entry per set of subjects and grants, or distinct `name`s",
 };
 
 /// `backup-source`: Checks `backup`: the model must live on a PersistentVolumeClaim (the backup copies that claim) that a second pod can mount (not `ReadWriteOncePod`), and `destination` must be an `s3://bucket/prefix` URI.
@@ -237,12 +325,12 @@ pub const REQUESTS_EXCEED_LIMITS: Code = Code {
     instead: "`requests: {cpu: 500m}` with `limits: {cpu: \"1\"}`",
 };
 
-/// `replicas-range`: Checks `inference.replicas`: negative is an error, zero a warning.
+/// `replicas-range`: Checks `inference.replicas` (negative is an error, zero a warning) and `rollout.blueGreen.idleReplicas` (negative is an error).
 pub const REPLICAS_RANGE: Code = Code {
     id: "replicas-range",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks `inference.replicas`: negative is an error, zero a warning.",
+    what: "Checks `inference.replicas` (negative is an error, zero a warning) and `rollout.blueGreen.idleReplicas` (negative is an error).",
     why: "Zero replicas deploys an application that answers nothing; the Deployment is valid, so nothing else would say so.",
     example: "`replicas: 0`",
     instead: "`replicas: 2` (or more, so one pod can restart while another serves)",
@@ -303,34 +391,34 @@ pub const PRIORITY_CLASS: Code = Code {
     instead: "`priorityClass: {name: ai-critical, value: 1000000}`",
 };
 
-/// `model-source`: Checks `model`: an absolute `path` ending in `.onnx`, an object-store `uri` that the init container can fetch (`s3://bucket/key`, `gs://bucket/object`, `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://…`), and warns when several inference pods share a `ReadWriteOnce` model claim.
+/// `model-source`: Checks `model`: an absolute `path` ending in `.onnx`, model versions that are path segments, an object-store `uri` that the init container can fetch (`s3://bucket/key`, `gs://bucket/object`, `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://…`), and warns when several inference pods share a `ReadWriteOnce` model claim.
 pub const MODEL_SOURCE: Code = Code {
     id: "model-source",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks `model`: an absolute `path` ending in `.onnx`, an object-store `uri` that the init container can fetch (`s3://bucket/key`, `gs://bucket/object`, `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://…`), and warns when several inference pods share a `ReadWriteOnce` model claim.",
-    why: "A relative path or an `ftp://` URI renders fine and fails only when the pod starts.",
+    what: "Checks `model`: an absolute `path` ending in `.onnx`, model versions that are path segments, an object-store `uri` that the init container can fetch (`s3://bucket/key`, `gs://bucket/object`, `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://…`), and warns when several inference pods share a `ReadWriteOnce` model claim.",
+    why: "A relative path, a version with a `/`, or an `ftp://` URI renders fine and fails only when the pod starts.",
     example: "`path: models/model.onnx`",
     instead: "`path: /models/model.onnx`",
 };
 
-/// `training-job`: Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths.
+/// `training-job`: Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths, and an output it can write.
 pub const TRAINING_JOB: Code = Code {
     id: "training-job",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths.",
+    what: "Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths, and an output it can write.",
     why: "A Job without a deadline can hold a GPU node forever; two volumes on one path hide each other.",
     example: "`activeDeadlineSeconds: 0`",
     instead: "`activeDeadlineSeconds: 86400`",
 };
 
-/// `env-name`: Checks environment variable names, and refuses those Slipway sets for the runtime (`MODEL_PATH`, `MODEL_NAME`, `PORT`, `SLIPWAY_*`).
+/// `env-name`: Checks environment variable names, and refuses those Slipway sets for the runtime (`MODEL_PATH`, `MODEL_NAME`, `MODEL_VERSION`, `PORT`, `SLIPWAY_*`).
 pub const ENV_NAME: Code = Code {
     id: "env-name",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks environment variable names, and refuses those Slipway sets for the runtime (`MODEL_PATH`, `MODEL_NAME`, `PORT`, `SLIPWAY_*`).",
+    what: "Checks environment variable names, and refuses those Slipway sets for the runtime (`MODEL_PATH`, `MODEL_NAME`, `MODEL_VERSION`, `PORT`, `SLIPWAY_*`).",
     why: "A second `MODEL_PATH` would silently point the server away from the mounted model.",
     example: "`env: {MODEL_PATH: /tmp/other.onnx}`",
     instead: "`model: {path: /models/other.onnx}`",
@@ -380,12 +468,12 @@ pub const ROLLOUT_VALUES: Code = Code {
     instead: "`maxSurge: 25%` with `maxUnavailable: 0`",
 };
 
-/// `gpu-count`: Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole, positive numbers.
+/// `gpu-count`: Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole numbers (0 for none).
 pub const GPU_COUNT: Code = Code {
     id: "gpu-count",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole, positive numbers.",
+    what: "Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole numbers (0 for none).",
     why: "Extended resources cannot be overcommitted or split: `0.5` GPUs is rejected by the API server, and a GPU request must equal its limit. The spec cannot express requests ≠ limits for GPUs (one `count` sets both, see `compile::pod::resources`), so no rule is needed for that; `validate::bundle` still checks the compiled pods.",
     example: "`gpu: {count: 0.5}`",
     instead: "`gpu: {count: 1}` (use MIG or time-slicing profiles with their own resource names to share)",
@@ -421,7 +509,7 @@ pub const UNUSED_CREDENTIALS: Code = Code {
     what: "Warns when an object-store model source names a `credentialsSecret` for a URI scheme that does not use it.",
     why: "The Secret is mounted but never read, which suggests the URI or the scheme is not what was meant.",
     example: "`objectStore: {uri: https://models.example.com/m.onnx, credentialsSecret: s3-creds}`",
-    instead: "drop `credentialsSecret`, or use an `s3://` URI",
+    instead: "drop `credentialsSecret`, or use an `s3://` or `gs://` URI",
 };
 
 /// `probe-timeout`: Warns when a probe's `timeoutSeconds` is longer than its `periodSeconds`.
@@ -477,6 +565,50 @@ pub const MISSING_LIMITS: Code = Code {
     why: "A pod without a memory limit can take a node's memory and get other pods evicted; Slipway's memory alert is a share of the limit, so it has nothing to compare with.",
     example: "`resources: {requests: {memory: 2Gi}}`",
     instead: "`resources: {requests: {memory: 2Gi}, limits: {memory: 4Gi}}`",
+};
+
+/// `builtin-runtime-gpu`: The built-in runtime (`slipway-serve`) requests GPUs.
+pub const BUILTIN_RUNTIME_GPU: Code = Code {
+    id: "builtin-runtime-gpu",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "The built-in runtime (`slipway-serve`) requests GPUs (`scheduling.gpu.count` above 0).",
+    why: "slipway-serve runs the model with tract on the CPU: every GPU it requests sits idle while no other pod can use it, the GPU panel reads 0, and each replica waits for a GPU node.",
+    example: "`scheduling: {gpu: {count: 1}}` with the default `inference.runtime`",
+    instead: "drop `scheduling.gpu.count` (keep `scheduling.gpu.resourceName` for `training.gpus`);\nor serve with a runtime that uses GPUs: `inference: {runtime: {custom: {image: …}}}`",
+};
+
+/// `model-path-unversioned`: Blue/green colors serve different model versions from one unversioned file.
+pub const MODEL_PATH_UNVERSIONED: Code = Code {
+    id: "model-path-unversioned",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "The blue/green colors serve different model versions, but `model.path` (or `model.source.objectStore.uri`) has no `{version}`, so both load the same file.",
+    why: "Each server reports the version it was told while loading the one file there is: a switch changes the reported version, not the model, and a rollback cannot go back to the old model.",
+    example: "`model: {path: /models/model.onnx}` with `blue: {modelVersion: \"1\"}` and `green: {modelVersion: \"2\"}`",
+    instead: "`model: {path: /models/{version}/model.onnx}` (the default), and for an object store\n`uri: s3://models/app/{version}/model.onnx`",
+};
+
+/// `blue-green-identical`: Both blue/green colors run the same image and the same model version while the idle color runs.
+pub const BLUE_GREEN_IDENTICAL: Code = Code {
+    id: "blue-green-identical",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Both blue/green colors run the same image and the same model version while the idle color runs (`idleReplicas` above 0).",
+    why: "The idle color is paid for as the next release (checked through `<app>-preview`) or the rollback target; identical to the active one, it is neither: a switch or a rollback changes nothing that runs, and the spec suggests a way back that does not exist. An error rather than a warning because that false safety is the harm; the legitimate identical state (the first release, or a retired old color) is expressed by stopping the idle color with `idleReplicas: 0`.",
+    example: "`blueGreen: {blue: {image: app:v2}, green: {image: app:v2}}` with one `model.version`",
+    instead: "put the next release (a new `image` or `modelVersion`) in the idle color, check it through\nthe `<app>-preview` Service, then switch `active`; or set `idleReplicas: 0` while there is none",
+};
+
+/// `job-ttl-under-self-heal`: A training Job synced by Argo CD with self-heal has `ttlSecondsAfterFinished`.
+pub const JOB_TTL_UNDER_SELF_HEAL: Code = Code {
+    id: "job-ttl-under-self-heal",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "A Job that Argo CD syncs from Git with self-heal, and that is not a hook, has `ttlSecondsAfterFinished`.",
+    why: "When the TTL deletes the finished Job, self-heal sees it missing from the cluster and creates it again: the training (hours on a GPU) runs again after every TTL, for ever.",
+    example: "`training: {ttlSecondsAfterFinished: 86400}` with `gitops: {syncPolicy: {selfHeal: true}}`",
+    instead: "leave `ttlSecondsAfterFinished` unset (the default): the finished Job stays as the record\nof the trained version, and a changed Job is replaced by the sync and runs once. (A\n`preSyncHook` is no fix for training: a hook runs again on every sync, i.e. every commit.)",
 };
 
 /// `selector-mismatch`: A workload's selector does not match its own pod template, or a Service selects no pod of the application.
@@ -565,6 +697,39 @@ pub const GPU_REQUESTS_LIMITS: Code = Code {
     why: "Extended resources such as `nvidia.com/gpu` cannot be overcommitted: the API server rejects requests that differ from limits.",
     example: "`requests: {nvidia.com/gpu: 1}` with no GPU limit",
     instead: "`limits: {nvidia.com/gpu: 1}` (requests default to the limit)",
+};
+
+/// `object-name`: A derived object name or label value breaks the API server's limits.
+pub const OBJECT_NAME: Code = Code {
+    id: "object-name",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks every emitted object's name against its kind's rule (DNS-1035 label for Services, DNS-1123 label for Namespaces, DNS-1123 subdomain otherwise) and every label value against the 63-character label rule.",
+    why: "Names are derived from the spec (`<app>-<color>`, `<app>-metrics`): each spec field can be valid while a derived name is not, and the API server then rejects that object in the middle of a sync.",
+    example: "an application name whose `-metrics` Service name would be 64 characters",
+    instead: "a shorter `metadata.name` (at most 40 characters leaves room for every suffix)",
+};
+
+/// `annotations-too-large`: An object's annotations exceed 256 KiB.
+pub const ANNOTATIONS_TOO_LARGE: Code = Code {
+    id: "annotations-too-large",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Rejects an object whose annotations (keys and values together) exceed 256 KiB, the API server's limit.",
+    why: "`metadata.annotations` is copied onto every object: one large value multiplies into every manifest, and the API server refuses each object that carries it.",
+    example: "`metadata: {annotations: {notes: <300 KB of text>}}`",
+    instead: "short annotations (a link to the document), with large data in a ConfigMap",
+};
+
+/// `config-map-too-large`: A ConfigMap's data exceed 1 MiB.
+pub const CONFIG_MAP_TOO_LARGE: Code = Code {
+    id: "config-map-too-large",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Rejects a ConfigMap (the dashboard's sidecar ConfigMap, Fluentd's) whose data exceed 1 MiB, the API server's limit.",
+    why: "The API server refuses the object and the sync fails; Grafana's sidecar never sees the dashboard.",
+    example: "a dashboard with thousands of panels",
+    instead: "fewer panels, or the dashboard file provisioned without the sidecar ConfigMap",
 };
 
 /// `promql-syntax`: An alert or dashboard expression is not valid PromQL (checked with promql-parser).
@@ -710,13 +875,130 @@ pub const AUTOSCALER_CONFLICT: Code = Code {
     instead: "one autoscaler per workload: `scaling.keda` or `scaling.hpa`",
 };
 
+/// `model-not-delivered`: A server reads a model that nothing in the bundle writes and that the spec does not declare existing.
+pub const MODEL_NOT_DELIVERED: Code = Code {
+    id: "model-not-delivered",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "An inference Deployment's server reads a model file (`MODEL_PATH`) that nothing in the bundle writes (the training Job's `MODEL_OUTPUT_PATH` on the same claim, or a fetch init container downloading what the training Job uploads) and whose version `model.existingVersions` does not declare as already there.",
+    why: "Every object is valid and the sync succeeds, yet the pods exit with \"missing model file\": an empty claim, a claim training never writes, a version nobody trained, or a bucket nothing uploads to.",
+    example: "`model: {source: {pvc: {claimName: model-pvc}}}` with `training: {output: {claim: {claimName: model-output-pvc}}}`",
+    instead: "let training write the model's claim (`training: {output: {mountPath: /output}}` defaults to\nit); or declare what is already in the store: `model: {existingVersions: [\"1\"]}`",
+};
+
+/// `backup-coverage`: The backup does not copy the claim the training Job writes.
+pub const BACKUP_COVERAGE: Code = Code {
+    id: "backup-coverage",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "The backup CronJob copies a claim other than the one the training Job writes its model to.",
+    why: "What training produced (hours of GPU time) is exactly what a backup must keep; a backup of another claim succeeds every night while the trained models stay unprotected.",
+    example: "`training: {output: {claim: {claimName: model-output-pvc}}}` with the model (and so the backup) on `model-pvc`",
+    instead: "write the model where the server reads it and the backup copies it: leave\n`training.output.claim` unset (it defaults to the model's claim)",
+};
+
+// --- Environments and Argo CD: the objects as one system --------------------------------
+
+/// `environments-share-destination`: Checks that no two environments of the spec deploy to the same cluster and namespace.
+pub const ENVIRONMENTS_SHARE_DESTINATION: Code = Code {
+    id: "environments-share-destination",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks that no two environments of the spec deploy to the same cluster and namespace.",
+    why: "Two Argo CD Applications would then manage the same objects with different replicas and limits; under self-heal each reverts the other's sync for ever.",
+    example: "`gitops: {environments: {staging: {namespace: ai}, prod: {namespace: ai}}}`",
+    instead: "Leave the namespaces out (each environment gets `<namespace>-<env>`), or give each environment its own namespace or `server`.",
+};
+
+/// `name-too-long-for-argo`: Checks that every name derived for an environment fits 63 characters: its namespaces (`<namespace>-<env>`, Fluentd's) and the environment name Argo CD and the labels carry.
+pub const NAME_TOO_LONG_FOR_ARGO: Code = Code {
+    id: "name-too-long-for-argo",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks that every name derived for an environment fits 63 characters: its namespaces (`<namespace>-<env>`, Fluentd's) and the environment name Argo CD and the labels carry.",
+    why: "Argo CD creates the destination namespace (`CreateNamespace=true`) and writes names into labels, both limited to 63 characters: the first sync fails. (Application and AppProject names longer than 63 characters are shortened with a stable hash instead.)",
+    example: "`metadata: {namespace: ai-applications-for-the-recommendation-platform-of-europe}` with `--env staging`",
+    instead: "A shorter namespace, or `gitops.environments.staging.namespace` naming one that fits.",
+};
+
+/// `cluster-object-managed-twice`: Compiles the spec for every environment it declares and checks that no object (cluster-scoped ones above all) is emitted by two environments on the same cluster.
+pub const CLUSTER_OBJECT_MANAGED_TWICE: Code = Code {
+    id: "cluster-object-managed-twice",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Compiles the spec for every environment it declares and checks that no object (cluster-scoped ones above all) is emitted by two environments on the same cluster.",
+    why: "Two Applications managing one object fight over it (self-heal flips it back and forth), and deleting either Application deletes it under the other.",
+    example: "`scheduling: {priorityClass: {name: ai-high, value: 1000000, shared: true}}` with no `gitops.sharedObjectsEnvironment`",
+    instead: "Name the one environment that manages shared objects (`gitops.sharedObjectsEnvironment: prod`), or drop `shared` so each environment gets its own `<name>-<env>`.",
+};
+
+/// `selector-on-tracking-label`: Checks that no selector (Service, ServiceMonitor, NetworkPolicy, PodDisruptionBudget, workload) uses the label Argo CD tracking writes (`gitops.instanceLabelKey`).
+pub const SELECTOR_ON_TRACKING_LABEL: Code = Code {
+    id: "selector-on-tracking-label",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks that no selector (Service, ServiceMonitor, NetworkPolicy, PodDisruptionBudget, workload) uses the label Argo CD tracking writes (`gitops.instanceLabelKey`).",
+    why: "Under label tracking Argo CD rewrites that label to the Application's name on every object it manages: a Service or ServiceMonitor selecting the old value selects nothing, and scraping or traffic stops silently.",
+    example: "`gitops: {instanceLabelKey: app.kubernetes.io/name}` (Slipway selects on `app.kubernetes.io/name`)",
+    instead: "Keep Argo CD's default `app.kubernetes.io/instance` (Slipway never selects on it), `argocd.argoproj.io/instance`, or annotation tracking.",
+};
+
+/// `appproject-missing-destination`: Checks that the AppProject of the Application allows every namespace an object of the tree goes into.
+pub const APPPROJECT_MISSING_DESTINATION: Code = Code {
+    id: "appproject-missing-destination",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks that the AppProject of the Application allows every namespace an object of the tree goes into.",
+    why: "Argo CD refuses to sync an Application with an object outside its project's destinations: the first sync fails, and nothing is deployed.",
+    example: "`gitops: {project: {name: ai-team, namespaces: [ai-applications]}}` while Fluentd goes to `ai-inference-logging`",
+    instead: "Let Slipway emit the AppProject (leave `gitops.project` out), or add the namespace to the existing project and to `gitops.project.namespaces`.",
+};
+
+/// `appproject-missing-kind`: Checks that the AppProject of the Application allows every cluster-scoped kind of the tree in its `clusterResourceWhitelist`.
+pub const APPPROJECT_MISSING_KIND: Code = Code {
+    id: "appproject-missing-kind",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks that the AppProject of the Application allows every cluster-scoped kind of the tree in its `clusterResourceWhitelist`.",
+    why: "Argo CD refuses cluster-scoped objects whose kind the project does not whitelist: the sync fails.",
+    example: "`gitops: {project: {name: ai-team, namespaces: ['*'], clusterKinds: [Namespace]}}` with a PriorityClass and Fluentd's ClusterRole in the tree",
+    instead: "Let Slipway emit the AppProject, or list every kind: `clusterKinds: [Namespace, scheduling.k8s.io/PriorityClass, rbac.authorization.k8s.io/ClusterRole, rbac.authorization.k8s.io/ClusterRoleBinding]`.",
+};
+
+/// `pvc-not-protected`: Checks that every PersistentVolumeClaim Argo CD syncs carries the sync options `Prune=false` and `Delete=false`.
+pub const PVC_NOT_PROTECTED: Code = Code {
+    id: "pvc-not-protected",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks that every PersistentVolumeClaim Argo CD syncs carries the sync options `Prune=false` and `Delete=false`.",
+    why: "The Application prunes and has the resources finalizer: a claim removed from Git, or the Application deleted, deletes the claim and with it the training data and the model.",
+    example: "`metadata: {annotations: {argocd.argoproj.io/sync-options: \"Prune=confirm\"}}` (the spec's options win over Slipway's)",
+    instead: "Leave `argocd.argoproj.io/sync-options` out of `metadata.annotations` (Slipway sets `Prune=false,Delete=false` on claims), or include both options.",
+};
+
+/// `source-ranges-not-enforced`: Checks that a load balancer's `sourceRanges` hold end to end: the Service keeps client addresses (`externalTrafficPolicy: Local`) and the NetworkPolicy of its pods admits exactly those ranges from outside the cluster.
+pub const SOURCE_RANGES_NOT_ENFORCED: Code = Code {
+    id: "source-ranges-not-enforced",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "Checks that a load balancer's `sourceRanges` hold end to end: the Service keeps client addresses (`externalTrafficPolicy: Local`) and the NetworkPolicy of its pods admits exactly those ranges from outside the cluster.",
+    why: "A second way in (a NodePort main Service, a load balancer without ranges) makes the policy admit `0.0.0.0/0`, so the ranges restrict one door of two; and without `Local` the client address is replaced by a node's before the policy sees it.",
+    example: "`service: {type: NodePort, external: {sourceRanges: [203.0.113.0/24]}}`",
+    instead: "`service: {type: ClusterIP, external: {sourceRanges: [203.0.113.0/24]}}`, or the same `sourceRanges` on a `LoadBalancer` main Service.",
+};
+
 /// Every code, by stage, then in the order the rules run.
 pub const ALL: &[&Code] = &[
+    &VALUES_WITHOUT_TEMPLATE,
     &TEMPLATE_UNDEFINED,
     &TEMPLATE_SYNTAX,
+    &TEMPLATE_FUEL,
     &TEMPLATE_INCLUDE,
     &TEMPLATE,
     &YAML_SYNTAX,
+    &YAML_DUPLICATE_KEY,
+    &YAML_LIMIT,
+    &YAML_DOCUMENT,
     &SCHEMA,
     &SPEC_SHAPE,
     &BACKUP_SOURCE,
@@ -753,6 +1035,9 @@ pub const ALL: &[&Code] = &[
     &PROBE_TIMEOUT,
     &PROBE_PATHS,
     &RBAC_SUBJECT_NAMESPACE,
+    &RBAC_ANONYMOUS,
+    &RBAC_ALL_AUTHENTICATED,
+    &RBAC_DUPLICATE_BINDING,
     &ZERO_REPLICAS,
     &MISSING_LIMITS,
     &EXPOSURE_HOSTNAME,
@@ -766,6 +1051,9 @@ pub const ALL: &[&Code] = &[
     &CANARY_ANALYSIS,
     &MODEL_STORE_IDENTITY,
     &TRAINING_DISTRIBUTED,
+    &BUILTIN_RUNTIME_GPU,
+    &MODEL_PATH_UNVERSIONED,
+    &BLUE_GREEN_IDENTICAL,
     &SELECTOR_MISMATCH,
     &SERVICE_SELECTS_SEVERAL_WORKLOADS,
     &UNKNOWN_PORT,
@@ -776,4 +1064,18 @@ pub const ALL: &[&Code] = &[
     &GPU_REQUESTS_LIMITS,
     &PROMQL_SYNTAX,
     &AUTOSCALER_CONFLICT,
+    &OBJECT_NAME,
+    &ANNOTATIONS_TOO_LARGE,
+    &CONFIG_MAP_TOO_LARGE,
+    &MODEL_NOT_DELIVERED,
+    &JOB_TTL_UNDER_SELF_HEAL,
+    &BACKUP_COVERAGE,
+    &ENVIRONMENTS_SHARE_DESTINATION,
+    &NAME_TOO_LONG_FOR_ARGO,
+    &CLUSTER_OBJECT_MANAGED_TWICE,
+    &SELECTOR_ON_TRACKING_LABEL,
+    &APPPROJECT_MISSING_DESTINATION,
+    &APPPROJECT_MISSING_KIND,
+    &PVC_NOT_PROTECTED,
+    &SOURCE_RANGES_NOT_ENFORCED,
 ];

@@ -3,13 +3,16 @@
 //! serde gives values without positions, so the loader walks the document's parse events once
 //! and records the position of every mapping key and sequence item. Diagnostics then ask for
 //! the position of a field path (`spec.inference.replicas`); a path that is not in the file
-//! (a missing field, a default) resolves to its nearest ancestor that is.
+//! (a missing field, a default) resolves to its nearest ancestor that is. A YAML error, which
+//! knows a position but no path, asks the way back ([`PositionIndex::path_at`]).
+//!
+//! The events are `granit-parser`'s, the parser under serde-saphyr (the one YAML library of
+//! [`crate::yaml`]), reached through serde-saphyr's re-export.
 
 use std::collections::HashMap;
 use std::fmt;
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use serde_saphyr::granit_parser::{Event, Marker, Parser};
 
 /// A position in a source file (1-based line and column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -31,6 +34,8 @@ impl fmt::Display for Location {
 #[derive(Debug, Clone, Default)]
 pub struct PositionIndex {
     positions: HashMap<String, Location>,
+    /// Every key and item as met, in document order, duplicates included.
+    order: Vec<(Location, String)>,
 }
 
 impl PositionIndex {
@@ -38,11 +43,18 @@ impl PositionIndex {
     /// syntax error itself).
     pub fn new(text: &str) -> Self {
         let mut builder = Builder::default();
-        let mut parser = Parser::new_from_str(text);
-        // A syntax error only stops the walk early: what was indexed so far stays usable.
-        let _ = parser.load(&mut builder, false);
+        // A syntax error only stops the walk early: what was indexed so far stays usable. Only
+        // the first document is indexed (a spec is one document).
+        for event in Parser::new_from_str(text) {
+            let Ok((event, span)) = event else { break };
+            if matches!(event, Event::DocumentEnd) {
+                break;
+            }
+            builder.on_event(event, span.start);
+        }
         Self {
             positions: builder.positions,
+            order: builder.order,
         }
     }
 
@@ -70,6 +82,25 @@ impl PositionIndex {
     /// The position of `path` only if the file spells it out.
     pub fn exact(&self, path: &str) -> Option<Location> {
         self.positions.get(path).copied()
+    }
+
+    /// The field path of the last key or sequence item that starts at or before `location`:
+    /// the field a parser error at `location` is about (a duplicate key is its own path).
+    ///
+    /// ```
+    /// use slipway_core::diagnostic::{Location, PositionIndex};
+    ///
+    /// let index = PositionIndex::new("metadata:\n  name: a\n  name: b\nspec: {}\n");
+    /// assert_eq!(index.path_at(Location { line: 3, column: 3 }), Some("metadata.name"));
+    /// assert_eq!(index.path_at(Location { line: 3, column: 10 }), Some("metadata.name"));
+    /// assert_eq!(index.path_at(Location { line: 4, column: 7 }), Some("spec"));
+    /// ```
+    pub fn path_at(&self, location: Location) -> Option<&str> {
+        self.order
+            .iter()
+            .rev()
+            .find(|(at, path)| *at <= location && !path.is_empty())
+            .map(|(_, path)| path.as_str())
     }
 }
 
@@ -113,15 +144,18 @@ enum Frame {
 #[derive(Default)]
 struct Builder {
     positions: HashMap<String, Location>,
+    order: Vec<(Location, String)>,
     stack: Vec<Frame>,
 }
 
 impl Builder {
     fn record(&mut self, path: String, mark: Marker) {
-        self.positions.entry(path).or_insert(Location {
+        let location = Location {
             line: mark.line(),
             column: mark.col() + 1,
-        });
+        };
+        self.order.push((location, path.clone()));
+        self.positions.entry(path).or_insert(location);
     }
 
     /// The path of the value that starts now, or `None` when a mapping key starts.
@@ -142,8 +176,8 @@ impl Builder {
     }
 }
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, event: Event, mark: Marker) {
+impl Builder {
+    fn on_event(&mut self, event: Event<'_>, mark: Marker) {
         match event {
             Event::Scalar(text, ..) => match self.value_path() {
                 Some(path) => self.record(path, mark),
@@ -151,7 +185,7 @@ impl MarkedEventReceiver for Builder {
                     // A mapping key: remember it and where it stands.
                     if let Some(Frame::Map { path, key, item }) = self.stack.last_mut() {
                         let field = join_key(path, &text);
-                        *key = Some(text);
+                        *key = Some(text.into_owned());
                         let item = item.take();
                         self.record(field, mark);
                         if let Some(item) = item {
@@ -242,6 +276,32 @@ spec:
         assert_eq!(
             index.exact("spec.security.rbac[0]"),
             Some(Location { line: 9, column: 9 })
+        );
+    }
+
+    #[test]
+    fn a_duplicate_key_keeps_the_first_position_and_is_found_by_its_own() {
+        let index = PositionIndex::new("a:\n  b: 1\n  b: 2\nc:\n- x: 1\n  x: 2\n");
+        assert_eq!(index.exact("a.b"), Some(Location { line: 2, column: 3 }));
+        assert_eq!(index.path_at(Location { line: 3, column: 3 }), Some("a.b"));
+        assert_eq!(
+            index.path_at(Location { line: 6, column: 3 }),
+            Some("c[0].x")
+        );
+        assert_eq!(index.path_at(Location { line: 1, column: 1 }), Some("a"));
+        assert_eq!(
+            PositionIndex::new("").path_at(Location { line: 1, column: 1 }),
+            None
+        );
+    }
+
+    #[test]
+    fn a_broken_document_is_indexed_up_to_the_error() {
+        let index = PositionIndex::new("spec:\n  a: 1\n  b: [1, 2\n");
+        assert_eq!(index.exact("spec.a"), Some(Location { line: 2, column: 3 }));
+        assert_eq!(
+            index.path_at(Location { line: 3, column: 6 }),
+            Some("spec.b")
         );
     }
 

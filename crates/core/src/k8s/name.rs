@@ -47,6 +47,10 @@ pub fn is_qualified_name(s: &str) -> bool {
     prefix.is_none_or(is_dns1123_subdomain) && !name.is_empty() && is_label_value(name)
 }
 
+/// The longest name that fits a label value (Argo CD writes an Application's name into the
+/// `app.kubernetes.io/instance` label under label tracking).
+pub const MAX_LABEL_NAME: usize = 63;
+
 /// 64-bit FNV-1a of `bytes`: stable across releases and platforms (unlike std's hasher), for
 /// derived names and content hashes that must not change from one render to the next.
 pub fn stable_hash(bytes: &[u8]) -> u64 {
@@ -76,12 +80,23 @@ pub fn shorten(name: &str, max: usize) -> String {
         cut -= 1;
     }
     let hash = stable_hash(name.as_bytes()) as u32;
-    format!("{}-{hash:08x}", &name[..cut])
+    // A name cut after a separator would end in `--`: the separator goes.
+    let head = name[..cut].trim_end_matches(['-', '.', '_']);
+    format!("{head}-{hash:08x}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fitted_names_are_short_valid_and_distinct() {
+        let a = shorten(&format!("{}-x-staging", "n".repeat(58)), 63);
+        let b = shorten(&format!("{}-x-prod", "n".repeat(58)), 63);
+        assert!(a.len() <= 63 && is_dns1123_label(&a), "{a}");
+        assert!(b.len() <= 63 && is_dns1123_label(&b), "{b}");
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn dns_names() {

@@ -11,6 +11,111 @@ pub struct QuantityError {
     pub reason: &'static str,
 }
 
+/// A Kubernetes resource quantity, parsed once: the text as written (what the manifests
+/// carry) and its exact value in nano-units, so quantities compare exactly (`1000m` equals
+/// `1`, `1Gi` is more than `1G`) — never through floating point.
+///
+/// It reads from a YAML string or number, as the API server does (`cpu: 1`, `cpu: 0.5`,
+/// `memory: 4Gi`), and writes back the text.
+///
+/// ```
+/// use slipway_core::k8s::quantity::Quantity;
+///
+/// let a: Quantity = "1000m".parse().unwrap();
+/// let b: Quantity = "1".parse().unwrap();
+/// assert_eq!(a.cmp_value(&b), std::cmp::Ordering::Equal);
+/// assert!("1Gi".parse::<Quantity>().unwrap().nanos() > "1G".parse::<Quantity>().unwrap().nanos());
+/// assert_eq!(a.as_str(), "1000m");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Quantity {
+    text: String,
+    nanos: i128,
+}
+
+impl Quantity {
+    /// Parses `text`.
+    pub fn parse(text: &str) -> Result<Self, QuantityError> {
+        Ok(Self {
+            text: text.to_string(),
+            nanos: nanos(text)?,
+        })
+    }
+
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The exact value in billionths of the base unit (cores, bytes), rounded up as the API
+    /// server rounds quantities finer than `1n`.
+    pub fn nanos(&self) -> i128 {
+        self.nanos
+    }
+
+    /// The value in base units, for display and for thresholds written into expressions.
+    pub fn as_f64(&self) -> f64 {
+        self.nanos as f64 / 1e9
+    }
+
+    /// Compares values (not texts): `1000m` equals `1`.
+    pub fn cmp_value(&self, other: &Self) -> std::cmp::Ordering {
+        self.nanos.cmp(&other.nanos)
+    }
+}
+
+impl From<&Quantity> for k8s_openapi::apimachinery::pkg::api::resource::Quantity {
+    fn from(quantity: &Quantity) -> Self {
+        Self(quantity.text.clone())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Quantity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Quantity;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Kubernetes quantity such as `500m`, `2Gi` or `1`")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Quantity, E> {
+                Quantity::parse(text).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Quantity, E> {
+                self.visit_str(&value.to_string())
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Quantity, E> {
+                self.visit_str(&value.to_string())
+            }
+            fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Quantity, E> {
+                if !value.is_finite() {
+                    return Err(E::custom("a quantity is a finite number"));
+                }
+                self.visit_str(&value.to_string())
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+super::parsed_text!(Quantity, QuantityError);
+
+impl schemars::JsonSchema for Quantity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quantity".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A Kubernetes quantity: a number with an optional suffix (m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei) or exponent, e.g. `500m`, `2Gi`, `1`, `0.5`.",
+            "anyOf": [
+                {"type": "string", "pattern": "^[+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$"},
+                {"type": "number", "minimum": 0}
+            ]
+        })
+    }
+}
+
 /// Parses a quantity into its value in base units (cores, bytes).
 ///
 /// ```
@@ -20,14 +125,19 @@ pub struct QuantityError {
 /// assert!(parse_quantity("2GBytes").is_err());
 /// ```
 pub fn parse_quantity(text: &str) -> Result<f64, QuantityError> {
+    Quantity::parse(text).map(|quantity| quantity.as_f64())
+}
+
+/// The exact value of `text` in nano-units.
+fn nanos(text: &str) -> Result<i128, QuantityError> {
     let fail = |reason| QuantityError {
         text: text.to_string(),
         reason,
     };
-    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     if text.starts_with('-') {
         return Err(fail("resource quantities cannot be negative"));
     }
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
     let digits_end = unsigned
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(unsigned.len());
@@ -35,39 +145,73 @@ pub fn parse_quantity(text: &str) -> Result<f64, QuantityError> {
     if number.is_empty() || number == "." || number.matches('.').count() > 1 {
         return Err(fail("it must start with a number"));
     }
-    let value: f64 = number
-        .parse()
-        .map_err(|_| fail("the number is malformed"))?;
-    let multiplier = match suffix {
-        "" => 1.0,
-        "n" => 1e-9,
-        "u" => 1e-6,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024f64,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = format!("{whole}{fraction}");
+    let digits = digits.trim_start_matches('0');
+    if digits.len() > 30 {
+        return Err(fail("it has more digits than the API server keeps"));
+    }
+    let mut mantissa: i128 = if digits.is_empty() {
+        0
+    } else {
+        digits
+            .parse()
+            .map_err(|_| fail("the number is malformed"))?
+    };
+    // value = mantissa × 10^pow10 nano-units
+    let mut pow10: i32 = 9 - fraction.len() as i32;
+    let binary = |power: u32| 1024i128.checked_pow(power);
+    match suffix {
+        "" => {}
+        "n" => pow10 -= 9,
+        "u" => pow10 -= 6,
+        "m" => pow10 -= 3,
+        "k" => pow10 += 3,
+        "M" => pow10 += 6,
+        "G" => pow10 += 9,
+        "T" => pow10 += 12,
+        "P" => pow10 += 15,
+        "E" => pow10 += 18,
+        "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => {
+            let power = match suffix {
+                "Ki" => 1,
+                "Mi" => 2,
+                "Gi" => 3,
+                "Ti" => 4,
+                "Pi" => 5,
+                _ => 6,
+            };
+            mantissa = binary(power)
+                .and_then(|factor| mantissa.checked_mul(factor))
+                .ok_or_else(|| fail("it is too large"))?;
+        }
         exponent if exponent.starts_with(['e', 'E']) => {
             let power: i32 = exponent[1..]
                 .parse()
                 .map_err(|_| fail("the exponent after `e` must be an integer"))?;
-            10f64.powi(power)
+            if !(-40..=40).contains(&power) {
+                return Err(fail("the exponent is out of range"));
+            }
+            pow10 += power;
         }
         _ => {
             return Err(fail(
                 "the suffix must be one of n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent",
             ));
         }
-    };
-    Ok(value * multiplier)
+    }
+    if pow10 >= 0 {
+        10i128
+            .checked_pow(pow10 as u32)
+            .and_then(|factor| mantissa.checked_mul(factor))
+            .ok_or_else(|| fail("it is too large"))
+    } else if -pow10 > 38 {
+        Ok(i128::from(mantissa > 0))
+    } else {
+        // Finer than a nano-unit: rounded up, as the API server does.
+        let divisor = 10i128.pow((-pow10) as u32);
+        Ok(mantissa / divisor + i128::from(mantissa % divisor != 0))
+    }
 }
 
 #[cfg(test)]
@@ -91,8 +235,52 @@ mod tests {
     }
 
     #[test]
+    fn values_are_exact() {
+        let q = |text: &str| Quantity::parse(text).unwrap();
+        assert_eq!(q("1000m").nanos(), q("1").nanos());
+        assert_eq!(q("0.1").nanos(), 100_000_000);
+        assert_eq!(q("1.5Gi").nanos(), 1_610_612_736 * 1_000_000_000);
+        assert_eq!(q("1e3").nanos(), q("1k").nanos());
+        assert_eq!(q("1e-3").nanos(), q("1m").nanos());
+        // Finer than 1n rounds up; 0 stays 0.
+        assert_eq!(q("0.1n").nanos(), 1);
+        assert_eq!(q("0").nanos(), 0);
+        // 0.1 + 0.2 style float error cannot happen: 300m is exactly 0.1 + 0.2.
+        assert_eq!(q("0.3").nanos(), q("100m").nanos() + q("200m").nanos());
+        assert!(q("8Ei").nanos() > q("8E").nanos());
+    }
+
+    #[test]
+    fn numbers_read_as_kubernetes_reads_them() {
+        let read = |yaml: serde_json::Value| serde_json::from_value::<Quantity>(yaml);
+        assert_eq!(read(serde_json::json!(1)).unwrap().as_str(), "1");
+        assert_eq!(read(serde_json::json!(0.5)).unwrap().as_str(), "0.5");
+        assert_eq!(
+            read(serde_json::json!("250m")).unwrap().nanos(),
+            250_000_000
+        );
+        assert!(read(serde_json::json!(-1)).is_err());
+        assert!(read(serde_json::json!("2GBytes")).is_err());
+        assert_eq!(
+            serde_json::to_value(read(serde_json::json!(2)).unwrap()).unwrap(),
+            serde_json::json!("2")
+        );
+    }
+
+    #[test]
     fn rejects_what_the_api_server_rejects() {
-        for text in ["2GBytes", "", "Gi", "1.2.3", "-1", "1gi", "2 Gi", "1e"] {
+        for text in [
+            "2GBytes",
+            "",
+            "Gi",
+            "1.2.3",
+            "-1",
+            "1gi",
+            "2 Gi",
+            "1e",
+            "1e99",
+            "9999999999999999999999Ei",
+        ] {
             assert!(parse_quantity(text).is_err(), "{text} should be rejected");
         }
     }

@@ -46,7 +46,8 @@ pub fn manifest_path(app: &str, env: Option<&str>) -> String {
 
 /// The directory one environment's objects go to: `ENV/NAMESPACE/APP`.
 pub fn app_dir(spec: &AppSpec, env: &str) -> String {
-    format!("{env}/{}/{}", spec.metadata.namespace(), spec.metadata.name)
+    let namespace = spec.destination(Some(env)).namespace;
+    format!("{env}/{namespace}/{}", spec.metadata.name)
 }
 
 /// Every file of the render of `bundle` (relative path → content), including the manifest.
@@ -375,7 +376,7 @@ mod tests {
     fn the_gitops_layout_puts_objects_argo_and_ci_where_they_belong() {
         let spec = seed();
         let files = layout(&compile_for(&spec, Some("prod")), &spec, Some("prod"));
-        let dir = "prod/ai-applications/ai-inference";
+        let dir = "prod/ai-applications-prod/ai-inference";
         assert!(files.contains_key(&format!("{dir}/deployment-ai-inference-green.yaml")));
         assert!(files.contains_key("argocd/ai-inference-prod.yaml"));
         assert!(files.contains_key("ci/ai-inference/Jenkinsfile"));
@@ -383,7 +384,7 @@ mod tests {
         let kustomization: serde_json::Value =
             yaml::from_str(&files[&format!("{dir}/kustomization.yaml")]).unwrap();
         let resources = kustomization["resources"].as_array().unwrap();
-        assert_eq!(resources[0], "namespace-ai-applications.yaml");
+        assert_eq!(resources[0], "namespace-ai-applications-prod.yaml");
         for resource in resources {
             assert!(files.contains_key(&format!("{dir}/{}", resource.as_str().unwrap())));
         }

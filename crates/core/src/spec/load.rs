@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::{AppSpec, schema};
-use crate::diagnostic::{Diagnostic, PositionIndex, codes, render_all};
-use crate::yaml;
+use crate::diagnostic::{Diagnostic, Location, PositionIndex, codes, render_all};
+use crate::yaml::{self, YamlErrorKind};
 
 /// A spec read from text, with what diagnostics need to point into that text.
 #[derive(Debug, Clone)]
@@ -47,8 +47,9 @@ impl LoadedSpec {
 /// Why a spec could not be loaded.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LoadError {
-    /// The text is not a YAML document.
-    #[error("{}: the spec is not valid YAML", .0.position())]
+    /// The text is not one well-formed YAML mapping: a syntax error, a duplicate key, an alias
+    /// over budget, an empty file or a document that is not a mapping.
+    #[error("{}: {}", .0.position(), .0.message)]
     Syntax(Box<Diagnostic>),
     /// The document does not match the spec's JSON Schema (every violation listed).
     #[error("the spec does not match the AIApplication schema ({} problems)", .0.len())]
@@ -84,12 +85,13 @@ impl LoadError {
 /// assert_eq!(loaded.spec.spec.inference.port, 8000);
 /// ```
 pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
-    let document: serde_json::Value = yaml::from_str(text).map_err(|error| {
-        let mut diagnostic = Diagnostic::new(&codes::YAML_SYNTAX, "", error.message);
-        diagnostic.file = file.to_string();
-        diagnostic.location = error.location;
-        LoadError::Syntax(Box::new(diagnostic))
-    })?;
+    let document: serde_json::Value = yaml::from_str(text)
+        .map_err(|error| LoadError::Syntax(Box::new(yaml_diagnostic(file, text, error))))?;
+    if !document.is_object() {
+        return Err(LoadError::Syntax(Box::new(not_a_mapping(
+            file, text, &document,
+        ))));
+    }
 
     // The typed read enforces every constraint of the schema but the explicit ranges, which
     // `schema::within_ranges` checks; when both pass, the schema would too and is skipped
@@ -146,6 +148,53 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
     })
 }
 
+/// A YAML error as a diagnostic: its id by kind, its position, and the field it is about.
+fn yaml_diagnostic(file: &str, text: &str, error: yaml::YamlError) -> Diagnostic {
+    let code = match error.kind {
+        YamlErrorKind::DuplicateKey => &codes::YAML_DUPLICATE_KEY,
+        YamlErrorKind::Limit => &codes::YAML_LIMIT,
+        YamlErrorKind::Syntax | YamlErrorKind::Type | YamlErrorKind::Write => &codes::YAML_SYNTAX,
+    };
+    // The location is the parser's; the path is the field written at or before it.
+    let path = error
+        .location
+        .and_then(|at| PositionIndex::new(text).path_at(at).map(str::to_string))
+        .unwrap_or_default();
+    let mut diagnostic = Diagnostic::new(code, path, error.message);
+    diagnostic.file = file.to_string();
+    // Every YAML error is placed: the parser's position, or the start of the file.
+    diagnostic.location = Some(error.location.unwrap_or(Location { line: 1, column: 1 }));
+    if let Some(help) = error.help {
+        diagnostic.help = Some(help.to_string());
+    }
+    diagnostic
+}
+
+/// An empty document, or one that is not a mapping: said in a few words, never by quoting it.
+fn not_a_mapping(file: &str, text: &str, document: &serde_json::Value) -> Diagnostic {
+    let found = match document {
+        serde_json::Value::Null => "the file holds no YAML document (it is empty or only comments)",
+        serde_json::Value::Array(_) => "the document is a list",
+        serde_json::Value::String(_) => "the document is a string",
+        serde_json::Value::Number(_) => "the document is a number",
+        serde_json::Value::Bool(_) => "the document is a boolean",
+        serde_json::Value::Object(_) => unreachable!("only called for non-mappings"),
+    };
+    let mut diagnostic = Diagnostic::new(
+        &codes::YAML_DOCUMENT,
+        "",
+        format!("{found}: a spec is a mapping with `apiVersion`, `kind`, `metadata` and `spec`"),
+    )
+    .with_help("`slipway init NAME --stdout` prints a starter spec");
+    diagnostic.file = file.to_string();
+    diagnostic.location = Some(
+        PositionIndex::new(text)
+            .exact("")
+            .unwrap_or(Location { line: 1, column: 1 }),
+    );
+    diagnostic
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,7 +245,8 @@ mod tests {
         let spec = &loaded.spec.spec;
         assert_eq!(spec.inference.replicas, 2);
         assert_eq!(spec.inference.probes.readiness.path, "/v2/health/ready");
-        assert_eq!(spec.model.path, "/models/model.onnx");
+        assert_eq!(spec.model.path, "/models/{version}/model.onnx");
+        assert_eq!(spec.model.version, "1");
         assert!(spec.security.network_policy.enabled);
     }
 
@@ -208,6 +258,84 @@ mod tests {
         };
         assert_eq!(diagnostic.file, "bad.yaml");
         assert!(diagnostic.location.is_some());
+    }
+
+    /// The one diagnostic of a load that fails before the schema: (id, path, line, column).
+    fn load_failure(text: &str) -> (&'static str, String, usize, usize, String) {
+        let error = load_str("demo.yaml", text).unwrap_err();
+        let LoadError::Syntax(diagnostic) = &error else {
+            panic!("expected a YAML error, got {error:?}");
+        };
+        let at = diagnostic.location.expect("every YAML error is located");
+        (
+            diagnostic.id,
+            diagnostic.path.clone(),
+            at.line,
+            at.column,
+            diagnostic.message.clone(),
+        )
+    }
+
+    #[test]
+    fn duplicate_keys_name_the_field_and_the_second_occurrence() {
+        let text = format!(
+            "{HEADER}spec:\n  model:\n    source:\n      pvc:\n        claimName: models\n  inference:\n    env:\n      A: '1'\n      A: '2'\n"
+        );
+        let (id, path, line, column, _) = load_failure(&text);
+        assert_eq!(
+            (id, path.as_str(), line, column),
+            ("yaml-duplicate-key", "spec.inference.env.A", 13, 7)
+        );
+        let (id, path, line, _, _) = load_failure(&format!("{HEADER}metadata:\n  name: other\n"));
+        assert_eq!(
+            (id, path.as_str(), line),
+            ("yaml-duplicate-key", "metadata", 5)
+        );
+    }
+
+    #[test]
+    fn empty_files_and_lists_are_located_without_quoting_the_document() {
+        for text in ["", "\n", "# nothing\n"] {
+            let (id, path, line, column, message) = load_failure(text);
+            assert_eq!(
+                (id, path.as_str(), line, column),
+                ("yaml-document", "", 1, 1)
+            );
+            assert!(message.contains("no YAML document"), "{message}");
+        }
+        let listed = format!("# a list\n- {}", HEADER.replace('\n', "\n  "));
+        let (id, _, line, column, message) = load_failure(&listed);
+        assert_eq!((id, line, column), ("yaml-document", 2, 1));
+        assert!(!message.contains("slipway.dev/v1alpha1"), "{message}");
+        let (id, ..) = load_failure("just text\n");
+        assert_eq!(id, "yaml-document");
+    }
+
+    #[test]
+    fn alias_bombs_are_located_errors_and_plain_aliases_work() {
+        let mut bomb = format!("{HEADER}  annotations:\n    a0: &a0 [x, x, x, x, x, x, x, x]\n");
+        for level in 1..9 {
+            let items = vec![format!("*a{}", level - 1); 8].join(", ");
+            bomb.push_str(&format!("    a{level}: &a{level} [{items}]\n"));
+        }
+        let (id, path, line, _, _) = load_failure(&bomb);
+        assert_eq!(id, "yaml-limit");
+        assert!(path.starts_with("metadata.annotations.a"), "{path}");
+        assert!(line > 5, "{line}");
+
+        let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
+                    metadata: {name: demo, labels: &l {team: ml}, annotations: *l}\n\
+                    spec: {model: {source: {pvc: {claimName: models}}}}\n";
+        let loaded = load_str("demo.yaml", text).unwrap();
+        assert_eq!(loaded.spec.metadata.annotations["team"], "ml");
+    }
+
+    #[test]
+    fn tabs_get_a_help_line() {
+        let error = load_str("demo.yaml", "apiVersion: x\nmetadata:\n\tname: a\n").unwrap_err();
+        let diagnostic = &error.diagnostics()[0];
+        assert_eq!(diagnostic.location.map(|l| l.line), Some(3));
+        assert!(diagnostic.help.as_deref().unwrap().contains("forbids tabs"));
     }
 
     #[test]

@@ -6,12 +6,14 @@
 //! shows it too. Field names are camelCase, as in Kubernetes.
 
 mod build;
+mod environment;
 mod load;
 mod schema;
 mod traffic;
 
+pub use environment::{Destination, Environment};
 pub use load::{LoadError, LoadedSpec, load_str};
-pub use schema::{json_schema, json_schema_value};
+pub use schema::{SCHEMA_ID, json_schema, json_schema_value};
 pub use traffic::*;
 
 use std::collections::BTreeMap;
@@ -62,7 +64,10 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppMetadata {
-    /// Application name (DNS-1123 label); prefixes every object Slipway emits.
+    /// Application name: a DNS-1035 label (lowercase letters, digits and '-', starting with a
+    /// letter) of at most 40 characters, so that the names derived from it (`<name>-green`,
+    /// `<name>-metrics`, `<name>-logging`, …) stay within Kubernetes' 63; prefixes every
+    /// object Slipway emits.
     pub name: String,
     /// Namespace for every namespaced object. Default: the application name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,11 +78,25 @@ pub struct AppMetadata {
     /// Extra annotations put on every object. Default: none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
+    /// The environment the spec is compiled for: never read from a file, set by
+    /// [`AppSpec::for_environment`] (`--env`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub environment: Option<Environment>,
 }
 
 impl AppMetadata {
-    /// The namespace every namespaced object goes into.
+    /// The namespace every namespaced object goes into: the environment's destination
+    /// namespace once resolved for an environment, else `metadata.namespace`, else the name.
     pub fn namespace(&self) -> &str {
+        match &self.environment {
+            Some(environment) => &environment.destination.namespace,
+            None => self.written_namespace(),
+        }
+    }
+
+    /// `metadata.namespace` as written (default: the name), whatever the environment.
+    pub fn written_namespace(&self) -> &str {
         self.namespace.as_deref().unwrap_or(&self.name)
     }
 }
@@ -249,15 +268,62 @@ pub struct ModelSpec {
     /// Serialisation format. Default: `onnx` (the only one `slipway-serve` loads).
     #[serde(default)]
     pub format: ModelFormat,
-    /// Path of the model file inside the inference container. Default: `/models/model.onnx`.
+    /// Path of the model file inside the inference container; `{version}` stands for the
+    /// model version, so each version has its own file and each blue/green color can serve
+    /// its own. The model volume is mounted at the directory above the first `{version}`
+    /// (else above the file). Default: `/models/{version}/model.onnx`.
     #[serde(default = "default_model_path")]
     pub path: String,
+    /// The model version: what the training Job writes (at `path` with `{version}` replaced,
+    /// below its output mount) and what the server serves unless a blue/green color names
+    /// another; passed to the server as `MODEL_VERSION`. Default: `1`.
+    #[serde(default = "default_model_version")]
+    pub version: String,
+    /// Versions already in the model store, written outside this bundle (an earlier training
+    /// run, a copy by hand, a restore, a pre-populated claim or bucket). Serving any other
+    /// version needs the training Job of this spec to write it. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub existing_versions: Vec<String>,
     /// Where the model is stored.
     pub source: ModelSource,
 }
 
+/// What `{version}` in `model.path` and `model.source.objectStore.uri` stands for.
+pub const VERSION_PLACEHOLDER: &str = "{version}";
+
 fn default_model_path() -> String {
-    "/models/model.onnx".into()
+    "/models/{version}/model.onnx".into()
+}
+fn default_model_version() -> String {
+    "1".into()
+}
+
+impl ModelSpec {
+    /// `path` (or any text) with `{version}` replaced by `version`.
+    pub fn versioned(text: &str, version: &str) -> String {
+        text.replace(VERSION_PLACEHOLDER, version)
+    }
+
+    /// The directory the model volume is mounted at, and the path of the file below it
+    /// (still holding `{version}`): `/models/{version}/model.onnx` → (`/models`,
+    /// `{version}/model.onnx`).
+    pub fn store_layout(&self) -> (&str, &str) {
+        let path = self.path.as_str();
+        let head = match path.find(VERSION_PLACEHOLDER) {
+            Some(at) => &path[..at],
+            None => path,
+        };
+        match head.rfind('/') {
+            Some(0) => ("/", &path[1..]),
+            Some(slash) => (&path[..slash], &path[slash + 1..]),
+            None => ("/", path),
+        }
+    }
+
+    /// Whether each version has its own file (`path` holds `{version}`).
+    pub fn is_versioned(&self) -> bool {
+        self.path.contains(VERSION_PLACEHOLDER)
+    }
 }
 
 /// Serialisation format of the model.
@@ -285,7 +351,8 @@ pub enum ModelSource {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ObjectStoreSource {
     /// The model file: `s3://bucket/key`, `gs://bucket/object`,
-    /// `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://host/path`.
+    /// `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://host/path`;
+    /// `{version}` stands for the model version (e.g. `s3://models/fraud/{version}/model.onnx`).
     pub uri: String,
     /// Secret the fetch step reads: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (s3),
     /// `key.json` (a service-account key, gs), `AZURE_STORAGE_KEY` (azure), `HF_TOKEN` (hf).
@@ -331,9 +398,11 @@ pub struct TrainingSpec {
     /// Training data, mounted read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<VolumeMount>,
-    /// Where the trained model is written, mounted read-write.
+    /// Where the trained model is written, mounted read-write. The trainer gets
+    /// `MODEL_VERSION` and `MODEL_OUTPUT_PATH` (`<mountPath>/<model.path below the model
+    /// mount, version filled in>`, e.g. `/output/2/model.onnx`). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output: Option<VolumeMount>,
+    pub output: Option<OutputMount>,
     /// Requests and limits. Default: requests 1 CPU / 2Gi, limits 2 CPU / 4Gi.
     #[serde(default = "default_training_resources")]
     pub resources: Resources,
@@ -346,9 +415,11 @@ pub struct TrainingSpec {
     /// Hard deadline of one Job run, in seconds. Default: 86400 (one day).
     #[serde(default = "default_active_deadline")]
     pub active_deadline_seconds: i64,
-    /// Seconds a finished Job is kept before garbage collection. Default: 86400.
-    #[serde(default = "default_ttl")]
-    pub ttl_seconds_after_finished: i32,
+    /// Seconds a finished Job is kept before garbage collection. Default: none, the Job is
+    /// kept: under Argo CD self-heal a deleted Job is re-created, i.e. training runs again
+    /// (see `job-ttl-under-self-heal`). A CronJob's Jobs get 86400 when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_seconds_after_finished: Option<i32>,
     /// Distributed training: a Kubeflow PyTorchJob instead of a Job. Default: one pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distributed: Option<DistributedSpec>,
@@ -381,8 +452,46 @@ fn default_backoff_limit() -> i32 {
 fn default_active_deadline() -> i64 {
     86_400
 }
-fn default_ttl() -> i32 {
-    86_400
+impl TrainingSpec {
+    /// The mounts the spec declares, as (field, mount path, claim written in the spec):
+    /// `data`, then `output` (whose claim may be left to default to the model's).
+    pub fn mounts(&self) -> Vec<(&'static str, &str, Option<&VolumeClaim>)> {
+        let mut mounts = Vec::new();
+        if let Some(data) = &self.data {
+            mounts.push(("data", data.mount_path.as_str(), Some(&data.claim)));
+        }
+        if let Some(output) = &self.output {
+            mounts.push(("output", output.mount_path.as_str(), output.claim.as_ref()));
+        }
+        mounts
+    }
+
+    /// The claim the trained model is written to: `output.claim`, else the model's claim;
+    /// `None` without `output`, or when neither names a claim.
+    pub fn output_claim<'a>(&'a self, model: &'a ModelSpec) -> Option<&'a VolumeClaim> {
+        let output = self.output.as_ref()?;
+        output.claim.as_ref().or(match &model.source {
+            ModelSource::Pvc(claim) => Some(claim),
+            ModelSource::ObjectStore(_) => None,
+        })
+    }
+}
+
+/// Seconds a finished Job of the training CronJob is kept when `ttlSecondsAfterFinished`
+/// is unset.
+pub const CRON_JOB_TTL: i32 = 86_400;
+
+/// Where training writes the model: a mount path and the claim mounted there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OutputMount {
+    /// Where the claim is mounted in the training container.
+    pub mount_path: String,
+    /// The claim to write. Default: the model's claim (`model.source.pvc`), so what
+    /// training writes is what the server reads; with an s3:// or gs:// model, an emptyDir
+    /// that an upload container copies to the model's URI of `model.version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<VolumeClaim>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -406,7 +515,8 @@ pub struct InferenceSpec {
     /// Requests and limits. Default: requests 250m / 512Mi, limits 1 CPU / 1Gi.
     #[serde(default = "default_inference_resources")]
     pub resources: Resources,
-    /// Plain environment variables. `MODEL_PATH`, `MODEL_NAME` and `PORT` are set by Slipway.
+    /// Plain environment variables. `MODEL_PATH`, `MODEL_NAME`, `MODEL_VERSION` and `PORT` are
+    /// set by Slipway.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
     /// Environment variables read from Secrets. Default: none.
@@ -632,6 +742,10 @@ pub struct ServiceSpec {
     #[serde(default = "default_service_port")]
     #[schemars(range(min = 1, max = 65535))]
     pub port: u32,
+    /// CIDRs allowed to reach the main Service when it is a `LoadBalancer`; the NetworkPolicy
+    /// then admits exactly these. Default: no restriction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_ranges: Vec<String>,
     /// An additional `LoadBalancer` Service named `<app>-external`. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<ExternalServiceSpec>,
@@ -642,6 +756,7 @@ impl Default for ServiceSpec {
         Self {
             service_type: ServiceType::default(),
             port: default_service_port(),
+            source_ranges: Vec::new(),
             external: None,
         }
     }
@@ -685,7 +800,8 @@ pub struct ExternalServiceSpec {
     /// Annotations for the cloud controller (e.g. internal load balancer). Default: none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
-    /// CIDRs allowed to reach the load balancer. Default: no restriction.
+    /// CIDRs allowed to reach the load balancer; the NetworkPolicy then admits exactly these.
+    /// Default: no restriction.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_ranges: Vec<String>,
 }
@@ -698,7 +814,8 @@ pub struct ExternalServiceSpec {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScalingSpec {
-    /// HorizontalPodAutoscaler (`autoscaling/v2`). Default: none.
+    /// HorizontalPodAutoscaler (`autoscaling/v2`) of the Deployment that takes production
+    /// traffic (the active color under blue/green). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hpa: Option<HpaSpec>,
     /// VerticalPodAutoscaler (`autoscaling.k8s.io/v1`). Default: none.
@@ -902,6 +1019,15 @@ pub struct BlueGreenSpec {
     pub blue: ColorSlot,
     /// The green slot.
     pub green: ColorSlot,
+    /// Replicas of the idle color (the one not `active`): it serves the preview Service
+    /// only, so it runs small and without an HPA; 0 stops it. Raise it to production size
+    /// before switching `active`. Default: 1.
+    #[serde(default = "default_idle_replicas")]
+    pub idle_replicas: i32,
+}
+
+fn default_idle_replicas() -> i32 {
+    1
 }
 
 impl BlueGreenSpec {
@@ -956,6 +1082,9 @@ pub struct ColorSlot {
     /// Release label of this color, e.g. `v2.0`. Default: the image tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Model version this color serves. Default: `model.version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -978,7 +1107,8 @@ pub struct SchedulingSpec {
     /// Kubernetes affinity, passed through unchanged. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affinity: Option<k8s_openapi::api::core::v1::Affinity>,
-    /// GPUs per inference pod. Default: none.
+    /// GPUs per inference pod (a custom runtime only), and the GPU resource name training
+    /// requests. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu: Option<GpuSpec>,
     /// RuntimeClass of the pods (e.g. `nvidia`). Default: the cluster's default.
@@ -1001,6 +1131,11 @@ pub struct PriorityClassSpec {
     /// Whether pods of this class preempt lower ones. Default: `PreemptLowerPriority`.
     #[serde(default)]
     pub preemption_policy: PreemptionPolicy,
+    /// One class for every environment, under its own name, managed by the environment
+    /// `gitops.sharedObjectsEnvironment` only. Default: false, each environment gets its own
+    /// class `<name>-<env>`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 /// PriorityClass preemption policy.
@@ -1080,7 +1215,10 @@ impl TaintEffect {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GpuSpec {
-    /// Whole GPUs per pod; set as both request and limit.
+    /// Whole GPUs per inference pod; set as both request and limit. Only a custom runtime
+    /// can use them (`slipway-serve` runs on CPU). Default: 0 (the section then only names
+    /// the resource `training.gpus` requests).
+    #[serde(default = "zero")]
     pub count: serde_json::Number,
     /// Extended resource name. Default: `nvidia.com/gpu`.
     #[serde(default = "default_gpu_resource")]
@@ -1096,6 +1234,10 @@ impl GpuSpec {
     pub fn whole_count(&self) -> Option<u32> {
         self.count.as_u64().and_then(|n| u32::try_from(n).ok())
     }
+}
+
+fn zero() -> serde_json::Number {
+    0.into()
 }
 
 fn default_gpu_resource() -> String {
@@ -1160,6 +1302,11 @@ fn default_uid() -> i64 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RbacBinding {
+    /// Suffix of the Role and RoleBinding names (`<app>-<name>`), a DNS-1123 label. Default:
+    /// the preset's name, followed by a short hash of the subjects and rules when several
+    /// entries share a preset (so reordering entries renames nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Access preset. `viewer`: read workloads, pods, logs and services; `deployer`: also
     /// change Deployments, Services, ConfigMaps, Jobs and autoscalers; `trainer`: run Jobs
     /// and read PVCs. Default: `viewer`.
@@ -1581,14 +1728,15 @@ fn default_retries() -> u32 {
 // Backup
 // ---------------------------------------------------------------------------------------
 
-/// A CronJob copying the model store to object storage.
+/// A CronJob copying the model store to a dated copy in object storage
+/// (`<destination>/<yyyy-mm-dd>/`), and a suspended CronJob restoring one (a Job template).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BackupSpec {
     /// Cron schedule. Default: `0 2 * * *` (daily at 02:00).
     #[serde(default = "default_backup_schedule")]
     pub schedule: String,
-    /// Destination, `s3://bucket/prefix/`.
+    /// Destination, `s3://bucket/prefix/`; each run writes `<destination>/<yyyy-mm-dd>/`.
     pub destination: String,
     /// Secret with `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (never inline).
     pub credentials_secret: String,
@@ -1659,6 +1807,54 @@ pub struct GitOpsSpec {
     /// Sync policy.
     #[serde(default)]
     pub sync_policy: SyncPolicySpec,
+    /// Where each environment deploys (`--env NAME`). An environment not listed here (or
+    /// without a namespace) gets the namespace `<metadata.namespace>-<env>` on
+    /// `destinationServer`. Default: none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, EnvironmentSpec>,
+    /// The one environment whose Application manages the cluster-scoped objects the
+    /// environments share (a PriorityClass with `shared: true`). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_objects_environment: Option<String>,
+    /// The label Argo CD tracking writes the Application name into (`application.instanceLabelKey`
+    /// in `argocd-cm`); no selector may use it. Default: `app.kubernetes.io/instance`.
+    #[serde(default = "default_instance_label_key")]
+    pub instance_label_key: String,
+    /// An AppProject that exists already (managed by the platform team): the Application
+    /// joins it, Slipway emits no AppProject and checks that the tree fits it. Default: none,
+    /// Slipway emits an AppProject allowing exactly what the tree contains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectSpec>,
+}
+
+/// Where one environment deploys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvironmentSpec {
+    /// Namespace of the environment, used as written. Default: `<metadata.namespace>-<env>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Cluster API server of the environment. Default: `gitops.destinationServer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+}
+
+/// An existing AppProject and what it allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProjectSpec {
+    /// Name of the AppProject.
+    pub name: String,
+    /// Namespaces its destinations allow (`*` allows every namespace).
+    pub namespaces: Vec<String>,
+    /// Cluster-scoped kinds its `clusterResourceWhitelist` allows, as `group/Kind` (`/Kind`
+    /// or `Kind` for the core group; `*` allows every kind). Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_kinds: Vec<String>,
+}
+
+fn default_instance_label_key() -> String {
+    "app.kubernetes.io/instance".into()
 }
 
 fn default_git_path() -> String {

@@ -9,14 +9,21 @@ use serde_json::Value;
 use super::AppSpec;
 use crate::diagnostic::{join_index, join_key};
 
-/// The JSON Schema of an `AIApplication` spec (draft 2020-12).
+/// The schema's `$id`: editors that support the YAML language server link a spec to it with
+/// the modeline `# yaml-language-server: $schema=<this URL>` (`slipway init` writes it).
+pub const SCHEMA_ID: &str = "https://slipway.dev/schemas/v1alpha1/aiapplication.json";
+
+/// The JSON Schema of an `AIApplication` spec (draft 2020-12), with [`SCHEMA_ID`] as `$id`.
 ///
 /// ```
 /// let schema = slipway_core::spec::json_schema();
 /// assert_eq!(schema.get("title").and_then(|t| t.as_str()), Some("AIApplication"));
+/// assert_eq!(schema.get("$id").and_then(|t| t.as_str()), Some(slipway_core::spec::SCHEMA_ID));
 /// ```
 pub fn json_schema() -> schemars::Schema {
-    schemars::schema_for!(AppSpec)
+    let mut schema = schemars::schema_for!(AppSpec);
+    schema.insert("$id".into(), SCHEMA_ID.into());
+    schema
 }
 
 /// The JSON Schema as a JSON value, built once per process.

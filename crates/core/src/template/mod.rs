@@ -42,6 +42,12 @@ impl Partials for BTreeMap<String, String> {
     }
 }
 
+/// The template engine's instruction budget for one render. A spec template with loops over
+/// a few hundred entries uses well under a tenth of it; a runaway loop (`range(100000)`
+/// nested) stops with a `template-fuel` error naming its line instead of running until
+/// killed.
+pub const FUEL: u64 = 5_000_000;
+
 /// What a template sees.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
@@ -191,6 +197,7 @@ pub fn render(
             .expect("the default delimiters are valid"),
     );
     environment.add_filter("tojson", tojson);
+    environment.set_fuel(Some(FUEL));
     let loader_partials = Arc::clone(&partials);
     environment.set_loader(move |name| Ok(loader_partials.partial(name)));
 
@@ -264,6 +271,10 @@ fn template_error(
                 error.detail().unwrap_or("invalid syntax")
             ),
         ),
+        ErrorKind::OutOfFuel => (
+            &codes::TEMPLATE_FUEL,
+            format!("the template ran out of fuel ({FUEL} instructions): a loop runs too long"),
+        ),
         ErrorKind::TemplateNotFound => (
             &codes::TEMPLATE_INCLUDE,
             format!(
@@ -300,6 +311,7 @@ fn template_error(
     diagnostic.location = location;
     diagnostic.help = Some(match error.kind() {
         ErrorKind::UndefinedError => "define it in a values file, with --set, or give it a default: `{{ values.x | default(1) }}`; `env` is defined only with --env".to_string(),
+        ErrorKind::OutOfFuel => "loop over the values you need (`{% for m in values.models %}`), a few hundred entries at most".to_string(),
         _ => "see https://docs.rs/minijinja for the template syntax".to_string(),
     });
     TemplateError {

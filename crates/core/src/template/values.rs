@@ -2,24 +2,46 @@
 
 use serde_json::{Map, Value};
 
+use crate::diagnostic::{Location, PositionIndex};
 use crate::yaml;
+
+fn help_line(help: &Option<&'static str>) -> String {
+    help.map(|help| format!("\n  = help: {help}"))
+        .unwrap_or_default()
+}
+
+fn at_path(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!(" (field `{path}`)")
+    }
+}
 
 /// Why a values file or a `--set` override was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValuesError {
-    /// A values file is not YAML.
-    #[error("{file}: not valid YAML: {message}")]
+    /// A values file is not YAML, or repeats a key, or goes over the alias budget.
+    #[error("{file}:{location}: {message}{}{}", at_path(path), help_line(help))]
     Syntax {
         /// The values file.
         file: String,
+        /// Where in the file (the start of the file when the parser gives no position).
+        location: Location,
+        /// The field written at or before that position (`inference.replicas`), if any.
+        path: String,
         /// What the parser said.
         message: String,
+        /// How to fix it, when there is something to say.
+        help: Option<&'static str>,
     },
     /// A values file holds something other than a mapping at the top.
-    #[error("{file}: values must be a mapping at the top level")]
+    #[error("{file}:{location}: values must be a mapping at the top level")]
     NotAMapping {
         /// The values file.
         file: String,
+        /// Where the document starts.
+        location: Location,
     },
     /// A `--set` argument is not `key.path=value`.
     #[error("`{0}`: expected key.path=value")]
@@ -30,16 +52,22 @@ pub enum ValuesError {
 pub fn from_yaml(file: &str, text: &str) -> Result<Value, ValuesError> {
     let value: Value = yaml::from_str(text).map_err(|error| ValuesError::Syntax {
         file: file.to_string(),
-        message: match error.location {
-            Some(location) => format!("{} at {location}", error.message),
-            None => error.message,
-        },
+        location: error.location.unwrap_or(Location { line: 1, column: 1 }),
+        path: error
+            .location
+            .and_then(|at| PositionIndex::new(text).path_at(at).map(str::to_string))
+            .unwrap_or_default(),
+        message: error.message,
+        help: error.help,
     })?;
     match value {
         Value::Null => Ok(Value::Object(Map::new())),
         Value::Object(_) => Ok(value),
         _ => Err(ValuesError::NotAMapping {
             file: file.to_string(),
+            location: PositionIndex::new(text)
+                .exact("")
+                .unwrap_or(Location { line: 1, column: 1 }),
         }),
     }
 }
@@ -183,10 +211,32 @@ mod tests {
     #[test]
     fn values_files_must_be_mappings() {
         assert_eq!(from_yaml("v.yaml", "").unwrap(), json!({}));
-        assert!(matches!(
-            from_yaml("v.yaml", "- 1\n"),
-            Err(ValuesError::NotAMapping { .. })
-        ));
+        assert_eq!(
+            from_yaml("v.yaml", "# values\n- 1\n")
+                .unwrap_err()
+                .to_string(),
+            "v.yaml:2:1: values must be a mapping at the top level"
+        );
         assert!(from_yaml("v.yaml", "a: [1\n").is_err());
+    }
+
+    #[test]
+    fn duplicate_keys_in_values_files_are_located_errors() {
+        let error = from_yaml("v.yaml", "inference:\n  replicas: 2\n  replicas: 3\n").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "v.yaml:3:3: duplicate mapping key `replicas`: YAML requires unique keys \
+             (field `inference.replicas`)"
+        );
+    }
+
+    #[test]
+    fn tabs_in_values_files_get_a_help_line() {
+        let Err(ValuesError::Syntax { location, help, .. }) = from_yaml("v.yaml", "a:\n\tb: 1\n")
+        else {
+            panic!("expected a syntax error");
+        };
+        assert_eq!(location.line, 2);
+        assert!(help.unwrap().contains("tabs"));
     }
 }

@@ -114,6 +114,7 @@ pub fn bundle(bundle: &Bundle) -> Vec<Diagnostic> {
     check_services(bundle, &pods, &mut out);
     check_scaling(bundle, &pods, &mut out);
     out.extend(super::promql::promql(bundle));
+    out.extend(super::limits::limits(bundle));
     let restricted = restricted_namespaces(bundle);
     for pod in &pods {
         if restricted
@@ -540,9 +541,10 @@ mod tests {
             .filter(|d| d.id == "autoscaler-conflict")
             .map(|d| d.message)
             .collect();
-        assert_eq!(conflicts.len(), 2, "{conflicts:?}");
+        // The HPA goes to the active color only (green); the idle one runs its fixed count.
+        assert_eq!(conflicts.len(), 1, "{conflicts:?}");
         assert!(
-            conflicts[0].contains("ScaledObject/ai-inference-blue"),
+            conflicts[0].contains("ScaledObject/ai-inference-green"),
             "{conflicts:?}"
         );
     }
@@ -566,12 +568,8 @@ mod tests {
         let ids: Vec<_> = bundle(&compiled).into_iter().map(|d| d.id).collect();
         assert_eq!(
             ids,
-            [
-                "scale-target",
-                "scale-target",
-                "pdb-selector",
-                "pdb-selector"
-            ]
+            // One HPA (the active color's), a PDB per color.
+            ["scale-target", "pdb-selector", "pdb-selector"]
         );
     }
 
@@ -603,7 +601,7 @@ mod tests {
 
     #[test]
     fn unequal_gpu_requests_and_limits_are_an_error() {
-        let mut compiled = compile(&seed());
+        let mut compiled = compile(&crate::compile::testing::gpu_runtime());
         edit_inference_pods(&mut compiled, |pod| {
             let requests = pod.containers[0]
                 .resources

@@ -2,11 +2,14 @@
 //! field path, file position, message and help (schema checks already ran in `spec::load`).
 
 mod bundle;
+mod limits;
 mod promql;
 mod rules;
+mod system;
 
 pub use bundle::bundle;
 pub use rules::{Check, RULES};
+pub use system::{SYSTEM_RULES, SystemCheck, system};
 
 use crate::diagnostic::Diagnostic;
 use crate::spec::{AppSpec, LoadedSpec};

@@ -1,75 +1,238 @@
-//! Every YAML read and write of Slipway goes through this module. Reading is `yaml_serde`'s
-//! (the maintained continuation of `serde_yaml`, used under that name). Writing is our own
-//! serde serializer (`ser.rs`, `key.rs`) and block emitter (`emit.rs`, `scalar.rs`), ported
-//! from `yaml_serde` 0.10 and the libyaml emitter under it so that the output is the same
-//! byte for byte, several times faster, and quotes YAML 1.1 booleans as it goes.
+//! Every YAML read and write of Slipway goes through this module, and through one library:
+//! [`serde-saphyr`](https://docs.rs/serde-saphyr) (the YAML crate kube-rs uses). The position
+//! index ([`crate::diagnostic::PositionIndex`]) walks the events of `granit-parser`, the parser
+//! serde-saphyr is built on, through serde-saphyr's re-export.
+//!
+//! # Reading
+//!
+//! - One document per spec or values file; [`documents`] reads multi-document streams.
+//! - YAML 1.2 core schema, as before: `yes`/`on`/`Off` stay strings, `1_000` and `0755` stay
+//!   strings, `0x10` is 16. `.inf`, `.nan` and numbers too large for a float are errors (JSON,
+//!   and so Kubernetes, has no such numbers).
+//! - A duplicate mapping key anywhere is an error, located at the second occurrence.
+//! - Aliases are replayed under a budget (an alias bomb is a located error); a normal
+//!   anchor/alias pair works. Merge keys (`<<`) are expanded.
+//! - Every error carries the line and column the parser knows ([`YamlError::location`]); a
+//!   tab used for indentation gets a help line.
+//!
+//! # Writing: the output style
+//!
+//! - Block style, two-space indentation; a sequence inside a mapping is not indented
+//!   (`ports:\n- 80`), as kubectl writes it. Empty collections are `{}` and `[]`.
+//! - Keys in the order serde gives them; [`to_string_sorted`] (and the renderer's `push_sorted`)
+//!   sort every mapping bytewise: they write the value's `serde_json` form, whose maps are
+//!   sorted.
+//! - Strings are plain unless a reader could take them for anything else. Every string that a
+//!   YAML 1.1 reader (go-yaml v2 as kubectl and Argo CD use it, PyYAML) or a YAML 1.2 reader
+//!   would resolve to a boolean (`true`, `yes`, `On`, `n`…), null (`null`, `~`, empty), an
+//!   integer in any base or with `_` (`1_000`, `0x10`, `0o10`, `0b1`, `+1`), a float (`.5`,
+//!   `1e3`, `.inf`, `.NaN`), a sexagesimal number (`12:30`), a date or timestamp, the YAML 1.1
+//!   value and merge keys (`=`, `<<`), or whose text a plain scalar cannot hold (a leading
+//!   indicator such as `-`, `?`, `:`, `#`, `&`, `*`, `!`, `|`, `>`, `%`, `@` or a backtick,
+//!   `: ` or ` #` inside, leading or trailing spaces, tabs, control characters, NEL and the
+//!   Unicode line separators) is quoted: in double quotes, with escapes where needed (`"on"`,
+//!   `"1_000"`, `"a\tb"`, `"x\Ny"`), and in single quotes for a few indicator-only strings
+//!   (`'.'`). Multi-line strings are literal blocks (`|`, `|-` or `|+` by their trailing line
+//!   breaks, `|2` when the first line starts with a space) unless they hold a character that
+//!   needs an escape. Long single-line strings are never folded. A few strings no reader
+//!   mistypes but that look numeric (`0.1.0`, `::/0`) are quoted as well.
+//! - Numbers as `serde_json` gives them; non-finite floats never occur (JSON has none).
+//!
+//! The property test `crates/core/tests/yaml_readback.rs` checks that every such string reads
+//! back as itself in serde-saphyr (YAML 1.2) and in PyYAML (YAML 1.1).
 
-mod emit;
-mod key;
-mod scalar;
-mod ser;
 #[cfg(test)]
 mod tests;
 
+use std::fmt;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_saphyr::{DuplicateKeyPolicy, MessageFormatter, NonFiniteFloatPolicy};
 
-use self::ser::Mode;
 use crate::diagnostic::Location;
 
-/// A YAML syntax or shape error with its position when the parser knows it.
+/// Most alias-replayed events one document may expand to: far above what a spec or values
+/// file needs, far below what exhausts memory.
+const MAX_REPLAYED_EVENTS: usize = 100_000;
+
+/// A YAML read or write error, with its position when the parser knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YamlError {
-    /// What the parser said.
+    /// What kind of problem it is.
+    pub kind: YamlErrorKind,
+    /// What is wrong, without the position.
     pub message: String,
-    /// Where, when known.
+    /// Where, when known (always known for syntax errors, duplicate keys and budgets).
     pub location: Option<Location>,
+    /// How to fix it, when there is something to say (tabs used for indentation).
+    pub help: Option<&'static str>,
 }
 
-impl From<serde_yaml::Error> for YamlError {
-    fn from(error: serde_yaml::Error) -> Self {
-        let location = error.location().map(|l| Location {
-            line: l.line(),
-            column: l.column(),
-        });
-        // The parser appends " at line X column Y" to its message; the location carries it.
-        let mut message = error.to_string();
-        if let Some(cut) = message.find(" at line ") {
-            message.truncate(cut);
+/// The kinds of [`YamlError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YamlErrorKind {
+    /// The text is not YAML (or holds more than one document where one is expected).
+    Syntax,
+    /// A mapping holds the same key twice.
+    DuplicateKey,
+    /// Aliases, nesting or size went over the reader's budget.
+    Limit,
+    /// The YAML is well-formed but does not fit the type read into (or holds a non-finite
+    /// number).
+    Type,
+    /// A value could not be written as YAML.
+    Write,
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.location {
+            Some(location) => write!(f, "{location}: {}", self.message),
+            None => f.write_str(&self.message),
         }
-        Self { message, location }
     }
 }
 
-/// Parses one YAML document into any deserialisable value (usually `serde_json::Value`).
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
-    serde_yaml::from_str(text).map_err(YamlError::from)
+impl std::error::Error for YamlError {}
+
+impl From<serde_saphyr::Error> for YamlError {
+    fn from(error: serde_saphyr::Error) -> Self {
+        use serde_saphyr::Error as E;
+        // The error itself, without the snippet and alias wrappers around it.
+        let mut inner = &error;
+        while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = inner {
+            inner = error;
+        }
+        let kind = match inner {
+            E::DuplicateMappingKey { .. } => YamlErrorKind::DuplicateKey,
+            E::Budget { .. }
+            | E::AliasReplayCounterOverflow { .. }
+            | E::AliasReplayLimitExceeded { .. }
+            | E::AliasExpansionLimitExceeded { .. }
+            | E::AliasReplayStackDepthExceeded { .. } => YamlErrorKind::Limit,
+            E::ExternalMessage { .. }
+            | E::Eof { .. }
+            | E::MultipleDocuments { .. }
+            | E::UnknownAnchor { .. }
+            | E::UnexpectedContainerEndWhileReadingKeyNode { .. }
+            | E::ContainerEndMismatch { .. } => YamlErrorKind::Syntax,
+            _ => YamlErrorKind::Type,
+        };
+        let mut message = serde_saphyr::UserMessageFormatter
+            .format_message(inner)
+            .into_owned();
+        if let E::DuplicateMappingKey { key, .. } = inner {
+            message = match key {
+                Some(key) => format!("duplicate mapping key `{key}`: YAML requires unique keys"),
+                None => "duplicate mapping key: YAML requires unique keys".into(),
+            };
+        }
+        // The location of the error's own node (for an alias, where it is used).
+        let location = error
+            .location()
+            .filter(|at| at.line() > 0)
+            .map(|at| Location {
+                line: at.line() as usize,
+                column: at.column().max(1) as usize,
+            });
+        let help = match kind {
+            YamlErrorKind::Syntax if message.contains("tab") => Some(
+                "YAML forbids tabs for indentation: indent with spaces (two per level in \
+                 Slipway's examples)",
+            ),
+            YamlErrorKind::Limit => Some(
+                "anchors and aliases are allowed, but what they expand to is bounded (an alias \
+                 bomb stops here): write the repeated part out or nest fewer aliases",
+            ),
+            _ => None,
+        };
+        Self {
+            kind,
+            message,
+            location,
+            help,
+        }
+    }
 }
 
-/// Serialises a value as one YAML document (no leading `---`), as `yaml_serde` would: block
-/// style, keys in the order serde gives them, two-space indentation, sequences in mappings
-/// not indented, empty collections as `{}` and `[]`.
+impl From<serde_saphyr::SerializeError> for YamlError {
+    fn from(error: serde_saphyr::SerializeError) -> Self {
+        Self {
+            kind: YamlErrorKind::Write,
+            message: error.to_string(),
+            location: None,
+            help: None,
+        }
+    }
+}
+
+/// The reader's options: YAML 1.2 core schema as `serde_yaml` read it, strict about keys and
+/// bounded.
+fn read_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        duplicate_keys: DuplicateKeyPolicy::Error,
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_REPLAYED_EVENTS,
+        },
+        strict_booleans: true,
+        underscored_numbers_as_strings: true,
+        leading_zero_numbers_as_strings: true,
+        non_finite_float_policy: NonFiniteFloatPolicy::Reject,
+    }
+}
+
+/// The writer's options: see the module docs.
+fn write_options() -> serde_saphyr::SerializerOptions {
+    serde_saphyr::ser_options! {
+        folded_wrap_chars: usize::MAX,
+    }
+}
+
+/// Parses one YAML document into any deserialisable value (usually `serde_json::Value`). An
+/// empty document is null.
 ///
-/// Strings that YAML 1.1 reads as booleans (`on`, `Off`, `yes`, `n`, …) are quoted: the
-/// emitter follows YAML 1.2, where they are plain strings, but kubectl and Argo CD parse
-/// with go-yaml's YAML 1.1 rules, which would turn a VPA's `updateMode: Off` into `false`.
+/// ```
+/// use serde_json::{Value, json};
+/// use slipway_core::yaml::{YamlErrorKind, from_str};
+///
+/// let value: Value = from_str("mode: Off\nsize: 1_000\nbase: &b {a: 1}\ncopy: *b\n").unwrap();
+/// assert_eq!(value, json!({"mode": "Off", "size": "1_000", "base": {"a": 1}, "copy": {"a": 1}}));
+///
+/// let error = from_str::<Value>("name: a\nname: b\n").unwrap_err();
+/// assert_eq!(error.kind, YamlErrorKind::DuplicateKey);
+/// assert_eq!(error.to_string(), "2:1: duplicate mapping key `name`: YAML requires unique keys");
+/// ```
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    serde_saphyr::from_str_with_options(text, read_options()).map_err(YamlError::from)
+}
+
+/// Parses every document of a multi-document YAML stream (empty documents are skipped).
+pub fn documents(text: &str) -> Result<Vec<serde_json::Value>, YamlError> {
+    let documents: Vec<serde_json::Value> =
+        serde_saphyr::from_multiple_with_options(text, read_options())?;
+    Ok(documents.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// Serialises a value as one YAML document (no leading `---`) in the style of the module
+/// docs, keys in the order serde gives them.
 ///
 /// ```
 /// let value = serde_json::json!({"updateMode": "Off", "ports": [80, 443], "labels": {}});
 /// assert_eq!(
 ///     slipway_core::yaml::to_string(&value).unwrap(),
-///     "labels: {}\nports:\n- 80\n- 443\nupdateMode: 'Off'\n"
+///     "labels: {}\nports:\n- 80\n- 443\nupdateMode: \"Off\"\n"
 /// );
 /// ```
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, YamlError> {
-    write(value, Mode::Ordered)
+    let mut out = String::with_capacity(1024);
+    serde_saphyr::to_fmt_writer_with_options(&mut out, &value, write_options())?;
+    Ok(out)
 }
 
-/// Serialises a value as [`to_string`] serialises `serde_json::to_value(value)` with `root`
-/// entries inserted into its top-level object, without building the JSON value: every
-/// mapping (struct or map) in bytewise key order, a later duplicate key replacing the
-/// earlier one, keys turned into strings, enum variants as `{variant: value}`, non-finite
-/// floats as `null`. Maps with float keys, which `serde_json` also accepts, are refused.
+/// Serialises `serde_json::to_value(value)` with the `root` entries inserted into its
+/// top-level object, as [`to_string`] does: every mapping in bytewise key order (a later
+/// duplicate key replaces the earlier one, keys become strings).
 ///
 /// ```
 /// #[derive(serde::Serialize)]
@@ -84,14 +247,16 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, YamlError> 
 /// };
 /// assert_eq!(
 ///     slipway_core::yaml::to_string_sorted(&service, &[("kind", "Service")]).unwrap(),
-///     "kind: Service\nmetadata:\n  '8080': http\nspec:\n  type: ClusterIP\n"
+///     "kind: Service\nmetadata:\n  \"8080\": http\nspec:\n  type: ClusterIP\n"
 /// );
 /// ```
 pub fn to_string_sorted<T: Serialize + ?Sized>(
     value: &T,
     root: &[(&str, &str)],
 ) -> Result<String, YamlError> {
-    write(value, Mode::Sorted { root })
+    let mut out = String::with_capacity(1024);
+    push_sorted(&mut out, value, root)?;
+    Ok(out)
 }
 
 /// [`to_string_sorted`] appended to `out`, which must be empty or end with a line break (as
@@ -101,57 +266,20 @@ pub(crate) fn push_sorted<T: Serialize + ?Sized>(
     value: &T,
     root: &[(&str, &str)],
 ) -> Result<(), YamlError> {
-    write_into(out, value, Mode::Sorted { root })
-}
-
-fn write<T: Serialize + ?Sized>(value: &T, mode: Mode<'_>) -> Result<String, YamlError> {
-    let mut out = String::with_capacity(1024);
-    write_into(&mut out, value, mode)?;
-    Ok(out)
-}
-
-fn write_into<T: Serialize + ?Sized>(
-    out: &mut String,
-    value: &T,
-    mode: Mode<'_>,
-) -> Result<(), YamlError> {
+    let mut value = serde_json::to_value(value).map_err(|error| YamlError {
+        kind: YamlErrorKind::Write,
+        message: error.to_string(),
+        location: None,
+        help: None,
+    })?;
+    if let serde_json::Value::Object(map) = &mut value {
+        for (key, entry) in root {
+            map.insert((*key).to_string(), serde_json::Value::from(*entry));
+        }
+    }
     let start = out.len();
-    let mut serializer = ser::Serializer::new(mode, std::mem::take(out));
-    match value
-        .serialize(&mut serializer)
-        .and_then(|()| serializer.check_done())
-    {
-        Ok(()) => {
-            *out = serializer.finish();
-            Ok(())
-        }
-        Err(error) => {
-            *out = serializer.into_output();
-            out.truncate(start);
-            Err(YamlError {
-                message: error.0,
-                location: None,
-            })
-        }
-    }
-}
-
-/// Plain scalars YAML 1.1 resolves to booleans but YAML 1.2 does not (`true`/`false` are
-/// already quoted by the emitter).
-const YAML11_BOOLEANS: &[&str] = &[
-    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
-    "OFF",
-];
-
-/// Parses every document of a multi-document YAML stream (empty documents are skipped).
-pub fn documents(text: &str) -> Result<Vec<serde_json::Value>, YamlError> {
-    use serde::Deserialize;
-    let mut documents = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(text) {
-        let value = serde_json::Value::deserialize(document).map_err(YamlError::from)?;
-        if !value.is_null() {
-            documents.push(value);
-        }
-    }
-    Ok(documents)
+    serde_saphyr::to_fmt_writer_with_options(out, &value, write_options()).map_err(|error| {
+        out.truncate(start);
+        YamlError::from(error)
+    })
 }

@@ -5,7 +5,7 @@ The reference outputs come from onnxruntime and are cross-checked against a plai
 computation, so the end-to-end tests compare tract's numbers with two independent
 implementations.
 
-    python make_models.py                   # tiny.onnx, typed.onnx and their *.reference.json here
+    python make_models.py                   # tiny.onnx, typed.onnx (+ *.reference.json), gram.onnx here
     python make_models.py --medium out.onnx # the 784->512->512->10 MLP of the benchmark
 
 Requires: pip install onnx onnxruntime numpy. Deterministic: fixed seeds, fixed opset.
@@ -187,6 +187,28 @@ def make_typed():
     )
 
 
+def make_gram():
+    """gram.onnx: x [N, 1] -> x @ x^T [N, N]. Its output grows with the square of its input,
+    so a small request can ask for gigabytes: the server must refuse it before running."""
+    vi = helper.make_tensor_value_info
+    graph = helper.make_graph(
+        [
+            helper.make_node("Transpose", ["input"], ["xt"], perm=[1, 0]),
+            helper.make_node("MatMul", ["input", "xt"], ["gram"]),
+        ],
+        "gram",
+        [vi("input", TensorProto.FLOAT, ["N", 1])],
+        [vi("gram", TensorProto.FLOAT, ["N", "N"])],
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="slipway"
+    )
+    path = os.path.join(HERE, "gram.onnx")
+    save(model, path)
+    x = np.array([[1.0], [2.0], [3.0]], dtype=np.float32)
+    assert np.allclose(ort_run(path, {"input": x})["gram"], x @ x.T)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--medium", metavar="PATH", help="write the 784-512-512-10 MLP to PATH")
@@ -197,6 +219,7 @@ def main():
         return
     make_tiny()
     make_typed()
+    make_gram()
 
 
 if __name__ == "__main__":

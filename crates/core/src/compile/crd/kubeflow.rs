@@ -37,8 +37,10 @@ pub struct RunPolicy {
     pub backoff_limit: i32,
     /// Hard deadline in seconds.
     pub active_deadline_seconds: i64,
-    /// Seconds a finished job is kept.
-    pub ttl_seconds_after_finished: i32,
+    /// Seconds a finished job is kept; unset, it is kept (under Argo CD self-heal a deleted
+    /// job is re-created and trains again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl_seconds_after_finished: Option<i32>,
     /// Pods deleted when the job ends: `None`, `Running` or `All`.
     pub clean_pod_policy: String,
 }

@@ -12,12 +12,18 @@ pub(super) fn check_pre_sync_hook(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         return;
     }
     let mut needs = vec![format!("ServiceAccount {}-training", spec.metadata.name)];
+    let mut claims: Vec<&crate::spec::VolumeClaim> = training
+        .data
+        .as_ref()
+        .map(|data| &data.claim)
+        .into_iter()
+        .collect();
+    claims.extend(training.output_claim(&spec.spec.model));
     needs.extend(
-        [&training.data, &training.output]
+        claims
             .into_iter()
-            .flatten()
-            .filter(|mount| mount.claim.create)
-            .map(|mount| format!("PVC {}", mount.claim.claim_name)),
+            .filter(|claim| claim.create)
+            .map(|claim| format!("PVC {}", claim.claim_name)),
     );
     out.push(
         Diagnostic::new(

@@ -1,6 +1,8 @@
 //! The semantic rules, one module per concern, registered in one list.
 
 mod backup;
+mod delivery;
+mod environments;
 mod gitops;
 mod images;
 pub(crate) mod names;
@@ -34,15 +36,20 @@ pub static RULES: &[Check] = &[
     workloads::check_schedules,
     workloads::check_rollout,
     workloads::check_gpu,
+    delivery::check_runtime_gpu,
+    delivery::check_blue_green_models,
     scheduling::check_tolerations,
     scheduling::check_priority,
     rbac::check_api_groups,
     rbac::check_wildcards,
     rbac::check_verbs,
     rbac::check_subjects,
+    rbac::check_binding_names,
     backup::check_backup,
     gitops::check_pre_sync_hook,
     observability::check_durations,
+    environments::check_destinations,
+    environments::check_environment_names,
     observability::check_thresholds,
     observability::check_limits,
     observability::check_logging_namespace,

@@ -85,12 +85,12 @@ pub(super) fn check_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         }
     }
     if let Some(training) = &body.training {
-        for (field, mount) in [("data", &training.data), ("output", &training.output)] {
-            if let Some(mount) = mount {
+        for (field, _, claim) in training.mounts() {
+            if let Some(claim) = claim {
                 subdomain(
                     out,
                     &format!("spec.training.{field}.claim.claimName"),
-                    &mount.claim.claim_name,
+                    &claim.claim_name,
                     "claim",
                 );
             }

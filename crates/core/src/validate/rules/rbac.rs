@@ -138,6 +138,33 @@ pub(super) fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                     .with_help("name the user, group or service account"),
                 );
             }
+            let everyone = match (subject.kind, subject.name.as_str()) {
+                (SubjectKind::Group, "system:unauthenticated")
+                | (SubjectKind::User, "system:anonymous") => Some(&codes::RBAC_ANONYMOUS),
+                (SubjectKind::Group, "system:authenticated") => {
+                    Some(&codes::RBAC_ALL_AUTHENTICATED)
+                }
+                _ => None,
+            };
+            if let Some(code) = everyone {
+                out.push(
+                    Diagnostic::new(
+                        code,
+                        format!("{path}[{i}].name"),
+                        format!(
+                            "`{}` grants the `{}` access to {}",
+                            subject.name,
+                            binding.preset.as_str(),
+                            if code.id == codes::RBAC_ANONYMOUS.id {
+                                "every unauthenticated request"
+                            } else {
+                                "every authenticated user and service account of the cluster"
+                            }
+                        ),
+                    )
+                    .with_help("bind the groups or service accounts that need it, e.g. `{kind: Group, name: ml-engineers}`"),
+                );
+            }
             if subject.namespace.is_some() && subject.kind != SubjectKind::ServiceAccount {
                 out.push(
                     Diagnostic::new(
@@ -151,6 +178,38 @@ pub(super) fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                     .with_help("drop `namespace`, or use `kind: ServiceAccount` if a service account was meant"),
                 );
             }
+        }
+    }
+}
+
+/// Reports [`codes::RBAC_DUPLICATE_BINDING`](crate::diagnostic::codes::RBAC_DUPLICATE_BINDING)
+/// and entry names that are not DNS labels.
+pub(super) fn check_binding_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let mut seen = std::collections::BTreeMap::new();
+    for (b, binding) in spec.spec.security.rbac.iter().enumerate() {
+        if let Some(name) = &binding.name
+            && !crate::k8s::name::is_dns1123_label(name)
+        {
+            out.push(
+                Diagnostic::new(
+                    &codes::DNS_NAME,
+                    format!("spec.security.rbac[{b}].name"),
+                    format!("`{name}` is not a DNS-1123 label"),
+                )
+                .with_help("use lowercase letters, digits and '-', e.g. `model-readers`"),
+            );
+            continue;
+        }
+        let name = crate::compile::rbac::role_name(spec, b);
+        if let Some(first) = seen.insert(name.clone(), b) {
+            out.push(
+                Diagnostic::new(
+                    &codes::RBAC_DUPLICATE_BINDING,
+                    format!("spec.security.rbac[{b}]"),
+                    format!("entries {first} and {b} both compile to the Role `{name}`"),
+                )
+                .with_help("merge the two entries, or give one a distinct `name`"),
+            );
         }
     }
 }

@@ -27,11 +27,11 @@ fn quantities(spec: &AppSpec) -> Vec<(String, &str)> {
     );
     if let Some(training) = &body.training {
         push_resources(&mut found, "spec.training.resources", &training.resources);
-        for (field, mount) in [("data", &training.data), ("output", &training.output)] {
-            if let Some(mount) = mount {
+        for (field, _, claim) in training.mounts() {
+            if let Some(claim) = claim {
                 found.push((
                     format!("spec.training.{field}.claim.size"),
-                    mount.claim.size.as_str(),
+                    claim.size.as_str(),
                 ));
             }
         }

@@ -25,6 +25,23 @@ pub(super) fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             .with_help("set replicas to 1 or more, or remove the application"),
         );
     }
+    if let Some(idle) = spec
+        .spec
+        .rollout
+        .blue_green
+        .as_ref()
+        .map(|bg| bg.idle_replicas)
+        .filter(|idle| *idle < 0)
+    {
+        out.push(
+            Diagnostic::new(
+                &codes::REPLICAS_RANGE,
+                "spec.rollout.blueGreen.idleReplicas",
+                format!("idleReplicas is {idle}; it cannot be negative"),
+            )
+            .with_help("0 stops the idle color, 1 (the default) keeps one preview pod"),
+        );
+    }
 }
 
 /// Reports [`codes::HPA_BOUNDS`](crate::diagnostic::codes::HPA_BOUNDS).

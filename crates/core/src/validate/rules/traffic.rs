@@ -465,9 +465,11 @@ pub(super) fn check_distributed(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         );
     }
     // Every replica mounts the training claims, on nodes of its own.
-    for (field, mount) in [("data", &training.data), ("output", &training.output)] {
-        let Some(mount) = mount else { continue };
-        let mode = mount.claim.access_mode;
+    let data = training.data.as_ref().map(|d| &d.claim);
+    let output = training.output_claim(&spec.spec.model);
+    for (field, claim) in [("data", data), ("output", output)] {
+        let Some(claim) = claim else { continue };
+        let mode = claim.access_mode;
         if matches!(
             mode,
             crate::spec::AccessMode::ReadWriteOnce | crate::spec::AccessMode::ReadWriteOncePod
@@ -535,7 +537,8 @@ mod tests {
 
         let mut spec = production();
         spec.spec.rollout.blue_green = crate::compile::testing::seed().spec.rollout.blue_green;
-        assert_eq!(ids(&spec), ["rollout-strategy"]);
+        // The seed's colors serve model versions 1 and 2; production's path has no `{version}`.
+        assert_eq!(ids(&spec), ["model-path-unversioned", "rollout-strategy"]);
 
         let mut spec = production();
         spec.spec.inference.runtime = RuntimeSpec::Custom(crate::spec::CustomRuntimeSpec {

@@ -35,6 +35,27 @@ pub(super) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             .with_help("slipway-serve loads ONNX files"),
         );
     }
+    if let ModelSource::Pvc(claim) = &model.source
+        && claim.access_mode == crate::spec::AccessMode::ReadOnlyMany
+        && spec
+            .spec
+            .training
+            .as_ref()
+            .and_then(|t| t.output_claim(model))
+            .is_some_and(|output| output.claim_name == claim.claim_name)
+    {
+        out.push(
+            Diagnostic::new(
+                &codes::MODEL_SOURCE,
+                "spec.model.source.pvc.accessMode",
+                format!(
+                    "training writes the model claim `{}`, which is ReadOnlyMany: the training Job cannot mount it read-write",
+                    claim.claim_name
+                ),
+            )
+            .with_help("use `accessMode: ReadWriteMany` (training writes it, inference pods on many nodes read it)"),
+        );
+    }
     if let ModelSource::Pvc(claim) = &model.source {
         let max_replicas = spec
             .spec
@@ -50,7 +71,44 @@ pub(super) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                     "spec.model.source.pvc.accessMode",
                     "the model claim is ReadWriteOnce, but several inference pods mount it",
                 )
-                .with_help("pods on other nodes cannot mount a ReadWriteOnce volume; use `accessMode: ReadOnlyMany`, or an objectStore source"),
+                .with_help("pods on other nodes cannot mount a ReadWriteOnce volume; use `accessMode: ReadWriteMany` (or ReadOnlyMany when nothing in the bundle writes it), or an objectStore source"),
+            );
+        }
+    }
+    let versions = std::iter::once(("spec.model.version".to_string(), &model.version))
+        .chain(
+            model
+                .existing_versions
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("spec.model.existingVersions[{i}]"), v)),
+        )
+        .chain(spec.spec.rollout.blue_green.iter().flat_map(|bg| {
+            crate::spec::Color::ALL.into_iter().filter_map(|color| {
+                bg.slot(color).model_version.as_ref().map(|v| {
+                    (
+                        format!("spec.rollout.blueGreen.{}.modelVersion", color.as_str()),
+                        v,
+                    )
+                })
+            })
+        }));
+    for (path, version) in versions {
+        let valid = !version.is_empty()
+            && version.len() <= 63
+            && version != "."
+            && version != ".."
+            && version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !valid {
+            out.push(
+                Diagnostic::new(
+                    &codes::MODEL_SOURCE,
+                    path,
+                    format!("model version `{version}` is not a path segment of letters, digits, `.`, `_` and `-` (at most 63)"),
+                )
+                .with_help("e.g. `2`, `v2.1` or `2026-11-30`; it names a directory of the model store"),
             );
         }
     }
@@ -119,19 +177,31 @@ pub(super) fn check_training(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             "e.g. 86400 (one day)",
         );
     }
-    if training.ttl_seconds_after_finished < 0 {
+    if let Some(ttl) = training.ttl_seconds_after_finished.filter(|ttl| *ttl < 0) {
         bad(
             "ttlSecondsAfterFinished",
-            format!(
-                "ttlSecondsAfterFinished is {}; it cannot be negative",
-                training.ttl_seconds_after_finished
-            ),
+            format!("ttlSecondsAfterFinished is {ttl}; it cannot be negative"),
             "e.g. 86400",
         );
     }
-    let mounts: Vec<(&str, &str)> = [("data", &training.data), ("output", &training.output)]
+    if let (Some(output), ModelSource::ObjectStore(store)) =
+        (&training.output, &spec.spec.model.source)
+        && output.claim.is_none()
+        && !crate::compile::store::can_upload(store)
+    {
+        bad(
+            "output",
+            format!(
+                "training.output names no claim, and the model comes from `{}`, where nothing can upload",
+                store.uri
+            ),
+            "give the output a claim (`output: {mountPath: /output, claim: {claimName: …}}`) and publish the model yourself, or use an s3://, gs:// or azure:// model, which training uploads to",
+        );
+    }
+    let mounts: Vec<(&str, &str)> = training
+        .mounts()
         .into_iter()
-        .filter_map(|(field, mount)| mount.as_ref().map(|m| (field, m.mount_path.as_str())))
+        .map(|(field, path, _)| (field, path))
         .collect();
     for (field, path) in &mounts {
         if !path.starts_with('/') {
@@ -154,7 +224,7 @@ pub(super) fn check_training(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
 }
 
 /// Variables Slipway sets on the inference container itself.
-const RESERVED_ENV: [&str; 3] = ["MODEL_PATH", "MODEL_NAME", "PORT"];
+const RESERVED_ENV: [&str; 4] = ["MODEL_PATH", "MODEL_NAME", "MODEL_VERSION", "PORT"];
 
 /// Reports [`codes::ENV_NAME`](crate::diagnostic::codes::ENV_NAME).
 pub(super) fn check_env(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
@@ -182,7 +252,7 @@ pub(super) fn check_env(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         } else if RESERVED_ENV.contains(&name.as_str()) || name.starts_with("SLIPWAY_") {
             out.push(
                 Diagnostic::new(&codes::ENV_NAME, &path, format!("`{name}` is set by Slipway from the spec"))
-                    .with_help("use spec.model.path, spec.model.name, spec.inference.port or spec.inference.runtime instead"),
+                    .with_help("use spec.model.path, spec.model.name, spec.model.version, spec.inference.port or spec.inference.runtime instead"),
             );
         }
     }
@@ -284,36 +354,13 @@ pub(super) fn check_schedules(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         schedules.push(("spec.backup.schedule", &backup.schedule));
     }
     for (path, schedule) in schedules {
-        if !is_cron(schedule) {
+        if let Err(error) = crate::k8s::cron::Schedule::parse(schedule) {
             out.push(
-                Diagnostic::new(&codes::CRON_SYNTAX, path, format!("`{schedule}` is not a cron schedule"))
+                Diagnostic::new(&codes::CRON_SYNTAX, path, error.to_string())
                     .with_help("use five fields `minute hour day-of-month month day-of-week`, e.g. `0 2 * * *`, or @hourly/@daily/@weekly/@monthly"),
             );
         }
     }
-}
-
-/// Whether `text` is a five-field cron expression or a macro Kubernetes accepts.
-pub fn is_cron(text: &str) -> bool {
-    const MACROS: [&str; 7] = [
-        "@yearly",
-        "@annually",
-        "@monthly",
-        "@weekly",
-        "@daily",
-        "@midnight",
-        "@hourly",
-    ];
-    if MACROS.contains(&text) {
-        return true;
-    }
-    let fields: Vec<&str> = text.split_whitespace().collect();
-    fields.len() == 5
-        && fields.iter().all(|field| {
-            field
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "*,-/?".contains(c))
-        })
 }
 
 /// Reports [`codes::ROLLOUT_VALUES`](crate::diagnostic::codes::ROLLOUT_VALUES).
@@ -363,12 +410,12 @@ pub(super) fn check_gpu(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(gpu) = &spec.spec.scheduling.gpu else {
         return;
     };
-    if gpu.whole_count().is_none_or(|n| n == 0) {
+    if gpu.whole_count().is_none() {
         out.push(
             Diagnostic::new(
                 &codes::GPU_COUNT,
                 "spec.scheduling.gpu.count",
-                format!("GPU count `{}` must be a whole number of at least 1", gpu.count),
+                format!("GPU count `{}` must be a whole number", gpu.count),
             )
             .with_help("GPUs cannot be split; request 1, or use a MIG/time-slicing resource name such as `nvidia.com/mig-1g.5gb`"),
         );
@@ -386,19 +433,5 @@ pub(super) fn check_gpu(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             )
             .with_help("use a vendor-domain name such as `nvidia.com/gpu` or `amd.com/gpu`"),
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cron_expressions() {
-        assert!(is_cron("0 2 * * *"));
-        assert!(is_cron("*/15 0-6 * * mon-fri"));
-        assert!(is_cron("@daily"));
-        assert!(!is_cron("every day"));
-        assert!(!is_cron("0 2 * *"));
     }
 }

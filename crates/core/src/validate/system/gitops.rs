@@ -1,0 +1,620 @@
+//! System rules of environments, Argo CD and exposure: what makes the compiled objects work together once Argo CD syncs them,
+//! checked over the bundle as a whole (and, for environments, over the bundles of every
+//! environment the spec declares). Each names the spec field that causes the problem, so its
+//! diagnostic points at a line of the spec.
+//!
+//! - no object is managed by two environments on one cluster;
+//! - no selector uses the label Argo CD tracking rewrites;
+//! - the AppProject allows every namespace and cluster-scoped kind of the tree;
+//! - every PersistentVolumeClaim survives prune and Application deletion;
+//! - a load balancer's source ranges hold end to end (Service and NetworkPolicy agree).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::compile::gitops::{self, KEEP_OPTIONS, SYNC_OPTIONS};
+use crate::compile::{Bundle, Object, compile_for};
+use crate::diagnostic::{Diagnostic, codes, join_key};
+use crate::spec::{AppSpec, ServiceType};
+
+/// `Kind namespace/name`, or `Kind name` for a cluster-scoped object.
+fn identity(object: &Object) -> String {
+    match object.namespace() {
+        "" => format!("{} {}", object.kind(), object.name()),
+        namespace => format!("{} {namespace}/{}", object.kind(), object.name()),
+    }
+}
+
+/// The spec field that makes an object of `kind` exist (for placing a diagnostic).
+fn field_of_kind(spec: &AppSpec, kind: &str) -> &'static str {
+    match kind {
+        "PriorityClass" if spec.spec.scheduling.priority_class.is_some() => {
+            "spec.scheduling.priorityClass"
+        }
+        "ClusterRole" | "ClusterRoleBinding" | "DaemonSet" if spec.spec.logging.is_some() => {
+            "spec.logging"
+        }
+        _ if spec.spec.gitops.is_some() => "spec.gitops",
+        _ => "metadata",
+    }
+}
+
+/// Reports [`codes::CLUSTER_OBJECT_MANAGED_TWICE`](crate::diagnostic::codes::CLUSTER_OBJECT_MANAGED_TWICE):
+/// compiles the spec for every environment it declares and checks that the objects of any two
+/// environments on one cluster are disjoint.
+pub fn check_environments_disjoint(
+    spec: &AppSpec,
+    _env: Option<&str>,
+    _bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
+    let environments = spec.declared_environments();
+    if environments.len() < 2 {
+        return;
+    }
+    // (server, identity) → the first environment that emits it.
+    let mut owners: BTreeMap<(String, String), &str> = BTreeMap::new();
+    let mut reported = BTreeSet::new();
+    for env in environments {
+        let server = spec.destination(Some(env)).server;
+        let bundle = compile_for(spec, Some(env));
+        for object in bundle.objects.iter().filter(|o| gitops::synced(o)) {
+            let key = (server.clone(), identity(object));
+            match owners.get(&key) {
+                Some(first) if reported.insert(key.1.clone()) => {
+                    let shared = object.namespace().is_empty();
+                    let mut diagnostic = Diagnostic::new(
+                        &codes::CLUSTER_OBJECT_MANAGED_TWICE,
+                        field_of_kind(spec, object.kind()),
+                        format!(
+                            "{} is managed by the Applications of both `{first}` and `{env}` \
+                             on {server}",
+                            key.1
+                        ),
+                    );
+                    if shared {
+                        diagnostic = diagnostic.with_help(
+                            "a cluster-scoped object shared by the environments needs one \
+                             manager: set `gitops.sharedObjectsEnvironment`, or drop `shared` \
+                             so each environment gets its own `<name>-<env>`",
+                        );
+                    }
+                    out.push(diagnostic);
+                }
+                Some(_) => {}
+                None => {
+                    owners.insert(key, env);
+                }
+            }
+        }
+    }
+}
+
+/// Every label key a selector of `value` (an object as JSON) uses, with the selector's path:
+/// the keys of a map-shaped `selector` (Services), of `matchLabels` and of
+/// `matchExpressions[].key`, under any field named `selector` or ending in `Selector`.
+fn selector_keys(value: &Value, path: &str, inside: bool, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let child_path = join_key(path, key);
+                let is_selector = key == "selector" || key.ends_with("Selector");
+                match key.as_str() {
+                    "matchLabels" if inside => {
+                        if let Value::Object(labels) = child {
+                            out.extend(labels.keys().map(|k| (child_path.clone(), k.clone())));
+                        }
+                    }
+                    "matchExpressions" if inside => {
+                        for expression in child.as_array().into_iter().flatten() {
+                            if let Some(k) = expression.get("key").and_then(Value::as_str) {
+                                out.push((child_path.clone(), k.to_string()));
+                            }
+                        }
+                    }
+                    _ if is_selector => {
+                        if let Value::Object(labels) = child {
+                            // A Service's selector is the label map itself.
+                            out.extend(
+                                labels
+                                    .iter()
+                                    .filter(|(_, v)| v.is_string())
+                                    .map(|(k, _)| (child_path.clone(), k.clone())),
+                            );
+                        }
+                        selector_keys(child, &child_path, true, out);
+                    }
+                    _ => selector_keys(child, &child_path, inside, out),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                selector_keys(item, &format!("{path}[{index}]"), inside, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Reports [`codes::SELECTOR_ON_TRACKING_LABEL`](crate::diagnostic::codes::SELECTOR_ON_TRACKING_LABEL).
+pub fn check_tracking_label(
+    spec: &AppSpec,
+    _env: Option<&str>,
+    bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(gitops) = &spec.spec.gitops else {
+        return;
+    };
+    let tracking = gitops.instance_label_key.as_str();
+    let mut offenders = Vec::new();
+    for object in bundle.objects.iter().filter(|o| gitops::synced(o)) {
+        let mut keys = Vec::new();
+        selector_keys(&object.to_value(), "", false, &mut keys);
+        if let Some((path, _)) = keys.iter().find(|(_, key)| key == tracking) {
+            offenders.push(format!("{} ({path})", identity(object)));
+        }
+    }
+    if offenders.is_empty() {
+        return;
+    }
+    out.push(
+        Diagnostic::new(
+            &codes::SELECTOR_ON_TRACKING_LABEL,
+            "spec.gitops.instanceLabelKey",
+            format!(
+                "Argo CD tracking rewrites `{tracking}`, which these selectors use: {}",
+                offenders.join(", ")
+            ),
+        )
+        .with_help(
+            "keep `app.kubernetes.io/instance` (Slipway never selects on it), use \
+             `argocd.argoproj.io/instance`, or annotation tracking",
+        ),
+    );
+}
+
+/// Whether `pattern` (`*` matches any run of characters) matches `text`, as Argo CD matches
+/// AppProject destinations and kinds.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            let Some(tail) = text.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|&i| tail.is_char_boundary(i))
+                .any(|i| glob(rest, &tail[i..]))
+        }
+    }
+}
+
+/// Reports [`codes::APPPROJECT_MISSING_DESTINATION`](crate::diagnostic::codes::APPPROJECT_MISSING_DESTINATION)
+/// and [`codes::APPPROJECT_MISSING_KIND`](crate::diagnostic::codes::APPPROJECT_MISSING_KIND):
+/// every synced object's namespace and, when cluster-scoped, kind is allowed by the AppProject
+/// of its Application (the one in the bundle, or the existing `gitops.project`).
+pub fn check_project(
+    spec: &AppSpec,
+    _env: Option<&str>,
+    bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(gitops) = &spec.spec.gitops else {
+        return;
+    };
+    let Some(Object::Application(application)) = bundle.of_kind("Application").next() else {
+        return;
+    };
+    let project = &application.spec.project;
+    // (namespaces, group/kind patterns, the fields that declare them)
+    let (namespaces, kinds, namespace_field, kind_field): (
+        Vec<String>,
+        Vec<(String, String)>,
+        _,
+        _,
+    ) = match (bundle.find("AppProject", project), &gitops.project) {
+        (Some(Object::AppProject(emitted)), _) => (
+            emitted
+                .spec
+                .destinations
+                .iter()
+                .filter(|d| glob(&d.server, &application.spec.destination.server))
+                .map(|d| d.namespace.clone())
+                .collect(),
+            emitted
+                .spec
+                .cluster_resource_whitelist
+                .iter()
+                .map(|gk| (gk.group.clone(), gk.kind.clone()))
+                .collect(),
+            "spec.gitops",
+            "spec.gitops",
+        ),
+        (_, Some(existing)) => (
+            existing.namespaces.clone(),
+            existing
+                .cluster_kinds
+                .iter()
+                .map(|entry| match entry.rsplit_once('/') {
+                    Some((group, kind)) => (group.to_string(), kind.to_string()),
+                    None if entry == "*" => ("*".to_string(), "*".to_string()),
+                    None => (String::new(), entry.clone()),
+                })
+                .collect(),
+            "spec.gitops.project.namespaces",
+            "spec.gitops.project.clusterKinds",
+        ),
+        _ => {
+            out.push(Diagnostic::new(
+                &codes::APPPROJECT_MISSING_DESTINATION,
+                "spec.gitops",
+                format!("the Application's AppProject `{project}` is neither emitted nor declared"),
+            ));
+            return;
+        }
+    };
+    let mut missing_namespaces = BTreeSet::new();
+    let mut missing_kinds = BTreeSet::new();
+    for object in bundle.objects.iter().filter(|o| gitops::synced(o)) {
+        let namespace = object.namespace();
+        if namespace.is_empty() {
+            let group = gitops::api_group(object.api_version());
+            let allowed = kinds
+                .iter()
+                .any(|(g, k)| glob(g, group) && glob(k, object.kind()));
+            if !allowed {
+                let shown = if group.is_empty() {
+                    object.kind().to_string()
+                } else {
+                    format!("{group}/{}", object.kind())
+                };
+                missing_kinds.insert(shown);
+            }
+        } else if !namespaces.iter().any(|pattern| glob(pattern, namespace)) {
+            missing_namespaces.insert(namespace.to_string());
+        }
+    }
+    if !missing_namespaces.is_empty() {
+        out.push(
+            Diagnostic::new(
+                &codes::APPPROJECT_MISSING_DESTINATION,
+                namespace_field,
+                format!(
+                    "AppProject `{project}` does not allow the namespaces {} that objects of the \
+                     tree go into: Argo CD refuses the sync",
+                    quoted(&missing_namespaces)
+                ),
+            )
+            .with_help("allow them in the project, or leave `gitops.project` out"),
+        );
+    }
+    if !missing_kinds.is_empty() {
+        out.push(
+            Diagnostic::new(
+                &codes::APPPROJECT_MISSING_KIND,
+                kind_field,
+                format!(
+                    "AppProject `{project}` does not whitelist the cluster-scoped kinds {} of \
+                     the tree: Argo CD refuses the sync",
+                    quoted(&missing_kinds)
+                ),
+            )
+            .with_help("whitelist them in the project, or leave `gitops.project` out"),
+        );
+    }
+}
+
+fn quoted(items: &BTreeSet<String>) -> String {
+    items
+        .iter()
+        .map(|item| format!("`{item}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reports [`codes::PVC_NOT_PROTECTED`](crate::diagnostic::codes::PVC_NOT_PROTECTED).
+pub fn check_volume_claims(
+    spec: &AppSpec,
+    _env: Option<&str>,
+    bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
+    if spec.spec.gitops.is_none() {
+        return;
+    }
+    for claim in bundle.of_kind("PersistentVolumeClaim") {
+        let options: Vec<&str> = claim
+            .metadata()
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(SYNC_OPTIONS))
+            .map(|text| text.split(',').map(str::trim).collect())
+            .unwrap_or_default();
+        let missing: Vec<&str> = KEEP_OPTIONS
+            .iter()
+            .copied()
+            .filter(|option| !options.contains(option))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let field = if spec.metadata.annotations.contains_key(SYNC_OPTIONS) {
+            join_key("metadata.annotations", SYNC_OPTIONS)
+        } else {
+            "spec.gitops".to_string()
+        };
+        out.push(
+            Diagnostic::new(
+                &codes::PVC_NOT_PROTECTED,
+                field,
+                format!(
+                    "{} lacks the sync option {}: pruning it or deleting the Application \
+                     deletes its data",
+                    identity(claim),
+                    missing.join(" and ")
+                ),
+            )
+            .with_help(
+                "leave `argocd.argoproj.io/sync-options` out of metadata.annotations, or \
+                 include `Prune=false,Delete=false`",
+            ),
+        );
+    }
+}
+
+/// The spec field that opens the inference port to every address, when one does.
+fn open_door(spec: &AppSpec) -> Option<&'static str> {
+    let service = &spec.spec.inference.service;
+    match service.service_type {
+        ServiceType::NodePort => return Some("spec.inference.service.type"),
+        ServiceType::LoadBalancer if service.source_ranges.is_empty() => {
+            return Some("spec.inference.service.type");
+        }
+        _ => {}
+    }
+    match &service.external {
+        Some(external) if external.source_ranges.is_empty() => {
+            Some("spec.inference.service.external")
+        }
+        _ => None,
+    }
+}
+
+/// Reports [`codes::SOURCE_RANGES_NOT_ENFORCED`](crate::diagnostic::codes::SOURCE_RANGES_NOT_ENFORCED):
+/// every `LoadBalancer` Service with source ranges keeps client addresses
+/// (`externalTrafficPolicy: Local`), and every NetworkPolicy covering its pods admits from
+/// outside the cluster (`ipBlock`) exactly the ranges of the load balancers.
+pub fn check_source_ranges(
+    spec: &AppSpec,
+    _env: Option<&str>,
+    bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
+    let ranged: Vec<(&Object, &k8s_openapi::api::core::v1::ServiceSpec)> = bundle
+        .of_kind("Service")
+        .filter_map(|object| match object {
+            Object::Service(service) => Some((object, service.spec.as_ref()?)),
+            _ => None,
+        })
+        .filter(|(_, s)| s.type_.as_deref() == Some("LoadBalancer"))
+        .filter(|(_, s)| {
+            s.load_balancer_source_ranges
+                .as_ref()
+                .is_some_and(|r| !r.is_empty())
+        })
+        .collect();
+    let allowed: BTreeSet<&str> = ranged
+        .iter()
+        .flat_map(|(_, s)| s.load_balancer_source_ranges.iter().flatten())
+        .map(String::as_str)
+        .collect();
+    for (object, service) in &ranged {
+        let field = if object.name() == spec.metadata.name {
+            "spec.inference.service.sourceRanges"
+        } else {
+            "spec.inference.service.external.sourceRanges"
+        };
+        if service.external_traffic_policy.as_deref() != Some("Local") {
+            out.push(
+                Diagnostic::new(
+                    &codes::SOURCE_RANGES_NOT_ENFORCED,
+                    field,
+                    format!(
+                        "{} restricts its sources but does not set externalTrafficPolicy: \
+                         Local: the pods see node addresses, not the clients'",
+                        identity(object)
+                    ),
+                )
+                .with_help("set `externalTrafficPolicy: Local`"),
+            );
+        }
+        let selector = service.selector.clone().unwrap_or_default();
+        for policy in bundle.of_kind("NetworkPolicy") {
+            let Object::NetworkPolicy(policy_object) = policy else {
+                continue;
+            };
+            let Some(policy_spec) = &policy_object.spec else {
+                continue;
+            };
+            let covers = policy.namespace() == object.namespace()
+                && policy_spec
+                    .pod_selector
+                    .as_ref()
+                    .and_then(|s| s.match_labels.as_ref())
+                    .is_none_or(|labels| labels.iter().all(|(k, v)| selector.get(k) == Some(v)));
+            if !covers {
+                continue;
+            }
+            let cidrs: BTreeSet<&str> = policy_spec
+                .ingress
+                .iter()
+                .flatten()
+                .flat_map(|rule| rule.from.iter().flatten())
+                .filter_map(|peer| peer.ip_block.as_ref())
+                .map(|block| block.cidr.as_str())
+                .collect();
+            let extra: Vec<&str> = cidrs.difference(&allowed).copied().collect();
+            let own: BTreeSet<&str> = service
+                .load_balancer_source_ranges
+                .iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            let dropped: Vec<&str> = own.difference(&cidrs).copied().collect();
+            if !extra.is_empty() {
+                out.push(
+                    Diagnostic::new(
+                        &codes::SOURCE_RANGES_NOT_ENFORCED,
+                        open_door(spec).unwrap_or(field),
+                        format!(
+                            "{} admits {} from outside the cluster, so the sourceRanges of {} \
+                             are not enforced",
+                            identity(policy),
+                            extra.join(", "),
+                            identity(object)
+                        ),
+                    )
+                    .with_help(
+                        "every way in must be a load balancer with sourceRanges: make the main \
+                         Service ClusterIP, or give it the same sourceRanges",
+                    ),
+                );
+            } else if !dropped.is_empty() {
+                out.push(Diagnostic::new(
+                    &codes::SOURCE_RANGES_NOT_ENFORCED,
+                    field,
+                    format!(
+                        "{} does not admit {}, which {} accepts: those clients are dropped",
+                        identity(policy),
+                        dropped.join(", "),
+                        identity(object)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::seed;
+    use crate::validate::system;
+
+    fn ids(spec: &AppSpec, env: Option<&str>) -> Vec<&'static str> {
+        let bundle = compile_for(spec, env);
+        system(spec, env, &bundle)
+            .into_iter()
+            .map(|d| d.id)
+            .collect()
+    }
+
+    #[test]
+    fn the_seed_passes_every_system_rule_in_every_environment() {
+        for env in [None, Some("staging"), Some("prod")] {
+            assert_eq!(ids(&seed(), env), Vec::<&str>::new(), "{env:?}");
+        }
+    }
+
+    #[test]
+    fn a_shared_priority_class_without_a_manager_is_managed_twice() {
+        let mut spec = seed();
+        spec.spec.scheduling.priority_class.as_mut().unwrap().shared = true;
+        assert_eq!(ids(&spec, Some("prod")), ["cluster-object-managed-twice"]);
+        spec.spec
+            .gitops
+            .as_mut()
+            .unwrap()
+            .shared_objects_environment = Some("prod".into());
+        assert!(ids(&spec, Some("prod")).is_empty());
+    }
+
+    #[test]
+    fn a_tracking_label_used_by_selectors_is_an_error() {
+        let mut spec = seed();
+        spec.spec.gitops.as_mut().unwrap().instance_label_key = "app.kubernetes.io/name".into();
+        assert_eq!(ids(&spec, Some("prod")), ["selector-on-tracking-label"]);
+    }
+
+    #[test]
+    fn an_existing_project_must_allow_the_namespaces_and_kinds() {
+        let mut spec = seed();
+        spec.spec.gitops.as_mut().unwrap().project = Some(crate::spec::ProjectSpec {
+            name: "ai-team".into(),
+            namespaces: vec!["ai-applications-*".into()],
+            cluster_kinds: vec!["Namespace".into()],
+        });
+        let bundle = compile_for(&spec, Some("prod"));
+        assert!(bundle.of_kind("AppProject").next().is_none());
+        let found = system(&spec, Some("prod"), &bundle);
+        let ids: Vec<_> = found.iter().map(|d| d.id).collect();
+        assert_eq!(
+            ids,
+            ["appproject-missing-destination", "appproject-missing-kind"]
+        );
+        assert!(found[0].message.contains("`ai-inference-logging-prod`"));
+        assert!(
+            found[1]
+                .message
+                .contains("`scheduling.k8s.io/PriorityClass`")
+        );
+    }
+
+    #[test]
+    fn the_emitted_project_is_checked_too() {
+        let spec = seed();
+        let mut bundle = compile_for(&spec, Some("prod"));
+        for object in &mut bundle.objects {
+            if let Object::AppProject(project) = object {
+                project.spec.destinations.truncate(1);
+            }
+        }
+        let mut out = Vec::new();
+        check_project(&spec, Some("prod"), &bundle, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].id, "appproject-missing-destination");
+    }
+
+    #[test]
+    fn claims_whose_options_the_spec_overrides_are_unprotected() {
+        let mut spec = seed();
+        spec.metadata
+            .annotations
+            .insert(SYNC_OPTIONS.into(), "Prune=confirm".into());
+        let bundle = compile_for(&spec, Some("prod"));
+        let found = system(&spec, Some("prod"), &bundle);
+        assert!(found.iter().all(|d| d.id == "pvc-not-protected"));
+        assert_eq!(
+            found.len(),
+            2,
+            "two claims: training data and the model store"
+        );
+        assert!(found[0].message.contains("Prune=false"));
+        assert!(!found[0].message.contains("Delete=false"));
+    }
+
+    #[test]
+    fn a_node_port_beside_a_ranged_load_balancer_is_an_error() {
+        let mut spec = seed();
+        let service = &mut spec.spec.inference.service;
+        service.external.as_mut().unwrap().source_ranges = vec!["203.0.113.0/24".into()];
+        assert!(ids(&spec, None).is_empty());
+        spec.spec.inference.service.service_type = ServiceType::NodePort;
+        let bundle = compile_for(&spec, None);
+        let found = system(&spec, None, &bundle);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].id, "source-ranges-not-enforced");
+        assert_eq!(found[0].path, "spec.inference.service.type");
+    }
+
+    #[test]
+    fn globs_match_like_argo_cd() {
+        assert!(glob("*", "anything"));
+        assert!(glob("ai-*", "ai-prod"));
+        assert!(!glob("ai-*", "web-prod"));
+        assert!(glob("ai", "ai") && !glob("ai", "ai-x"));
+    }
+}

@@ -1,0 +1,512 @@
+//! System rules of the model flow: what makes the compiled objects work together once Argo CD syncs them. The
+//! facts come from the bundle (which claim a server reads its model from, which Job writes
+//! which file on which claim, what the backup copies, whether Argo CD self-heals); the spec
+//! only names the field to fix, so every diagnostic carries file:line:col.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+
+use crate::compile::runtime::{ENV_MODEL_PATH, ENV_MODEL_VERSION};
+use crate::compile::serving::SERVER_CONTAINER;
+use crate::compile::store::ENV_MODEL_URI;
+use crate::compile::training::{ENV_MODEL_OUTPUT_PATH, ENV_MODEL_UPLOAD_URI};
+use crate::compile::{Bundle, Object, gitops};
+use crate::diagnostic::{Diagnostic, codes};
+use crate::spec::{AppSpec, ModelSource};
+
+/// A pod spec of the bundle with its owner (`Kind/name`).
+struct Pod<'a> {
+    owner: String,
+    kind: &'a str,
+    spec: &'a PodSpec,
+    annotations: Option<&'a BTreeMap<String, String>>,
+}
+
+fn pods(bundle: &Bundle) -> Vec<Pod<'_>> {
+    bundle
+        .objects
+        .iter()
+        .filter_map(|object| {
+            let spec = match object {
+                Object::Deployment(d) => d.spec.as_ref()?.template.spec.as_ref()?,
+                Object::Job(j) => j.spec.as_ref()?.template.spec.as_ref()?,
+                Object::CronJob(c) => c
+                    .spec
+                    .as_ref()?
+                    .job_template
+                    .spec
+                    .as_ref()?
+                    .template
+                    .spec
+                    .as_ref()?,
+                _ => return None,
+            };
+            Some(Pod {
+                owner: format!("{}/{}", object.kind(), object.name()),
+                kind: object.kind(),
+                spec,
+                annotations: object.metadata().annotations.as_ref(),
+            })
+        })
+        .collect()
+}
+
+fn env<'a>(container: &'a Container, name: &str) -> Option<&'a str> {
+    container
+        .env
+        .as_ref()?
+        .iter()
+        .find(|var| var.name == name)?
+        .value
+        .as_deref()
+}
+
+fn all_containers(pod: &PodSpec) -> impl Iterator<Item = &Container> {
+    pod.init_containers.iter().flatten().chain(&pod.containers)
+}
+
+/// The volume mounted at the longest mount path that holds `path`, with that mount path.
+fn volume_holding<'a>(
+    pod: &'a PodSpec,
+    container: &'a Container,
+    path: &str,
+) -> Option<(&'a str, &'a k8s_openapi::api::core::v1::Volume, bool)> {
+    let mount = container
+        .volume_mounts
+        .iter()
+        .flatten()
+        .filter(|m| {
+            let dir = m.mount_path.trim_end_matches('/');
+            path.strip_prefix(dir)
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .max_by_key(|m| m.mount_path.len())?;
+    let volume = pod
+        .volumes
+        .iter()
+        .flatten()
+        .find(|v| v.name == mount.name)?;
+    Some((
+        mount.mount_path.trim_end_matches('/'),
+        volume,
+        mount.read_only == Some(true),
+    ))
+}
+
+/// A model file a Job or CronJob of the bundle writes: (owner, claim, path below the claim).
+struct Written {
+    owner: String,
+    claim: String,
+    below: String,
+}
+
+fn written(pods: &[Pod<'_>]) -> Vec<Written> {
+    let mut found = Vec::new();
+    for pod in pods.iter().filter(|p| p.kind != "Deployment") {
+        for container in all_containers(pod.spec) {
+            let Some(path) = env(container, ENV_MODEL_OUTPUT_PATH) else {
+                continue;
+            };
+            let Some((dir, volume, read_only)) = volume_holding(pod.spec, container, path) else {
+                continue;
+            };
+            if let Some(claim) = volume
+                .persistent_volume_claim
+                .as_ref()
+                .filter(|_| !read_only)
+            {
+                found.push(Written {
+                    owner: pod.owner.clone(),
+                    claim: claim.claim_name.clone(),
+                    below: path[dir.len() + 1..].to_string(),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// Reports [`codes::MODEL_NOT_DELIVERED`](crate::diagnostic::codes::MODEL_NOT_DELIVERED):
+/// every model file a server reads is written by a Job of the bundle on the same claim, or
+/// fetched into the pod by an init container from a store holding a version declared
+/// existing, or sits on a claim holding a version declared existing.
+pub fn check_model_delivered(
+    spec: &AppSpec,
+    _env: Option<&str>,
+    bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
+    let pods = pods(bundle);
+    let writes = written(&pods);
+    let model = &spec.spec.model;
+    let mut reported: Vec<String> = Vec::new();
+    for pod in pods.iter().filter(|p| p.kind == "Deployment") {
+        let Some(server) = pod
+            .spec
+            .containers
+            .iter()
+            .find(|c| c.name == SERVER_CONTAINER)
+        else {
+            continue;
+        };
+        let (Some(path), version) = (
+            env(server, ENV_MODEL_PATH),
+            env(server, ENV_MODEL_VERSION).unwrap_or("1"),
+        ) else {
+            continue;
+        };
+        let existing = model.existing_versions.iter().any(|v| v == version);
+        let Some((dir, volume, _)) = volume_holding(pod.spec, server, path) else {
+            push_once(
+                out,
+                &mut reported,
+                Diagnostic::new(
+                    &codes::MODEL_NOT_DELIVERED,
+                    "spec.model.path",
+                    format!(
+                        "{} reads {path}, which no volume of its pod holds",
+                        pod.owner
+                    ),
+                ),
+            );
+            continue;
+        };
+        let below = &path[dir.len() + 1..];
+        let problem = if let Some(claim) = &volume.persistent_volume_claim {
+            let writer = writes
+                .iter()
+                .find(|w| w.claim == claim.claim_name && w.below == below);
+            if writer.is_some() || existing {
+                continue;
+            }
+            let others: Vec<String> = writes
+                .iter()
+                .map(|w| format!("{} writes {} on PVC {}", w.owner, w.below, w.claim))
+                .collect();
+            format!(
+                "{} reads version `{version}` of the model ({below} on PVC {}), which nothing in the bundle writes ({}) and `model.existingVersions` does not declare",
+                pod.owner,
+                claim.claim_name,
+                if others.is_empty() {
+                    "no training output".to_string()
+                } else {
+                    others.join("; ")
+                }
+            )
+        } else {
+            let fetch = pod.spec.init_containers.iter().flatten().find(|c| {
+                c.volume_mounts
+                    .iter()
+                    .flatten()
+                    .any(|m| m.name == volume.name && m.read_only != Some(true))
+            });
+            let fetched = fetch.is_some();
+            let uploaded = fetch
+                .and_then(|c| env(c, ENV_MODEL_URI))
+                .is_some_and(|uri| {
+                    pods.iter()
+                        .filter(|p| p.kind != "Deployment")
+                        .flat_map(|p| all_containers(p.spec))
+                        .any(|c| env(c, ENV_MODEL_UPLOAD_URI) == Some(uri))
+                });
+            if fetched && (existing || uploaded) {
+                continue;
+            }
+            let store = match &model.source {
+                ModelSource::ObjectStore(store) => store.uri.as_str(),
+                ModelSource::Pvc(_) => "",
+            };
+            if fetched {
+                format!(
+                    "{} fetches version `{version}` of the model from `{store}`, which nothing in the bundle uploads (training uploads it when `training.output` names no claim) and `model.existingVersions` does not declare",
+                    pod.owner
+                )
+            } else {
+                format!(
+                    "{} reads {path} from volume `{}`, which nothing fills",
+                    pod.owner, volume.name
+                )
+            }
+        };
+        push_once(
+            out,
+            &mut reported,
+            Diagnostic::new(
+                &codes::MODEL_NOT_DELIVERED,
+                field_to_fix(spec, pod, version),
+                problem,
+            )
+            .with_help(format!(
+                "let training write the model's claim (leave `training.output.claim` unset) with \
+                 `model.version: \"{version}\"`, or declare the version as already in the store: \
+                 `model.existingVersions: [\"{version}\"]`"
+            )),
+        );
+    }
+}
+
+/// The spec field most likely wrong when a server's model is not delivered.
+fn field_to_fix(spec: &AppSpec, pod: &Pod<'_>, version: &str) -> String {
+    let model = &spec.spec.model;
+    if let Some(blue_green) = &spec.spec.rollout.blue_green {
+        for color in crate::spec::Color::ALL {
+            let explicit = blue_green.slot(color).model_version.as_deref();
+            if pod.owner.ends_with(&format!("-{}", color.as_str()))
+                && explicit.is_some_and(|v| v == version && v != model.version)
+            {
+                return format!("spec.rollout.blueGreen.{}.modelVersion", color.as_str());
+            }
+        }
+    }
+    match (&spec.spec.training, &model.source) {
+        (Some(training), _) if training.output.is_none() => "spec.training".into(),
+        (Some(training), ModelSource::Pvc(claim))
+            if training
+                .output_claim(model)
+                .is_some_and(|c| c.claim_name != claim.claim_name) =>
+        {
+            "spec.training.output.claim.claimName".into()
+        }
+        (_, ModelSource::Pvc(_)) => "spec.model.source.pvc.claimName".into(),
+        (_, ModelSource::ObjectStore(_)) => "spec.model.source.objectStore.uri".into(),
+    }
+}
+
+fn push_once(out: &mut Vec<Diagnostic>, reported: &mut Vec<String>, diagnostic: Diagnostic) {
+    if !reported.contains(&diagnostic.path) {
+        reported.push(diagnostic.path.clone());
+        out.push(diagnostic);
+    }
+}
+
+/// Reports [`codes::JOB_TTL_UNDER_SELF_HEAL`](crate::diagnostic::codes::JOB_TTL_UNDER_SELF_HEAL).
+pub fn check_job_ttl_under_self_heal(
+    _spec: &AppSpec,
+    _env: Option<&str>,
+    bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
+    let self_heal: Vec<&str> = bundle
+        .objects
+        .iter()
+        .filter_map(|object| match object {
+            Object::Application(app)
+                if app
+                    .spec
+                    .sync_policy
+                    .as_ref()
+                    .and_then(|p| p.automated.as_ref())
+                    .is_some_and(|a| a.self_heal) =>
+            {
+                Some(object.name())
+            }
+            _ => None,
+        })
+        .collect();
+    let Some(application) = self_heal.first() else {
+        return;
+    };
+    for object in bundle.objects.iter() {
+        let Object::Job(job) = object else { continue };
+        let hook = job
+            .metadata
+            .annotations
+            .as_ref()
+            .is_some_and(|a| a.contains_key(gitops::HOOK));
+        let ttl = job.spec.as_ref().and_then(|s| s.ttl_seconds_after_finished);
+        if let (false, Some(ttl)) = (hook, ttl) {
+            out.push(
+                Diagnostic::new(
+                    &codes::JOB_TTL_UNDER_SELF_HEAL,
+                    "spec.training.ttlSecondsAfterFinished",
+                    format!(
+                        "Job/{} is deleted {ttl}s after it finishes, and Application/{application} \
+                         self-heals: it re-creates the Job, which trains again",
+                        object.name()
+                    ),
+                )
+                .with_help(
+                    "remove `ttlSecondsAfterFinished`: the finished Job stays, and a changed Job is \
+                     replaced by the sync and trains once",
+                ),
+            );
+        }
+    }
+}
+
+/// Reports [`codes::BACKUP_COVERAGE`](crate::diagnostic::codes::BACKUP_COVERAGE).
+pub fn check_backup_coverage(
+    _spec: &AppSpec,
+    _env: Option<&str>,
+    bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
+    let pods = pods(bundle);
+    let backed_up: Vec<(&str, &str)> = pods
+        .iter()
+        .filter(|p| {
+            p.kind == "CronJob"
+                && p.annotations
+                    .is_some_and(|a| a.contains_key(crate::compile::backup::RESTORE_ANNOTATION))
+        })
+        .flat_map(|p| {
+            all_containers(p.spec)
+                .filter(|c| c.name == "backup")
+                .flat_map(|c| c.volume_mounts.iter().flatten())
+                .filter_map(|m| {
+                    let volume = p.spec.volumes.iter().flatten().find(|v| v.name == m.name)?;
+                    let claim = volume.persistent_volume_claim.as_ref()?;
+                    Some((p.owner.as_str(), claim.claim_name.as_str()))
+                })
+        })
+        .collect();
+    let Some((backup, _)) = backed_up.first() else {
+        return;
+    };
+    for write in written(&pods) {
+        if !backed_up.iter().any(|(_, claim)| *claim == write.claim) {
+            let copied: Vec<&str> = backed_up.iter().map(|(_, claim)| *claim).collect();
+            out.push(
+                Diagnostic::new(
+                    &codes::BACKUP_COVERAGE,
+                    "spec.training.output.claim.claimName",
+                    format!(
+                        "{} writes the model on PVC {}, but {backup} copies PVC {}",
+                        write.owner,
+                        write.claim,
+                        copied.join(", ")
+                    ),
+                )
+                .with_help(
+                    "leave `training.output.claim` unset: training then writes the model's claim, \
+                     which the server reads and the backup copies",
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::compile;
+    use crate::compile::testing::{minimal, seed};
+    use crate::spec::VolumeClaim;
+
+    fn ids(spec: &AppSpec) -> Vec<(&'static str, String)> {
+        super::super::system(spec, None, &compile(spec))
+            .into_iter()
+            .map(|d| (d.id, d.path))
+            .collect()
+    }
+
+    #[test]
+    fn the_seed_works_as_one_system() {
+        assert_eq!(ids(&seed()), []);
+    }
+
+    #[test]
+    fn an_empty_claim_nothing_writes_is_not_a_model() {
+        assert_eq!(
+            ids(&minimal()),
+            [(
+                "model-not-delivered",
+                "spec.model.source.pvc.claimName".into()
+            )]
+        );
+        let mut spec = minimal();
+        spec.spec.model.existing_versions = vec!["1".into()];
+        assert_eq!(ids(&spec), []);
+    }
+
+    #[test]
+    fn training_into_another_claim_delivers_nothing_and_escapes_the_backup() {
+        let mut spec = seed();
+        let output = spec
+            .spec
+            .training
+            .as_mut()
+            .unwrap()
+            .output
+            .as_mut()
+            .unwrap();
+        output.claim = Some(VolumeClaim::new("model-output-pvc"));
+        let found = ids(&spec);
+        assert!(found.contains(&(
+            "model-not-delivered",
+            "spec.training.output.claim.claimName".into()
+        )));
+        assert!(found.contains(&(
+            "backup-coverage",
+            "spec.training.output.claim.claimName".into()
+        )));
+    }
+
+    #[test]
+    fn a_color_on_a_version_nobody_trained_is_named() {
+        let mut spec = seed();
+        spec.spec.model.existing_versions.clear();
+        assert_eq!(
+            ids(&spec),
+            [(
+                "model-not-delivered",
+                "spec.rollout.blueGreen.blue.modelVersion".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_fetched_model_needs_its_version_declared() {
+        let mut spec = minimal();
+        spec.spec.model.source = ModelSource::ObjectStore(crate::spec::ObjectStoreSource::new(
+            "gs://models/demo/{version}/model.onnx",
+        ));
+        assert_eq!(
+            ids(&spec),
+            [(
+                "model-not-delivered",
+                "spec.model.source.objectStore.uri".into()
+            )]
+        );
+        spec.spec.model.existing_versions = vec!["1".into()];
+        assert_eq!(ids(&spec), []);
+    }
+
+    #[test]
+    fn a_model_training_uploads_is_delivered_to_the_servers_that_fetch_it() {
+        let mut spec = seed();
+        spec.spec.model.source = ModelSource::ObjectStore(crate::spec::ObjectStoreSource::new(
+            "gs://models/ai/{version}/model.onnx",
+        ));
+        spec.spec.backup = None;
+        assert_eq!(ids(&spec), [], "green's 2 is uploaded, blue's 1 declared");
+        spec.spec.model.existing_versions.clear();
+        assert_eq!(
+            ids(&spec),
+            [(
+                "model-not-delivered",
+                "spec.rollout.blueGreen.blue.modelVersion".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_job_with_a_ttl_under_self_heal_would_train_again() {
+        let mut spec = seed();
+        spec.spec
+            .training
+            .as_mut()
+            .unwrap()
+            .ttl_seconds_after_finished = Some(3600);
+        assert_eq!(
+            ids(&spec),
+            [(
+                "job-ttl-under-self-heal",
+                "spec.training.ttlSecondsAfterFinished".into()
+            )]
+        );
+        spec.spec.gitops.as_mut().unwrap().sync_policy.self_heal = false;
+        assert_eq!(ids(&spec), []);
+    }
+}
