@@ -64,7 +64,11 @@ fn every_example_spec_renders_and_rendering_twice_gives_identical_bytes() {
             "{spec} renders deterministically"
         );
         let text = String::from_utf8(first.stdout).unwrap();
-        assert!(text.contains("\nkind: Deployment\n"), "{spec}");
+        // The inference workload: a Deployment, or an Argo Rollouts Rollout under a canary.
+        assert!(
+            text.contains("\nkind: Deployment\n") || text.contains("\nkind: Rollout\n"),
+            "{spec}"
+        );
     }
 }
 

@@ -1,5 +1,6 @@
 //! The runtime contract, checked against the real server: every `slipway_*` metric the
-//! generated alerts and dashboard query is one `slipway-serve`'s `/metrics` exposes, and its
+//! generated alerts and dashboard query (seed spec), and the canary AnalysisTemplates and KEDA
+//! ScaledObjects query (production spec), is one `slipway-serve`'s `/metrics` exposes, and its
 //! request log lines carry the fields the Fluentd parser and the Kibana queries use.
 //!
 //! The test starts the `slipway-serve` binary of this workspace on 127.0.0.1 (a free port)
@@ -71,6 +72,69 @@ fn queried_runtime_metrics() -> BTreeSet<String> {
         .filter(|name| name.starts_with("slipway_"))
         .map(|name| promql::family(&name).to_string())
         .collect()
+}
+
+/// Every `slipway_*` metric family the production spec's canary analysis (AnalysisTemplates)
+/// and autoscaling (KEDA ScaledObjects' Prometheus triggers) query.
+fn production_queried_metrics() -> BTreeSet<String> {
+    let file = "specs/production.yaml";
+    let template = std::fs::read_to_string(workspace().join(file)).unwrap();
+    let bundle = Pipeline::new(file, &template)
+        .run()
+        .unwrap_or_else(|failed| panic!("{}", failed.render()))
+        .bundle;
+    let mut queries: Vec<String> = Vec::new();
+    let (mut analyses, mut triggers) = (0, 0);
+    for object in &bundle.objects {
+        match object {
+            Object::AnalysisTemplate(template) => {
+                analyses += 1;
+                queries.extend(
+                    template
+                        .spec
+                        .metrics
+                        .iter()
+                        .map(|m| m.provider.prometheus.query.clone()),
+                );
+            }
+            Object::ScaledObject(scaled) => {
+                triggers += 1;
+                queries.extend(
+                    scaled
+                        .spec
+                        .triggers
+                        .iter()
+                        .filter_map(|t| t.metadata.get("query").cloned()),
+                );
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        analyses > 0 && triggers > 0,
+        "the production spec has AnalysisTemplates and ScaledObjects"
+    );
+    queries
+        .iter()
+        .map(|query| promql::parse(query).unwrap_or_else(|e| panic!("{query}: {e}")))
+        .flat_map(|expr| promql::metric_names(&expr))
+        .filter(|name| name.starts_with("slipway_"))
+        .map(|name| promql::family(&name).to_string())
+        .collect()
+}
+
+#[test]
+fn analysis_and_autoscaling_query_declared_runtime_metrics() {
+    let queried = production_queried_metrics();
+    let expected: BTreeSet<String> = [
+        runtime::METRIC_REQUESTS,
+        runtime::METRIC_REQUEST_DURATION,
+        runtime::METRIC_IN_FLIGHT,
+    ]
+    .iter()
+    .map(|m| m.to_string())
+    .collect();
+    assert_eq!(queried, expected);
 }
 
 #[test]
@@ -269,7 +333,8 @@ fn every_queried_metric_is_exposed_by_the_running_server() {
         "no test model at {}: crates/runtime/tests/models/make_models.py makes it",
         model.display()
     );
-    let queried = queried_runtime_metrics();
+    let mut queried = queried_runtime_metrics();
+    queried.extend(production_queried_metrics());
     let mut server = Server::start(&server_binary(), &model);
 
     let (status, answer) = server

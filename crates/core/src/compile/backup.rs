@@ -361,6 +361,7 @@ mod tests {
         spec.spec.model.source = ModelSource::ObjectStore(ObjectStoreSource {
             uri: "s3://models/model.onnx".into(),
             credentials_secret: None,
+            identity: None,
             image: None,
             size_limit: "1Gi".into(),
         });

@@ -2,11 +2,14 @@
 //! lists every output, in the order they are compiled, each with the same signature.
 
 pub mod backup;
+pub mod canary;
 pub mod ci;
 pub mod crd;
 pub mod dashboard;
+pub mod exposure;
 pub mod fluentd;
 pub mod gitops;
+pub mod keda;
 pub mod labels;
 pub mod logging;
 pub mod monitoring;
@@ -18,7 +21,9 @@ pub mod runtime;
 pub mod scaling;
 pub mod scheduling;
 pub mod serving;
+pub mod store;
 pub mod training;
+pub mod training_distributed;
 pub mod workloads;
 
 pub use object::{Bundle, CustomObject, KIND_ORDER, Object, typed};
@@ -60,12 +65,28 @@ pub const CONCERNS: &[Concern] = &[
         compile: |i, b| b.objects.extend(training::compile(i.spec)),
     },
     Concern {
+        name: "training-distributed",
+        compile: |i, b| b.objects.extend(training_distributed::compile(i.spec)),
+    },
+    Concern {
         name: "serving",
         compile: |i, b| b.objects.extend(serving::compile(i.spec)),
     },
     Concern {
+        name: "canary",
+        compile: |i, b| b.objects.extend(canary::compile(i.spec)),
+    },
+    Concern {
+        name: "exposure",
+        compile: |i, b| b.objects.extend(exposure::compile(i.spec)),
+    },
+    Concern {
         name: "scaling",
         compile: |i, b| b.objects.extend(scaling::compile(i.spec)),
+    },
+    Concern {
+        name: "keda",
+        compile: |i, b| b.objects.extend(keda::compile(i.spec)),
     },
     Concern {
         name: "scheduling",

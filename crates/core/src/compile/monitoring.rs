@@ -78,6 +78,35 @@ pub fn api_routes_matcher(spec: &AppSpec) -> String {
     format!("route!~{}", promql::quote(&alternatives.join("|")))
 }
 
+/// The share of API requests answered with a 5xx status over [`RATE_WINDOW`]: the expression
+/// of the `InferenceHighErrorRate` alert and of the canary analysis (`compile/canary.rs`), so
+/// the two cannot drift. `extra` appends matchers (`,name="value"`) that narrow the requests,
+/// e.g. to the canary's pods; the alert passes none.
+pub fn error_ratio_expr(spec: &AppSpec, extra: &str) -> String {
+    let matchers = format!(
+        "{},{}{extra}",
+        runtime_matchers(spec),
+        api_routes_matcher(spec)
+    );
+    format!(
+        "sum(rate({METRIC_REQUESTS}{{{matchers},status=~\"5..\"}}[{RATE_WINDOW}])) / sum(rate({METRIC_REQUESTS}{{{matchers}}}[{RATE_WINDOW}]))"
+    )
+}
+
+/// The 99th percentile of API request latency in seconds over [`RATE_WINDOW`]: the expression
+/// of the `InferenceHighLatencyP99` alert and of the canary analysis; `extra` as for
+/// [`error_ratio_expr`].
+pub fn latency_p99_expr(spec: &AppSpec, extra: &str) -> String {
+    let matchers = format!(
+        "{},{}{extra}",
+        runtime_matchers(spec),
+        api_routes_matcher(spec)
+    );
+    format!(
+        "histogram_quantile(0.99, sum by (le) (rate({METRIC_REQUEST_DURATION}_bucket{{{matchers}}}[{RATE_WINDOW}])))"
+    )
+}
+
 /// A regular expression matching the inference pods' names and nothing else of the
 /// application: `<deployment>-<pod-template-hash>-<suffix>`.
 pub fn pod_regex(spec: &AppSpec) -> String {
@@ -85,6 +114,12 @@ pub fn pod_regex(spec: &AppSpec) -> String {
         .into_iter()
         .map(|w| w.name)
         .collect();
+    pods_regex(&names)
+}
+
+/// A regular expression matching the pods of the Deployments (or Rollouts) `names`:
+/// `<name>-<pod-template-hash>-<suffix>`.
+pub fn pods_regex(names: &[String]) -> String {
     format!(
         "({})-[{NAME_SUFFIX_CHARS}]{{1,10}}-[{NAME_SUFFIX_CHARS}]{{5}}",
         names.join("|")
@@ -181,12 +216,23 @@ fn service_monitor(spec: &AppSpec, path: &str) -> ServiceMonitor {
                 interval: spec.spec.monitoring.scrape_interval.clone(),
                 scrape_timeout: None,
             }],
-            pod_target_labels: vec![
-                COLOR_LABEL.to_string(),
-                "app.kubernetes.io/version".to_string(),
-            ],
+            pod_target_labels: pod_target_labels(spec),
         },
     }
+}
+
+/// Pod labels copied onto every scraped series: the color and version, and under a canary
+/// the pod-template hash Argo Rollouts puts on each version's pods (the canary analysis
+/// selects the new version's series by it).
+fn pod_target_labels(spec: &AppSpec) -> Vec<String> {
+    let mut labels = vec![
+        COLOR_LABEL.to_string(),
+        "app.kubernetes.io/version".to_string(),
+    ];
+    if spec.spec.rollout.canary.is_some() {
+        labels.push(super::canary::POD_TEMPLATE_HASH_LABEL.to_string());
+    }
+    labels
 }
 
 /// Name of the PrometheusRule.
@@ -320,7 +366,6 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
         ));
     }
     if has_runtime_metrics(spec) {
-        let matchers = format!("{},{}", runtime_matchers(spec), api_routes_matcher(spec));
         let ratio = settings.error_rate_percent / 100.0;
         rules.push(rule(
             spec,
@@ -335,7 +380,8 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
                 ),
             },
             format!(
-                "sum(rate({METRIC_REQUESTS}{{{matchers},status=~\"5..\"}}[{RATE_WINDOW}])) / sum(rate({METRIC_REQUESTS}{{{matchers}}}[{RATE_WINDOW}])) > {}",
+                "{} > {}",
+                error_ratio_expr(spec, ""),
                 promql::number(ratio)
             ),
             for_,
@@ -353,7 +399,8 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
                 ),
             },
             format!(
-                "histogram_quantile(0.99, sum by (le) (rate({METRIC_REQUEST_DURATION}_bucket{{{matchers}}}[{RATE_WINDOW}]))) > {}",
+                "{} > {}",
+                latency_p99_expr(spec, ""),
                 promql::number(settings.latency_p99_seconds)
             ),
             for_,
@@ -392,10 +439,16 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
         format!("increase(kube_pod_container_status_restarts_total{{{container}}}[15m]) > 2"),
         for_,
     ));
-    if let Some(hpa) = &spec.spec.scaling.hpa {
+    // KEDA's ScaledObject creates the HPA `keda-hpa-<workload>`.
+    let autoscaler = match (&spec.spec.scaling.hpa, &spec.spec.scaling.keda) {
+        (Some(hpa), _) => Some((hpa.max_replicas, "", "scaling.hpa.maxReplicas")),
+        (None, Some(keda)) => Some((keda.max_replicas, "keda-hpa-", "scaling.keda.maxReplicas")),
+        (None, None) => None,
+    };
+    if let Some((max_replicas, prefix, field)) = autoscaler {
         let names: Vec<String> = serving::workloads(spec)
             .into_iter()
-            .map(|w| w.name)
+            .map(|w| format!("{prefix}{}", w.name))
             .collect();
         let hpas = format!(
             "namespace=\"{}\",horizontalpodautoscaler=~\"{}\"",
@@ -410,8 +463,8 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
                 summary: format!("{app}: autoscaling is at its maximum"),
                 description: format!(
                     "{{{{ $labels.horizontalpodautoscaler }}}} has run at maxReplicas ({}) for \
-                     {}: load may exceed capacity; raise scaling.hpa.maxReplicas or the limits.",
-                    hpa.max_replicas, settings.at_max_replicas_for
+                     {}: load may exceed capacity; raise {field} or the limits.",
+                    max_replicas, settings.at_max_replicas_for
                 ),
             },
             format!(
@@ -420,7 +473,13 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
             &settings.at_max_replicas_for,
         ));
     }
-    if spec.spec.training.is_some() {
+    // A distributed run is a PyTorchJob, not a Job: kube_job_failed never sees it.
+    if spec
+        .spec
+        .training
+        .as_ref()
+        .is_some_and(|t| t.distributed.is_none())
+    {
         rules.push(job_failed(spec, "TrainingJobFailed", "training", for_));
     }
     if spec.spec.backup.is_some() {

@@ -146,6 +146,22 @@ objects! {
     ServiceMonitor(super::crd::monitoring::ServiceMonitor),
     /// A PrometheusRule (Prometheus operator).
     PrometheusRule(super::crd::monitoring::PrometheusRule),
+    /// An Ingress.
+    Ingress(networking::Ingress),
+    /// A Gateway API HTTPRoute.
+    HTTPRoute(super::crd::gateway::HTTPRoute),
+    /// A Gateway API ReferenceGrant.
+    ReferenceGrant(super::crd::gateway::ReferenceGrant),
+    /// A cert-manager Certificate.
+    Certificate(super::crd::certmanager::Certificate),
+    /// A KEDA ScaledObject.
+    ScaledObject(super::crd::keda::ScaledObject),
+    /// An Argo Rollouts Rollout.
+    Rollout(super::crd::rollouts::Rollout),
+    /// An Argo Rollouts AnalysisTemplate.
+    AnalysisTemplate(super::crd::rollouts::AnalysisTemplate),
+    /// A Kubeflow PyTorchJob.
+    PyTorchJob(super::crd::kubeflow::PyTorchJob),
 }
 
 /// The objects of type `T` among `objects`, e.g. `typed::<Deployment>(&bundle.objects)`.
@@ -168,13 +184,21 @@ pub const KIND_ORDER: &[&str] = &[
     "ConfigMap",
     "Secret",
     "PersistentVolumeClaim",
+    "Certificate",
+    "ReferenceGrant",
     "NetworkPolicy",
     "Service",
+    "Ingress",
+    "HTTPRoute",
+    "AnalysisTemplate",
     "Deployment",
+    "Rollout",
     "DaemonSet",
     "Job",
     "CronJob",
+    "PyTorchJob",
     "HorizontalPodAutoscaler",
+    "ScaledObject",
     "VerticalPodAutoscaler",
     "PodDisruptionBudget",
     "ServiceMonitor",
@@ -260,19 +284,19 @@ impl Bundle {
     /// let app = AppSpec::new("demo", ModelSource::Pvc(VolumeClaim::new("models")));
     /// let mut bundle = slipway_core::compile(&app);
     /// bundle.push(CustomObject {
-    ///     api_version: "keda.sh/v1alpha1".into(),
-    ///     kind: "ScaledObject".into(),
+    ///     api_version: "monitoring.coreos.com/v1".into(),
+    ///     kind: "PodMonitor".into(),
     ///     metadata: ObjectMeta { name: Some("demo".into()), ..Default::default() },
     ///     fields: BTreeMap::from([(
     ///         "spec".into(),
-    ///         serde_json::json!({"scaleTargetRef": {"name": "demo"}}),
+    ///         serde_json::json!({"podMetricsEndpoints": [{"port": "http"}]}),
     ///     )]),
     /// });
     /// bundle.sort();
-    /// let scaled = bundle.find("ScaledObject", "demo").unwrap();
-    /// assert_eq!(scaled.to_value()["spec"]["scaleTargetRef"]["name"], "demo");
+    /// let monitor = bundle.find("PodMonitor", "demo").unwrap();
+    /// assert_eq!(monitor.to_value()["spec"]["podMetricsEndpoints"][0]["port"], "http");
     /// // Kinds Slipway does not know render after the ones it does.
-    /// assert_eq!(bundle.objects.last().unwrap().kind(), "ScaledObject");
+    /// assert_eq!(bundle.objects.last().unwrap().kind(), "PodMonitor");
     /// ```
     pub fn push(&mut self, object: impl Into<Object>) {
         self.objects.push(object.into());

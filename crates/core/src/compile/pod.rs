@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, PodSecurityContext,
-    PodSpec, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Toleration,
-    Volume, VolumeMount,
+    Capabilities, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, LocalObjectReference,
+    PodSecurityContext, PodSpec, ResourceRequirements, SeccompProfile, SecretKeySelector,
+    SecurityContext, Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
@@ -204,8 +204,20 @@ pub fn base_pod(spec: &AppSpec, service_account: String, automount_token: bool) 
         enable_service_links: Some(false),
         security_context: Some(pod_security(spec)),
         volumes: Some(vec![tmp_volume()]),
+        image_pull_secrets: image_pull_secrets(spec),
         ..Default::default()
     }
+}
+
+/// `security.imagePullSecrets` as pod references, `None` when there are none.
+pub fn image_pull_secrets(spec: &AppSpec) -> Option<Vec<LocalObjectReference>> {
+    let secrets = &spec.spec.security.image_pull_secrets;
+    (!secrets.is_empty()).then(|| {
+        secrets
+            .iter()
+            .map(|name| LocalObjectReference { name: name.clone() })
+            .collect()
+    })
 }
 
 /// A container with the restricted security context and `/tmp` mounted.

@@ -37,7 +37,13 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
     let scaling = &spec.spec.scaling;
     let mut objects = Vec::new();
     for workload in serving::workloads(spec) {
-        if let Some(hpa_spec) = scaling.hpa.as_ref().filter(|_| workload.active) {
+        // KEDA creates its own HPA: never a second one on the same workload. The idle
+        // blue/green color gets none (it runs its fixed count).
+        if let Some(hpa_spec) = scaling
+            .hpa
+            .as_ref()
+            .filter(|_| scaling.keda.is_none() && workload.active)
+        {
             objects.push(hpa(spec, &workload, hpa_spec).into());
         }
         if let Some(vpa_spec) = &scaling.vpa {
@@ -50,19 +56,22 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
     objects
 }
 
-/// The most replicas one inference Deployment can run: the HPA's maximum, else the fixed count.
+/// The most replicas one inference Deployment can run: the HPA's (or KEDA's) maximum, else
+/// the fixed count.
 pub fn max_replicas(spec: &AppSpec) -> i32 {
-    spec.spec
-        .scaling
-        .hpa
-        .as_ref()
-        .map_or(spec.spec.inference.replicas, |hpa| hpa.max_replicas)
+    let scaling = &spec.spec.scaling;
+    match (&scaling.hpa, &scaling.keda) {
+        (Some(hpa), _) => hpa.max_replicas,
+        (None, Some(keda)) => keda.max_replicas,
+        (None, None) => spec.spec.inference.replicas,
+    }
 }
 
-fn target_ref(workload: &Workload) -> CrossVersionObjectReference {
+fn target_ref(spec: &AppSpec, workload: &Workload) -> CrossVersionObjectReference {
+    let (api_version, kind) = super::canary::workload_kind(spec);
     CrossVersionObjectReference {
-        api_version: Some("apps/v1".into()),
-        kind: "Deployment".into(),
+        api_version: Some(api_version.into()),
+        kind: kind.into(),
         name: workload.name.clone(),
     }
 }
@@ -96,7 +105,7 @@ fn hpa(spec: &AppSpec, workload: &Workload, hpa: &HpaSpec) -> HorizontalPodAutos
     HorizontalPodAutoscaler {
         metadata: labels::meta(spec, workload.name.clone(), Component::Inference),
         spec: Some(HorizontalPodAutoscalerSpec {
-            scale_target_ref: target_ref(workload),
+            scale_target_ref: target_ref(spec, workload),
             min_replicas: Some(hpa.min_replicas),
             max_replicas: hpa.max_replicas,
             metrics: Some(metrics),
@@ -126,10 +135,13 @@ fn vpa(spec: &AppSpec, workload: &Workload, vpa_spec: &VpaSpec) -> VerticalPodAu
     VerticalPodAutoscaler {
         metadata: labels::meta(spec, workload.name.clone(), Component::Inference),
         spec: vpa::VerticalPodAutoscalerSpec {
-            target_ref: vpa::CrossVersionObjectReference {
-                api_version: "apps/v1".into(),
-                kind: "Deployment".into(),
-                name: workload.name.clone(),
+            target_ref: {
+                let (api_version, kind) = super::canary::workload_kind(spec);
+                vpa::CrossVersionObjectReference {
+                    api_version: api_version.into(),
+                    kind: kind.into(),
+                    name: workload.name.clone(),
+                }
             },
             update_policy: Some(vpa::PodUpdatePolicy {
                 update_mode: Some(vpa_spec.update_mode.as_str().into()),

@@ -14,9 +14,9 @@ use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
 };
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, Lifecycle,
-    LifecycleHandler, PersistentVolumeClaimVolumeSource, PodTemplateSpec, Probe, Service,
-    ServicePort, ServiceSpec as K8sServiceSpec, SleepAction, Volume, VolumeMount,
+    ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, Lifecycle, LifecycleHandler,
+    PersistentVolumeClaimVolumeSource, PodTemplateSpec, Probe, Service, ServicePort,
+    ServiceSpec as K8sServiceSpec, SleepAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -25,11 +25,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::labels::{self, Component};
 use super::object::Object;
 use super::runtime::*;
-use super::{pod, workloads};
-use crate::spec::{
-    AWS_CLI_IMAGE, AppSpec, CURL_IMAGE, Color, GCLOUD_IMAGE, ModelSource, ModelSpec,
-    ObjectStoreSource, ProbeSpec, RuntimeSpec,
-};
+use super::{canary, pod, store, workloads};
+use crate::spec::{AppSpec, Color, ModelSource, ModelSpec, ProbeSpec, RuntimeSpec};
 
 /// Name of the inference server container.
 pub const SERVER_CONTAINER: &str = "server";
@@ -37,9 +34,6 @@ pub const SERVER_CONTAINER: &str = "server";
 const MODEL_VOLUME: &str = "model";
 /// Seconds the pod keeps serving after it is marked terminating, while endpoints update.
 const PRE_STOP_SLEEP: i64 = 5;
-
-/// Where a gs:// fetch finds the service account key of `credentialsSecret`.
-const GCP_KEY_DIR: &str = "/var/run/secrets/gcp";
 
 /// One inference workload: which color (blue/green only), its name, image and model version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,13 +125,24 @@ pub fn service_account_name(spec: &AppSpec) -> String {
 
 /// The inference ServiceAccount, Deployments and Services.
 pub fn compile(spec: &AppSpec) -> Vec<Object> {
-    let mut objects = vec![workloads::service_account(
-        spec,
-        service_account_name(spec),
-        Component::Inference,
-    )];
+    let mut account =
+        workloads::service_account(spec, service_account_name(spec), Component::Inference);
+    let identity = store::service_account_annotations(spec);
+    if !identity.is_empty() {
+        account
+            .metadata_mut()
+            .annotations
+            .get_or_insert_default()
+            .extend(identity);
+    }
+    let mut objects = vec![account];
     for workload in workloads(spec) {
-        objects.push(deployment(spec, &workload).into());
+        let deployment = deployment(spec, &workload);
+        // Under a canary, an Argo Rollouts Rollout with the same pods replaces the Deployment.
+        objects.push(match &spec.spec.rollout.canary {
+            Some(canary) => canary::rollout(spec, canary, deployment).into(),
+            None => deployment.into(),
+        });
     }
     objects.extend(services(spec).into_iter().map(Object::from));
     objects
@@ -157,9 +162,11 @@ fn deployment(spec: &AppSpec, workload: &Workload) -> Deployment {
     Deployment {
         metadata,
         spec: Some(DeploymentSpec {
-            // With an HPA (active workloads only), the HPA owns the replica count; a GitOps
-            // sync must not reset it. The idle color runs its small fixed count.
-            replicas: (spec.spec.scaling.hpa.is_none() || !workload.active)
+            // An autoscaler owns the replica count and a GitOps sync must not reset it: KEDA
+            // (one ScaledObject per color, the idle one too) or the HPA (active workload
+            // only; the idle color runs its small fixed count).
+            replicas: (spec.spec.scaling.keda.is_none()
+                && (spec.spec.scaling.hpa.is_none() || !workload.active))
                 .then_some(workload.replicas),
             revision_history_limit: Some(5),
             selector: labels::match_labels(selector),
@@ -172,7 +179,12 @@ fn deployment(spec: &AppSpec, workload: &Workload) -> Deployment {
             }),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
-                    labels: Some(pod_labels),
+                    labels: Some(
+                        pod_labels
+                            .into_iter()
+                            .chain(store::pod_labels(spec))
+                            .collect(),
+                    ),
                     annotations: Some(BTreeMap::from([(
                         "kubectl.kubernetes.io/default-container".to_string(),
                         SERVER_CONTAINER.to_string(),
@@ -232,8 +244,17 @@ fn pod_spec(spec: &AppSpec, workload: &Workload) -> k8s_openapi::api::core::v1::
                 }),
                 ..Default::default()
             });
-            volumes.extend(gcp_key_volume(store));
-            pod_spec.init_containers = Some(vec![fetch_container(spec, store, workload)]);
+            if let Some((fetch, extra)) = store::fetch(
+                spec,
+                store,
+                &workload.model_version,
+                workload.model_path(spec),
+                MODEL_VOLUME,
+                model_dir,
+            ) {
+                volumes.extend(extra);
+                pod_spec.init_containers = Some(vec![fetch]);
+            }
         }
     }
 
@@ -331,155 +352,6 @@ fn probe(probe: &ProbeSpec) -> Probe {
     }
 }
 
-fn is_gs(store: &ObjectStoreSource) -> bool {
-    store.uri.starts_with("gs://")
-}
-
-/// Environment variable naming the object a fetch container downloads (and an upload
-/// container writes: `MODEL_UPLOAD_URI`), so the system rules can match them.
-pub const ENV_MODEL_URI: &str = "MODEL_URI";
-
-/// The Secret volume with the service account key of a gs:// store, when it names one.
-pub(crate) fn gcp_key_volume(store: &ObjectStoreSource) -> Option<Volume> {
-    let secret = store.credentials_secret.as_ref().filter(|_| is_gs(store))?;
-    Some(Volume {
-        name: "gcp-key".into(),
-        secret: Some(k8s_openapi::api::core::v1::SecretVolumeSource {
-            secret_name: Some(secret.clone()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
-}
-
-/// The init container that downloads this workload's model version into the model volume.
-fn fetch_container(spec: &AppSpec, store: &ObjectStoreSource, workload: &Workload) -> Container {
-    let (model_dir, _) = spec.spec.model.store_layout();
-    let source = ModelSpec::versioned(&store.uri, &workload.model_version);
-    let mut container = store_copy(
-        spec,
-        store,
-        "fetch-model",
-        source.clone(),
-        workload.model_path(spec),
-    );
-    container
-        .env
-        .get_or_insert_default()
-        .push(pod::env([(ENV_MODEL_URI, source)]).remove(0));
-    container
-        .volume_mounts
-        .get_or_insert_default()
-        .push(VolumeMount {
-            name: MODEL_VOLUME.into(),
-            mount_path: model_dir.to_string(),
-            ..Default::default()
-        });
-    container
-}
-
-/// A container copying `source` to `target`, one of them in the object store: `aws s3 cp`
-/// (s3://), `gcloud storage cp` (gs://), or `curl` (downloads from https:// only). The
-/// credentials of the store come from its Secret; the caller mounts the other side.
-pub(crate) fn store_copy(
-    spec: &AppSpec,
-    store: &ObjectStoreSource,
-    name: &str,
-    source: String,
-    target: String,
-) -> Container {
-    let s3 = store.uri.starts_with("s3://");
-    let gs = is_gs(store);
-    let image = store.image.clone().unwrap_or_else(|| {
-        match (s3, gs) {
-            (true, _) => AWS_CLI_IMAGE,
-            (_, true) => GCLOUD_IMAGE,
-            _ => CURL_IMAGE,
-        }
-        .to_string()
-    });
-    let mut container = pod::base_container(spec, name, &image);
-    // The CLIs write their caches and configuration under $HOME; only /tmp is writable.
-    let mut env = pod::env([("HOME", "/tmp".to_string())]);
-    if s3 {
-        container.command = Some(vec!["aws".into()]);
-        container.args = Some(vec![
-            "s3".into(),
-            "cp".into(),
-            "--only-show-errors".into(),
-            source,
-            target,
-        ]);
-        if let Some(secret) = &store.credentials_secret {
-            for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
-                env.push(pod::secret_env(key, secret, key));
-            }
-        }
-    } else if gs {
-        container.command = Some(vec!["gcloud".into()]);
-        container.args = Some(vec![
-            "storage".into(),
-            "cp".into(),
-            "--no-user-output-enabled".into(),
-            source,
-            target,
-        ]);
-        env.push(EnvVar {
-            name: "CLOUDSDK_CONFIG".into(),
-            value: Some("/tmp/gcloud".into()),
-            ..Default::default()
-        });
-        if store.credentials_secret.is_some() {
-            env.push(EnvVar {
-                name: "CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE".into(),
-                value: Some(format!("{GCP_KEY_DIR}/key.json")),
-                ..Default::default()
-            });
-            container
-                .volume_mounts
-                .get_or_insert_default()
-                .push(VolumeMount {
-                    name: "gcp-key".into(),
-                    mount_path: GCP_KEY_DIR.into(),
-                    read_only: Some(true),
-                    ..Default::default()
-                });
-        }
-    } else {
-        container.command = Some(vec!["curl".into()]);
-        container.args = Some(vec![
-            "--fail".into(),
-            "--silent".into(),
-            "--show-error".into(),
-            "--location".into(),
-            "--retry".into(),
-            "5".into(),
-            "--create-dirs".into(),
-            "--output".into(),
-            target,
-            source,
-        ]);
-    }
-    container.env = Some(env);
-    container.resources = Some(pod::resources(
-        spec,
-        &crate::spec::Resources {
-            requests: crate::spec::ResourceList {
-                cpu: Some("100m".into()),
-                memory: Some("128Mi".into()),
-                ephemeral_storage: None,
-            },
-            limits: crate::spec::ResourceList {
-                cpu: Some("1".into()),
-                memory: Some("512Mi".into()),
-                ephemeral_storage: None,
-            },
-        },
-        0,
-    ));
-    container
-}
-
 /// The main Service (active color), the preview Service (other color) and the external one.
 fn services(spec: &AppSpec) -> Vec<Service> {
     let service = &spec.spec.inference.service;
@@ -558,6 +430,7 @@ fn make_service(
 mod tests {
     use super::*;
     use crate::compile::testing::{minimal, seed};
+    use crate::spec::{AWS_CLI_IMAGE, GCLOUD_IMAGE, ObjectStoreSource};
 
     fn deployments(objects: &[Object]) -> Vec<&Deployment> {
         crate::compile::typed(objects).collect()
@@ -785,6 +658,7 @@ mod tests {
         spec.spec.model.source = ModelSource::ObjectStore(ObjectStoreSource {
             uri: "gs://models/demo/{version}/model.onnx".into(),
             credentials_secret: Some("gcp-key".into()),
+            identity: None,
             image: None,
             size_limit: "1Gi".into(),
         });
@@ -817,7 +691,7 @@ mod tests {
             .volumes
             .unwrap()
             .into_iter()
-            .find(|v| v.name == "gcp-key");
+            .find(|v| v.name == "gcp-credentials");
         assert_eq!(
             key.unwrap().secret.unwrap().secret_name.as_deref(),
             Some("gcp-key")
@@ -858,6 +732,7 @@ mod tests {
         spec.spec.model.source = ModelSource::ObjectStore(ObjectStoreSource {
             uri: "s3://models/demo/model.onnx".into(),
             credentials_secret: Some("s3-creds".into()),
+            identity: None,
             image: None,
             size_limit: "1Gi".into(),
         });

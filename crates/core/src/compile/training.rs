@@ -27,7 +27,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::labels::{self, Component};
 use super::object::Object;
-use super::{pod, serving, workloads};
+use super::{pod, store, workloads};
 use crate::spec::{AppSpec, CRON_JOB_TTL, ModelSpec, TrainingSpec};
 
 /// Environment variable telling the trainer which model version it produces.
@@ -47,7 +47,7 @@ pub fn upload_store<'a>(
     let output = training.output.as_ref()?;
     match &spec.spec.model.source {
         crate::spec::ModelSource::ObjectStore(store)
-            if output.claim.is_none() && !store.uri.starts_with("https://") =>
+            if output.claim.is_none() && store::can_upload(store) =>
         {
             Some(store)
         }
@@ -79,7 +79,13 @@ const PRE_SYNC: [(&str, &str); 2] = [
 
 /// The training Job or CronJob and its ServiceAccount; nothing without `spec.training`.
 pub fn compile(spec: &AppSpec) -> Vec<Object> {
-    let Some(training) = &spec.spec.training else {
+    // Distributed training is a PyTorchJob (`compile/training_distributed.rs`).
+    let Some(training) = spec
+        .spec
+        .training
+        .as_ref()
+        .filter(|t| t.distributed.is_none())
+    else {
         return Vec::new();
     };
     let name = labels::name(spec, "training");
@@ -135,7 +141,9 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
     ]
 }
 
-fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) -> PodTemplateSpec {
+/// The training pod: its container `trainer`, data and output mounts, `training.gpus` and the
+/// scheduling settings; `training_distributed` adapts it for PyTorchJob replicas.
+pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) -> PodTemplateSpec {
     let mut container = pod::base_container(spec, "trainer", &training.image);
     container.command = (!training.command.is_empty()).then(|| training.command.clone());
     container.args = (!training.args.is_empty()).then(|| training.args.clone());
@@ -176,7 +184,6 @@ fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) -> PodTempl
             }),
             ..Default::default()
         });
-        volumes.extend(serving::gcp_key_volume(store));
         mounts.push(VolumeMount {
             name: "output".into(),
             mount_path: output.mount_path.clone(),
@@ -202,8 +209,11 @@ fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) -> PodTempl
     match (upload, &training.output, output_path(spec, training)) {
         (Some(store), Some(output), Some(path)) => {
             let target = ModelSpec::versioned(&store.uri, &spec.spec.model.version);
-            let mut uploader =
-                serving::store_copy(spec, store, "upload-model", path.clone(), target.clone());
+            // `upload_store` admits only stores `store::upload` writes to.
+            let (mut uploader, extra) =
+                store::upload(spec, store, "upload-model", path.clone(), &target)
+                    .expect("upload_store returns only stores training can upload to");
+            pod_spec.volumes.get_or_insert_default().extend(extra);
             uploader.env.get_or_insert_default().extend(pod::env([
                 (ENV_MODEL_UPLOAD_URI, target),
                 (ENV_MODEL_OUTPUT_PATH, path),

@@ -391,12 +391,12 @@ pub const PRIORITY_CLASS: Code = Code {
     instead: "`priorityClass: {name: ai-critical, value: 1000000}`",
 };
 
-/// `model-source`: Checks `model`: an absolute `path` ending in `.onnx`, model versions that are path segments, and an object-store `uri` that the init container can fetch (`s3://bucket/key`, `gs://bucket/key` or `https://…`).
+/// `model-source`: Checks `model`: an absolute `path` ending in `.onnx`, model versions that are path segments, an object-store `uri` that the init container can fetch (`s3://bucket/key`, `gs://bucket/object`, `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://…`), and warns when several inference pods share a `ReadWriteOnce` model claim.
 pub const MODEL_SOURCE: Code = Code {
     id: "model-source",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks `model`: an absolute `path` ending in `.onnx`, model versions that are path segments, and an object-store `uri` that the init container can fetch (`s3://bucket/key`, `gs://bucket/key` or `https://…`).",
+    what: "Checks `model`: an absolute `path` ending in `.onnx`, model versions that are path segments, an object-store `uri` that the init container can fetch (`s3://bucket/key`, `gs://bucket/object`, `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://…`), and warns when several inference pods share a `ReadWriteOnce` model claim.",
     why: "A relative path, a version with a `/`, or an `ftp://` URI renders fine and fails only when the pod starts.",
     example: "`path: models/model.onnx`",
     instead: "`path: /models/model.onnx`",
@@ -743,6 +743,138 @@ pub const PROMQL_SYNTAX: Code = Code {
     instead: "the expression Slipway generates from the spec; if a quoted value (a name, a path) breaks it, fix that value",
 };
 
+/// `exposure-hostname`: Checks `exposure.hostnames`: each a DNS name (lowercase labels of letters, digits and `-`), optionally with a leading `*.` wildcard.
+pub const EXPOSURE_HOSTNAME: Code = Code {
+    id: "exposure-hostname",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `exposure.hostnames`: each a DNS name (lowercase labels of letters, digits and `-`), optionally with a leading `*.` wildcard.",
+    why: "The API server rejects an HTTPRoute or Ingress with such a host, and cert-manager cannot get a certificate for it: the route never serves, after the GitOps commit landed.",
+    example: "`exposure: {hostnames: [\"https://models.example.com/\"]}`",
+    instead: "`exposure: {hostnames: [models.example.com]}`",
+};
+
+/// `exposure-route`: Checks `exposure`: exactly one of `gateway` and `ingress`, path prefixes that are absolute, at least one path, and hostnames whenever `tls` asks for a Certificate.
+pub const EXPOSURE_ROUTE: Code = Code {
+    id: "exposure-route",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `exposure`: exactly one of `gateway` and `ingress`, path prefixes that are absolute, at least one path, and hostnames whenever `tls` asks for a Certificate.",
+    why: "A route with no path or backend sends nothing to the model; two routes to one host fight over it; cert-manager rejects a Certificate without dnsNames, so the listener serves no certificate.",
+    example: "`exposure: {tls: {issuer: {name: letsencrypt}}, gateway: {name: public}}` without `hostnames`",
+    instead: "`exposure: {hostnames: [models.example.com], tls: {issuer: {name: letsencrypt}}, gateway: {name: public}}`",
+};
+
+/// `exposure-network-policy`: Warns when the HTTPRoute's Gateway lives in a namespace the inference NetworkPolicy does not admit.
+pub const EXPOSURE_NETWORK_POLICY: Code = Code {
+    id: "exposure-network-policy",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when the HTTPRoute's Gateway lives in a namespace the inference NetworkPolicy does not admit.",
+    why: "The Gateway's proxies usually run in the Gateway's namespace; the NetworkPolicy then drops their connections to the pods and every routed request times out, although route, certificate and pods all look healthy.",
+    example: "`exposure: {gateway: {name: public, namespace: gateway-system}}` with `security.networkPolicy.allowNamespaces: []`",
+    instead: "`security: {networkPolicy: {allowNamespaces: [gateway-system]}}` (or the namespace the Gateway's data plane runs in)",
+};
+
+/// `keda-hpa-conflict`: `scaling.keda` and `scaling.hpa` are both set.
+pub const KEDA_HPA_CONFLICT: Code = Code {
+    id: "keda-hpa-conflict",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "`scaling.keda` and `scaling.hpa` are both set.",
+    why: "KEDA creates its own HorizontalPodAutoscaler for the workload; a second HPA on the same Deployment makes the two overwrite each other's replica count every few seconds.",
+    example: "`scaling: {hpa: {maxReplicas: 10, cpuUtilization: 70}, keda: {maxReplicas: 10}}`",
+    instead: "one of them: `scaling: {keda: {maxReplicas: 10, targetPerPod: 8}}`",
+};
+
+/// `keda-scaler`: Checks `scaling.keda`: 1 ≤ `minReplicas` ≤ `maxReplicas`, a positive target, positive polling and cooldown periods, `idleColorToZero` only with blue/green, and a source for its query (slipway-serve's metrics, scraped because monitoring is on).
+pub const KEDA_SCALER: Code = Code {
+    id: "keda-scaler",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `scaling.keda`: 1 ≤ `minReplicas` ≤ `maxReplicas`, a positive target, positive polling and cooldown periods, `idleColorToZero` only with blue/green, and a source for its query (slipway-serve's metrics, scraped because monitoring is on).",
+    why: "A serving workload at zero pods exports no load metric and has no endpoints, so nothing would ever scale it up again; without the ServiceMonitor (or with a custom runtime) the query returns nothing and KEDA never scales.",
+    example: "`scaling: {keda: {minReplicas: 0, maxReplicas: 5}}` on a rolling-update application",
+    instead: "`scaling: {keda: {minReplicas: 1, maxReplicas: 5}}`; scale to zero only the idle blue/green color (`idleColorToZero: true`)",
+};
+
+/// `prometheus-address`: `monitoring.prometheusAddress` is not an `http://` or `https://` URL.
+pub const PROMETHEUS_ADDRESS: Code = Code {
+    id: "prometheus-address",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "`monitoring.prometheusAddress` is not an `http://` or `https://` URL.",
+    why: "KEDA and the canary analysis query Prometheus there; a bare host name fails every query, so scaling stops and every canary is aborted.",
+    example: "`monitoring: {prometheusAddress: prometheus:9090}`",
+    instead: "`monitoring: {prometheusAddress: http://prometheus-operated.monitoring.svc:9090}`",
+};
+
+/// `rollout-strategy`: `rollout.canary` and `rollout.blueGreen` are both set.
+pub const ROLLOUT_STRATEGY: Code = Code {
+    id: "rollout-strategy",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "`rollout.canary` and `rollout.blueGreen` are both set.",
+    why: "A workload is replaced one way: blue/green switches a Service between two Deployments, a canary shifts pods of one Rollout; both at once has no meaning.",
+    example: "`rollout: {blueGreen: {...}, canary: {steps: [...]}}`",
+    instead: "one of them",
+};
+
+/// `canary-steps`: Checks `rollout.canary.steps`: not empty, at least one `setWeight`, weights between 1 and 100 that only increase, pause durations like `30s`, `5m` or `1h`.
+pub const CANARY_STEPS: Code = Code {
+    id: "canary-steps",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `rollout.canary.steps`: not empty, at least one `setWeight`, weights between 1 and 100 that only increase, pause durations like `30s`, `5m` or `1h`.",
+    why: "A canary without weights sends the new version all traffic at once; a weight that goes down, or above 100, is not a progressive rollout and Argo Rollouts rejects or misreads it.",
+    example: "`canary: {steps: [{setWeight: 50}, {setWeight: 20}]}`",
+    instead: "`canary: {steps: [{setWeight: 20}, {pause: {duration: 5m}}, {analysis: {}}, {setWeight: 50}]}`",
+};
+
+/// `canary-analysis`: A canary needs its metrics source: slipway-serve's metrics scraped by Prometheus (monitoring on, the built-in runtime); and valid analysis settings (`interval` and `initialDelay` like `1m`, `count` ≥ 1, `failureLimit` ≥ 0).
+pub const CANARY_ANALYSIS: Code = Code {
+    id: "canary-analysis",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "A canary needs its metrics source: slipway-serve's metrics scraped by Prometheus (monitoring on, the built-in runtime); and valid analysis settings (`interval` and `initialDelay` like `1m`, `count` ≥ 1, `failureLimit` ≥ 0).",
+    why: "The analysis queries the error ratio and p99 latency of the new pods; with no series every measurement is inconclusive and every rollout stops half-way, or a broken version is promoted unmeasured.",
+    example: "`monitoring: {enabled: false}` with `rollout: {canary: {...}}`",
+    instead: "keep monitoring on (the default) with the built-in runtime",
+};
+
+/// `model-store-identity`: Checks how an object-store model gets credentials: a workload identity of the store's cloud (`aws` for `s3://`, `gcp` for `gs://`, `azure` for `azure://`), none for `hf://` and `https://`, and not both an identity and a `credentialsSecret`.
+pub const MODEL_STORE_IDENTITY: Code = Code {
+    id: "model-store-identity",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks how an object-store model gets credentials: a workload identity of the store's cloud (`aws` for `s3://`, `gcp` for `gs://`, `azure` for `azure://`), none for `hf://` and `https://`, and not both an identity and a `credentialsSecret`.",
+    why: "An IAM role cannot read a Google bucket: the fetch init container fails with 403 and the pod never starts. With both an identity and a Secret it is unclear which one the tool uses.",
+    example: "`objectStore: {uri: gs://models/m.onnx, identity: {aws: {roleArn: arn:aws:iam::1:role/models}}}`",
+    instead: "`objectStore: {uri: gs://models/m.onnx, identity: {gcp: {serviceAccount: models@p.iam.gserviceaccount.com}}}`",
+};
+
+/// `training-distributed`: Checks `training.distributed`: GPUs per worker (≥ 1), at least one worker, no `schedule` or `preSyncHook` (a PyTorchJob is not a Job), no `training.gpus` beside `gpusPerWorker`, and data and output claims that pods on several nodes can mount (not `ReadWriteOnce`).
+pub const TRAINING_DISTRIBUTED: Code = Code {
+    id: "training-distributed",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Checks `training.distributed`: GPUs per worker (≥ 1), at least one worker, no `schedule` or `preSyncHook` (a PyTorchJob is not a Job), no `training.gpus` beside `gpusPerWorker`, and data and output claims that pods on several nodes can mount (not `ReadWriteOnce`).",
+    why: "Distributed data-parallel training without GPUs is slower than one pod and still holds several nodes; a PyTorchJob cannot be a CronJob or an Argo CD hook; two GPU counts leave it unclear which one is meant; replicas on other nodes cannot mount a `ReadWriteOnce` claim and wait forever.",
+    example: "`training: {distributed: {workers: 4, gpusPerWorker: 0}}`",
+    instead: "`training: {distributed: {workers: 4, gpusPerWorker: 1}}`",
+};
+
+/// `autoscaler-conflict`: A workload is the target of more than one horizontal autoscaler (HPAs and KEDA ScaledObjects, whose HPA KEDA creates).
+pub const AUTOSCALER_CONFLICT: Code = Code {
+    id: "autoscaler-conflict",
+    severity: Severity::Error,
+    stage: Stage::Bundle,
+    what: "A workload is the target of more than one horizontal autoscaler (HPAs and KEDA ScaledObjects, whose HPA KEDA creates).",
+    why: "Two autoscalers overwrite each other's replica count on every sync period, so the workload flaps between their recommendations.",
+    example: "an HPA and a ScaledObject both with `scaleTargetRef: {kind: Deployment, name: ai-inference}`",
+    instead: "one autoscaler per workload: `scaling.keda` or `scaling.hpa`",
+};
+
 /// `model-not-delivered`: A server reads a model that nothing in the bundle writes and that the spec does not declare existing.
 pub const MODEL_NOT_DELIVERED: Code = Code {
     id: "model-not-delivered",
@@ -908,6 +1040,17 @@ pub const ALL: &[&Code] = &[
     &RBAC_DUPLICATE_BINDING,
     &ZERO_REPLICAS,
     &MISSING_LIMITS,
+    &EXPOSURE_HOSTNAME,
+    &EXPOSURE_ROUTE,
+    &EXPOSURE_NETWORK_POLICY,
+    &KEDA_HPA_CONFLICT,
+    &KEDA_SCALER,
+    &PROMETHEUS_ADDRESS,
+    &ROLLOUT_STRATEGY,
+    &CANARY_STEPS,
+    &CANARY_ANALYSIS,
+    &MODEL_STORE_IDENTITY,
+    &TRAINING_DISTRIBUTED,
     &BUILTIN_RUNTIME_GPU,
     &MODEL_PATH_UNVERSIONED,
     &BLUE_GREEN_IDENTICAL,
@@ -920,6 +1063,7 @@ pub const ALL: &[&Code] = &[
     &SCALE_TARGET,
     &GPU_REQUESTS_LIMITS,
     &PROMQL_SYNTAX,
+    &AUTOSCALER_CONFLICT,
     &OBJECT_NAME,
     &ANNOTATIONS_TOO_LARGE,
     &CONFIG_MAP_TOO_LARGE,

@@ -9,10 +9,12 @@ mod build;
 mod environment;
 mod load;
 mod schema;
+mod traffic;
 
 pub use environment::{Destination, Environment};
 pub use load::{LoadError, LoadedSpec, load_str};
 pub use schema::{SCHEMA_ID, json_schema, json_schema_value};
+pub use traffic::*;
 
 use std::collections::BTreeMap;
 
@@ -111,6 +113,10 @@ pub struct ApplicationSpec {
     /// The inference Deployment and its Services.
     #[serde(default)]
     pub inference: InferenceSpec,
+    /// Exposure to clients outside the cluster: Gateway API or Ingress, with TLS.
+    /// Default: none (in-cluster Services only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<ExposureSpec>,
     /// Horizontal and vertical autoscaling, and the disruption budget.
     #[serde(default)]
     pub scaling: ScalingSpec,
@@ -335,7 +341,8 @@ pub enum ModelFormat {
 pub enum ModelSource {
     /// A PersistentVolumeClaim mounted read-only at the directory of `model.path`.
     Pvc(VolumeClaim),
-    /// An object-store URI (`s3://…`, `https://…`) fetched into an emptyDir by an init container.
+    /// An object-store URI (`s3://…`, `gs://…`, `azure://…`, `hf://…`, `https://…`) fetched
+    /// into an emptyDir by an init container.
     ObjectStore(ObjectStoreSource),
 }
 
@@ -343,15 +350,21 @@ pub enum ModelSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ObjectStoreSource {
-    /// `s3://bucket/key`, `gs://bucket/key` or `https://host/path` of the model file;
+    /// The model file: `s3://bucket/key`, `gs://bucket/object`,
+    /// `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://host/path`;
     /// `{version}` stands for the model version (e.g. `s3://models/fraud/{version}/model.onnx`).
     pub uri: String,
-    /// Secret with `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (s3), or with a service
-    /// account key file `key.json` (gs). Default: none (workload identity / IRSA).
+    /// Secret the fetch step reads: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (s3),
+    /// `key.json` (a service-account key, gs), `AZURE_STORAGE_KEY` (azure), `HF_TOKEN` (hf).
+    /// Default: none (workload identity, or a public model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_secret: Option<String>,
-    /// Image of the fetching init container. Default: pinned `amazon/aws-cli` for `s3://`,
-    /// pinned `google/cloud-sdk` (slim) for `gs://`, pinned `curlimages/curl` for `https://`.
+    /// Workload identity of the inference pods (an annotated ServiceAccount) instead of a
+    /// Secret. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<WorkloadIdentity>,
+    /// Image of the fetching init container. Default: pinned `amazon/aws-cli` (s3), Google
+    /// Cloud CLI (gs), Azure CLI (azure), `curlimages/curl` (hf, https).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Size limit of the emptyDir holding the model. Default: `2Gi`.
@@ -407,6 +420,9 @@ pub struct TrainingSpec {
     /// (see `job-ttl-under-self-heal`). A CronJob's Jobs get 86400 when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_seconds_after_finished: Option<i32>,
+    /// Distributed training: a Kubeflow PyTorchJob instead of a Job. Default: one pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributed: Option<DistributedSpec>,
     /// Cron schedule; when set, training is a CronJob. Default: a one-off Job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
@@ -805,6 +821,9 @@ pub struct ScalingSpec {
     /// VerticalPodAutoscaler (`autoscaling.k8s.io/v1`). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpa: Option<VpaSpec>,
+    /// KEDA ScaledObject on request load, instead of `hpa`. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keda: Option<KedaSpec>,
     /// PodDisruptionBudget, emitted whenever more than one replica can run.
     #[serde(default)]
     pub disruption_budget: DisruptionBudgetSpec,
@@ -965,6 +984,10 @@ pub struct RolloutSpec {
     /// Blue/green: two Deployments and a Service switch. Default: none (rolling update).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blue_green: Option<BlueGreenSpec>,
+    /// Canary with analysis: an Argo Rollouts Rollout instead of the Deployment. Default:
+    /// none (rolling update).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanarySpec>,
 }
 
 impl Default for RolloutSpec {
@@ -973,6 +996,7 @@ impl Default for RolloutSpec {
             max_surge: default_max_surge(),
             max_unavailable: default_rollout_unavailable(),
             blue_green: None,
+            canary: None,
         }
     }
 }
@@ -1249,6 +1273,10 @@ pub struct SecuritySpec {
     /// NetworkPolicy for the inference pods.
     #[serde(default)]
     pub network_policy: NetworkPolicySpec,
+    /// Secrets (in the application's namespace) for pulling images from private registries,
+    /// set on every pod of the namespace. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<String>,
 }
 
 impl Default for SecuritySpec {
@@ -1261,6 +1289,7 @@ impl Default for SecuritySpec {
             automount_service_account_token: false,
             rbac: Vec::new(),
             network_policy: NetworkPolicySpec::default(),
+            image_pull_secrets: Vec::new(),
         }
     }
 }
@@ -1402,6 +1431,10 @@ pub struct MonitoringSpec {
     /// Scrape interval. Default: `30s`.
     #[serde(default = "default_scrape_interval")]
     pub scrape_interval: String,
+    /// URL of the Prometheus API that KEDA and canary analysis query. Default:
+    /// `http://prometheus-operated.<namespace>.svc:9090` (the Prometheus operator's Service).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus_address: Option<String>,
     /// Labels the Prometheus operator selects ServiceMonitors and rules by. Default:
     /// `release: prometheus`.
     #[serde(default = "default_prometheus_labels")]
@@ -1420,10 +1453,21 @@ impl Default for MonitoringSpec {
             enabled: true,
             namespace: default_monitoring_namespace(),
             scrape_interval: default_scrape_interval(),
+            prometheus_address: None,
             prometheus_labels: default_prometheus_labels(),
             alerts: AlertsSpec::default(),
             dashboard: DashboardSpec::default(),
         }
+    }
+}
+
+impl MonitoringSpec {
+    /// The Prometheus API URL: `prometheusAddress`, else the operator's Service in
+    /// `namespace`.
+    pub fn prometheus_url(&self) -> String {
+        self.prometheus_address
+            .clone()
+            .unwrap_or_else(|| format!("http://prometheus-operated.{}.svc:9090", self.namespace))
     }
 }
 
@@ -1728,8 +1772,6 @@ fn default_region() -> String {
 }
 /// The pinned aws-cli image used by backups and s3 model fetches.
 pub const AWS_CLI_IMAGE: &str = "amazon/aws-cli:2.17.50";
-/// The pinned Google Cloud CLI image used for gs model fetches.
-pub const GCLOUD_IMAGE: &str = "google/cloud-sdk:499.0.0-slim";
 /// The pinned curl image used for https model fetches.
 pub const CURL_IMAGE: &str = "curlimages/curl:8.10.1";
 fn default_aws_image() -> String {

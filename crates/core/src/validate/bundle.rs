@@ -23,7 +23,21 @@ struct Pods<'a> {
 }
 
 fn pods(bundle: &Bundle) -> Vec<Pods<'_>> {
-    bundle
+    let mut replicas = Vec::new();
+    for object in &bundle.objects {
+        // A PyTorchJob has one pod template per replica type.
+        if let Object::PyTorchJob(job) = object {
+            for (kind, replica) in &job.spec.pytorch_replica_specs {
+                replicas.push(Pods {
+                    owner: format!("PyTorchJob/{}[{kind}]", object.name()),
+                    namespace: object.namespace(),
+                    template: &replica.template,
+                    selector: None,
+                });
+            }
+        }
+    }
+    let workloads = bundle
         .objects
         .iter()
         .filter_map(|object| {
@@ -32,6 +46,7 @@ fn pods(bundle: &Bundle) -> Vec<Pods<'_>> {
                     let spec = d.spec.as_ref()?;
                     (&spec.template, spec.selector.match_labels.as_ref())
                 }
+                Object::Rollout(r) => (&r.spec.template, r.spec.selector.match_labels.as_ref()),
                 Object::DaemonSet(d) => {
                     let spec = d.spec.as_ref()?;
                     (&spec.template, spec.selector.match_labels.as_ref())
@@ -49,7 +64,8 @@ fn pods(bundle: &Bundle) -> Vec<Pods<'_>> {
                 selector,
             })
         })
-        .collect()
+        .collect::<Vec<_>>();
+    workloads.into_iter().chain(replicas).collect()
 }
 
 fn selects(selector: &BTreeMap<String, String>, labels: Option<&BTreeMap<String, String>>) -> bool {
@@ -308,12 +324,34 @@ fn check_restricted(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// HPAs and VPAs scale a Deployment of the bundle; every PodDisruptionBudget covers the pods
-/// of exactly one workload (one color under blue/green).
+/// HPAs, KEDA ScaledObjects and VPAs scale a workload of the bundle, and no workload has two
+/// horizontal autoscalers (a ScaledObject is one: KEDA creates its HPA); every
+/// PodDisruptionBudget covers the pods of exactly one workload (one color under blue/green).
 fn check_scaling(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) {
+    let mut horizontal: BTreeMap<(&str, &str, &str), Vec<String>> = BTreeMap::new();
     for object in &bundle.objects {
         let owner = format!("{}/{}", object.kind(), object.name());
+        let scaler = match object {
+            Object::HorizontalPodAutoscaler(hpa) => hpa.spec.as_ref().map(|s| {
+                (
+                    s.scale_target_ref.kind.as_str(),
+                    s.scale_target_ref.name.as_str(),
+                )
+            }),
+            Object::ScaledObject(scaled) => Some((
+                scaled.spec.scale_target_ref.kind.as_str(),
+                scaled.spec.scale_target_ref.name.as_str(),
+            )),
+            _ => None,
+        };
+        if let Some((kind, name)) = scaler {
+            horizontal
+                .entry((object.namespace(), kind, name))
+                .or_default()
+                .push(owner.clone());
+        }
         let target = match object {
+            Object::ScaledObject(_) => scaler,
             Object::HorizontalPodAutoscaler(hpa) => hpa.spec.as_ref().map(|s| {
                 (
                     s.scale_target_ref.kind.as_str(),
@@ -375,6 +413,24 @@ fn check_scaling(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) 
             ));
         }
     }
+    for ((namespace, kind, name), owners) in horizontal {
+        // A missing target is reported once, as `scale-target`.
+        let exists = bundle.objects.iter().any(|candidate| {
+            candidate.kind() == kind
+                && candidate.name() == name
+                && candidate.namespace() == namespace
+        });
+        if exists && owners.len() > 1 {
+            out.push(
+                Diagnostic::new(
+                    &codes::AUTOSCALER_CONFLICT,
+                    format!("{}.spec", owners[1]),
+                    format!("{kind}/{name} is scaled by {}", owners.join(" and ")),
+                )
+                .with_help("scale a workload with one HPA or one KEDA ScaledObject, not both"),
+            );
+        }
+    }
 }
 
 fn check_gpus(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
@@ -430,6 +486,66 @@ mod tests {
         assert!(
             ids.contains(&"service-selects-several-workloads"),
             "{ids:?}"
+        );
+    }
+
+    #[test]
+    fn pytorch_job_replicas_and_rollouts_are_held_to_restricted() {
+        let mut spec = seed();
+        spec.spec.training.as_mut().unwrap().distributed = Some(crate::spec::DistributedSpec {
+            workers: 2,
+            gpus_per_worker: 1,
+            restart_policy: crate::spec::ReplicaRestartPolicy::OnFailure,
+            queue_name: None,
+        });
+        spec.spec.training.as_mut().unwrap().gpus = 0;
+        let mut compiled = compile(&spec);
+        assert_eq!(bundle(&compiled), []);
+        for object in &mut compiled.objects {
+            if let Object::PyTorchJob(job) = object {
+                let worker = job.spec.pytorch_replica_specs.get_mut("Worker").unwrap();
+                let pod = worker.template.spec.as_mut().unwrap();
+                pod.host_network = Some(true);
+            }
+        }
+        let problems = bundle(&compiled);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0].path,
+            "PyTorchJob/ai-inference-training[Worker].spec.template.spec"
+        );
+    }
+
+    #[test]
+    fn an_hpa_beside_a_scaled_object_is_a_conflict() {
+        let mut spec = seed();
+        spec.spec.scaling.keda = Some(crate::spec::KedaSpec {
+            min_replicas: 1,
+            max_replicas: 4,
+            metric: crate::spec::LoadMetric::InFlight,
+            target_per_pod: 4.0,
+            idle_color_to_zero: false,
+            polling_interval_seconds: 15,
+            cooldown_period_seconds: 300,
+        });
+        // Compiled alone, scaling steps aside for KEDA.
+        assert!(bundle(&compile(&spec)).is_empty());
+        let mut compiled = compile(&spec);
+        compiled.objects.extend(crate::compile::scaling::compile(&{
+            let mut hpa_only = spec.clone();
+            hpa_only.spec.scaling.keda = None;
+            hpa_only
+        }));
+        let conflicts: Vec<_> = bundle(&compiled)
+            .into_iter()
+            .filter(|d| d.id == "autoscaler-conflict")
+            .map(|d| d.message)
+            .collect();
+        // The HPA goes to the active color only (green); the idle one runs its fixed count.
+        assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+        assert!(
+            conflicts[0].contains("ScaledObject/ai-inference-green"),
+            "{conflicts:?}"
         );
     }
 

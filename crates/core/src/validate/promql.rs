@@ -1,5 +1,6 @@
-//! PromQL in the compiled output: every expression of the PrometheusRules and of the Grafana
-//! dashboards parses (with the `promql-parser` crate).
+//! PromQL in the compiled output: every expression of the PrometheusRules, of the Grafana
+//! dashboards, of the KEDA ScaledObjects' Prometheus triggers and of the Argo Rollouts
+//! AnalysisTemplates parses (with the `promql-parser` crate).
 //! A failure here is a bug in Slipway or a spec value that breaks an expression; either way
 //! the output is not written.
 
@@ -32,6 +33,47 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
                         ));
                     }
                 }
+            }
+        }
+    }
+    for object in &bundle.objects {
+        let queries: Vec<(String, String, &str)> = match object {
+            Object::ScaledObject(scaled) => scaled
+                .spec
+                .triggers
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.type_ == "prometheus")
+                .filter_map(|(t, trigger)| {
+                    let query = trigger.metadata.get("query")?;
+                    Some((
+                        format!("spec.triggers[{t}].metadata.query"),
+                        format!("trigger `{}`", trigger.type_),
+                        query.as_str(),
+                    ))
+                })
+                .collect(),
+            Object::AnalysisTemplate(template) => template
+                .spec
+                .metrics
+                .iter()
+                .enumerate()
+                .map(|(m, metric)| {
+                    (
+                        format!("spec.metrics[{m}].provider.prometheus.query"),
+                        format!("metric `{}`", metric.name),
+                        metric.provider.prometheus.query.as_str(),
+                    )
+                })
+                .collect(),
+            _ => continue,
+        };
+        for (path, what, query) in queries {
+            if let Err(error) = checker.check(query) {
+                out.push(located(
+                    Diagnostic::new(&codes::PROMQL_SYNTAX, path, format!("{what}: {error}")),
+                    format!("{}/{}", object.kind(), object.name()),
+                ));
             }
         }
     }
@@ -130,6 +172,33 @@ mod tests {
                 .render(None)
                 .contains("--> PrometheusRule/ai-inference-alerts")
         );
+    }
+
+    #[test]
+    fn broken_keda_and_analysis_queries_are_errors_naming_the_object() {
+        let mut spec = seed();
+        spec.spec.scaling.hpa = None;
+        spec.spec.scaling.keda = Some(crate::spec::KedaSpec {
+            min_replicas: 1,
+            max_replicas: 4,
+            metric: crate::spec::LoadMetric::InFlight,
+            target_per_pod: 4.0,
+            idle_color_to_zero: false,
+            polling_interval_seconds: 15,
+            cooldown_period_seconds: 300,
+        });
+        let mut compiled = compile(&spec);
+        assert_eq!(promql(&compiled), []);
+        for object in &mut compiled.objects {
+            if let Object::ScaledObject(scaled) = object {
+                let query = scaled.spec.triggers[0].metadata.get_mut("query").unwrap();
+                query.push_str(" and (");
+            }
+        }
+        let problems = promql(&compiled);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0].file, "ScaledObject/ai-inference-blue");
+        assert_eq!(problems[0].path, "spec.triggers[0].metadata.query");
     }
 
     #[test]

@@ -30,5 +30,51 @@ macro_rules! custom_resource {
 }
 
 pub mod argocd;
+pub mod certmanager;
+pub mod gateway;
+pub mod keda;
+pub mod kubeflow;
 pub mod monitoring;
+pub mod rollouts;
 pub mod vpa;
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::Object;
+
+    /// Each custom kind reaches the bundle with its API group and version, which the Argo CD
+    /// AppProject's whitelists and the renderer read through [`Object`].
+    #[test]
+    fn custom_kinds_carry_their_group_version_and_kind() {
+        let objects: Vec<Object> = vec![
+            super::gateway::HTTPRoute::default().into(),
+            super::gateway::ReferenceGrant::default().into(),
+            super::certmanager::Certificate::default().into(),
+            super::keda::ScaledObject::default().into(),
+            super::rollouts::Rollout::default().into(),
+            super::rollouts::AnalysisTemplate::default().into(),
+            super::kubeflow::PyTorchJob::default().into(),
+        ];
+        let seen: Vec<(&str, &str)> = objects
+            .iter()
+            .map(|o| (o.api_version(), o.kind()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+                ("gateway.networking.k8s.io/v1", "ReferenceGrant"),
+                ("cert-manager.io/v1", "Certificate"),
+                ("keda.sh/v1alpha1", "ScaledObject"),
+                ("argoproj.io/v1alpha1", "Rollout"),
+                ("argoproj.io/v1alpha1", "AnalysisTemplate"),
+                ("kubeflow.org/v1", "PyTorchJob"),
+            ]
+        );
+        for object in &objects {
+            let value = object.to_value();
+            assert_eq!(value["apiVersion"], object.api_version());
+            assert_eq!(value["kind"], object.kind());
+        }
+    }
+}

@@ -84,6 +84,7 @@ mod tests {
         spec.spec.model.source = ModelSource::ObjectStore(ObjectStoreSource {
             uri: "s3://models/m.onnx".into(),
             credentials_secret: None,
+            identity: None,
             image: None,
             size_limit: "1Gi".into(),
         });

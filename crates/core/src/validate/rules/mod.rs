@@ -11,6 +11,7 @@ mod rbac;
 mod resources;
 mod scaling;
 mod scheduling;
+mod traffic;
 mod workloads;
 
 /// A semantic rule: appends the problems it finds in a spec.
@@ -52,4 +53,9 @@ pub static RULES: &[Check] = &[
     observability::check_thresholds,
     observability::check_limits,
     observability::check_logging_namespace,
+    traffic::check_exposure,
+    traffic::check_keda,
+    traffic::check_canary,
+    traffic::check_store_identity,
+    traffic::check_distributed,
 ];

@@ -113,17 +113,8 @@ pub(super) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         }
     }
     if let ModelSource::ObjectStore(store) = &model.source {
-        let bucket_and_key = |rest: &str| {
-            rest.split_once('/')
-                .is_some_and(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
-        };
-        let valid = store
-            .uri
-            .strip_prefix("s3://")
-            .or_else(|| store.uri.strip_prefix("gs://"))
-            .map(bucket_and_key)
-            .unwrap_or_else(|| store.uri.starts_with("https://"));
-        if !valid {
+        let uri = crate::spec::StoreUri::parse(&store.uri);
+        if uri.is_none() {
             out.push(
                 Diagnostic::new(
                     &codes::MODEL_SOURCE,
@@ -133,17 +124,19 @@ pub(super) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                         store.uri
                     ),
                 )
-                .with_help("use `s3://bucket/path/model.onnx`, `gs://bucket/path/model.onnx` or `https://host/path/model.onnx`"),
+                .with_help("use `s3://bucket/key`, `gs://bucket/object`, `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://host/path`"),
             );
         }
-        if store.credentials_secret.is_some() && store.uri.starts_with("https://") {
+        if store.credentials_secret.is_some()
+            && uri.is_some_and(|uri| uri.scheme.secret_keys().is_empty())
+        {
             out.push(
                 Diagnostic::new(
                     &codes::UNUSED_CREDENTIALS,
                     "spec.model.source.objectStore.credentialsSecret",
-                    "credentialsSecret is only used for s3:// and gs:// URIs",
+                    "credentialsSecret is not used for https:// URIs",
                 )
-                .with_help("remove it, or use an s3:// or gs:// URI"),
+                .with_help("remove it, or use an s3://, gs://, azure:// or hf:// URI"),
             );
         }
     }
@@ -194,7 +187,7 @@ pub(super) fn check_training(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if let (Some(output), ModelSource::ObjectStore(store)) =
         (&training.output, &spec.spec.model.source)
         && output.claim.is_none()
-        && store.uri.starts_with("https://")
+        && !crate::compile::store::can_upload(store)
     {
         bad(
             "output",
@@ -202,7 +195,7 @@ pub(super) fn check_training(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                 "training.output names no claim, and the model comes from `{}`, where nothing can upload",
                 store.uri
             ),
-            "give the output a claim (`output: {mountPath: /output, claim: {claimName: …}}`) and publish the model yourself, or use an s3:// or gs:// model, which training uploads to",
+            "give the output a claim (`output: {mountPath: /output, claim: {claimName: …}}`) and publish the model yourself, or use an s3://, gs:// or azure:// model, which training uploads to",
         );
     }
     let mounts: Vec<(&str, &str)> = training

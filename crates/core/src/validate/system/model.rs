@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 use crate::compile::runtime::{ENV_MODEL_PATH, ENV_MODEL_VERSION};
-use crate::compile::serving::ENV_MODEL_URI;
 use crate::compile::serving::SERVER_CONTAINER;
+use crate::compile::store::ENV_MODEL_URI;
 use crate::compile::training::{ENV_MODEL_OUTPUT_PATH, ENV_MODEL_UPLOAD_URI};
 use crate::compile::{Bundle, Object, gitops};
 use crate::diagnostic::{Diagnostic, codes};

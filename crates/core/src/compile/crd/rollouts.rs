@@ -1,0 +1,194 @@
+//! Argo Rollouts kinds (`argoproj.io/v1alpha1`): Rollout (canary strategy only) and
+//! AnalysisTemplate (Prometheus metrics only), with only the fields Slipway sets. Checked
+//! against the CRD schemas (Argo Rollouts v1.9.1) in CI.
+
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::Serialize;
+
+/// A Rollout: a Deployment replacement whose updates follow canary steps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Rollout {
+    /// Standard object metadata.
+    pub metadata: ObjectMeta,
+    /// Pods and strategy.
+    pub spec: RolloutSpec,
+}
+
+custom_resource!(Rollout, group: "argoproj.io", version: "v1alpha1", kind: "Rollout", plural: "rollouts");
+
+/// `Rollout.spec`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutSpec {
+    /// Replicas; absent when an autoscaler owns the count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    /// Old ReplicaSets kept for rollback.
+    pub revision_history_limit: i32,
+    /// The pods' selector.
+    pub selector: LabelSelector,
+    /// The pod template.
+    pub template: PodTemplateSpec,
+    /// The update strategy.
+    pub strategy: RolloutStrategy,
+}
+
+/// `Rollout.spec.strategy` (canary only).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RolloutStrategy {
+    /// The canary strategy.
+    pub canary: CanaryStrategy,
+}
+
+/// The canary strategy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryStrategy {
+    /// Extra pods during the update.
+    pub max_surge: IntOrString,
+    /// Pods that may be unavailable during the update.
+    pub max_unavailable: IntOrString,
+    /// Analysis running in the background of the steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<BackgroundAnalysis>,
+    /// The steps.
+    pub steps: Vec<CanaryStep>,
+}
+
+/// Analysis in the background of the steps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackgroundAnalysis {
+    /// The templates run.
+    pub templates: Vec<TemplateRef>,
+    /// Step index the analysis starts at.
+    pub starting_step: i32,
+    /// Template arguments.
+    pub args: Vec<AnalysisArg>,
+}
+
+/// One canary step; exactly one field is set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryStep {
+    /// Share of pods on the new version, percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_weight: Option<i32>,
+    /// A pause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause: Option<Pause>,
+    /// An inline analysis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<StepAnalysis>,
+}
+
+/// A pause; without a duration, until promoted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Pause {
+    /// e.g. `5m`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+}
+
+/// An inline analysis step.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StepAnalysis {
+    /// The templates run.
+    pub templates: Vec<TemplateRef>,
+    /// Template arguments.
+    pub args: Vec<AnalysisArg>,
+}
+
+/// A reference to an AnalysisTemplate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateRef {
+    /// Its name.
+    pub template_name: String,
+}
+
+/// An argument passed to an analysis.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisArg {
+    /// Argument name.
+    pub name: String,
+    /// Where the value comes from.
+    pub value_from: ArgValueFrom,
+}
+
+/// Where an argument's value comes from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArgValueFrom {
+    /// `Latest` (the canary's pod-template hash) or `Stable`.
+    pub pod_template_hash_value: String,
+}
+
+/// An AnalysisTemplate: measurements that decide whether a rollout proceeds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AnalysisTemplate {
+    /// Standard object metadata.
+    pub metadata: ObjectMeta,
+    /// Arguments and metrics.
+    pub spec: AnalysisTemplateSpec,
+}
+
+custom_resource!(AnalysisTemplate, group: "argoproj.io", version: "v1alpha1", kind: "AnalysisTemplate", plural: "analysistemplates");
+
+/// `AnalysisTemplate.spec`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AnalysisTemplateSpec {
+    /// Arguments the queries use (`{{args.NAME}}`).
+    pub args: Vec<TemplateArg>,
+    /// The measured metrics.
+    pub metrics: Vec<AnalysisMetric>,
+}
+
+/// A declared argument.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TemplateArg {
+    /// Argument name.
+    pub name: String,
+}
+
+/// One measured metric.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisMetric {
+    /// Metric name.
+    pub name: String,
+    /// Time between measurements.
+    pub interval: String,
+    /// Wait before the first measurement.
+    pub initial_delay: String,
+    /// Measurements; absent: until the analysis is stopped (background analysis).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    /// Failed measurements tolerated.
+    pub failure_limit: i32,
+    /// When a measurement succeeds (an `expr` expression over `result`).
+    pub success_condition: String,
+    /// When a measurement fails; neither: inconclusive (the rollout pauses).
+    pub failure_condition: String,
+    /// The query.
+    pub provider: MetricProvider,
+}
+
+/// Where a metric is measured.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MetricProvider {
+    /// A Prometheus instant query.
+    pub prometheus: PrometheusMetric,
+}
+
+/// A Prometheus instant query.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PrometheusMetric {
+    /// Prometheus API URL.
+    pub address: String,
+    /// PromQL.
+    pub query: String,
+}
