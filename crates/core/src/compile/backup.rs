@@ -186,16 +186,8 @@ fn pod_spec(
     container.resources = Some(pod::resources(
         spec,
         &Resources {
-            requests: ResourceList {
-                cpu: Some("100m".into()),
-                memory: Some("256Mi".into()),
-                ephemeral_storage: None,
-            },
-            limits: ResourceList {
-                cpu: Some("1".into()),
-                memory: Some("1Gi".into()),
-                ephemeral_storage: None,
-            },
+            requests: ResourceList::cpu_memory("100m", "256Mi"),
+            limits: ResourceList::cpu_memory("1", "1Gi"),
         },
         0,
     ));

@@ -176,7 +176,19 @@ pub fn compile_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! Specs for unit tests.
+    //! Specs and accessors for unit tests.
+
+    /// The pod spec of a Deployment (tests read its containers, volumes and init
+    /// containers).
+    pub fn deployment_pod(
+        deployment: &k8s_openapi::api::apps::v1::Deployment,
+    ) -> k8s_openapi::api::core::v1::PodSpec {
+        deployment
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.template.spec.clone())
+            .expect("a Deployment has a pod template")
+    }
 
     use crate::spec::{AppSpec, load_str};
 

@@ -429,7 +429,7 @@ fn make_service(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::testing::{minimal, seed};
+    use crate::compile::testing::{deployment_pod, minimal, seed};
     use crate::spec::{AWS_CLI_IMAGE, GCLOUD_IMAGE, ObjectStoreSource};
 
     fn deployments(objects: &[Object]) -> Vec<&Deployment> {
@@ -664,14 +664,7 @@ mod tests {
         });
         spec.spec.model.version = "7".into();
         let objects = compile(&spec);
-        let pod = deployments(&objects)[0]
-            .spec
-            .as_ref()
-            .unwrap()
-            .template
-            .spec
-            .clone()
-            .unwrap();
+        let pod = deployment_pod(deployments(&objects)[0]);
         let init = &pod.init_containers.unwrap()[0];
         assert_eq!(init.image.as_deref(), Some(GCLOUD_IMAGE));
         let args = init.args.clone().unwrap();
@@ -701,14 +694,7 @@ mod tests {
     #[test]
     fn the_model_is_mounted_read_only_and_its_path_passed_to_the_server() {
         let objects = compile(&seed());
-        let pod = deployments(&objects)[0]
-            .spec
-            .as_ref()
-            .unwrap()
-            .template
-            .spec
-            .clone()
-            .unwrap();
+        let pod = deployment_pod(deployments(&objects)[0]);
         let server = &pod.containers[0];
         let mount = server
             .volume_mounts
@@ -737,14 +723,7 @@ mod tests {
             size_limit: "1Gi".into(),
         });
         let objects = compile(&spec);
-        let pod = deployments(&objects)[0]
-            .spec
-            .as_ref()
-            .unwrap()
-            .template
-            .spec
-            .clone()
-            .unwrap();
+        let pod = deployment_pod(deployments(&objects)[0]);
         let init = &pod.init_containers.unwrap()[0];
         assert_eq!(init.image.as_deref(), Some(AWS_CLI_IMAGE));
         assert!(

@@ -322,16 +322,8 @@ fn copy(
     container.resources = Some(pod::resources(
         spec,
         &Resources {
-            requests: ResourceList {
-                cpu: Some("100m".into()),
-                memory: Some("128Mi".into()),
-                ephemeral_storage: None,
-            },
-            limits: ResourceList {
-                cpu: Some("1".into()),
-                memory: Some("512Mi".into()),
-                ephemeral_storage: None,
-            },
+            requests: ResourceList::cpu_memory("100m", "128Mi"),
+            limits: ResourceList::cpu_memory("1", "512Mi"),
         },
         0,
     ));

@@ -116,3 +116,20 @@ mod tests {
         assert_eq!(loaded.spec, built);
     }
 }
+
+impl super::ResourceList {
+    /// A CPU and a memory quantity, no ephemeral storage.
+    ///
+    /// ```
+    /// use slipway_core::spec::ResourceList;
+    /// let list = ResourceList::cpu_memory("100m", "128Mi");
+    /// assert_eq!((list.cpu.as_deref(), list.memory.as_deref()), (Some("100m"), Some("128Mi")));
+    /// ```
+    pub fn cpu_memory(cpu: &str, memory: &str) -> Self {
+        Self {
+            cpu: Some(cpu.into()),
+            memory: Some(memory.into()),
+            ephemeral_storage: None,
+        }
+    }
+}

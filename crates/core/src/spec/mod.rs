@@ -434,16 +434,8 @@ pub struct TrainingSpec {
 
 fn default_training_resources() -> Resources {
     Resources {
-        requests: ResourceList {
-            cpu: Some("1".into()),
-            memory: Some("2Gi".into()),
-            ephemeral_storage: None,
-        },
-        limits: ResourceList {
-            cpu: Some("2".into()),
-            memory: Some("4Gi".into()),
-            ephemeral_storage: None,
-        },
+        requests: ResourceList::cpu_memory("1", "2Gi"),
+        limits: ResourceList::cpu_memory("2", "4Gi"),
     }
 }
 fn default_backoff_limit() -> i32 {
@@ -561,16 +553,8 @@ fn default_grace() -> i64 {
 }
 fn default_inference_resources() -> Resources {
     Resources {
-        requests: ResourceList {
-            cpu: Some("250m".into()),
-            memory: Some("512Mi".into()),
-            ephemeral_storage: None,
-        },
-        limits: ResourceList {
-            cpu: Some("1".into()),
-            memory: Some("1Gi".into()),
-            ephemeral_storage: None,
-        },
+        requests: ResourceList::cpu_memory("250m", "512Mi"),
+        limits: ResourceList::cpu_memory("1", "1Gi"),
     }
 }
 
