@@ -101,22 +101,6 @@ impl HpaSpec {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_spec_built_in_code_equals_the_loaded_one() {
-        let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    source:\n      objectStore:\n        uri: s3://b/m.onnx\n";
-        let loaded = crate::spec::load_str("demo.yaml", text).unwrap();
-        let built = AppSpec::new(
-            "demo",
-            ModelSource::ObjectStore(ObjectStoreSource::new("s3://b/m.onnx")),
-        );
-        assert_eq!(loaded.spec, built);
-    }
-}
-
 impl super::ResourceList {
     /// A CPU and a memory quantity, no ephemeral storage.
     ///
@@ -131,5 +115,21 @@ impl super::ResourceList {
             memory: Some(memory.into()),
             ephemeral_storage: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_built_in_code_equals_the_loaded_one() {
+        let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    source:\n      objectStore:\n        uri: s3://b/m.onnx\n";
+        let loaded = crate::spec::load_str("demo.yaml", text).unwrap();
+        let built = AppSpec::new(
+            "demo",
+            ModelSource::ObjectStore(ObjectStoreSource::new("s3://b/m.onnx")),
+        );
+        assert_eq!(loaded.spec, built);
     }
 }
