@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use slipway_core::compile::{Object, runtime};
+use slipway_core::compile::{Object, Workload, runtime};
 use slipway_core::{Pipeline, promql};
 
 /// Longest wait for the server to become ready.
@@ -159,13 +159,8 @@ fn generated_deployments_use_the_servers_endpoints_and_settings() {
             continue;
         };
         let pod = deployment
-            .spec
-            .as_ref()
-            .unwrap()
-            .template
-            .spec
-            .as_ref()
-            .unwrap();
+            .pod_spec()
+            .expect("a Deployment has a pod template");
         for container in &pod.containers {
             let serves = container
                 .ports

@@ -207,7 +207,7 @@ fn pod_spec(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::testing::{minimal, seed};
+    use crate::compile::testing::{minimal, pod, seed};
     use crate::spec::ObjectStoreSource;
 
     fn cron_job(spec: &AppSpec) -> CronJob {
@@ -285,10 +285,9 @@ mod tests {
                 "kubectl -n ai-applications create job --from=cronjob/ai-inference-restore"
             )
         );
-        let cron = restore.spec.unwrap();
-        assert_eq!(cron.suspend, Some(true));
-        let pod = cron.job_template.spec.unwrap().template.spec.unwrap();
-        let claim = pod.volumes.unwrap()[1]
+        assert_eq!(restore.spec.as_ref().unwrap().suspend, Some(true));
+        let pod = pod(&restore);
+        let claim = pod.volumes.as_ref().unwrap()[1]
             .persistent_volume_claim
             .clone()
             .unwrap();
@@ -310,9 +309,7 @@ mod tests {
 
     #[test]
     fn credentials_come_from_the_secret_only() {
-        let cron = cron_job(&seed());
-        let pod = cron.spec.unwrap().job_template.spec.unwrap().template.spec;
-        let env = pod.unwrap().containers[0].env.clone().unwrap();
+        let env = pod(&cron_job(&seed())).containers[0].env.clone().unwrap();
         for key in CREDENTIAL_KEYS {
             let var = env.iter().find(|e| e.name == key).unwrap();
             assert!(var.value.is_none(), "{key} is never inline");
@@ -325,10 +322,7 @@ mod tests {
 
     #[test]
     fn a_read_write_once_claim_pins_the_backup_next_to_an_inference_pod() {
-        let pod = |spec: &AppSpec| {
-            let cron = cron_job(spec).spec.unwrap();
-            cron.job_template.spec.unwrap().template.spec.unwrap()
-        };
+        let pod = |spec: &AppSpec| pod(&cron_job(spec)).clone();
         assert!(
             pod(&seed()).affinity.is_none(),
             "ReadWriteMany attaches anywhere"

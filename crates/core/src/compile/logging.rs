@@ -471,7 +471,7 @@ fn daemon_set(spec: &AppSpec, logging: &LoggingSpec, name: String, config: &str)
 mod tests {
     use super::*;
     use crate::compile::runtime::LOG_FIELDS;
-    use crate::compile::testing::{minimal, seed};
+    use crate::compile::testing::{minimal, pod, pod_annotations, seed};
 
     fn daemon(objects: &[Object]) -> &DaemonSet {
         crate::compile::typed(objects).next().expect("a DaemonSet")
@@ -505,14 +505,7 @@ mod tests {
             "Docker lines are never partial records"
         );
         let objects = compile(&spec);
-        let pod = daemon(&objects)
-            .spec
-            .as_ref()
-            .unwrap()
-            .template
-            .spec
-            .as_ref()
-            .unwrap();
+        let pod = pod(daemon(&objects));
         assert!(
             pod.volumes
                 .as_ref()
@@ -526,18 +519,7 @@ mod tests {
     fn a_config_change_rolls_the_daemon_set() {
         let hash = |spec: &AppSpec| {
             let objects = compile(spec);
-            daemon(&objects)
-                .spec
-                .as_ref()
-                .unwrap()
-                .template
-                .metadata
-                .as_ref()
-                .unwrap()
-                .annotations
-                .as_ref()
-                .unwrap()[CONFIG_HASH_ANNOTATION]
-                .clone()
+            pod_annotations(daemon(&objects))[CONFIG_HASH_ANNOTATION].clone()
         };
         let mut spec = seed();
         let before = hash(&spec);
@@ -555,14 +537,7 @@ mod tests {
     #[test]
     fn host_logs_are_read_only_and_the_container_is_locked_down() {
         let objects = compile(&seed());
-        let pod = daemon(&objects)
-            .spec
-            .as_ref()
-            .unwrap()
-            .template
-            .spec
-            .as_ref()
-            .unwrap();
+        let pod = pod(daemon(&objects));
         let container = &pod.containers[0];
         for mount in container.volume_mounts.as_ref().unwrap() {
             if mount.mount_path.starts_with("/var/log") {
@@ -601,18 +576,7 @@ mod tests {
         let text = config(&spec, spec.spec.logging.as_ref().unwrap()).render();
         assert!(text.contains("user \"#{ENV['ES_USERNAME']}\"\n"));
         let objects = compile(&spec);
-        let env = daemon(&objects)
-            .spec
-            .as_ref()
-            .unwrap()
-            .template
-            .spec
-            .as_ref()
-            .unwrap()
-            .containers[0]
-            .env
-            .clone()
-            .unwrap();
+        let env = pod(daemon(&objects)).containers[0].env.clone().unwrap();
         assert!(env.iter().any(|e| {
             e.name == "ES_PASSWORD"
                 && e.value_from

@@ -26,7 +26,7 @@ pub mod training;
 pub mod training_distributed;
 pub mod workloads;
 
-pub use object::{Bundle, CustomObject, KIND_ORDER, Object, typed};
+pub use object::{Bundle, CustomObject, KIND_ORDER, Object, Workload, typed};
 
 use crate::spec::AppSpec;
 
@@ -178,16 +178,31 @@ pub fn compile_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
 pub(crate) mod testing {
     //! Specs and accessors for unit tests.
 
-    /// The pod spec of a Deployment (tests read its containers, volumes and init
-    /// containers).
-    pub fn deployment_pod(
-        deployment: &k8s_openapi::api::apps::v1::Deployment,
-    ) -> k8s_openapi::api::core::v1::PodSpec {
-        deployment
-            .spec
-            .as_ref()
-            .and_then(|spec| spec.template.spec.clone())
-            .expect("a Deployment has a pod template")
+    /// The pod spec of a workload (tests read its containers, volumes and init containers).
+    pub fn pod<W: crate::compile::Workload>(workload: &W) -> &k8s_openapi::api::core::v1::PodSpec {
+        workload.pod_spec().expect("a workload has a pod template")
+    }
+
+    /// The volume of a pod spec with this name.
+    pub fn volume<'a>(
+        pod: &'a k8s_openapi::api::core::v1::PodSpec,
+        name: &str,
+    ) -> &'a k8s_openapi::api::core::v1::Volume {
+        pod.volumes
+            .iter()
+            .flatten()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("no volume {name}"))
+    }
+
+    /// The pod template's annotations of a workload.
+    pub fn pod_annotations<W: crate::compile::Workload>(
+        workload: &W,
+    ) -> &std::collections::BTreeMap<String, String> {
+        workload
+            .pod_template()
+            .and_then(|t| t.metadata.as_ref()?.annotations.as_ref())
+            .expect("the pod template has annotations")
     }
 
     use crate::spec::{AppSpec, load_str};

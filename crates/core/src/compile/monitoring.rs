@@ -516,7 +516,7 @@ fn job_failed(spec: &AppSpec, name: &str, suffix: &str, for_: &str) -> AlertRule
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::testing::{minimal, seed};
+    use crate::compile::testing::{minimal, pod, seed};
 
     fn alert<'a>(rules: &'a [AlertRule], name: &str) -> &'a AlertRule {
         rules
@@ -671,14 +671,7 @@ mod tests {
         else {
             panic!("no blue Deployment")
         };
-        let pod = deployment
-            .spec
-            .as_ref()
-            .unwrap()
-            .template
-            .spec
-            .as_ref()
-            .unwrap();
+        let pod = pod(deployment.as_ref());
         assert_eq!(pod.containers[0].name, SERVER_CONTAINER);
     }
 

@@ -238,6 +238,77 @@ impl Object {
     }
 }
 
+/// A workload with one pod template: Deployment, Rollout, DaemonSet, Job, CronJob.
+///
+/// A PyTorchJob has one template per replica type and is not a `Workload`.
+pub trait Workload {
+    /// The pod template, `None` while the object has no `spec`.
+    fn pod_template(&self) -> Option<&core::PodTemplateSpec>;
+
+    /// The template's label selector, for the kinds that have one.
+    fn selector_labels(&self) -> Option<&BTreeMap<String, String>> {
+        None
+    }
+
+    /// The pod spec of the template.
+    fn pod_spec(&self) -> Option<&core::PodSpec> {
+        self.pod_template()?.spec.as_ref()
+    }
+}
+
+impl Workload for apps::Deployment {
+    fn pod_template(&self) -> Option<&core::PodTemplateSpec> {
+        Some(&self.spec.as_ref()?.template)
+    }
+    fn selector_labels(&self) -> Option<&BTreeMap<String, String>> {
+        self.spec.as_ref()?.selector.match_labels.as_ref()
+    }
+}
+
+impl Workload for apps::DaemonSet {
+    fn pod_template(&self) -> Option<&core::PodTemplateSpec> {
+        Some(&self.spec.as_ref()?.template)
+    }
+    fn selector_labels(&self) -> Option<&BTreeMap<String, String>> {
+        self.spec.as_ref()?.selector.match_labels.as_ref()
+    }
+}
+
+impl Workload for super::crd::rollouts::Rollout {
+    fn pod_template(&self) -> Option<&core::PodTemplateSpec> {
+        Some(&self.spec.template)
+    }
+    fn selector_labels(&self) -> Option<&BTreeMap<String, String>> {
+        self.spec.selector.match_labels.as_ref()
+    }
+}
+
+impl Workload for batch::Job {
+    fn pod_template(&self) -> Option<&core::PodTemplateSpec> {
+        Some(&self.spec.as_ref()?.template)
+    }
+}
+
+impl Workload for batch::CronJob {
+    fn pod_template(&self) -> Option<&core::PodTemplateSpec> {
+        Some(&self.spec.as_ref()?.job_template.spec.as_ref()?.template)
+    }
+}
+
+impl Object {
+    /// The object as a [`Workload`], when it is one.
+    pub fn workload(&self) -> Option<&dyn Workload> {
+        match self {
+            Self::Deployment(d) => Some(d.as_ref()),
+            Self::DaemonSet(d) => Some(d.as_ref()),
+            Self::Rollout(r) => Some(r.as_ref()),
+            Self::Job(j) => Some(j.as_ref()),
+            Self::CronJob(c) => Some(c.as_ref()),
+            _ => None,
+        }
+    }
+}
+
 /// An object of a kind Slipway does not type, kept as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomObject {

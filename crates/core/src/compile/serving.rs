@@ -429,7 +429,7 @@ fn make_service(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::testing::{deployment_pod, minimal, seed};
+    use crate::compile::testing::{minimal, pod, seed, volume};
     use crate::spec::{AWS_CLI_IMAGE, GCLOUD_IMAGE, ObjectStoreSource};
 
     fn deployments(objects: &[Object]) -> Vec<&Deployment> {
@@ -451,14 +451,7 @@ mod tests {
         let objects = compile(&minimal());
         let deployments = deployments(&objects);
         assert_eq!(deployments.len(), 1);
-        let pod = deployments[0]
-            .spec
-            .as_ref()
-            .unwrap()
-            .template
-            .spec
-            .as_ref()
-            .unwrap();
+        let pod = pod(deployments[0]);
         let server = &pod.containers[0];
         let port = &server.ports.as_ref().unwrap()[0];
         assert_eq!(
@@ -664,8 +657,8 @@ mod tests {
         });
         spec.spec.model.version = "7".into();
         let objects = compile(&spec);
-        let pod = deployment_pod(deployments(&objects)[0]);
-        let init = &pod.init_containers.unwrap()[0];
+        let pod = pod(deployments(&objects)[0]);
+        let init = &pod.init_containers.as_ref().unwrap()[0];
         assert_eq!(init.image.as_deref(), Some(GCLOUD_IMAGE));
         let args = init.args.clone().unwrap();
         assert_eq!(
@@ -680,13 +673,9 @@ mod tests {
             env.iter()
                 .any(|e| e.name == "CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE")
         );
-        let key = pod
-            .volumes
-            .unwrap()
-            .into_iter()
-            .find(|v| v.name == "gcp-credentials");
+        let key = volume(pod, "gcp-credentials");
         assert_eq!(
-            key.unwrap().secret.unwrap().secret_name.as_deref(),
+            key.secret.as_ref().unwrap().secret_name.as_deref(),
             Some("gcp-key")
         );
     }
@@ -694,7 +683,7 @@ mod tests {
     #[test]
     fn the_model_is_mounted_read_only_and_its_path_passed_to_the_server() {
         let objects = compile(&seed());
-        let pod = deployment_pod(deployments(&objects)[0]);
+        let pod = pod(deployments(&objects)[0]);
         let server = &pod.containers[0];
         let mount = server
             .volume_mounts
@@ -723,8 +712,8 @@ mod tests {
             size_limit: "1Gi".into(),
         });
         let objects = compile(&spec);
-        let pod = deployment_pod(deployments(&objects)[0]);
-        let init = &pod.init_containers.unwrap()[0];
+        let pod = pod(deployments(&objects)[0]);
+        let init = &pod.init_containers.as_ref().unwrap()[0];
         assert_eq!(init.image.as_deref(), Some(AWS_CLI_IMAGE));
         assert!(
             init.args

@@ -250,7 +250,7 @@ pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::testing::seed;
+    use crate::compile::testing::{pod, seed, volume};
 
     fn job(objects: &[Object]) -> &Job {
         crate::compile::typed(objects).next().expect("a Job")
@@ -264,30 +264,22 @@ mod tests {
         assert!(spec.active_deadline_seconds.is_some_and(|s| s > 0));
         // A TTL would delete the Job, and Argo CD self-heal would re-create it: train again.
         assert_eq!(spec.ttl_seconds_after_finished, None);
-        let pod = spec.template.spec.as_ref().unwrap();
-        assert_eq!(pod.restart_policy.as_deref(), Some("Never"));
+        assert_eq!(pod(job(&objects)).restart_policy.as_deref(), Some("Never"));
     }
 
     #[test]
     fn data_is_read_only_and_output_writable() {
         let objects = compile(&seed());
-        let pod = job(&objects)
-            .spec
-            .as_ref()
-            .unwrap()
-            .template
-            .spec
-            .clone()
-            .unwrap();
+        let pod = pod(job(&objects));
         let mounts = pod.containers[0].volume_mounts.clone().unwrap();
         let read_only = |name: &str| mounts.iter().find(|m| m.name == name).unwrap().read_only;
         assert_eq!(read_only("data"), Some(true));
         assert_eq!(read_only("output"), Some(false));
         let claims: Vec<_> = pod
             .volumes
-            .unwrap()
-            .into_iter()
-            .filter_map(|v| v.persistent_volume_claim.map(|c| c.claim_name))
+            .iter()
+            .flatten()
+            .filter_map(|v| Some(v.persistent_volume_claim.as_ref()?.claim_name.as_str()))
             .collect();
         assert_eq!(claims, ["training-data-pvc", "model-store"]);
     }
@@ -295,7 +287,7 @@ mod tests {
     #[test]
     fn the_trainer_writes_the_model_version_into_the_store_the_server_reads() {
         let objects = compile(&seed());
-        let pod = job(&objects).spec.clone().unwrap().template.spec.unwrap();
+        let pod = pod(job(&objects));
         let env = pod.containers[0].env.clone().unwrap();
         let var = |name: &str| {
             env.iter()
@@ -307,12 +299,8 @@ mod tests {
             var("MODEL_OUTPUT_PATH").as_deref(),
             Some("/output/2/model.onnx")
         );
-        let output = pod
-            .volumes
-            .unwrap()
-            .into_iter()
-            .find(|v| v.name == "output");
-        let claim = output.unwrap().persistent_volume_claim.unwrap();
+        let output = volume(pod, "output");
+        let claim = output.persistent_volume_claim.clone().unwrap();
         assert_eq!(
             (claim.claim_name.as_str(), claim.read_only),
             ("model-store", Some(false))
@@ -332,14 +320,10 @@ mod tests {
             .unwrap();
         output.claim = Some(crate::spec::VolumeClaim::new("elsewhere"));
         let objects = compile(&spec);
-        let pod = job(&objects).spec.clone().unwrap().template.spec.unwrap();
-        let output = pod
-            .volumes
-            .unwrap()
-            .into_iter()
-            .find(|v| v.name == "output");
+        let pod = pod(job(&objects));
+        let output = volume(pod, "output");
         assert_eq!(
-            output.unwrap().persistent_volume_claim.unwrap().claim_name,
+            output.persistent_volume_claim.clone().unwrap().claim_name,
             "elsewhere"
         );
     }
@@ -351,7 +335,7 @@ mod tests {
             crate::spec::ObjectStoreSource::new("s3://models/ai/{version}/model.onnx"),
         );
         let objects = compile(&spec);
-        let pod = job(&objects).spec.clone().unwrap().template.spec.unwrap();
+        let pod = pod(job(&objects));
         let trainer = &pod.init_containers.as_ref().unwrap()[0];
         assert_eq!(trainer.name, "trainer");
         let uploader = &pod.containers[0];
@@ -364,12 +348,8 @@ mod tests {
                 "s3://models/ai/2/model.onnx".to_string()
             ]
         );
-        let output = pod
-            .volumes
-            .unwrap()
-            .into_iter()
-            .find(|v| v.name == "output");
-        assert!(output.unwrap().empty_dir.is_some());
+        let output = volume(pod, "output");
+        assert!(output.empty_dir.is_some());
     }
 
     #[test]

@@ -41,27 +41,12 @@ fn pods(bundle: &Bundle) -> Vec<Pods<'_>> {
         .objects
         .iter()
         .filter_map(|object| {
-            let (template, selector) = match object {
-                Object::Deployment(d) => {
-                    let spec = d.spec.as_ref()?;
-                    (&spec.template, spec.selector.match_labels.as_ref())
-                }
-                Object::Rollout(r) => (&r.spec.template, r.spec.selector.match_labels.as_ref()),
-                Object::DaemonSet(d) => {
-                    let spec = d.spec.as_ref()?;
-                    (&spec.template, spec.selector.match_labels.as_ref())
-                }
-                Object::Job(j) => (&j.spec.as_ref()?.template, None),
-                Object::CronJob(c) => {
-                    (&c.spec.as_ref()?.job_template.spec.as_ref()?.template, None)
-                }
-                _ => return None,
-            };
+            let workload = object.workload()?;
             Some(Pods {
                 owner: format!("{}/{}", object.kind(), object.name()),
                 namespace: object.namespace(),
-                template,
-                selector,
+                template: workload.pod_template()?,
+                selector: workload.selector_labels(),
             })
         })
         .collect::<Vec<_>>();

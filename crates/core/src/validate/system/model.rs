@@ -19,33 +19,25 @@ use crate::spec::{AppSpec, ModelSource};
 struct Pod<'a> {
     owner: String,
     kind: &'a str,
+    /// A Deployment or Rollout: its pods serve the model; the others (Jobs, CronJobs) run
+    /// to completion and may write it.
+    serves: bool,
     spec: &'a PodSpec,
     annotations: Option<&'a BTreeMap<String, String>>,
 }
 
+/// The pods of the model flow: servers, Jobs and CronJobs (not the log collector).
 fn pods(bundle: &Bundle) -> Vec<Pod<'_>> {
     bundle
         .objects
         .iter()
+        .filter(|object| !matches!(object, Object::DaemonSet(_)))
         .filter_map(|object| {
-            let spec = match object {
-                Object::Deployment(d) => d.spec.as_ref()?.template.spec.as_ref()?,
-                Object::Job(j) => j.spec.as_ref()?.template.spec.as_ref()?,
-                Object::CronJob(c) => c
-                    .spec
-                    .as_ref()?
-                    .job_template
-                    .spec
-                    .as_ref()?
-                    .template
-                    .spec
-                    .as_ref()?,
-                _ => return None,
-            };
             Some(Pod {
                 owner: format!("{}/{}", object.kind(), object.name()),
                 kind: object.kind(),
-                spec,
+                serves: matches!(object, Object::Deployment(_) | Object::Rollout(_)),
+                spec: object.workload()?.pod_spec()?,
                 annotations: object.metadata().annotations.as_ref(),
             })
         })
@@ -103,7 +95,7 @@ struct Written {
 
 fn written(pods: &[Pod<'_>]) -> Vec<Written> {
     let mut found = Vec::new();
-    for pod in pods.iter().filter(|p| p.kind != "Deployment") {
+    for pod in pods.iter().filter(|p| !p.serves) {
         for container in all_containers(pod.spec) {
             let Some(path) = env(container, ENV_MODEL_OUTPUT_PATH) else {
                 continue;
@@ -141,7 +133,7 @@ pub fn check_model_delivered(
     let writes = written(&pods);
     let model = &spec.spec.model;
     let mut reported: Vec<String> = Vec::new();
-    for pod in pods.iter().filter(|p| p.kind == "Deployment") {
+    for pod in pods.iter().filter(|p| p.serves) {
         let Some(server) = pod
             .spec
             .containers
@@ -206,7 +198,7 @@ pub fn check_model_delivered(
                 .and_then(|c| env(c, ENV_MODEL_URI))
                 .is_some_and(|uri| {
                     pods.iter()
-                        .filter(|p| p.kind != "Deployment")
+                        .filter(|p| !p.serves)
                         .flat_map(|p| all_containers(p.spec))
                         .any(|c| env(c, ENV_MODEL_UPLOAD_URI) == Some(uri))
                 });
@@ -441,6 +433,24 @@ mod tests {
             "backup-coverage",
             "spec.training.output.claim.claimName".into()
         )));
+    }
+
+    #[test]
+    fn canary_pods_are_servers_too() {
+        let mut spec = minimal();
+        spec.spec.rollout.canary = Some(crate::spec::CanarySpec {
+            steps: vec![crate::spec::CanaryStep::SetWeight(50)],
+            analysis: Default::default(),
+        });
+        assert!(compile(&spec).find("Rollout", "demo").is_some());
+        assert_eq!(
+            ids(&spec),
+            [(
+                "model-not-delivered",
+                "spec.model.source.pvc.claimName".into()
+            )],
+            "the Rollout reads a claim nothing writes"
+        );
     }
 
     #[test]
