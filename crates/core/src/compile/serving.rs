@@ -127,14 +127,7 @@ pub fn service_account_name(spec: &AppSpec) -> String {
 pub fn compile(spec: &AppSpec) -> Vec<Object> {
     let mut account =
         workloads::service_account(spec, service_account_name(spec), Component::Inference);
-    let identity = store::service_account_annotations(spec);
-    if !identity.is_empty() {
-        account
-            .metadata_mut()
-            .annotations
-            .get_or_insert_default()
-            .extend(identity);
-    }
+    store::bind_identity(spec, &mut account);
     let mut objects = vec![account];
     for workload in workloads(spec) {
         let deployment = deployment(spec, &workload);

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Container, EnvVar, SecretVolumeSource, Volume, VolumeMount};
 
-use super::pod;
+use super::{Object, pod};
 use crate::spec::{
     AWS_CLI_IMAGE, AZURE_CLI_IMAGE, AppSpec, CURL_IMAGE, GCLOUD_IMAGE, ModelSource, ModelSpec,
     ObjectStoreSource, ResourceList, Resources, StoreScheme, StoreUri, WorkloadIdentity,
@@ -60,6 +60,19 @@ pub fn service_account_annotations(spec: &AppSpec) -> BTreeMap<String, String> {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+/// Binds a ServiceAccount of the application to the store's workload identity (no-op without
+/// one): the inference account, and the training account when training uploads the model.
+pub fn bind_identity(spec: &AppSpec, account: &mut Object) {
+    let identity = service_account_annotations(spec);
+    if !identity.is_empty() {
+        account
+            .metadata_mut()
+            .annotations
+            .get_or_insert_default()
+            .extend(identity);
+    }
 }
 
 /// Labels the inference pods need for their identity (Azure's webhook injects the token

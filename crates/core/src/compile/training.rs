@@ -135,10 +135,17 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
             .into()
         }
     };
-    vec![
-        workloads::service_account(spec, name, Component::Training),
-        workload,
-    ]
+    vec![training_account(spec, training, name), workload]
+}
+
+/// The training ServiceAccount, bound to the store's workload identity when training uploads
+/// the model to that store.
+pub(super) fn training_account(spec: &AppSpec, training: &TrainingSpec, name: String) -> Object {
+    let mut account = workloads::service_account(spec, name, Component::Training);
+    if upload_store(spec, training).is_some() {
+        store::bind_identity(spec, &mut account);
+    }
+    account
 }
 
 /// The training pod: its container `trainer`, data and output mounts, `training.gpus` and the
@@ -234,9 +241,14 @@ pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) 
     }
     pod::schedule(spec, &mut pod_spec, training.gpus);
 
+    let mut labels = labels::labels(spec, Component::Training, None, None);
+    if upload.is_some() {
+        // Azure's webhook injects the token only into labelled pods.
+        labels.extend(store::pod_labels(spec));
+    }
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
-            labels: Some(labels::labels(spec, Component::Training, None, None)),
+            labels: Some(labels),
             annotations: Some(BTreeMap::from([(
                 "kubectl.kubernetes.io/default-container".to_string(),
                 "trainer".to_string(),
@@ -250,6 +262,7 @@ pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::Workload;
     use crate::compile::testing::{pod, seed, volume};
 
     fn job(objects: &[Object]) -> &Job {
@@ -350,6 +363,50 @@ mod tests {
         );
         let output = volume(pod, "output");
         assert!(output.empty_dir.is_some());
+    }
+
+    #[test]
+    fn an_upload_under_workload_identity_runs_as_an_account_bound_to_it() {
+        let mut spec = seed();
+        let mut store =
+            crate::spec::ObjectStoreSource::new("azure://acct/models/ai/{version}/model.onnx");
+        store.identity = Some(crate::spec::WorkloadIdentity::Azure(
+            crate::spec::AzureIdentity {
+                client_id: "00000000-0000-0000-0000-000000000001".into(),
+                tenant_id: None,
+            },
+        ));
+        spec.spec.model.source = crate::spec::ModelSource::ObjectStore(store);
+        let objects = compile(&spec);
+        let account = objects
+            .iter()
+            .find(|o| o.kind() == "ServiceAccount")
+            .unwrap();
+        assert_eq!(account.name(), "ai-inference-training");
+        let annotations = account.metadata().annotations.as_ref().unwrap();
+        assert!(annotations.contains_key("azure.workload.identity/client-id"));
+        let job = job(&objects);
+        assert_eq!(
+            pod(job).service_account_name.as_deref(),
+            Some("ai-inference-training")
+        );
+        let labels = job.pod_template().unwrap().metadata.as_ref().unwrap();
+        assert_eq!(
+            labels.labels.as_ref().unwrap()[store::AZURE_USE_LABEL],
+            "true"
+        );
+        // A claim of its own: no upload, no identity.
+        spec.spec
+            .training
+            .as_mut()
+            .unwrap()
+            .output
+            .as_mut()
+            .unwrap()
+            .claim = Some(crate::spec::VolumeClaim::new("elsewhere"));
+        let objects = compile(&spec);
+        let account = objects.iter().find(|o| o.kind() == "ServiceAccount");
+        assert!(account.unwrap().metadata().annotations.is_none());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use super::crd::kubeflow::{PyTorchJob, PyTorchJobSpec, ReplicaSpec, RunPolicy};
 use super::labels::{self, Component};
 use super::object::Object;
-use super::{gitops, pod, training, workloads};
+use super::{gitops, pod, training};
 use crate::spec::{AppSpec, DistributedSpec, ReplicaRestartPolicy, TrainingSpec};
 
 /// Name the training operator requires for the training container.
@@ -60,10 +60,7 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
             ]),
         },
     };
-    vec![
-        workloads::service_account(spec, name, Component::Training),
-        job.into(),
-    ]
+    vec![training::training_account(spec, training, name), job.into()]
 }
 
 fn template(

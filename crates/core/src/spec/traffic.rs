@@ -393,9 +393,12 @@ pub const GCLOUD_IMAGE: &str = "gcr.io/google.com/cloudsdktool/google-cloud-cli:
 /// The pinned Azure CLI image used for `azure://` model fetches.
 pub const AZURE_CLI_IMAGE: &str = "mcr.microsoft.com/azure-cli:2.67.0";
 
-/// Credentials by workload identity: the inference ServiceAccount is annotated so the cloud's
-/// identity webhook or metadata server hands the pods short-lived credentials of a cloud
-/// identity (no Secret holds a key).
+/// Credentials by workload identity: the inference ServiceAccount (`<name>`) is annotated so
+/// the cloud's identity webhook or metadata server hands the pods short-lived credentials of a
+/// cloud identity (no Secret holds a key). When training uploads the model to the same store,
+/// the training ServiceAccount (`<name>-training`) is annotated too: the cloud identity must
+/// trust both subjects (`system:serviceaccount:<namespace>:<name>` and
+/// `…:<name>-training`), and needs write access for the upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum WorkloadIdentity {
