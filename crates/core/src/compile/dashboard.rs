@@ -736,16 +736,14 @@ fn replicas_stat(spec: &AppSpec, layout: &mut Layout) -> Panel {
         PanelKind::Stat,
         PanelText {
             title: "Available pods",
-            description: "Available inference pods of every Deployment (kube-state-metrics)."
+            description: "Available inference pods (kube-state-metrics; a canary Rollout's \
+                          ready pods)."
                 .into(),
             unit: "short",
         },
         layout.place(STAT.0, STAT.1),
         vec![Query(
-            format!(
-                "sum(kube_deployment_status_replicas_available{{{}}})",
-                monitoring::deployment_matchers(spec)
-            ),
+            format!("sum({})", monitoring::available_pods_expr(spec)),
             "available",
         )],
         None,
@@ -935,13 +933,11 @@ fn resource_series(spec: &AppSpec, layout: &mut Layout) -> Vec<Panel> {
             (Some(0.0), None),
         ),
     ];
-    let deployments = monitoring::deployment_matchers(spec);
     let mut replicas = vec![Query(
-        format!("sum by (deployment) (kube_deployment_status_replicas_available{{{deployments}}})"),
-        "{{deployment}} available",
+        monitoring::available_pods_expr(spec),
+        "{{workload}} available",
     )];
-    if spec.spec.scaling.hpa.is_some() {
-        let hpas = deployments.replace("deployment=~", "horizontalpodautoscaler=~");
+    if let Some((hpas, _, _)) = monitoring::hpa_matchers(spec) {
         replicas.push(Query(
             format!(
                 "max by (horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_desired_replicas{{{hpas}}})"
@@ -959,8 +955,9 @@ fn resource_series(spec: &AppSpec, layout: &mut Layout) -> Vec<Panel> {
         PanelKind::Timeseries,
         PanelText {
             title: "Replicas",
-            description: "Available pods per Deployment, and the HPA's desired and maximum \
-                          replicas when autoscaling is on (kube-state-metrics)."
+            description: "Available pods per workload, and the HPA's (or KEDA's HPA's) \
+                          desired and maximum replicas when autoscaling is on \
+                          (kube-state-metrics)."
                 .into(),
             unit: "short",
         },
@@ -1031,6 +1028,52 @@ mod tests {
             let dashboard = dashboard(&spec).unwrap();
             for (title, expr) in expressions(&dashboard) {
                 promql::parse_grafana(expr).unwrap_or_else(|e| panic!("{title}: {e}"));
+            }
+        }
+    }
+
+    /// The replica panels follow the workload kind and the autoscaler that really exist.
+    #[test]
+    fn replica_panels_follow_rollouts_and_keda() {
+        let replica_queries = |spec: &AppSpec| -> Vec<String> {
+            let dashboard = dashboard(spec).unwrap();
+            expressions(&dashboard)
+                .into_iter()
+                .filter(|(title, _)| ["Replicas", "Available pods"].contains(title))
+                .map(|(_, expr)| expr.to_string())
+                .collect()
+        };
+        let seed_queries = replica_queries(&seed()).join("\n");
+        assert!(seed_queries.contains("kube_deployment_status_replicas_available"));
+        assert!(seed_queries.contains("kube_horizontalpodautoscaler_spec_max_replicas"));
+
+        let mut canary = minimal();
+        canary.spec.rollout.canary = Some(crate::spec::CanarySpec {
+            steps: vec![crate::spec::CanaryStep::SetWeight(50)],
+            analysis: Default::default(),
+        });
+        let queries = replica_queries(&canary).join("\n");
+        assert!(!queries.contains("kube_deployment"), "{queries}");
+        assert!(queries.contains("kube_pod_status_ready{namespace=\"demo\",pod=~\"(demo)-"));
+
+        let mut keda = minimal();
+        keda.spec.scaling.keda = Some(crate::spec::KedaSpec {
+            min_replicas: 1,
+            max_replicas: 4,
+            metric: crate::spec::LoadMetric::InFlight,
+            target_per_pod: 8.0,
+            idle_color_to_zero: false,
+            polling_interval_seconds: 15,
+            cooldown_period_seconds: 300,
+        });
+        let queries = replica_queries(&keda).join("\n");
+        assert!(
+            queries.contains("horizontalpodautoscaler=~\"keda-hpa-demo\""),
+            "{queries}"
+        );
+        for spec in [canary, keda] {
+            for expr in replica_queries(&spec) {
+                promql::parse_grafana(&expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
             }
         }
     }

@@ -135,17 +135,49 @@ pub fn container_matchers(spec: &AppSpec) -> String {
     )
 }
 
-/// Matchers of the inference Deployments in kube-state-metrics.
-pub fn deployment_matchers(spec: &AppSpec) -> String {
+/// Available inference pods per workload (the label `workload`), from kube-state-metrics.
+/// A Deployment reports its available replicas; a canary's Rollout is no Deployment (and
+/// kube-state-metrics does not know it), so its ready pods are counted instead.
+pub fn available_pods_expr(spec: &AppSpec) -> String {
     let names: Vec<String> = serving::workloads(spec)
         .into_iter()
         .map(|w| w.name)
         .collect();
-    format!(
-        "namespace=\"{}\",deployment=~\"{}\"",
+    let namespace = spec.metadata.namespace();
+    if spec.spec.rollout.canary.is_some() {
+        format!(
+            "label_replace(sum(kube_pod_status_ready{{namespace=\"{namespace}\",pod=~\"{}\",condition=\"true\"}}), \"workload\", \"{}\", \"\", \"\")",
+            pods_regex(&names),
+            names.join("|")
+        )
+    } else {
+        format!(
+            "label_replace(sum by (deployment) (kube_deployment_status_replicas_available{{namespace=\"{namespace}\",deployment=~\"{}\"}}), \"workload\", \"$1\", \"deployment\", \"(.*)\")",
+            names.join("|")
+        )
+    }
+}
+
+/// Matchers of the HorizontalPodAutoscalers scaling the inference workloads in
+/// kube-state-metrics, with the field setting their maximum and its value: the HPA Slipway
+/// writes is named as its workload, the one KEDA's ScaledObject creates `keda-hpa-<workload>`.
+/// `None` without autoscaling.
+pub fn hpa_matchers(spec: &AppSpec) -> Option<(String, &'static str, i32)> {
+    let (prefix, field, max) = match (&spec.spec.scaling.hpa, &spec.spec.scaling.keda) {
+        (Some(hpa), _) => ("", "scaling.hpa.maxReplicas", hpa.max_replicas),
+        (None, Some(keda)) => ("keda-hpa-", "scaling.keda.maxReplicas", keda.max_replicas),
+        (None, None) => return None,
+    };
+    let names: Vec<String> = serving::workloads(spec)
+        .into_iter()
+        .map(|w| format!("{prefix}{}", w.name))
+        .collect();
+    let matchers = format!(
+        "namespace=\"{}\",horizontalpodautoscaler=~\"{}\"",
         spec.metadata.namespace(),
         names.join("|")
-    )
+    );
+    Some((matchers, field, max))
 }
 
 /// The headless metrics Service and the ServiceMonitor, when monitoring is on and the server
@@ -439,22 +471,7 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
         format!("increase(kube_pod_container_status_restarts_total{{{container}}}[15m]) > 2"),
         for_,
     ));
-    // KEDA's ScaledObject creates the HPA `keda-hpa-<workload>`.
-    let autoscaler = match (&spec.spec.scaling.hpa, &spec.spec.scaling.keda) {
-        (Some(hpa), _) => Some((hpa.max_replicas, "", "scaling.hpa.maxReplicas")),
-        (None, Some(keda)) => Some((keda.max_replicas, "keda-hpa-", "scaling.keda.maxReplicas")),
-        (None, None) => None,
-    };
-    if let Some((max_replicas, prefix, field)) = autoscaler {
-        let names: Vec<String> = serving::workloads(spec)
-            .into_iter()
-            .map(|w| format!("{prefix}{}", w.name))
-            .collect();
-        let hpas = format!(
-            "namespace=\"{}\",horizontalpodautoscaler=~\"{}\"",
-            spec.metadata.namespace(),
-            names.join("|")
-        );
+    if let Some((hpas, field, max_replicas)) = hpa_matchers(spec) {
         rules.push(rule(
             spec,
             AlertText {
