@@ -490,19 +490,42 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
             &settings.at_max_replicas_for,
         ));
     }
-    // A distributed run is a PyTorchJob, not a Job: kube_job_failed never sees it.
-    if spec
-        .spec
-        .training
-        .as_ref()
-        .is_some_and(|t| t.distributed.is_none())
-    {
-        rules.push(job_failed(spec, "TrainingJobFailed", "training", for_));
+    // A distributed run is a PyTorchJob, not a Job: kube_job_failed never sees it, the
+    // training operator counts it.
+    match spec.spec.training.as_ref().map(|t| t.distributed.is_some()) {
+        Some(false) => rules.push(job_failed(spec, "TrainingJobFailed", "training", for_)),
+        Some(true) => rules.push(pytorch_job_failed(spec, for_)),
+        None => {}
     }
     if spec.spec.backup.is_some() {
         rules.push(job_failed(spec, "BackupJobFailed", "backup", for_));
     }
     rules
+}
+
+/// The Kubeflow training operator marked a PyTorchJob of the namespace failed. Its counter
+/// carries the Job's namespace (`job_namespace`) and framework, not its name; the operator's
+/// own `/metrics` (port 8080) must be scraped.
+fn pytorch_job_failed(spec: &AppSpec, for_: &str) -> AlertRule {
+    let namespace = spec.metadata.namespace();
+    let job = labels::name(spec, "training");
+    rule(
+        spec,
+        AlertText {
+            name: "DistributedTrainingFailed",
+            severity: Severity::Warning,
+            summary: format!("{}: a distributed training run failed", spec.metadata.name),
+            description: format!(
+                "The training operator marked a PyTorchJob of {namespace} failed in the last \
+                 hour ({job} is this application's): it ran out of retries or hit its deadline. \
+                 See `kubectl -n {namespace} describe pytorchjob {job}`."
+            ),
+        },
+        format!(
+            "sum by (job_namespace) (increase(training_operator_jobs_failed_total{{job_namespace=\"{namespace}\",framework=\"pytorch\"}}[1h])) > 0"
+        ),
+        for_,
+    )
 }
 
 /// A Job of `<app>-<suffix>` (one-off, or created by the CronJob of that name) failed.
@@ -619,6 +642,25 @@ mod tests {
             alert(&alerts(&seed()), "InferenceAtMaxReplicas").for_,
             "15m"
         );
+    }
+
+    #[test]
+    fn a_distributed_run_is_watched_through_the_training_operator() {
+        let mut spec = seed();
+        spec.spec.training.as_mut().unwrap().distributed = Some(crate::spec::DistributedSpec {
+            workers: 2,
+            gpus_per_worker: 1,
+            restart_policy: crate::spec::ReplicaRestartPolicy::OnFailure,
+            queue_name: None,
+        });
+        let rules = alerts(&spec);
+        assert!(!rules.iter().any(|r| r.alert == "TrainingJobFailed"));
+        let failed = alert(&rules, "DistributedTrainingFailed");
+        assert_eq!(
+            failed.expr,
+            "sum by (job_namespace) (increase(training_operator_jobs_failed_total{job_namespace=\"ai-applications\",framework=\"pytorch\"}[1h])) > 0"
+        );
+        promql::parse(&failed.expr).unwrap();
     }
 
     #[test]
