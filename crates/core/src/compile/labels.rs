@@ -26,6 +26,8 @@ pub enum Component {
     Backup,
     /// Fluentd.
     Logging,
+    /// The CronJob deleting old log indices.
+    LogRetention,
     /// Prometheus objects and the dashboard.
     Monitoring,
     /// Application-wide objects (Namespace, PVCs, RBAC).
@@ -40,6 +42,7 @@ impl Component {
             Self::Training => "training",
             Self::Backup => "backup",
             Self::Logging => "logging",
+            Self::LogRetention => "log-retention",
             Self::Monitoring => "monitoring",
             Self::Application => "application",
         }

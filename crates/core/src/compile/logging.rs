@@ -79,6 +79,15 @@ pub fn fluentd_name(spec: &AppSpec) -> String {
     labels::name(spec, "fluentd")
 }
 
+/// The prefix of the daily indices: `logstash_prefix`, else the application name.
+pub fn index_prefix(spec: &AppSpec) -> String {
+    spec.spec
+        .logging
+        .as_ref()
+        .and_then(|logging| logging.elasticsearch.logstash_prefix.clone())
+        .unwrap_or_else(|| spec.metadata.name.clone())
+}
+
 /// The glob of the application's container log files: `<pod>_<namespace>_<container>-<id>.log`
 /// for every pod whose name starts with the application's.
 pub fn log_glob(spec: &AppSpec) -> String {
@@ -158,10 +167,7 @@ pub fn config(spec: &AppSpec, logging: &LoggingSpec) -> Config {
     }
     let output = output
         .param("logstash_format", true)
-        .param(
-            "logstash_prefix",
-            es.logstash_prefix.as_deref().unwrap_or(&spec.metadata.name),
-        )
+        .param("logstash_prefix", index_prefix(spec))
         // Elasticsearch 8 rejects mapping types; never send `_type`.
         .param("suppress_type_name", true)
         // Behind a Service, sniffed node addresses are unreachable: keep the configured host.
@@ -282,6 +288,9 @@ pub fn objects(spec: &AppSpec, files: &BTreeMap<String, String>) -> Vec<Object> 
         .into(),
         daemon_set(spec, logging, name, config).into(),
     ]
+    .into_iter()
+    .chain(super::log_retention::objects(spec))
+    .collect()
 }
 
 fn host_path(name: &str, path: String, kind: &str) -> Volume {

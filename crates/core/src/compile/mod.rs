@@ -11,6 +11,7 @@ pub mod fluentd;
 pub mod gitops;
 pub mod keda;
 pub mod labels;
+pub mod log_retention;
 pub mod logging;
 pub mod monitoring;
 pub mod network;

@@ -493,12 +493,40 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
     // A distributed run is a PyTorchJob, not a Job: kube_job_failed never sees it, the
     // training operator counts it.
     match spec.spec.training.as_ref().map(|t| t.distributed.is_some()) {
-        Some(false) => rules.push(job_failed(spec, "TrainingJobFailed", "training", for_)),
+        Some(false) => rules.push(job_failed(
+            spec,
+            "TrainingJobFailed",
+            "training",
+            spec.metadata.namespace(),
+            for_,
+        )),
         Some(true) => rules.push(pytorch_job_failed(spec, for_)),
         None => {}
     }
     if spec.spec.backup.is_some() {
-        rules.push(job_failed(spec, "BackupJobFailed", "backup", for_));
+        let namespace = spec.metadata.namespace();
+        rules.push(job_failed(
+            spec,
+            "BackupJobFailed",
+            "backup",
+            namespace,
+            for_,
+        ));
+    }
+    if spec
+        .spec
+        .logging
+        .as_ref()
+        .is_some_and(|l| l.enabled && l.elasticsearch.retention_days.is_some())
+    {
+        let namespace = super::logging::namespace(spec);
+        rules.push(job_failed(
+            spec,
+            "LogRetentionJobFailed",
+            "log-retention",
+            &namespace,
+            for_,
+        ));
     }
     rules
 }
@@ -528,10 +556,11 @@ fn pytorch_job_failed(spec: &AppSpec, for_: &str) -> AlertRule {
     )
 }
 
-/// A Job of `<app>-<suffix>` (one-off, or created by the CronJob of that name) failed.
+/// A Job of `<app>-<suffix>` in `namespace` (one-off, or created by the CronJob of that name)
+/// failed.
 /// `kube_job_failed{condition="true"}` is the Job's `Failed` condition: unlike
 /// `kube_job_status_failed` (failed pods), it stays 0 when a retry succeeded.
-fn job_failed(spec: &AppSpec, name: &str, suffix: &str, for_: &str) -> AlertRule {
+fn job_failed(spec: &AppSpec, name: &str, suffix: &str, namespace: &str, for_: &str) -> AlertRule {
     let job = labels::name(spec, suffix);
     rule(
         spec,
@@ -541,13 +570,11 @@ fn job_failed(spec: &AppSpec, name: &str, suffix: &str, for_: &str) -> AlertRule
             summary: format!("{}: the {suffix} Job failed", spec.metadata.name),
             description: format!(
                 "Job {{{{ $labels.job_name }}}} ({job}) failed: it ran out of retries or hit its \
-                 deadline. See `kubectl -n {} logs job/{{{{ $labels.job_name }}}}`.",
-                spec.metadata.namespace()
+                 deadline. See `kubectl -n {namespace} logs job/{{{{ $labels.job_name }}}}`."
             ),
         },
         format!(
-            "max by (namespace, job_name) (kube_job_failed{{namespace=\"{}\",job_name=~\"{job}(-[0-9]+)?\",condition=\"true\"}}) == 1",
-            spec.metadata.namespace()
+            "max by (namespace, job_name) (kube_job_failed{{namespace=\"{namespace}\",job_name=~\"{job}(-[0-9]+)?\",condition=\"true\"}}) == 1"
         ),
         for_,
     )

@@ -1617,6 +1617,11 @@ pub struct ElasticsearchSpec {
     /// Daily indices `<prefix>-YYYY.MM.DD`. Default: the application name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logstash_prefix: Option<String>,
+    /// Delete this application's daily indices older than this many days (a CronJob
+    /// `<app>-log-retention` beside Fluentd, daily at 00:30 UTC). Default: none, indices are
+    /// kept until something else (an ILM policy) deletes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<std::num::NonZeroU32>,
     /// Secret holding `username` and `password`. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_secret: Option<String>,
