@@ -36,10 +36,23 @@ pub const SOURCE_DIR: &str = "/model-store";
 pub const RESTORE_ANNOTATION: &str = "slipway.dev/restore";
 
 /// The backup: one dated copy per run, computed in the pod (`date -u`).
+///
+/// With `KEEP_DAYS`, a successful copy is followed by deleting the dated copies (`<yyyy-mm-dd>/`
+/// prefixes, nothing else) older than that many days; a failed copy deletes nothing.
 const BACKUP_SCRIPT: &str = r#"set -eu
-dest="${BACKUP_DESTINATION%/}/$(date -u +%Y-%m-%d)/"
+base="${BACKUP_DESTINATION%/}"
+dest="$base/$(date -u +%Y-%m-%d)/"
 echo "backing up /model-store/ to $dest"
-exec aws s3 sync --only-show-errors --no-progress /model-store/ "$dest""#;
+aws s3 sync --only-show-errors --no-progress /model-store/ "$dest"
+if [ -n "${KEEP_DAYS:-}" ]; then
+  cutoff=$(date -u -d "@$(($(date -u +%s) - KEEP_DAYS * 86400))" +%Y%m%d)
+  for day in $(aws s3 ls "$base/" | grep -oE 'PRE [0-9]{4}-[0-9]{2}-[0-9]{2}/$' | grep -oE '[0-9-]{10}'); do
+    if [ "$(echo "$day" | tr -d -)" -lt "$cutoff" ]; then
+      echo "deleting the copy of $day (older than $KEEP_DAYS days)"
+      aws s3 rm --recursive --only-show-errors "$base/$day/"
+    fi
+  done
+fi"#;
 
 /// The restore: `RESTORE_DATE` (yyyy-mm-dd), else the newest dated copy.
 const RESTORE_SCRIPT: &str = r#"set -eu
@@ -181,6 +194,9 @@ fn pod_spec(
         ("AWS_DEFAULT_REGION", backup.region.clone()),
         ("BACKUP_DESTINATION", backup.destination.clone()),
     ]);
+    if let (Direction::Backup, Some(days)) = (direction, backup.keep_days) {
+        env.extend(pod::env([("KEEP_DAYS", days.to_string())]));
+    }
     env.extend(CREDENTIAL_KEYS.map(|key| pod::secret_env(key, &backup.credentials_secret, key)));
     container.env = Some(env);
     container.resources = Some(pod::resources(
@@ -259,15 +275,97 @@ mod tests {
         assert_eq!(security.allow_privilege_escalation, Some(false));
     }
 
-    /// Every run writes a dated copy, the date taken in the pod (no clock in the compiler).
+    /// Runs the backup script with `aws` replaced by a shell function over a bucket holding
+    /// `days` (dated prefixes) and a `notes/` prefix, the clock pinned to 2026-11-30; returns
+    /// the calls that write or delete, and whether the script succeeded.
+    fn run_backup(keep_days: Option<u32>, days: &[&str], sync_fails: bool) -> (Vec<String>, bool) {
+        let listing: Vec<String> = days
+            .iter()
+            .chain(&["notes"])
+            .map(|d| format!("                           PRE {d}/"))
+            .collect();
+        let fake = format!(
+            r#"date() {{
+  case "$*" in
+    "-u +%s") echo 1795996800 ;;
+    "-u +%Y-%m-%d") echo 2026-11-30 ;;
+    *) command date "$@" ;;
+  esac
+}}
+aws() {{
+  for arg; do last=$arg; done
+  case "$2" in
+    sync) echo "sync $last" >&3; [ {sync_fails} = false ] ;;
+    ls) printf '%s\n' {listing} ;;
+    rm) echo "rm $last" >&3 ;;
+  esac
+}}
+"#,
+            listing = listing
+                .iter()
+                .map(|l| format!("'{l}'"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let mut command = std::process::Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("exec 3>&1 1>/dev/null\n{fake}{BACKUP_SCRIPT}"))
+            .env("BACKUP_DESTINATION", "s3://b/models/");
+        if let Some(days) = keep_days {
+            command.env("KEEP_DAYS", days.to_string());
+        }
+        let output = command.output().expect("sh runs");
+        let calls = String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        (calls, output.status.success())
+    }
+
+    /// Every run writes a dated copy, the date taken in the pod (no clock in the compiler);
+    /// with `keepDays`, the copies older than that go, and only after a successful copy.
     #[test]
-    fn each_run_writes_a_copy_named_by_its_utc_date() {
-        assert!(BACKUP_SCRIPT.contains(r#"dest="${BACKUP_DESTINATION%/}/$(date -u +%Y-%m-%d)/""#));
-        assert!(
-            BACKUP_SCRIPT
-                .contains(r#"aws s3 sync --only-show-errors --no-progress /model-store/ "$dest""#)
+    fn each_run_writes_a_copy_named_by_its_utc_date_and_prunes_old_ones() {
+        let days = ["2026-10-31", "2026-11-01", "2026-11-02", "2026-11-29"];
+        let (calls, ok) = run_backup(None, &days, false);
+        assert!(ok);
+        assert_eq!(calls, ["sync s3://b/models/2026-11-30/"]);
+        let (calls, ok) = run_backup(Some(28), &days, false);
+        assert!(ok);
+        assert_eq!(
+            calls,
+            [
+                "sync s3://b/models/2026-11-30/",
+                "rm s3://b/models/2026-10-31/",
+                "rm s3://b/models/2026-11-01/",
+            ]
+        );
+        let (calls, ok) = run_backup(Some(1), &days, true);
+        assert!(!ok, "a failed copy fails the run");
+        assert_eq!(
+            calls,
+            ["sync s3://b/models/2026-11-30/"],
+            "and deletes nothing"
         );
         assert!(BACKUP_SCRIPT.contains(SOURCE_DIR) && RESTORE_SCRIPT.contains(SOURCE_DIR));
+    }
+
+    #[test]
+    fn keep_days_reach_the_backup_only() {
+        let mut spec = seed();
+        spec.spec.backup.as_mut().unwrap().keep_days = std::num::NonZeroU32::new(30);
+        let bundle = crate::compile::compile(&spec);
+        let keep = |name: &str| {
+            let cron = bundle.find("CronJob", name).unwrap().workload().unwrap();
+            let env = cron.pod_spec().unwrap().containers[0].env.clone().unwrap();
+            env.into_iter()
+                .find(|e| e.name == "KEEP_DAYS")
+                .and_then(|e| e.value)
+        };
+        assert_eq!(keep("ai-inference-backup").as_deref(), Some("30"));
+        assert_eq!(keep("ai-inference-restore"), None);
     }
 
     #[test]

@@ -1744,6 +1744,11 @@ pub struct BackupSpec {
     /// Hard deadline of one run, in seconds. Default: 3600 (one hour).
     #[serde(default = "default_backup_deadline")]
     pub active_deadline_seconds: i64,
+    /// After a successful run, delete the dated copies older than this many days (today's
+    /// copy, just written, always stays). Default: none, copies stay until a bucket lifecycle
+    /// rule expires them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_days: Option<std::num::NonZeroU32>,
 }
 
 fn default_backup_backoff() -> i32 {
