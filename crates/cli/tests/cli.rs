@@ -243,6 +243,22 @@ fn a_missing_file_exits_1_with_its_name() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("specs/does-not-exist.yaml"));
 }
 
+/// Each command's help describes only the options it has: `-o`/`--output` belongs to `render`
+/// and `diff`, not to `validate` (whose `--env` once explained `render -o`).
+#[test]
+fn help_mentions_an_output_directory_only_where_there_is_one() {
+    let help = |command: &str| {
+        let output = run(&[command, "--help"]);
+        assert_eq!(output.status.code(), Some(0), "{command}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let validate = help("validate");
+    assert!(!validate.contains("-o"), "{validate}");
+    for command in ["render", "diff"] {
+        assert!(help(command).contains("-o, --output <DIR>"), "{command}");
+    }
+}
+
 #[test]
 fn validate_reports_diagnostics_like_rustc() {
     assert_cmd_snapshot!(slipway().args(["validate", "specs/invalid/requests-above-limits.yaml"]));

@@ -26,7 +26,7 @@ impl AppSpec {
     /// use slipway_core::spec::{AppSpec, ModelSource, VolumeClaim};
     ///
     /// let mut app = AppSpec::new("demo", ModelSource::Pvc(VolumeClaim::new("models")));
-    /// app.spec.inference.replicas = 3;
+    /// app.spec.inference.replicas = Some(3);
     /// assert_eq!(app.spec.inference.port, 8000);
     /// assert_eq!(app.metadata.namespace(), "demo");
     ///
@@ -53,7 +53,7 @@ impl VolumeClaim {
     ///
     /// ```
     /// let claim = slipway_core::spec::VolumeClaim::new("models");
-    /// assert_eq!(claim.size, "10Gi");
+    /// assert_eq!(claim.size.as_str(), "10Gi");
     /// assert!(claim.create);
     /// ```
     pub fn new(claim_name: impl Into<String>) -> Self {
@@ -67,7 +67,7 @@ impl ObjectStoreSource {
     ///
     /// ```
     /// let source = slipway_core::spec::ObjectStoreSource::new("s3://models/demo/model.onnx");
-    /// assert_eq!(source.size_limit, "2Gi");
+    /// assert_eq!(source.size_limit.as_str(), "2Gi");
     /// assert!(source.credentials_secret.is_none());
     /// ```
     pub fn new(uri: impl Into<String>) -> Self {
@@ -104,15 +104,20 @@ impl HpaSpec {
 impl super::ResourceList {
     /// A CPU and a memory quantity, no ephemeral storage.
     ///
+    /// # Panics
+    ///
+    /// When either is not a Kubernetes quantity: this builds specs in code from literals.
+    ///
     /// ```
     /// use slipway_core::spec::ResourceList;
     /// let list = ResourceList::cpu_memory("100m", "128Mi");
-    /// assert_eq!((list.cpu.as_deref(), list.memory.as_deref()), (Some("100m"), Some("128Mi")));
+    /// assert_eq!(list.cpu.unwrap().as_str(), "100m");
+    /// assert_eq!(list.memory.unwrap().nanos(), 128 * 1024 * 1024 * 1_000_000_000);
     /// ```
     pub fn cpu_memory(cpu: &str, memory: &str) -> Self {
         Self {
-            cpu: Some(cpu.into()),
-            memory: Some(memory.into()),
+            cpu: Some(super::parsed(cpu)),
+            memory: Some(super::parsed(memory)),
             ephemeral_storage: None,
         }
     }

@@ -21,6 +21,11 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::k8s::cron::Schedule;
+use crate::k8s::duration::Duration;
+use crate::k8s::int_or_percent::IntOrPercent;
+pub use crate::k8s::quantity::Quantity;
+
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "slipway.dev/v1alpha1";
 /// The only `kind` this release reads.
@@ -150,10 +155,18 @@ pub struct ApplicationSpec {
 // Shared building blocks
 // ---------------------------------------------------------------------------------------
 
-/// A Kubernetes resource quantity such as `500m`, `2Gi` or `1`; checked by validation.
-pub type Quantity = String;
+/// A value that is valid by construction (a default written in this file).
+fn parsed<T: std::str::FromStr>(text: &str) -> T
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .unwrap_or_else(|error| panic!("the default `{text}` is invalid: {error}"))
+}
 
-/// CPU and memory (and optionally ephemeral storage) quantities.
+/// CPU and memory (and optionally ephemeral storage) quantities, each a string in the
+/// Kubernetes quantity syntax or a number, as Kubernetes reads them (`cpu: 1`, `cpu: 0.5`,
+/// `cpu: 500m`, `memory: 4Gi`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceList {
@@ -201,7 +214,7 @@ pub struct VolumeClaim {
 }
 
 fn default_volume_size() -> Quantity {
-    "10Gi".into()
+    parsed("10Gi")
 }
 
 /// Access mode of a PersistentVolumeClaim.
@@ -373,7 +386,7 @@ pub struct ObjectStoreSource {
 }
 
 fn default_model_cache() -> Quantity {
-    "2Gi".into()
+    parsed("2Gi")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -425,7 +438,7 @@ pub struct TrainingSpec {
     pub distributed: Option<DistributedSpec>,
     /// Cron schedule; when set, training is a CronJob. Default: a one-off Job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<String>,
+    pub schedule: Option<Schedule>,
     /// Run the Job as an Argo CD PreSync hook, before the new inference pods roll out.
     /// Default: false.
     #[serde(default)]
@@ -501,9 +514,14 @@ pub struct InferenceSpec {
     #[serde(default = "default_port")]
     #[schemars(range(min = 1, max = 65535))]
     pub port: u32,
-    /// Replicas (the HPA's start value when autoscaling is on). Default: 2.
-    #[serde(default = "default_replicas")]
-    pub replicas: i32,
+    /// Replicas of the Deployment. Default: 2. With an autoscaler (`scaling.hpa` or
+    /// `scaling.keda`) the field is not used: the Deployment carries no `replicas`, so the
+    /// autoscaler alone sets the count (between its `minReplicas` and `maxReplicas`) and a
+    /// sync never resets it; a value outside those bounds gets the `replicas-ignored` warning.
+    /// Under blue/green it is the active color's count; the idle color runs `idleReplicas`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = 2))]
+    pub replicas: Option<i32>,
     /// Requests and limits. Default: requests 250m / 512Mi, limits 1 CPU / 1Gi.
     #[serde(default = "default_inference_resources")]
     pub resources: Resources,
@@ -526,12 +544,22 @@ pub struct InferenceSpec {
     pub termination_grace_period_seconds: i64,
 }
 
+impl InferenceSpec {
+    /// Replicas without an autoscaler: `replicas`, else 2.
+    pub fn replicas(&self) -> i32 {
+        self.replicas.unwrap_or(DEFAULT_REPLICAS)
+    }
+}
+
+/// Replicas of the inference Deployment when `inference.replicas` is not written.
+pub const DEFAULT_REPLICAS: i32 = 2;
+
 impl Default for InferenceSpec {
     fn default() -> Self {
         Self {
             runtime: RuntimeSpec::default(),
             port: default_port(),
-            replicas: default_replicas(),
+            replicas: None,
             resources: default_inference_resources(),
             env: BTreeMap::new(),
             secret_env: BTreeMap::new(),
@@ -544,9 +572,6 @@ impl Default for InferenceSpec {
 
 fn default_port() -> u32 {
     8000
-}
-fn default_replicas() -> i32 {
-    2
 }
 fn default_grace() -> i64 {
     30
@@ -932,9 +957,10 @@ pub struct DisruptionBudgetSpec {
     /// Emit the budget when more than one replica can run. Default: true.
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Pods that may be down at once during voluntary disruptions. Default: 1.
+    /// Pods that may be down at once during voluntary disruptions: a number (`1`) or a
+    /// percentage of the pods (`"25%"`). Default: 1.
     #[serde(default = "default_max_unavailable")]
-    pub max_unavailable: i32,
+    pub max_unavailable: IntOrPercent,
 }
 
 impl Default for DisruptionBudgetSpec {
@@ -946,8 +972,8 @@ impl Default for DisruptionBudgetSpec {
     }
 }
 
-fn default_max_unavailable() -> i32 {
-    1
+fn default_max_unavailable() -> IntOrPercent {
+    IntOrPercent::Int(1)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -958,13 +984,14 @@ fn default_max_unavailable() -> i32 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RolloutSpec {
-    /// Extra pods during a rolling update (number or percentage). Default: `25%`.
+    /// Extra pods during a rolling update: a number (`1`) or a percentage (`"25%"`).
+    /// Default: `25%`.
     #[serde(default = "default_max_surge")]
-    pub max_surge: String,
-    /// Pods that may be unavailable during a rolling update. Default: `0` (never below
-    /// the wanted count).
+    pub max_surge: IntOrPercent,
+    /// Pods that may be unavailable during a rolling update: a number or a percentage.
+    /// Default: `0` (never below the wanted count).
     #[serde(default = "default_rollout_unavailable")]
-    pub max_unavailable: String,
+    pub max_unavailable: IntOrPercent,
     /// Blue/green: two Deployments and a Service switch. Default: none (rolling update).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blue_green: Option<BlueGreenSpec>,
@@ -985,11 +1012,11 @@ impl Default for RolloutSpec {
     }
 }
 
-fn default_max_surge() -> String {
-    "25%".into()
+fn default_max_surge() -> IntOrPercent {
+    IntOrPercent::Percent(25)
 }
-fn default_rollout_unavailable() -> String {
-    "0".into()
+fn default_rollout_unavailable() -> IntOrPercent {
+    IntOrPercent::Int(0)
 }
 
 /// Blue/green rollout: `<app>-blue` and `<app>-green` Deployments; the main Service selects
@@ -1412,9 +1439,10 @@ pub struct MonitoringSpec {
     /// Namespace Prometheus runs in (allowed to scrape by the NetworkPolicy). Default: `monitoring`.
     #[serde(default = "default_monitoring_namespace")]
     pub namespace: String,
-    /// Scrape interval. Default: `30s`.
+    /// Scrape interval. The alerts' `rate()` windows hold at least four scrapes: the larger of
+    /// `5m` and four intervals, rounded up to whole minutes. Default: `30s`.
     #[serde(default = "default_scrape_interval")]
-    pub scrape_interval: String,
+    pub scrape_interval: Duration,
     /// URL of the Prometheus API that KEDA and canary analysis query. Default:
     /// `http://prometheus-operated.<namespace>.svc:9090` (the Prometheus operator's Service).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1458,8 +1486,8 @@ impl MonitoringSpec {
 fn default_monitoring_namespace() -> String {
     "monitoring".into()
 }
-fn default_scrape_interval() -> String {
-    "30s".into()
+fn default_scrape_interval() -> Duration {
+    parsed("30s")
 }
 fn default_prometheus_labels() -> BTreeMap<String, String> {
     BTreeMap::from([("release".to_string(), "prometheus".to_string())])
@@ -1486,11 +1514,11 @@ pub struct AlertsSpec {
     pub latency_p99_seconds: f64,
     /// How long a condition must hold before it fires. Default: `5m`.
     #[serde(default = "default_for")]
-    pub for_duration: String,
+    pub for_duration: Duration,
     /// How long the HPA may sit at `maxReplicas` before `InferenceAtMaxReplicas` fires.
     /// Default: `15m`.
     #[serde(default = "default_at_max_for")]
-    pub at_max_replicas_for: String,
+    pub at_max_replicas_for: Duration,
     /// Base URL of the runbooks; each alert links `<base>/<AlertName>`. Default:
     /// `https://runbooks.slipway.dev`.
     #[serde(default = "default_runbook")]
@@ -1521,11 +1549,11 @@ fn default_error_percent() -> f64 {
 fn default_latency() -> f64 {
     1.0
 }
-fn default_for() -> String {
-    "5m".into()
+fn default_for() -> Duration {
+    parsed("5m")
 }
-fn default_at_max_for() -> String {
-    "15m".into()
+fn default_at_max_for() -> Duration {
+    parsed("15m")
 }
 fn default_runbook() -> String {
     "https://runbooks.slipway.dev".into()
@@ -1641,9 +1669,10 @@ pub enum EsScheme {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BufferSpec {
-    /// Flush interval. Default: `5s`.
+    /// Flush interval, a Prometheus-style duration (written to Fluentd in seconds).
+    /// Default: `5s`.
     #[serde(default = "default_flush")]
-    pub flush_interval: String,
+    pub flush_interval: Duration,
     /// Chunk size limit. Default: `8MB`.
     #[serde(default = "default_chunk")]
     pub chunk_limit_size: String,
@@ -1695,8 +1724,8 @@ impl Default for BufferSpec {
     }
 }
 
-fn default_flush() -> String {
-    "5s".into()
+fn default_flush() -> Duration {
+    parsed("5s")
 }
 fn default_chunk() -> String {
     "8MB".into()
@@ -1719,7 +1748,7 @@ fn default_retries() -> u32 {
 pub struct BackupSpec {
     /// Cron schedule. Default: `0 2 * * *` (daily at 02:00).
     #[serde(default = "default_backup_schedule")]
-    pub schedule: String,
+    pub schedule: Schedule,
     /// Destination, `s3://bucket/prefix/`; each run writes `<destination>/<yyyy-mm-dd>/`.
     pub destination: String,
     /// Secret with `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (never inline).
@@ -1748,8 +1777,8 @@ fn default_backup_deadline() -> i64 {
     3600
 }
 
-fn default_backup_schedule() -> String {
-    "0 2 * * *".into()
+fn default_backup_schedule() -> Schedule {
+    parsed("0 2 * * *")
 }
 fn default_region() -> String {
     "us-east-1".into()
