@@ -1,7 +1,7 @@
 //! Constructors for building a spec in code (no YAML): each takes the required fields and
 //! fills every other one with the default a spec file would get.
 //!
-//! Defaults come from the same `#[serde(default = …)]` functions the loader uses (the value is
+//! Defaults come from the same `#[serde(default …)]` attributes the loader uses (the value is
 //! built by deserialising the required fields alone), so a spec built here and a spec loaded
 //! from the equivalent YAML are equal.
 
@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::{
-    API_VERSION, AppSpec, HpaSpec, KIND, ModelSource, ObjectStoreSource, TrainingSpec, VolumeClaim,
+    API_VERSION, AppSpec, HpaSpec, KIND, ModelSource, ObjectStoreSource, ProbeSpec, TrainingSpec,
+    VolumeClaim,
 };
 
 /// Deserialises the required fields of `T`; every other field gets its default.
@@ -98,6 +99,18 @@ impl HpaSpec {
     /// ```
     pub fn new(max_replicas: i32) -> Self {
         with_defaults(json!({"maxReplicas": max_replicas}))
+    }
+}
+
+impl ProbeSpec {
+    /// A probe of `path` with the default delay, period, timeout and failure threshold.
+    ///
+    /// ```
+    /// let probe = slipway_core::spec::ProbeSpec::on("/healthz");
+    /// assert_eq!((probe.period_seconds, probe.timeout_seconds, probe.failure_threshold), (10, 2, 3));
+    /// ```
+    pub fn on(path: impl Into<String>) -> Self {
+        with_defaults(json!({"path": path.into()}))
     }
 }
 

@@ -12,10 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::k8s::duration::Duration;
 
-fn yes() -> bool {
-    true
-}
-
 // ---------------------------------------------------------------------------------------
 // Exposure
 // ---------------------------------------------------------------------------------------
@@ -219,47 +215,32 @@ pub struct AnalysisStep {}
 
 /// Settings of the canary analysis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct AnalysisSpec {
     /// Time between two measurements, e.g. `1m`. Default: `1m`.
-    #[serde(default = "default_analysis_interval")]
     pub interval: Duration,
     /// Wait before the first measurement, so the new pods have been scraped at least twice
     /// (a rate needs two samples; before that the result is empty and the measurement
     /// inconclusive, which pauses the rollout). Default: `2m`.
-    #[serde(default = "default_initial_delay")]
     pub initial_delay: Duration,
     /// Measurements per analysis step. Default: 5.
-    #[serde(default = "default_analysis_count")]
     pub count: i32,
     /// Failed measurements tolerated before the rollout aborts. Default: 0.
-    #[serde(default)]
     pub failure_limit: i32,
     /// Also analyse in the background from the first step until promotion. Default: true.
-    #[serde(default = "yes")]
     pub background: bool,
 }
 
 impl Default for AnalysisSpec {
     fn default() -> Self {
         Self {
-            interval: default_analysis_interval(),
-            initial_delay: default_initial_delay(),
-            count: default_analysis_count(),
+            interval: super::parsed("1m"),
+            initial_delay: super::parsed("2m"),
+            count: 5,
             failure_limit: 0,
             background: true,
         }
     }
-}
-
-fn default_analysis_interval() -> Duration {
-    super::parsed("1m")
-}
-fn default_initial_delay() -> Duration {
-    super::parsed("2m")
-}
-fn default_analysis_count() -> i32 {
-    5
 }
 
 // ---------------------------------------------------------------------------------------
