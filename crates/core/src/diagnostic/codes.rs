@@ -303,13 +303,13 @@ pub const RBAC_SUBJECTS: Code = Code {
     instead: "`{preset: deployer, subjects: [{kind: ServiceAccount, name: ci, namespace: ci}]}`",
 };
 
-/// `quantity-syntax`: Parses every resource quantity of the spec (requests, limits, VPA bounds, volume sizes) with the Kubernetes quantity grammar when the spec is loaded.
+/// `quantity-syntax`: Parses every quantity of the spec when it is loaded: resource quantities (requests, limits, VPA bounds, volume sizes) with the Kubernetes grammar, Fluentd buffer sizes with Fluentd's.
 pub const QUANTITY_SYNTAX: Code = Code {
     id: "quantity-syntax",
     severity: Severity::Error,
     stage: Stage::Load,
-    what: "Parses every resource quantity of the spec (requests, limits, VPA bounds, volume sizes) with the Kubernetes quantity grammar when the spec is loaded: a string such as `500m` or `4Gi`, or a number such as `1` or `0.5`.",
-    why: "`2GBytes` or `1 CPU` is rejected by the API server only when the object is applied; parsed once, quantities compare exactly (`1000m` equals `1`).",
+    what: "Parses every quantity of the spec when it is loaded: resource quantities (requests, limits, VPA bounds, volume sizes) with the Kubernetes grammar, a string such as `500m` or `4Gi` or a number such as `1` or `0.5`; Fluentd's buffer sizes (`logging.buffer.chunkLimitSize`, `totalLimitSize`) with Fluentd's, e.g. `8MB`.",
+    why: "`2GBytes` or `1 CPU` is rejected by the API server only when the object is applied; parsed once, quantities compare exactly (`1000m` equals `1`). Fluentd reads the first digits-and-unit anywhere in a size, so `1.5g` would buffer 5 GiB.",
     example: "`limits: {memory: 4GBytes}`",
     instead: "`limits: {memory: 4Gi}` (binary suffixes Ki, Mi, Gi; decimal k, M, G; millicores `500m`)",
 };

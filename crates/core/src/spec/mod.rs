@@ -11,11 +11,13 @@ mod build;
 mod environment;
 mod load;
 mod schema;
+mod size;
 mod traffic;
 
 pub use environment::{Destination, Environment};
 pub use load::{LoadError, LoadedSpec, load_str};
 pub use schema::{SCHEMA_ID, json_schema, json_schema_value};
+pub use size::{ByteSize, ByteSizeError};
 pub use traffic::*;
 
 use std::collections::BTreeMap;
@@ -1568,10 +1570,10 @@ pub struct BufferSpec {
     /// Flush interval, a Prometheus-style duration (written to Fluentd in seconds).
     /// Default: `5s`.
     pub flush_interval: Duration,
-    /// Chunk size limit. Default: `8MB`.
-    pub chunk_limit_size: String,
-    /// Total buffer size. Default: `512MB`.
-    pub total_limit_size: String,
+    /// Chunk size limit, in Fluentd's syntax (`8MB`, `512k`, or bytes). Default: `8MB`.
+    pub chunk_limit_size: ByteSize,
+    /// Total buffer size, in Fluentd's syntax. Default: `512MB`.
+    pub total_limit_size: ByteSize,
     /// Retries before chunks are dropped. Default: 17.
     pub retry_max_times: u32,
     /// What happens when the buffer is full. Default: `block` (stop tailing; the log files on
@@ -1607,8 +1609,8 @@ impl Default for BufferSpec {
     fn default() -> Self {
         Self {
             flush_interval: parsed("5s"),
-            chunk_limit_size: "8MB".into(),
-            total_limit_size: "512MB".into(),
+            chunk_limit_size: parsed("8MB"),
+            total_limit_size: parsed("512MB"),
             retry_max_times: 17,
             overflow_action: OverflowAction::default(),
         }

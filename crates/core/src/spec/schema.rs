@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
-use super::AppSpec;
+use super::{AppSpec, ByteSize};
 use crate::diagnostic::{Code, codes, join_index, join_key};
 use crate::k8s::{
     cron::Schedule, duration::Duration, int_or_percent::IntOrPercent, quantity::Quantity,
@@ -64,6 +64,12 @@ const SYNTAXES: &[Syntax] = &[
         explain: explain::<Quantity>,
         code: &codes::QUANTITY_SYNTAX,
         help: "write e.g. `500m` or `2` for CPU and `512Mi` or `4Gi` for memory",
+    },
+    Syntax {
+        format: "fluentd-size",
+        explain: explain::<ByteSize>,
+        code: &codes::QUANTITY_SYNTAX,
+        help: "whole digits and an optional k, m, g or t, e.g. `8MB` or `512m`",
     },
     Syntax {
         format: "prometheus-duration",
