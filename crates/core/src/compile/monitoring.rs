@@ -97,9 +97,13 @@ pub fn api_routes_matcher(spec: &AppSpec) -> String {
 /// assert_eq!(rate_window(&spec, MIN_RATE_WINDOW).as_str(), "7m"); // 6m40s, rounded up
 /// ```
 pub fn rate_window(spec: &AppSpec, floor: std::time::Duration) -> Duration {
-    let samples = spec.spec.monitoring.scrape_interval.as_std() * SAMPLES_PER_WINDOW;
+    let samples = (spec.spec.monitoring.scrape_interval.as_std())
+        .checked_mul(SAMPLES_PER_WINDOW)
+        .unwrap_or(std::time::Duration::MAX);
     let seconds = samples.max(floor).as_secs_f64().ceil() as u64;
-    Duration::from_std(std::time::Duration::from_secs(seconds.div_ceil(60) * 60))
+    Duration::from_std(std::time::Duration::from_secs(
+        seconds.div_ceil(60).saturating_mul(60),
+    ))
 }
 
 /// The window of the alerts' and the canary analysis' `rate()`s:

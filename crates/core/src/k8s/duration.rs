@@ -47,7 +47,12 @@ impl Duration {
             return Err(fail("it has no unit; write e.g. `30s`"));
         }
         let value = promql_parser::util::parse_duration(text).map_err(|reason| {
-            fail(&if reason.starts_with("not a valid duration") {
+            // promql-parser wraps on overflow and then finds the sum not above zero.
+            let overflowed =
+                reason.contains("greater than 0") && text.bytes().any(|b| matches!(b, b'1'..=b'9'));
+            fail(&if overflowed {
+                "it is too large".to_string()
+            } else if reason.starts_with("not a valid duration") {
                 "units go from the largest to the smallest, each once (`1h30m`, not `30m1h`)"
                     .to_string()
             } else {
@@ -72,7 +77,8 @@ impl Duration {
 
     /// `value` in hours, minutes, seconds and milliseconds, the units both Prometheus and Go's
     /// `time.ParseDuration` (Argo Rollouts) read: 90 s is `1m30s`, a day `24h`. Finer than a
-    /// millisecond is dropped; zero (which no duration field accepts) becomes `1ms`.
+    /// millisecond is dropped from the text; zero (which no duration field accepts) becomes
+    /// `1ms`.
     ///
     /// ```
     /// use slipway_core::k8s::duration::Duration;
@@ -96,7 +102,7 @@ impl Duration {
         .collect();
         Self {
             text,
-            value: StdDuration::from_millis(millis as u64),
+            value: value.max(StdDuration::from_millis(1)),
         }
     }
 
@@ -177,6 +183,7 @@ mod tests {
             "0s",
             "-5m",
             "5M",
+            "999999999999999999y",
         ] {
             assert!(!is_prometheus_duration(bad), "{bad}");
         }

@@ -86,9 +86,11 @@ impl Quantity {
     /// ```
     pub fn percent(&self, percent: u32, decimals: u32) -> Self {
         let step = 10i128.pow(9 - decimals.min(9));
-        let hundredths = self.nanos * i128::from(percent); // in 1/100 nano-units
+        // In 1/100 nano-units; a quantity has at most 30 digits, so only an absurd percentage
+        // could saturate.
+        let hundredths = self.nanos.saturating_mul(i128::from(percent));
         let divisor = 100 * step;
-        let rounded = (hundredths + divisor / 2) / divisor * step;
+        let rounded = hundredths.saturating_add(divisor / 2) / divisor * step;
         Self::from_nanos(rounded)
     }
 
@@ -309,6 +311,9 @@ mod tests {
             3_435_973_837 * 1_000_000_000
         );
         assert_eq!(Quantity::from_nanos(1_500_000_000).as_str(), "1.5");
+        // No overflow, whatever the inputs.
+        let huge = q("99999999999999999999999999999");
+        assert!(huge.percent(u32::MAX, 0).nanos() > 0);
     }
 
     #[test]
