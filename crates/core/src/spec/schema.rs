@@ -167,8 +167,9 @@ pub(crate) fn check(document: &Value) -> Vec<SchemaViolation> {
     violations
 }
 
-/// The violations one validation error stands for: itself, or, for a choice between tagged
-/// variants (`pause: {duration: …}`) whose tag is written, the errors inside that variant.
+/// The violations one validation error stands for: a typed value's own complaint; for a
+/// written optional section (`logging: {…}`) or a tagged variant whose tag is written
+/// (`pause: {duration: …}`), the errors inside it; else the error itself, in words.
 fn violations_of(
     document: &Value,
     schema: &Value,
@@ -468,6 +469,31 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(maxima, ranged_ports(&spec).len());
+    }
+
+    #[test]
+    fn errors_inside_an_optional_section_are_reported_at_their_field() {
+        let document = json!({
+            "apiVersion": "slipway.dev/v1alpha1",
+            "kind": "AIApplication",
+            "metadata": {"name": "demo"},
+            "spec": {
+                "model": {"source": {"pvc": {"claimName": "m"}}},
+                "logging": {"elasticsearch": {"host": "es", "port": "nine"}}
+            }
+        });
+        let violations = check(&document);
+        assert_eq!(
+            violations
+                .iter()
+                .map(|v| (v.code.id, v.path.as_str(), v.message.as_str()))
+                .collect::<Vec<_>>(),
+            [(
+                "schema",
+                "spec.logging.elasticsearch.port",
+                "expected a whole number, found the string `nine`"
+            )]
+        );
     }
 
     #[test]
