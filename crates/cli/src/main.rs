@@ -35,8 +35,8 @@ struct ValueArgs {
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     values: Vec<PathBuf>,
     /// The environment: merges `environments/NAME.yaml` beside the spec after the -f files
-    /// and before --set, sets the template variable `env`, compiles the environment's Argo CD
-    /// objects, and (`render -o`) writes the GitOps layout `REPO/NAME/<namespace>/<app>/`.
+    /// and before --set, sets the template variable `env`, and compiles the spec for the
+    /// environment's namespace with its Argo CD objects.
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
     /// Set one template value, typed like a YAML scalar (`3` integer, `"3"` string, `true`
@@ -58,7 +58,7 @@ enum Command {
         #[command(flatten)]
         values: ValueArgs,
         /// Write into this directory instead of stdout: one file per object, or with --env the
-        /// GitOps layout. Writes are atomic; files slipway wrote before and no longer produces
+        /// GitOps layout `DIR/NAME/<namespace>/<app>/`. Writes are atomic; files slipway wrote before and no longer produces
         /// are removed; files it did not write are never touched. An invalid spec writes
         /// nothing.
         #[arg(short = 'o', long = "output", value_name = "DIR")]

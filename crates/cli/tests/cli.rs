@@ -180,6 +180,42 @@ fn a_dash_reads_the_spec_from_stdin() {
     assert_eq!(output.stdout, run(&["render", "specs/minimal.yaml"]).stdout);
 }
 
+/// `replicas: 1` under an HPA with `minReplicas: 5` renders (exit 0) with a located warning
+/// that the field is ignored.
+#[test]
+fn replicas_below_the_hpa_minimum_render_with_a_located_warning() {
+    let text = [
+        "apiVersion: slipway.dev/v1alpha1",
+        "kind: AIApplication",
+        "metadata:",
+        "  name: demo",
+        "spec:",
+        "  model:",
+        "    existingVersions: [\"1\"]",
+        "    source:",
+        "      pvc: {claimName: models, accessMode: ReadOnlyMany}",
+        "  inference:",
+        "    replicas: 1",
+        "  scaling:",
+        "    hpa: {minReplicas: 5, maxReplicas: 10, cpuUtilization: 70}",
+    ]
+    .join("\n");
+    let mut child = slipway()
+        .args(["validate", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("warning[replicas-ignored]"), "{stderr}");
+    assert!(stderr.contains("<stdin>:11:5"), "{stderr}");
+    assert!(stderr.contains("minReplicas (5)"), "{stderr}");
+}
+
 #[test]
 fn every_example_spec_validates_against_the_printed_schema() {
     let output = run(&["schema"]);
@@ -241,6 +277,22 @@ fn a_missing_file_exits_1_with_its_name() {
     let output = run(&["render", "specs/does-not-exist.yaml"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("specs/does-not-exist.yaml"));
+}
+
+/// Each command's help describes only the options it has: `-o`/`--output` belongs to `render`
+/// and `diff`, not to `validate` (whose `--env` once explained `render -o`).
+#[test]
+fn help_mentions_an_output_directory_only_where_there_is_one() {
+    let help = |command: &str| {
+        let output = run(&[command, "--help"]);
+        assert_eq!(output.status.code(), Some(0), "{command}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let validate = help("validate");
+    assert!(!validate.contains("-o"), "{validate}");
+    for command in ["render", "diff"] {
+        assert!(help(command).contains("-o, --output <DIR>"), "{command}");
+    }
 }
 
 #[test]

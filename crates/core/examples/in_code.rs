@@ -30,9 +30,9 @@ fn main() -> ExitCode {
     app.metadata.labels.insert("team".into(), "risk".into());
 
     let inference = &mut app.spec.inference;
-    inference.replicas = 3;
-    inference.resources.requests.cpu = Some("500m".into());
-    inference.resources.limits.cpu = Some("2".into());
+    inference.replicas = Some(3);
+    inference.resources.requests.cpu = Some("500m".parse().expect("a quantity"));
+    inference.resources.limits.cpu = Some("2".parse().expect("a quantity"));
     inference.env.insert("LOG_LEVEL".into(), "info".into());
     inference.service.external = Some(ExternalServiceSpec {
         port: 443,

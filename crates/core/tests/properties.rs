@@ -97,12 +97,13 @@ fn spec(knobs: &Knobs) -> AppSpec {
     app.spec.model.existing_versions = vec!["1".into()];
 
     let inference = &mut app.spec.inference;
-    inference.replicas = knobs.replicas;
+    inference.replicas = Some(knobs.replicas);
     let resources = &mut inference.resources;
-    resources.requests.cpu = Some(format!("{}m", knobs.cpu_request_m));
-    resources.limits.cpu = Some(format!("{}m", knobs.cpu_request_m * knobs.cpu_limit_factor));
-    resources.requests.memory = Some(format!("{}Mi", knobs.memory_request_mi));
-    resources.limits.memory = Some(format!(
+    let quantity = |text: String| Some(text.parse().expect("a valid quantity"));
+    resources.requests.cpu = quantity(format!("{}m", knobs.cpu_request_m));
+    resources.limits.cpu = quantity(format!("{}m", knobs.cpu_request_m * knobs.cpu_limit_factor));
+    resources.requests.memory = quantity(format!("{}Mi", knobs.memory_request_mi));
+    resources.limits.memory = quantity(format!(
         "{}Mi",
         knobs.memory_request_mi * knobs.memory_limit_factor
     ));
@@ -144,7 +145,7 @@ fn spec(knobs: &Knobs) -> AppSpec {
     app.spec.training = knobs.training.map(|(gpus, scheduled)| {
         let mut training = TrainingSpec::new(format!("registry.example.com/{name}-train:1.0"));
         training.gpus = gpus;
-        training.schedule = scheduled.then(|| "0 3 * * *".into());
+        training.schedule = scheduled.then(|| "0 3 * * *".parse().unwrap());
         // Training writes the model's claim, or uploads to the s3 store (its default); an
         // https store cannot be written, so training keeps a claim of its own there.
         training.output = Some(OutputMount {

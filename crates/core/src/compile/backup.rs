@@ -111,7 +111,7 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
             CronJob {
                 metadata,
                 spec: Some(CronJobSpec {
-                    schedule: backup.schedule.clone(),
+                    schedule: backup.schedule.to_string(),
                     // The restore is a Job template: it runs only when created by hand.
                     suspend: (direction == Direction::Restore).then_some(true),
                     concurrency_policy: Some("Forbid".into()),
@@ -447,7 +447,7 @@ aws() {{
             credentials_secret: None,
             identity: None,
             image: None,
-            size_limit: "1Gi".into(),
+            size_limit: "1Gi".parse().unwrap(),
         });
         assert!(compile(&spec).is_empty());
     }

@@ -79,7 +79,7 @@ pub fn rollout(spec: &AppSpec, canary: &CanarySpec, deployment: Deployment) -> R
             },
             CanaryStep::Pause(pause) => RolloutStep {
                 pause: Some(Pause {
-                    duration: pause.duration.clone(),
+                    duration: pause.duration.as_ref().map(|d| d.go_text().into_owned()),
                 }),
                 ..Default::default()
             },
@@ -195,8 +195,8 @@ fn analysis_template(
                     let threshold = promql::number(threshold);
                     AnalysisMetric {
                         name: metric.into(),
-                        interval: canary.analysis.interval.clone(),
-                        initial_delay: canary.analysis.initial_delay.clone(),
+                        interval: canary.analysis.interval.go_text().into_owned(),
+                        initial_delay: canary.analysis.initial_delay.go_text().into_owned(),
                         count,
                         failure_limit: canary.analysis.failure_limit,
                         // No request reached the new pods yet (an empty result, or 0/0):
@@ -231,7 +231,7 @@ mod tests {
             steps: vec![
                 CanaryStep::SetWeight(20),
                 CanaryStep::Pause(PauseStep {
-                    duration: Some("2m".into()),
+                    duration: Some("2m".parse().unwrap()),
                 }),
                 CanaryStep::Analysis(AnalysisStep {}),
                 CanaryStep::SetWeight(50),

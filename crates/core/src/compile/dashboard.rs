@@ -864,14 +864,9 @@ fn runtime_series(spec: &AppSpec, layout: &mut Layout) -> Vec<Panel> {
 
 fn resource_series(spec: &AppSpec, layout: &mut Layout) -> Vec<Panel> {
     let container = monitoring::container_matchers(spec);
-    let limits = &spec.spec.inference.resources.limits;
     let alerts = &spec.spec.monitoring.alerts;
-    let threshold = |limit: &Option<String>, percent: u32| {
-        limit
-            .as_deref()
-            .and_then(|q| crate::k8s::quantity::parse_quantity(q).ok())
-            .map(|v| v * f64::from(percent) / 100.0)
-    };
+    // The alerts' own thresholds, computed exactly; JSON numbers are floating point.
+    let threshold = |line: Option<crate::spec::Quantity>| line.map(|q| q.as_f64());
     let series = |layout: &mut Layout| layout.place(SERIES.0, SERIES.1);
     let mut panels = vec![
         panel(
@@ -901,7 +896,7 @@ fn resource_series(spec: &AppSpec, layout: &mut Layout) -> Vec<Panel> {
                     "limit",
                 ),
             ],
-            threshold(&limits.cpu, alerts.cpu_limit_percent),
+            threshold(monitoring::cpu_threshold(spec)),
             (Some(0.0), None),
         ),
         panel(
@@ -929,7 +924,7 @@ fn resource_series(spec: &AppSpec, layout: &mut Layout) -> Vec<Panel> {
                     "limit",
                 ),
             ],
-            threshold(&limits.memory, alerts.memory_limit_percent),
+            threshold(monitoring::memory_threshold(spec)),
             (Some(0.0), None),
         ),
     ];

@@ -190,13 +190,20 @@ pub fn compile(spec: &AppSpec, env: Option<&str>, objects: &[Object]) -> Vec<Obj
         return Vec::new();
     };
     let name = argo_name(spec, env);
-    let meta = |annotations: Option<(&str, &str)>, finalizers: Option<Vec<String>>| ObjectMeta {
-        name: Some(name.clone()),
-        namespace: Some(gitops.argocd_namespace.clone()),
-        labels: Some(labels::labels(spec, Component::Application, None, None)),
-        annotations: annotations.map(|(k, v)| [(k.to_string(), v.to_string())].into()),
-        finalizers,
-        ..Default::default()
+    // The application's labels and `metadata.annotations`, as on every object it owns.
+    let meta = |wave: Option<&str>, finalizers: Option<Vec<String>>| {
+        let mut metadata = ObjectMeta {
+            namespace: Some(gitops.argocd_namespace.clone()),
+            finalizers,
+            ..labels::cluster_meta(spec, name.clone(), Component::Application)
+        };
+        if let Some(wave) = wave {
+            metadata
+                .annotations
+                .get_or_insert_default()
+                .insert(SYNC_WAVE.into(), wave.into());
+        }
+        metadata
     };
     let target = spec.destination(env);
     let destination = ApplicationDestination {
@@ -212,7 +219,7 @@ pub fn compile(spec: &AppSpec, env: Option<&str>, objects: &[Object]) -> Vec<Obj
         None => {
             out.push(
                 AppProject {
-                    metadata: meta(Some((SYNC_WAVE, "-1")), None),
+                    metadata: meta(Some("-1"), None),
                     spec: AppProjectSpec {
                         description: format!(
                             "{} ({}): one repository, the namespaces and cluster-scoped kinds \
@@ -282,6 +289,30 @@ mod tests {
         crate::compile::typed(objects)
             .next()
             .expect("an Application")
+    }
+
+    #[test]
+    fn the_argo_cd_objects_carry_the_application_annotations() {
+        let mut spec = seed();
+        spec.metadata
+            .annotations
+            .insert("example.com/owner".into(), "ml-platform".into());
+        let bundle = compile_for(&spec, Some("prod"));
+        let argo: Vec<&Object> = bundle
+            .objects
+            .iter()
+            .filter(|o| matches!(o.kind(), "Application" | "AppProject"))
+            .collect();
+        assert_eq!(argo.len(), 2);
+        for object in argo {
+            let annotations = object.metadata().annotations.as_ref().unwrap();
+            assert_eq!(
+                annotations["example.com/owner"],
+                "ml-platform",
+                "{}",
+                object.kind()
+            );
+        }
     }
 
     #[test]

@@ -19,8 +19,10 @@ use super::serving::{self, Workload};
 use crate::promql;
 use crate::spec::{AppSpec, KedaSpec, LoadMetric};
 
-/// Window of the requests-per-second rate: four scrapes at the default 30 s.
-const RATE_WINDOW: &str = "2m";
+/// The shortest window of the requests-per-second rate: four scrapes at the default 30 s
+/// (longer at a longer `scrapeInterval`: [`monitoring::rate_window`]). Shorter than the
+/// alerts' so the scaler reacts quickly.
+const MIN_RATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// The ScaledObjects; nothing without `scaling.keda`.
 pub fn compile(spec: &AppSpec) -> Vec<Object> {
@@ -48,8 +50,9 @@ pub fn query(spec: &AppSpec, keda: &KedaSpec, workload: &str) -> String {
             format!("sum(clamp_min({METRIC_IN_FLIGHT}{{{matchers}}} - 1, 0))")
         }
         LoadMetric::RequestsPerSecond => format!(
-            "sum(rate({METRIC_REQUESTS}{{{matchers},{}}}[{RATE_WINDOW}]))",
-            monitoring::api_routes_matcher(spec)
+            "sum(rate({METRIC_REQUESTS}{{{matchers},{}}}[{}]))",
+            monitoring::api_routes_matcher(spec),
+            monitoring::rate_window(spec, MIN_RATE_WINDOW)
         ),
     }
 }

@@ -179,7 +179,10 @@ pub fn config(spec: &AppSpec, logging: &LoggingSpec) -> Config {
             Section::typed("buffer", "file")
                 .param("path", format!("{STATE_DIR}/buffer"))
                 .param("flush_mode", "interval")
-                .param("flush_interval", &buffer.flush_interval)
+                .param(
+                    "flush_interval",
+                    fluentd_seconds(buffer.flush_interval.as_std()),
+                )
                 .param("flush_thread_count", 2)
                 .param("chunk_limit_size", &buffer.chunk_limit_size)
                 .param("total_limit_size", &buffer.total_limit_size)
@@ -476,6 +479,17 @@ fn daemon_set(spec: &AppSpec, logging: &LoggingSpec, name: String, config: &str)
     }
 }
 
+/// A duration as Fluentd's time parameters read it: whole seconds (`90s`), or seconds with a
+/// fraction (`0.5`). Fluentd matches the first unit it finds anywhere in the text, so `1h30m`
+/// would read as 30 minutes and `500ms` as 500 minutes: never pass Prometheus text through.
+fn fluentd_seconds(value: std::time::Duration) -> String {
+    if value.subsec_nanos() == 0 {
+        format!("{}s", value.as_secs())
+    } else {
+        format!("{}", value.as_secs_f64())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,7 +547,7 @@ mod tests {
         let mut spec = seed();
         let before = hash(&spec);
         assert_eq!(before, hash(&seed()));
-        spec.spec.logging.as_mut().unwrap().buffer.flush_interval = "10s".into();
+        spec.spec.logging.as_mut().unwrap().buffer.flush_interval = "10s".parse().unwrap();
         assert_ne!(before, hash(&spec));
     }
 
@@ -647,5 +661,20 @@ mod tests {
             config_map.data.as_ref().unwrap()["fluent.conf"],
             files[CONFIG_FILE]
         );
+    }
+
+    #[test]
+    fn flush_intervals_are_written_in_seconds_fluentd_reads() {
+        let seconds = |text: &str| {
+            fluentd_seconds(
+                text.parse::<crate::k8s::duration::Duration>()
+                    .unwrap()
+                    .as_std(),
+            )
+        };
+        assert_eq!(seconds("5s"), "5s");
+        assert_eq!(seconds("1m30s"), "90s");
+        assert_eq!(seconds("1h"), "3600s");
+        assert_eq!(seconds("500ms"), "0.5");
     }
 }

@@ -21,15 +21,17 @@ use super::labels::{self, COLOR_LABEL, Component};
 use super::object::Object;
 use super::runtime::{METRIC_REQUEST_DURATION, METRIC_REQUESTS, PORT_NAME};
 use super::serving;
-use crate::k8s::quantity::parse_quantity;
+use crate::k8s::duration::Duration;
 use crate::promql;
-use crate::spec::{AppSpec, METRICS_PATH, RuntimeSpec};
+use crate::spec::{AppSpec, METRICS_PATH, Quantity, RuntimeSpec};
 
 /// Name of the inference container (set by `compile/serving.rs`); cAdvisor labels its
 /// series with it.
 pub const SERVER_CONTAINER: &str = "server";
-/// Window of every `rate()` in the alerts: at least four scrapes at the default 30 s.
-pub const RATE_WINDOW: &str = "5m";
+/// The shortest window of the alerts' `rate()`s: ten scrapes at the default 30 s interval.
+pub const MIN_RATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
+/// Scrapes a `rate()` window holds at least, so one failed scrape leaves it enough samples.
+const SAMPLES_PER_WINDOW: u32 = 4;
 /// The characters Kubernetes uses in generated name suffixes (ReplicaSet pod-template hash and
 /// pod suffix): no vowels, so `training` or `backup` can never match a Deployment pod.
 const NAME_SUFFIX_CHARS: &str = "bcdfghjklmnpqrstvwxz2456789";
@@ -78,32 +80,66 @@ pub fn api_routes_matcher(spec: &AppSpec) -> String {
     format!("route!~{}", promql::quote(&alternatives.join("|")))
 }
 
-/// The share of API requests answered with a 5xx status over [`RATE_WINDOW`]: the expression
+/// The window of a `rate()` over the server's series: the larger of `floor` and four
+/// `monitoring.scrapeInterval`s, rounded up to whole minutes (`5m`, `6m`, `1h20m`). A shorter
+/// window holds fewer than four samples, and a rate over fewer than two is empty: the alert
+/// or the scaler goes blind.
+///
+/// ```
+/// use slipway_core::compile::monitoring::{MIN_RATE_WINDOW, rate_window};
+/// use slipway_core::spec::{AppSpec, ModelSource, VolumeClaim};
+///
+/// let mut spec = AppSpec::new("demo", ModelSource::Pvc(VolumeClaim::new("models")));
+/// assert_eq!(rate_window(&spec, MIN_RATE_WINDOW).as_str(), "5m"); // 30s: 4 × 30s < 5m
+/// spec.spec.monitoring.scrape_interval = "90s".parse().unwrap();
+/// assert_eq!(rate_window(&spec, MIN_RATE_WINDOW).as_str(), "6m"); // 4 × 90s
+/// spec.spec.monitoring.scrape_interval = "100s".parse().unwrap();
+/// assert_eq!(rate_window(&spec, MIN_RATE_WINDOW).as_str(), "7m"); // 6m40s, rounded up
+/// ```
+pub fn rate_window(spec: &AppSpec, floor: std::time::Duration) -> Duration {
+    let samples = (spec.spec.monitoring.scrape_interval.as_std())
+        .checked_mul(SAMPLES_PER_WINDOW)
+        .unwrap_or(std::time::Duration::MAX);
+    let seconds = samples.max(floor).as_secs_f64().ceil() as u64;
+    Duration::from_std(std::time::Duration::from_secs(
+        seconds.div_ceil(60).saturating_mul(60),
+    ))
+}
+
+/// The window of the alerts' and the canary analysis' `rate()`s:
+/// [`rate_window`] with [`MIN_RATE_WINDOW`].
+pub fn alert_rate_window(spec: &AppSpec) -> Duration {
+    rate_window(spec, MIN_RATE_WINDOW)
+}
+
+/// The share of API requests answered with a 5xx status over [`alert_rate_window`]: the expression
 /// of the `InferenceHighErrorRate` alert and of the canary analysis (`compile/canary.rs`), so
 /// the two cannot drift. `extra` appends matchers (`,name="value"`) that narrow the requests,
 /// e.g. to the canary's pods; the alert passes none.
 pub fn error_ratio_expr(spec: &AppSpec, extra: &str) -> String {
+    let window = alert_rate_window(spec);
     let matchers = format!(
         "{},{}{extra}",
         runtime_matchers(spec),
         api_routes_matcher(spec)
     );
     format!(
-        "sum(rate({METRIC_REQUESTS}{{{matchers},status=~\"5..\"}}[{RATE_WINDOW}])) / sum(rate({METRIC_REQUESTS}{{{matchers}}}[{RATE_WINDOW}]))"
+        "sum(rate({METRIC_REQUESTS}{{{matchers},status=~\"5..\"}}[{window}])) / sum(rate({METRIC_REQUESTS}{{{matchers}}}[{window}]))"
     )
 }
 
-/// The 99th percentile of API request latency in seconds over [`RATE_WINDOW`]: the expression
+/// The 99th percentile of API request latency in seconds over [`alert_rate_window`]: the expression
 /// of the `InferenceHighLatencyP99` alert and of the canary analysis; `extra` as for
 /// [`error_ratio_expr`].
 pub fn latency_p99_expr(spec: &AppSpec, extra: &str) -> String {
+    let window = alert_rate_window(spec);
     let matchers = format!(
         "{},{}{extra}",
         runtime_matchers(spec),
         api_routes_matcher(spec)
     );
     format!(
-        "histogram_quantile(0.99, sum by (le) (rate({METRIC_REQUEST_DURATION}_bucket{{{matchers}}}[{RATE_WINDOW}])))"
+        "histogram_quantile(0.99, sum by (le) (rate({METRIC_REQUEST_DURATION}_bucket{{{matchers}}}[{window}])))"
     )
 }
 
@@ -245,7 +281,7 @@ fn service_monitor(spec: &AppSpec, path: &str) -> ServiceMonitor {
                 port: PORT_NAME.into(),
                 path: path.into(),
                 scheme: "http".into(),
-                interval: spec.spec.monitoring.scrape_interval.clone(),
+                interval: spec.spec.monitoring.scrape_interval.to_string(),
                 scrape_timeout: None,
             }],
             pod_target_labels: pod_target_labels(spec),
@@ -330,10 +366,20 @@ fn rule(spec: &AppSpec, text: AlertText<'_>, expr: String, for_: &str) -> AlertR
     }
 }
 
-/// A share of a declared limit: `limit × percent / 100`, rounded to `precision` decimals.
-fn share(limit: f64, percent: u32, precision: i32) -> f64 {
-    let scale = 10f64.powi(precision);
-    (limit * f64::from(percent) / 100.0 * scale).round() / scale
+/// The CPU alert's threshold in cores: `alerts.cpuLimitPercent` of the declared CPU limit,
+/// exact to the microcore (the dashboard draws the same line).
+pub fn cpu_threshold(spec: &AppSpec) -> Option<Quantity> {
+    let percent = spec.spec.monitoring.alerts.cpu_limit_percent;
+    let limit = spec.spec.inference.resources.limits.cpu.as_ref()?;
+    Some(limit.percent(percent, 6))
+}
+
+/// The memory alert's threshold in bytes: `alerts.memoryLimitPercent` of the declared memory
+/// limit, rounded to a whole byte (the dashboard draws the same line).
+pub fn memory_threshold(spec: &AppSpec) -> Option<Quantity> {
+    let percent = spec.spec.monitoring.alerts.memory_limit_percent;
+    let limit = spec.spec.inference.resources.limits.memory.as_ref()?;
+    Some(limit.percent(percent, 0))
 }
 
 /// Every alerting rule of the spec, in a fixed order. Thresholds come from the declared
@@ -343,13 +389,12 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
     let app = &spec.metadata.name;
     let settings = &spec.spec.monitoring.alerts;
     let for_ = settings.for_duration.as_str();
+    let window = alert_rate_window(spec);
     let container = container_matchers(spec);
     let limits = &spec.spec.inference.resources.limits;
     let mut rules = Vec::new();
 
-    if let Some(Ok(cores)) = limits.cpu.as_deref().map(parse_quantity) {
-        let threshold = share(cores, settings.cpu_limit_percent, 6);
-        let cpu = limits.cpu.as_deref().unwrap_or_default();
+    if let (Some(cpu), Some(threshold)) = (&limits.cpu, cpu_threshold(spec)) {
         rules.push(rule(
             spec,
             AlertText {
@@ -360,21 +405,18 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
                     "{{{{ $labels.pod }}}} uses {{{{ $value | humanize }}}} CPU cores. Threshold \
                      {} cores = {}% (alerts.cpuLimitPercent) of the declared CPU limit `{cpu}` \
                      ({} cores); beyond the limit the container is throttled.",
-                    promql::number(threshold),
+                    threshold,
                     settings.cpu_limit_percent,
-                    promql::number(cores),
+                    cpu.decimal(),
                 ),
             },
             format!(
-                "sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{{{container}}}[{RATE_WINDOW}])) > {}",
-                promql::number(threshold)
+                "sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{{{container}}}[{window}])) > {threshold}"
             ),
             for_,
         ));
     }
-    if let Some(Ok(bytes)) = limits.memory.as_deref().map(parse_quantity) {
-        let threshold = share(bytes, settings.memory_limit_percent, 0);
-        let memory = limits.memory.as_deref().unwrap_or_default();
+    if let (Some(memory), Some(threshold)) = (&limits.memory, memory_threshold(spec)) {
         rules.push(rule(
             spec,
             AlertText {
@@ -385,14 +427,13 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
                     "{{{{ $labels.pod }}}} uses {{{{ $value | humanize1024 }}}}B of memory. \
                      Threshold {} bytes = {}% (alerts.memoryLimitPercent) of the declared memory \
                      limit `{memory}` ({} bytes); at the limit the container is OOM-killed.",
-                    promql::number(threshold),
+                    threshold,
                     settings.memory_limit_percent,
-                    promql::number(bytes),
+                    memory.decimal(),
                 ),
             },
             format!(
-                "max by (namespace, pod) (container_memory_working_set_bytes{{{container}}}) > {}",
-                promql::number(threshold)
+                "max by (namespace, pod) (container_memory_working_set_bytes{{{container}}}) > {threshold}"
             ),
             for_,
         ));
@@ -407,7 +448,7 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
                 summary: format!("{app}: too many requests fail with 5xx"),
                 description: format!(
                     "{{{{ $value | humanizePercentage }}}} of API requests failed with a 5xx status \
-                     over {RATE_WINDOW} (threshold {}%, alerts.errorRatePercent).",
+                     over {window} (threshold {}%, alerts.errorRatePercent).",
                     promql::number(settings.error_rate_percent)
                 ),
             },
@@ -426,7 +467,7 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
                 summary: format!("{app}: p99 request latency is high"),
                 description: format!(
                     "The 99th percentile of API request latency is {{{{ $value | humanizeDuration }}}} \
-                     over {RATE_WINDOW} (threshold {} s, alerts.latencyP99Seconds).",
+                     over {window} (threshold {} s, alerts.latencyP99Seconds).",
                     promql::number(settings.latency_p99_seconds)
                 ),
             },
@@ -487,7 +528,7 @@ pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
             format!(
                 "max by (namespace, horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_current_replicas{{{hpas}}}) >= max by (namespace, horizontalpodautoscaler) (kube_horizontalpodautoscaler_spec_max_replicas{{{hpas}}})"
             ),
-            &settings.at_max_replicas_for,
+            settings.at_max_replicas_for.as_str(),
         ));
     }
     // A distributed run is a PyTorchJob, not a Job: kube_job_failed never sees it, the
@@ -592,6 +633,64 @@ mod tests {
             .unwrap_or_else(|| panic!("no alert {name}"))
     }
 
+    /// Every `[window]` of the expressions that `rate()` over the server's or cAdvisor's series.
+    fn windows(expr: &str) -> Vec<&str> {
+        expr.match_indices("}[")
+            .map(|(at, _)| &expr[at + 2..at + expr[at..].find(']').unwrap()])
+            .collect()
+    }
+
+    #[test]
+    fn rate_windows_hold_four_scrapes_at_a_90s_scrape_interval() {
+        let mut spec = seed();
+        spec.spec.rollout.canary = Some(crate::spec::CanarySpec {
+            steps: vec![crate::spec::CanaryStep::SetWeight(20)],
+            analysis: Default::default(),
+        });
+        let rated = |spec: &AppSpec| -> Vec<String> {
+            let rules = alerts(spec);
+            let mut exprs: Vec<String> = [
+                "InferenceCpuNearLimit",
+                "InferenceHighErrorRate",
+                "InferenceHighLatencyP99",
+            ]
+            .iter()
+            .map(|name| alert(&rules, name).expr.clone())
+            .collect();
+            // The canary analysis measures with the alerts' own expressions.
+            exprs.extend(
+                crate::compile::canary::queries(spec)
+                    .into_iter()
+                    .map(|q| q.1),
+            );
+            exprs
+                .iter()
+                .flat_map(|expr| windows(expr).into_iter().map(String::from))
+                .collect()
+        };
+        let at_30s = rated(&spec);
+        assert_eq!(at_30s.len(), 7, "{at_30s:?}");
+        assert!(at_30s.iter().all(|w| w == "5m"), "{at_30s:?}");
+
+        spec.spec.monitoring.scrape_interval = "90s".parse().unwrap();
+        let at_90s = rated(&spec);
+        assert_eq!(at_90s.len(), 7, "{at_90s:?}");
+        assert!(at_90s.iter().all(|w| w == "6m"), "4 × 90s: {at_90s:?}");
+        let rules = alerts(&spec);
+        assert!(
+            alert(&rules, "InferenceHighErrorRate").annotations["description"].contains("over 6m")
+        );
+        // Every window parses as PromQL.
+        for expr in rules.iter().map(|rule| &rule.expr) {
+            crate::promql::parse(expr).unwrap();
+        }
+        // The crash-loop window counts restarts over a fixed quarter hour.
+        assert_eq!(
+            windows(&alert(&rules, "InferencePodCrashLooping").expr),
+            ["15m"]
+        );
+    }
+
     #[test]
     fn the_cpu_threshold_follows_the_declared_limit() {
         let mut spec = seed();
@@ -600,7 +699,7 @@ mod tests {
                 .expr
                 .ends_with("> 0.8")
         );
-        spec.spec.inference.resources.limits.cpu = Some("2500m".into());
+        spec.spec.inference.resources.limits.cpu = Some("2500m".parse().unwrap());
         let rules = alerts(&spec);
         let cpu = alert(&rules, "InferenceCpuNearLimit");
         assert!(cpu.expr.ends_with("> 2"), "{}", cpu.expr);
@@ -622,7 +721,7 @@ mod tests {
                 .expr
                 .ends_with("> 3435973837")
         );
-        spec.spec.inference.resources.limits.memory = Some("1G".into());
+        spec.spec.inference.resources.limits.memory = Some("1G".parse().unwrap());
         assert!(
             alert(&alerts(&spec), "InferenceMemoryNearLimit")
                 .expr

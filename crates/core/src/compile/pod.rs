@@ -109,7 +109,7 @@ fn quantities(list: &ResourceList) -> BTreeMap<String, Quantity> {
     .filter_map(|(name, value)| {
         value
             .as_ref()
-            .map(|v| (name.to_string(), Quantity(v.clone())))
+            .map(|v| (name.to_string(), Quantity::from(v)))
     })
     .collect()
 }

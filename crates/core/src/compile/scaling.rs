@@ -21,7 +21,6 @@ use k8s_openapi::api::autoscaling::v2::{
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::crd::vpa::{self, VerticalPodAutoscaler};
 use super::labels::{self, Component};
@@ -63,7 +62,7 @@ pub fn max_replicas(spec: &AppSpec) -> i32 {
     match (&scaling.hpa, &scaling.keda) {
         (Some(hpa), _) => hpa.max_replicas,
         (None, Some(keda)) => keda.max_replicas,
-        (None, None) => spec.spec.inference.replicas,
+        (None, None) => spec.spec.inference.replicas(),
     }
 }
 
@@ -168,7 +167,7 @@ fn vpa(spec: &AppSpec, workload: &Workload, vpa_spec: &VpaSpec) -> VerticalPodAu
 fn quantities(list: &ResourceList) -> Option<BTreeMap<String, Quantity>> {
     let map: BTreeMap<String, Quantity> = [("cpu", &list.cpu), ("memory", &list.memory)]
         .into_iter()
-        .filter_map(|(name, value)| value.as_ref().map(|v| (name.into(), Quantity(v.clone()))))
+        .filter_map(|(name, value)| value.as_ref().map(|v| (name.into(), Quantity::from(v))))
         .collect();
     (!map.is_empty()).then_some(map)
 }
@@ -177,9 +176,7 @@ fn pdb(spec: &AppSpec, workload: &Workload) -> PodDisruptionBudget {
     PodDisruptionBudget {
         metadata: labels::meta(spec, workload.name.clone(), Component::Inference),
         spec: Some(PodDisruptionBudgetSpec {
-            max_unavailable: Some(IntOrString::Int(
-                spec.spec.scaling.disruption_budget.max_unavailable,
-            )),
+            max_unavailable: Some(spec.spec.scaling.disruption_budget.max_unavailable.into()),
             selector: Some(labels::match_labels(labels::selector(
                 spec,
                 Component::Inference,
@@ -199,6 +196,7 @@ mod tests {
     use super::*;
     use crate::compile::testing::{minimal, seed};
     use crate::spec::VpaUpdateMode;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
     fn hpas(objects: &[Object]) -> Vec<&HorizontalPodAutoscaler> {
         crate::compile::typed(objects).collect()
@@ -280,7 +278,7 @@ mod tests {
     fn a_pdb_only_when_more_than_one_replica_can_run() {
         let mut spec = minimal();
         assert_eq!(pdbs(&compile(&spec)).len(), 1, "2 replicas by default");
-        spec.spec.inference.replicas = 1;
+        spec.spec.inference.replicas = Some(1);
         assert!(pdbs(&compile(&spec)).is_empty());
         spec.spec.scaling.hpa = Some(HpaSpec {
             min_replicas: 1,

@@ -81,7 +81,7 @@ pub fn workloads(spec: &AppSpec) -> Vec<Workload> {
                         .clone()
                         .unwrap_or_else(|| spec.spec.model.version.clone()),
                     replicas: if active {
-                        spec.spec.inference.replicas
+                        spec.spec.inference.replicas()
                     } else {
                         blue_green.idle_replicas
                     },
@@ -97,7 +97,7 @@ pub fn workloads(spec: &AppSpec) -> Vec<Workload> {
                 version: image_tag(&image),
                 image,
                 model_version: spec.spec.model.version.clone(),
-                replicas: spec.spec.inference.replicas,
+                replicas: spec.spec.inference.replicas(),
                 active: true,
             }]
         }
@@ -166,8 +166,8 @@ fn deployment(spec: &AppSpec, workload: &Workload) -> Deployment {
             strategy: Some(DeploymentStrategy {
                 type_: Some("RollingUpdate".into()),
                 rolling_update: Some(RollingUpdateDeployment {
-                    max_surge: Some(int_or_percent(&rollout.max_surge)),
-                    max_unavailable: Some(int_or_percent(&rollout.max_unavailable)),
+                    max_surge: Some(rollout.max_surge.into()),
+                    max_unavailable: Some(rollout.max_unavailable.into()),
                 }),
             }),
             template: PodTemplateSpec {
@@ -189,13 +189,6 @@ fn deployment(spec: &AppSpec, workload: &Workload) -> Deployment {
             ..Default::default()
         }),
         ..Default::default()
-    }
-}
-
-fn int_or_percent(value: &str) -> IntOrString {
-    match value.parse::<i32>() {
-        Ok(number) => IntOrString::Int(number),
-        Err(_) => IntOrString::String(value.to_string()),
     }
 }
 
@@ -232,7 +225,7 @@ fn pod_spec(spec: &AppSpec, workload: &Workload) -> k8s_openapi::api::core::v1::
             volumes.push(Volume {
                 name: MODEL_VOLUME.into(),
                 empty_dir: Some(EmptyDirVolumeSource {
-                    size_limit: Some(Quantity(store.size_limit.clone())),
+                    size_limit: Some(Quantity::from(&store.size_limit)),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -646,7 +639,7 @@ mod tests {
             credentials_secret: Some("gcp-key".into()),
             identity: None,
             image: None,
-            size_limit: "1Gi".into(),
+            size_limit: "1Gi".parse().unwrap(),
         });
         spec.spec.model.version = "7".into();
         let objects = compile(&spec);
@@ -702,7 +695,7 @@ mod tests {
             credentials_secret: Some("s3-creds".into()),
             identity: None,
             image: None,
-            size_limit: "1Gi".into(),
+            size_limit: "1Gi".parse().unwrap(),
         });
         let objects = compile(&spec);
         let pod = pod(deployments(&objects)[0]);

@@ -105,7 +105,7 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
         Some(schedule) => CronJob {
             metadata: meta,
             spec: Some(CronJobSpec {
-                schedule: schedule.clone(),
+                schedule: schedule.to_string(),
                 concurrency_policy: Some("Forbid".into()),
                 successful_jobs_history_limit: Some(3),
                 failed_jobs_history_limit: Some(3),
@@ -186,7 +186,7 @@ pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) 
         volumes.push(Volume {
             name: "output".into(),
             empty_dir: Some(EmptyDirVolumeSource {
-                size_limit: Some(Quantity(store.size_limit.clone())),
+                size_limit: Some(Quantity::from(&store.size_limit)),
                 ..Default::default()
             }),
             ..Default::default()
@@ -412,7 +412,7 @@ mod tests {
     #[test]
     fn a_schedule_makes_a_cron_job_that_never_overlaps() {
         let mut spec = seed();
-        spec.spec.training.as_mut().unwrap().schedule = Some("0 3 * * 0".into());
+        spec.spec.training.as_mut().unwrap().schedule = Some("0 3 * * 0".parse().unwrap());
         let objects = compile(&spec);
         let Some(Object::CronJob(cron)) = objects.iter().find(|o| o.kind() == "CronJob") else {
             panic!("expected a CronJob");

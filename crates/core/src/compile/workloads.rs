@@ -62,7 +62,7 @@ fn volume_claim(spec: &AppSpec, claim: &VolumeClaim) -> PersistentVolumeClaim {
             resources: Some(VolumeResourceRequirements {
                 requests: Some(BTreeMap::from([(
                     "storage".to_string(),
-                    Quantity(claim.size.clone()),
+                    Quantity::from(&claim.size),
                 )])),
                 ..Default::default()
             }),

@@ -303,13 +303,13 @@ pub const RBAC_SUBJECTS: Code = Code {
     instead: "`{preset: deployer, subjects: [{kind: ServiceAccount, name: ci, namespace: ci}]}`",
 };
 
-/// `quantity-syntax`: Parses every resource quantity of the spec (requests, limits, VPA bounds, volume sizes) with the Kubernetes quantity grammar.
+/// `quantity-syntax`: Parses every quantity of the spec when it is loaded: resource quantities (requests, limits, VPA bounds, volume sizes) with the Kubernetes grammar, Fluentd buffer sizes with Fluentd's.
 pub const QUANTITY_SYNTAX: Code = Code {
     id: "quantity-syntax",
     severity: Severity::Error,
-    stage: Stage::Spec,
-    what: "Parses every resource quantity of the spec (requests, limits, VPA bounds, volume sizes) with the Kubernetes quantity grammar.",
-    why: "`2GBytes` or `1 CPU` is rejected by the API server only when the object is applied.",
+    stage: Stage::Load,
+    what: "Parses every quantity of the spec when it is loaded: resource quantities (requests, limits, VPA bounds, volume sizes) with the Kubernetes grammar, a string such as `500m` or `4Gi` or a number such as `1` or `0.5`; Fluentd's buffer sizes (`logging.buffer.chunkLimitSize`, `totalLimitSize`) with Fluentd's, e.g. `8MB`.",
+    why: "`2GBytes` or `1 CPU` is rejected by the API server only when the object is applied; parsed once, quantities compare exactly (`1000m` equals `1`). Fluentd reads the first digits-and-unit anywhere in a size, so `1.5g` would buffer 5 GiB.",
     example: "`limits: {memory: 4GBytes}`",
     instead: "`limits: {memory: 4Gi}` (binary suffixes Ki, Mi, Gi; decimal k, M, G; millicores `500m`)",
 };
@@ -363,7 +363,7 @@ pub const DISRUPTION_BUDGET: Code = Code {
     id: "disruption-budget",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks `scaling.disruptionBudget.maxUnavailable`: at least 1 when the budget is emitted.",
+    what: "Checks `scaling.disruptionBudget.maxUnavailable`: at least 1 (or 1%) and at most 100% when the budget is emitted.",
     why: "`maxUnavailable: 0` forbids every voluntary eviction: `kubectl drain` and cluster upgrades hang on the application's nodes until someone deletes the budget by hand.",
     example: "`disruptionBudget: {maxUnavailable: 0}`",
     instead: "`disruptionBudget: {maxUnavailable: 1}`, and more replicas if one pod less is too few",
@@ -435,34 +435,45 @@ pub const PROBE: Code = Code {
     instead: "`probes: {liveness: {path: /health}, readiness: {path: /health}, startup: {path: /health}}`",
 };
 
-/// `cron-syntax`: Checks cron schedules (training, backup): five fields of digits, `*`, `,`, `-`, `/` or names, or a macro such as `@daily`.
+/// `cron-syntax`: Parses cron schedules (training, backup) when the spec is loaded: five fields within their ranges, or a descriptor such as `@daily`.
 pub const CRON_SYNTAX: Code = Code {
     id: "cron-syntax",
     severity: Severity::Error,
-    stage: Stage::Spec,
-    what: "Checks cron schedules (training, backup): five fields of digits, `*`, `,`, `-`, `/` or names, or a macro such as `@daily`.",
-    why: "The API server accepts many malformed schedules, which then never fire.",
+    stage: Stage::Load,
+    what: "Parses cron schedules (training, backup) when the spec is loaded: five fields (minute hour day-of-month month day-of-week) of numbers within their ranges, `*`, `,`, `-`, `/` or names, or a descriptor such as `@daily`.",
+    why: "The API server accepts many malformed schedules (`99 99 99 99 99`, `a b c d e`), which then never fire.",
     example: "`schedule: \"every day\"`",
     instead: "`schedule: \"0 2 * * *\"`",
 };
 
-/// `duration-syntax`: Checks Prometheus durations (`scrapeInterval`, `alerts.forDuration`).
+/// `duration-syntax`: Parses every duration of the spec when it is loaded (`scrapeInterval`, alert `forDuration`/`atMaxReplicasFor`, canary pauses and analysis intervals, Fluentd's flush interval).
 pub const DURATION_SYNTAX: Code = Code {
     id: "duration-syntax",
     severity: Severity::Error,
-    stage: Stage::Spec,
-    what: "Checks Prometheus durations (`scrapeInterval`, `alerts.forDuration`).",
-    why: "The Prometheus operator rejects the ServiceMonitor or rule group, and the alerts silently never load.",
-    example: "`scrapeInterval: 30 seconds`",
+    stage: Stage::Load,
+    what: "Parses every duration of the spec when it is loaded (`scrapeInterval`, alert `forDuration`/`atMaxReplicasFor`, canary pauses and analysis intervals, Fluentd's `flushInterval`): digits and units from the largest to the smallest, each once, above zero.",
+    why: "The Prometheus operator rejects the ServiceMonitor or rule group (`30s1m`, `30 seconds`), and the alerts silently never load; Argo Rollouts and Fluentd misread what they cannot parse.",
+    example: "`scrapeInterval: 30 seconds`, `scrapeInterval: 30s1m` or `scrapeInterval: 30`",
     instead: "`scrapeInterval: 30s`",
 };
 
-/// `rollout-values`: Checks `rollout.maxSurge` and `rollout.maxUnavailable`: each a whole number or a percentage, and not both zero.
+/// `int-or-percent-syntax`: Parses `maxSurge`/`maxUnavailable` (rolling update, disruption budget) when the spec is loaded: a whole number or a percentage.
+pub const INT_OR_PERCENT_SYNTAX: Code = Code {
+    id: "int-or-percent-syntax",
+    severity: Severity::Error,
+    stage: Stage::Load,
+    what: "Parses `rollout.maxSurge`, `rollout.maxUnavailable` and `scaling.disruptionBudget.maxUnavailable` when the spec is loaded: a whole number of pods (`1`) or a percentage (`\"25%\"`), as Kubernetes' int-or-string.",
+    why: "The API server rejects a quoted number (`\"1\"`), a fraction or a negative count only when the Deployment or budget is applied.",
+    example: "`maxSurge: \"1\"`, `maxSurge: 1.5` or `maxUnavailable: one`",
+    instead: "`maxSurge: 1` or `maxSurge: 25%`",
+};
+
+/// `rollout-values`: Checks `rollout.maxSurge` and `rollout.maxUnavailable`: not both zero, and `maxUnavailable` at most 100%.
 pub const ROLLOUT_VALUES: Code = Code {
     id: "rollout-values",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks `rollout.maxSurge` and `rollout.maxUnavailable`: each a whole number or a percentage, and not both zero.",
+    what: "Checks `rollout.maxSurge` and `rollout.maxUnavailable`: not both zero, and `maxUnavailable` at most 100%.",
     why: "The API server rejects a Deployment whose update could never make progress.",
     example: "`maxSurge: 0` with `maxUnavailable: 0`",
     instead: "`maxSurge: 25%` with `maxUnavailable: 0`",
@@ -554,6 +565,17 @@ pub const ZERO_REPLICAS: Code = Code {
     why: "The application deploys cleanly and answers nothing; no other check would say so.",
     example: "`inference: {replicas: 0}`",
     instead: "`inference: {replicas: 2}`",
+};
+
+/// `replicas-ignored`: Warns when `inference.replicas` is written but an autoscaler owns the count and the value lies outside its bounds.
+pub const REPLICAS_IGNORED: Code = Code {
+    id: "replicas-ignored",
+    severity: Severity::Warning,
+    stage: Stage::Spec,
+    what: "Warns when `inference.replicas` is written while an HPA or KEDA scales the Deployment and the value lies outside the autoscaler's `minReplicas`..`maxReplicas`.",
+    why: "With an autoscaler the Deployment carries no `replicas` (a GitOps sync must not reset the autoscaler's count), so the written value is ignored: `replicas: 1` with `minReplicas: 5` runs five pods, `replicas: 20` with `maxReplicas: 10` never runs twenty.",
+    example: "`inference: {replicas: 1}` with `scaling: {hpa: {minReplicas: 5, maxReplicas: 10}}`",
+    instead: "leave `replicas` out and set `scaling.hpa.minReplicas` to the count you want at least",
 };
 
 /// `missing-limits`: Warns when the inference container has no memory limit.
@@ -820,12 +842,12 @@ pub const ROLLOUT_STRATEGY: Code = Code {
     instead: "one of them",
 };
 
-/// `canary-steps`: Checks `rollout.canary.steps`: not empty, at least one `setWeight`, weights between 1 and 100 that only increase, pause durations like `30s`, `5m` or `1h`.
+/// `canary-steps`: Checks `rollout.canary.steps`: not empty, at least one `setWeight`, weights between 1 and 100 that only increase.
 pub const CANARY_STEPS: Code = Code {
     id: "canary-steps",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "Checks `rollout.canary.steps`: not empty, at least one `setWeight`, weights between 1 and 100 that only increase, pause durations like `30s`, `5m` or `1h`.",
+    what: "Checks `rollout.canary.steps`: not empty, at least one `setWeight`, weights between 1 and 100 that only increase (pause durations are parsed at load time: `duration-syntax`).",
     why: "A canary without weights sends the new version all traffic at once; a weight that goes down, or above 100, is not a progressive rollout and Argo Rollouts rejects or misreads it.",
     example: "`canary: {steps: [{setWeight: 50}, {setWeight: 20}]}`",
     instead: "`canary: {steps: [{setWeight: 20}, {pause: {duration: 5m}}, {analysis: {}}, {setWeight: 50}]}`",
@@ -836,7 +858,7 @@ pub const CANARY_ANALYSIS: Code = Code {
     id: "canary-analysis",
     severity: Severity::Error,
     stage: Stage::Spec,
-    what: "A canary needs its metrics source: slipway-serve's metrics scraped by Prometheus (monitoring on, the built-in runtime); and valid analysis settings (`interval` and `initialDelay` like `1m`, `count` ≥ 1, `failureLimit` ≥ 0).",
+    what: "A canary needs its metrics source: slipway-serve's metrics scraped by Prometheus (monitoring on, the built-in runtime); and valid analysis settings (`count` ≥ 1, `failureLimit` ≥ 0; `interval` and `initialDelay` are parsed at load time: `duration-syntax`).",
     why: "The analysis queries the error ratio and p99 latency of the new pods; with no series every measurement is inconclusive and every rollout stops half-way, or a broken version is promoted unmeasured.",
     example: "`monitoring: {enabled: false}` with `rollout: {canary: {...}}`",
     instead: "keep monitoring on (the default) with the built-in runtime",
@@ -1001,6 +1023,10 @@ pub const ALL: &[&Code] = &[
     &YAML_DOCUMENT,
     &SCHEMA,
     &SPEC_SHAPE,
+    &QUANTITY_SYNTAX,
+    &DURATION_SYNTAX,
+    &CRON_SYNTAX,
+    &INT_OR_PERCENT_SYNTAX,
     &BACKUP_SOURCE,
     &PRESYNC_HOOK_DEPENDENCIES,
     &IMAGE_TAG,
@@ -1013,7 +1039,6 @@ pub const ALL: &[&Code] = &[
     &RBAC_WILDCARD,
     &RBAC_VERB,
     &RBAC_SUBJECTS,
-    &QUANTITY_SYNTAX,
     &REQUESTS_EXCEED_LIMITS,
     &REPLICAS_RANGE,
     &HPA_BOUNDS,
@@ -1025,8 +1050,6 @@ pub const ALL: &[&Code] = &[
     &TRAINING_JOB,
     &ENV_NAME,
     &PROBE,
-    &CRON_SYNTAX,
-    &DURATION_SYNTAX,
     &ROLLOUT_VALUES,
     &GPU_COUNT,
     &MODEL_FORMAT,
@@ -1039,6 +1062,7 @@ pub const ALL: &[&Code] = &[
     &RBAC_ALL_AUTHENTICATED,
     &RBAC_DUPLICATE_BINDING,
     &ZERO_REPLICAS,
+    &REPLICAS_IGNORED,
     &MISSING_LIMITS,
     &EXPOSURE_HOSTNAME,
     &EXPOSURE_ROUTE,

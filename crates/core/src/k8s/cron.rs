@@ -85,6 +85,9 @@ impl Schedule {
                 "`L`, `W` and `#` are extensions Kubernetes does not accept".into(),
             ));
         }
+        if let Some(reason) = out_of_range(trimmed) {
+            return Err(fail(reason));
+        }
         croner::parser::CronParser::builder()
             .seconds(croner::parser::Seconds::Disallowed)
             .year(croner::parser::Year::Disallowed)
@@ -102,6 +105,33 @@ impl Schedule {
     }
 }
 
+/// The fields of a schedule, with the numbers each takes.
+const FIELDS: [(&str, u32, u32); 5] = [
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+];
+
+/// The first number outside its field's range, said in words (`minute 99 is not within
+/// 0-59`); step sizes (`*/15`) are not values and are left to the parser.
+fn out_of_range(fields: &str) -> Option<String> {
+    for (field, (name, low, high)) in fields.split_whitespace().zip(FIELDS) {
+        for item in field.split(',') {
+            let values = item.split('/').next().unwrap_or_default();
+            for number in values.split('-') {
+                if let Ok(value) = number.parse::<u32>()
+                    && !(low..=high).contains(&value)
+                {
+                    return Some(format!("{name} {value} is not within {low}-{high}"));
+                }
+            }
+        }
+    }
+    None
+}
+
 super::parsed_text!(Schedule, ScheduleError, string);
 
 impl schemars::JsonSchema for Schedule {
@@ -112,7 +142,8 @@ impl schemars::JsonSchema for Schedule {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "description": "A CronJob schedule: five fields (minute hour day-of-month month day-of-week, e.g. `0 2 * * *`) or a descriptor (`@daily`, `@hourly`, …).",
-            "type": "string"
+            "type": "string",
+            "format": "cron-schedule"
         })
     }
 }
@@ -141,6 +172,17 @@ mod tests {
                 Schedule::parse(ok)
             );
         }
+    }
+
+    #[test]
+    fn out_of_range_fields_are_named() {
+        let reason = |text: &str| Schedule::parse(text).unwrap_err().reason;
+        assert_eq!(reason("99 99 99 99 99"), "minute 99 is not within 0-59");
+        assert_eq!(reason("0 24 * * *"), "hour 24 is not within 0-23");
+        assert_eq!(reason("0 0 0 * *"), "day of month 0 is not within 1-31");
+        assert_eq!(reason("0 0 1 1-13 *"), "month 13 is not within 1-12");
+        assert_eq!(reason("0 0 * * 1,8"), "day of week 8 is not within 0-7");
+        assert!(Schedule::parse("*/45 */12 */10 */3 */2").is_ok());
     }
 
     #[test]

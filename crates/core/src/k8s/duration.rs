@@ -47,7 +47,12 @@ impl Duration {
             return Err(fail("it has no unit; write e.g. `30s`"));
         }
         let value = promql_parser::util::parse_duration(text).map_err(|reason| {
-            fail(&if reason.starts_with("not a valid duration") {
+            // promql-parser wraps on overflow and then finds the sum not above zero.
+            let overflowed =
+                reason.contains("greater than 0") && text.bytes().any(|b| matches!(b, b'1'..=b'9'));
+            fail(&if overflowed {
+                "it is too large".to_string()
+            } else if reason.starts_with("not a valid duration") {
                 "units go from the largest to the smallest, each once (`1h30m`, not `30m1h`)"
                     .to_string()
             } else {
@@ -69,9 +74,74 @@ impl Duration {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// `value` in hours, minutes, seconds and milliseconds, the units both Prometheus and Go's
+    /// `time.ParseDuration` (Argo Rollouts) read: 90 s is `1m30s`, a day `24h`. Finer than a
+    /// millisecond is dropped from the text; zero (which no duration field accepts) becomes
+    /// `1ms`.
+    ///
+    /// ```
+    /// use slipway_core::k8s::duration::Duration;
+    /// use std::time::Duration as Std;
+    ///
+    /// assert_eq!(Duration::from_std(Std::from_secs(90)).as_str(), "1m30s");
+    /// assert_eq!(Duration::from_std(Std::from_secs(86_400)).as_str(), "24h");
+    /// assert_eq!(Duration::from_std(Std::from_millis(1500)).as_str(), "1s500ms");
+    /// ```
+    pub fn from_std(value: StdDuration) -> Self {
+        let millis = value.as_millis().max(1);
+        let text: String = [
+            (millis / 3_600_000, "h"),
+            (millis / 60_000 % 60, "m"),
+            (millis / 1_000 % 60, "s"),
+            (millis % 1_000, "ms"),
+        ]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, unit)| format!("{count}{unit}"))
+        .collect();
+        Self {
+            text,
+            value: value.max(StdDuration::from_millis(1)),
+        }
+    }
+
+    /// The text as Go's `time.ParseDuration` reads it (Argo Rollouts' pauses and analysis
+    /// intervals): as written when it uses only `h`, `m`, `s` and `ms`, else in those units
+    /// (`1d` is `24h`).
+    pub fn go_text(&self) -> std::borrow::Cow<'_, str> {
+        if self.text.contains(['d', 'w', 'y']) {
+            Self::from_std(self.value).text.into()
+        } else {
+            self.text.as_str().into()
+        }
+    }
 }
 
-super::parsed_text!(Duration, DurationError, string);
+super::parsed_text!(Duration, DurationError);
+
+impl<'de> serde::Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Duration;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Prometheus duration such as `30s`, `5m` or `1h30m`")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Duration, E> {
+                Duration::parse(text).map_err(E::custom)
+            }
+            // `scrapeInterval: 30` is read as the text `30`, so the error says what is missing.
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Duration, E> {
+                self.visit_str(&value.to_string())
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Duration, E> {
+                self.visit_str(&value.to_string())
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
 
 impl schemars::JsonSchema for Duration {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -82,7 +152,8 @@ impl schemars::JsonSchema for Duration {
         schemars::json_schema!({
             "description": "A Prometheus duration: digits and units from the largest to the smallest, e.g. `30s`, `5m`, `1h30m`.",
             "type": "string",
-            "pattern": "^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$"
+            "pattern": "^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$",
+            "format": "prometheus-duration"
         })
     }
 }
@@ -112,8 +183,39 @@ mod tests {
             "0s",
             "-5m",
             "5M",
+            "999999999999999999y",
         ] {
             assert!(!is_prometheus_duration(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn numbers_get_a_unit_hint_and_other_types_are_named() {
+        let read = |v: serde_json::Value| serde_json::from_value::<Duration>(v).unwrap_err();
+        assert!(
+            read(serde_json::json!(30))
+                .to_string()
+                .contains("it has no unit")
+        );
+        assert!(
+            read(serde_json::json!(true))
+                .to_string()
+                .contains("expected a Prometheus duration")
+        );
+    }
+
+    #[test]
+    fn canonical_text_reads_back_as_the_same_length() {
+        for secs in [
+            1, 59, 60, 90, 300, 360, 3_599, 3_600, 5_400, 86_400, 1_209_600,
+        ] {
+            let d = Duration::from_std(StdDuration::from_secs(secs));
+            let back = Duration::parse(d.as_str()).unwrap();
+            assert_eq!(back.as_std().as_secs(), secs, "{}", d.as_str());
+        }
+        let day: Duration = "1d".parse().unwrap();
+        assert_eq!(day.go_text(), "24h");
+        let mixed: Duration = "1h30m".parse().unwrap();
+        assert_eq!(mixed.go_text(), "1h30m");
     }
 }

@@ -1,9 +1,11 @@
 //! The Kubernetes vocabulary every stage shares: names, label values, image references,
-//! quantities and durations. It depends on nothing else in the crate.
+//! quantities, durations, cron schedules and int-or-percent values. It depends on nothing else
+//! in the crate.
 
 pub mod cron;
 pub mod duration;
 pub mod image;
+pub mod int_or_percent;
 pub mod name;
 pub mod quantity;
 

@@ -53,9 +53,45 @@ impl Quantity {
         self.nanos
     }
 
-    /// The value in base units, for display and for thresholds written into expressions.
+    /// The value in base units as a JSON number, for the Grafana dashboard's thresholds (JSON
+    /// numbers are floating point); compute with [`Quantity::percent`] first, exactly.
     pub fn as_f64(&self) -> f64 {
         self.nanos as f64 / 1e9
+    }
+
+    /// The quantity of exactly `nanos` nano-units, written as a plain decimal (`0.8`, `1024`).
+    pub fn from_nanos(nanos: i128) -> Self {
+        Self {
+            text: decimal(nanos),
+            nanos,
+        }
+    }
+
+    /// The exact value in base units as a plain decimal, whatever the suffix: `1500m` → `1.5`,
+    /// `1Ki` → `1024`. PromQL, Prometheus templates and readers all read it the same way.
+    pub fn decimal(&self) -> String {
+        decimal(self.nanos)
+    }
+
+    /// `percent`% of the value, rounded half away from zero to `decimals` decimals of the
+    /// base unit (at most 9), computed exactly.
+    ///
+    /// ```
+    /// use slipway_core::k8s::quantity::Quantity;
+    ///
+    /// let cpu: Quantity = "1500m".parse().unwrap();
+    /// assert_eq!(cpu.percent(80, 6).as_str(), "1.2");
+    /// let memory: Quantity = "1Gi".parse().unwrap();
+    /// assert_eq!(memory.percent(80, 0).as_str(), "858993459"); // 858993459.2 rounded
+    /// ```
+    pub fn percent(&self, percent: u32, decimals: u32) -> Self {
+        let step = 10i128.pow(9 - decimals.min(9));
+        // In 1/100 nano-units; a quantity has at most 30 digits, so only an absurd percentage
+        // could saturate.
+        let hundredths = self.nanos.saturating_mul(i128::from(percent));
+        let divisor = 100 * step;
+        let rounded = hundredths.saturating_add(divisor / 2) / divisor * step;
+        Self::from_nanos(rounded)
     }
 
     /// Compares values (not texts): `1000m` equals `1`.
@@ -108,24 +144,27 @@ impl schemars::JsonSchema for Quantity {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "description": "A Kubernetes quantity: a number with an optional suffix (m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei) or exponent, e.g. `500m`, `2Gi`, `1`, `0.5`.",
-            "anyOf": [
-                {"type": "string", "pattern": "^[+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$"},
-                {"type": "number", "minimum": 0}
-            ]
+            "type": ["string", "number"],
+            "pattern": "^[+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$",
+            "minimum": 0,
+            "format": "kubernetes-quantity"
         })
     }
 }
 
-/// Parses a quantity into its value in base units (cores, bytes).
-///
-/// ```
-/// use slipway_core::k8s::quantity::parse_quantity;
-/// assert_eq!(parse_quantity("500m").unwrap(), 0.5);
-/// assert_eq!(parse_quantity("2Gi").unwrap(), 2.0 * 1024.0 * 1024.0 * 1024.0);
-/// assert!(parse_quantity("2GBytes").is_err());
-/// ```
-pub fn parse_quantity(text: &str) -> Result<f64, QuantityError> {
-    Quantity::parse(text).map(|quantity| quantity.as_f64())
+/// `nanos` nano-units as a plain decimal of base units, without trailing zeros.
+fn decimal(nanos: i128) -> String {
+    let sign = if nanos < 0 { "-" } else { "" };
+    let (whole, fraction) = (
+        nanos.unsigned_abs() / 1_000_000_000,
+        nanos.unsigned_abs() % 1_000_000_000,
+    );
+    if fraction == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let fraction = format!("{fraction:09}");
+        format!("{sign}{whole}.{}", fraction.trim_end_matches('0'))
+    }
 }
 
 /// The exact value of `text` in nano-units.
@@ -230,7 +269,11 @@ mod tests {
             ("129M", 129e6),
             ("+1", 1.0),
         ] {
-            assert_eq!(parse_quantity(text), Ok(value), "{text}");
+            assert_eq!(
+                Quantity::parse(text).map(|q| q.as_f64()),
+                Ok(value),
+                "{text}"
+            );
         }
     }
 
@@ -248,6 +291,29 @@ mod tests {
         // 0.1 + 0.2 style float error cannot happen: 300m is exactly 0.1 + 0.2.
         assert_eq!(q("0.3").nanos(), q("100m").nanos() + q("200m").nanos());
         assert!(q("8Ei").nanos() > q("8E").nanos());
+    }
+
+    #[test]
+    fn shares_and_decimals_are_exact() {
+        let q = |text: &str| Quantity::parse(text).unwrap();
+        assert_eq!(q("1000m").decimal(), "1");
+        assert_eq!(q("250m").decimal(), "0.25");
+        assert_eq!(q("2Gi").decimal(), "2147483648");
+        assert_eq!(q("1n").decimal(), "0.000000001");
+        // 0.1 × 3 in floating point is 0.30000000000000004; here it is 0.3.
+        assert_eq!(q("0.1").percent(300, 9).as_str(), "0.3");
+        assert_eq!(q("1").percent(80, 6).as_str(), "0.8");
+        assert_eq!(q("3").percent(33, 2).as_str(), "0.99");
+        assert_eq!(q("1").percent(5, 1).as_str(), "0.1"); // 0.05 rounds half away from zero
+        assert_eq!(q("1").percent(4, 1).as_str(), "0");
+        assert_eq!(
+            q("4Gi").percent(80, 0).nanos(),
+            3_435_973_837 * 1_000_000_000
+        );
+        assert_eq!(Quantity::from_nanos(1_500_000_000).as_str(), "1.5");
+        // No overflow, whatever the inputs.
+        let huge = q("99999999999999999999999999999");
+        assert!(huge.percent(u32::MAX, 0).nanos() > 0);
     }
 
     #[test]
@@ -281,7 +347,7 @@ mod tests {
             "1e99",
             "9999999999999999999999Ei",
         ] {
-            assert!(parse_quantity(text).is_err(), "{text} should be rejected");
+            assert!(Quantity::parse(text).is_err(), "{text} should be rejected");
         }
     }
 }

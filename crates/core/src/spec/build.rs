@@ -1,7 +1,7 @@
 //! Constructors for building a spec in code (no YAML): each takes the required fields and
 //! fills every other one with the default a spec file would get.
 //!
-//! Defaults come from the same `#[serde(default = …)]` functions the loader uses (the value is
+//! Defaults come from the same `#[serde(default …)]` attributes the loader uses (the value is
 //! built by deserialising the required fields alone), so a spec built here and a spec loaded
 //! from the equivalent YAML are equal.
 
@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::{
-    API_VERSION, AppSpec, HpaSpec, KIND, ModelSource, ObjectStoreSource, TrainingSpec, VolumeClaim,
+    API_VERSION, AppSpec, HpaSpec, KIND, ModelSource, ObjectStoreSource, ProbeSpec, TrainingSpec,
+    VolumeClaim,
 };
 
 /// Deserialises the required fields of `T`; every other field gets its default.
@@ -26,7 +27,7 @@ impl AppSpec {
     /// use slipway_core::spec::{AppSpec, ModelSource, VolumeClaim};
     ///
     /// let mut app = AppSpec::new("demo", ModelSource::Pvc(VolumeClaim::new("models")));
-    /// app.spec.inference.replicas = 3;
+    /// app.spec.inference.replicas = Some(3);
     /// assert_eq!(app.spec.inference.port, 8000);
     /// assert_eq!(app.metadata.namespace(), "demo");
     ///
@@ -53,7 +54,7 @@ impl VolumeClaim {
     ///
     /// ```
     /// let claim = slipway_core::spec::VolumeClaim::new("models");
-    /// assert_eq!(claim.size, "10Gi");
+    /// assert_eq!(claim.size.as_str(), "10Gi");
     /// assert!(claim.create);
     /// ```
     pub fn new(claim_name: impl Into<String>) -> Self {
@@ -67,7 +68,7 @@ impl ObjectStoreSource {
     ///
     /// ```
     /// let source = slipway_core::spec::ObjectStoreSource::new("s3://models/demo/model.onnx");
-    /// assert_eq!(source.size_limit, "2Gi");
+    /// assert_eq!(source.size_limit.as_str(), "2Gi");
     /// assert!(source.credentials_secret.is_none());
     /// ```
     pub fn new(uri: impl Into<String>) -> Self {
@@ -101,18 +102,35 @@ impl HpaSpec {
     }
 }
 
+impl ProbeSpec {
+    /// A probe of `path` with the default delay, period, timeout and failure threshold.
+    ///
+    /// ```
+    /// let probe = slipway_core::spec::ProbeSpec::on("/healthz");
+    /// assert_eq!((probe.period_seconds, probe.timeout_seconds, probe.failure_threshold), (10, 2, 3));
+    /// ```
+    pub fn on(path: impl Into<String>) -> Self {
+        with_defaults(json!({"path": path.into()}))
+    }
+}
+
 impl super::ResourceList {
     /// A CPU and a memory quantity, no ephemeral storage.
+    ///
+    /// # Panics
+    ///
+    /// When either is not a Kubernetes quantity: this builds specs in code from literals.
     ///
     /// ```
     /// use slipway_core::spec::ResourceList;
     /// let list = ResourceList::cpu_memory("100m", "128Mi");
-    /// assert_eq!((list.cpu.as_deref(), list.memory.as_deref()), (Some("100m"), Some("128Mi")));
+    /// assert_eq!(list.cpu.unwrap().as_str(), "100m");
+    /// assert_eq!(list.memory.unwrap().nanos(), 128 * 1024 * 1024 * 1_000_000_000);
     /// ```
     pub fn cpu_memory(cpu: &str, memory: &str) -> Self {
         Self {
-            cpu: Some(cpu.into()),
-            memory: Some(memory.into()),
+            cpu: Some(super::parsed(cpu)),
+            memory: Some(super::parsed(memory)),
             ephemeral_storage: None,
         }
     }

@@ -120,7 +120,7 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
             .into_iter()
             .map(|violation| {
                 let mut diagnostic =
-                    Diagnostic::new(&codes::SCHEMA, violation.path, violation.message);
+                    Diagnostic::new(violation.code, violation.path, violation.message);
                 diagnostic.help = violation.help;
                 diagnostic.located(file, &positions)
             })
@@ -198,6 +198,7 @@ fn not_a_mapping(file: &str, text: &str, document: &serde_json::Value) -> Diagno
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::k8s::int_or_percent::IntOrPercent;
 
     /// The fast path (typed read + ranges) never accepts a document the schema rejects: checked
     /// on every example and invalid spec.
@@ -243,7 +244,8 @@ mod tests {
         );
         let loaded = load_str("demo.yaml", &text).unwrap();
         let spec = &loaded.spec.spec;
-        assert_eq!(spec.inference.replicas, 2);
+        assert_eq!(spec.inference.replicas, None);
+        assert_eq!(spec.inference.replicas(), 2);
         assert_eq!(spec.inference.probes.readiness.path, "/v2/health/ready");
         assert_eq!(spec.model.path, "/models/{version}/model.onnx");
         assert_eq!(spec.model.version, "1");
@@ -356,5 +358,124 @@ mod tests {
                 ("spec.inference.port", Some(12))
             ]
         );
+    }
+
+    /// A spec whose `spec` holds `body` (indented by two spaces) beside the model.
+    fn with_body(body: &str) -> String {
+        format!("{HEADER}spec:\n  model:\n    source:\n      pvc: {{claimName: models}}\n{body}")
+    }
+
+    #[test]
+    fn typed_values_accept_every_form_kubernetes_accepts() {
+        let text = with_body(
+            "  inference:\n    resources:\n      requests: {cpu: 0.5, memory: 1073741824}\n      \
+             limits: {cpu: 1, memory: 2Gi}\n  rollout:\n    maxSurge: 1\n    maxUnavailable: 25%\n  \
+             scaling:\n    disruptionBudget: {maxUnavailable: 50%}\n  monitoring:\n    \
+             scrapeInterval: 1m30s\n",
+        );
+        let spec = load_str("demo.yaml", &text).unwrap().spec.spec;
+        let resources = &spec.inference.resources;
+        assert_eq!(
+            resources.requests.cpu.as_ref().unwrap().nanos(),
+            500_000_000
+        );
+        assert_eq!(resources.limits.cpu.as_ref().unwrap().as_str(), "1");
+        assert_eq!(
+            resources.requests.memory.as_ref().unwrap().nanos(),
+            1_073_741_824 * 1_000_000_000
+        );
+        assert_eq!(spec.rollout.max_surge, IntOrPercent::Int(1));
+        assert_eq!(spec.rollout.max_unavailable, IntOrPercent::Percent(25));
+        assert_eq!(
+            spec.scaling.disruption_budget.max_unavailable,
+            IntOrPercent::Percent(50)
+        );
+        assert_eq!(spec.monitoring.scrape_interval.as_std().as_secs(), 90);
+    }
+
+    #[test]
+    fn typed_values_are_rejected_at_load_with_code_path_line_and_reason() {
+        for (body, id, path, line, reason) in [
+            (
+                "  inference:\n    resources:\n      limits: {cpu: 2GBytes}\n",
+                "quantity-syntax",
+                "spec.inference.resources.limits.cpu",
+                11,
+                "the suffix must be one of",
+            ),
+            (
+                "  inference:\n    resources:\n      limits: {cpu: true}\n",
+                "quantity-syntax",
+                "spec.inference.resources.limits.cpu",
+                11,
+                "expected a Kubernetes quantity",
+            ),
+            (
+                "  inference:\n    resources:\n      limits: {memory: -1}\n",
+                "quantity-syntax",
+                "spec.inference.resources.limits.memory",
+                11,
+                "cannot be negative",
+            ),
+            (
+                "  monitoring:\n    scrapeInterval: 30s1m\n",
+                "duration-syntax",
+                "spec.monitoring.scrapeInterval",
+                10,
+                "units go from the largest to the smallest",
+            ),
+            (
+                "  monitoring:\n    scrapeInterval: 30\n",
+                "duration-syntax",
+                "spec.monitoring.scrapeInterval",
+                10,
+                "it has no unit",
+            ),
+            (
+                "  backup:\n    schedule: 99 99 99 99 99\n    destination: s3://b/\n    credentialsSecret: c\n",
+                "cron-syntax",
+                "spec.backup.schedule",
+                10,
+                "is not a cron schedule",
+            ),
+            (
+                "  rollout:\n    maxSurge: \"1\"\n",
+                "int-or-percent-syntax",
+                "spec.rollout.maxSurge",
+                10,
+                "write the number unquoted",
+            ),
+            (
+                "  rollout:\n    maxUnavailable: 1.5\n",
+                "int-or-percent-syntax",
+                "spec.rollout.maxUnavailable",
+                10,
+                "whole numbers",
+            ),
+            (
+                "  rollout:\n    canary:\n      steps:\n      - setWeight: 20\n      - pause: {duration: 5 minutes}\n",
+                "duration-syntax",
+                "spec.rollout.canary.steps[1].pause.duration",
+                13,
+                "use digits and units",
+            ),
+        ] {
+            let error = load_str("demo.yaml", &with_body(body)).unwrap_err();
+            let found: Vec<_> = error
+                .diagnostics()
+                .iter()
+                .filter(|d| d.id != "schema")
+                .map(|d| (d.id, d.path.as_str(), d.location.map(|l| l.line)))
+                .collect();
+            assert_eq!(found, [(id, path, Some(line))], "{body}: {error:?}");
+            let diagnostic = error.diagnostics().iter().find(|d| d.id == id).unwrap();
+            assert!(
+                diagnostic.message.contains(reason),
+                "{body}: {}",
+                diagnostic.message
+            );
+            assert_eq!(diagnostic.file, "demo.yaml");
+            assert!(diagnostic.help.is_some());
+        }
     }
 }

@@ -1,25 +1,34 @@
 //! The typed `AIApplication` spec: one description of how a model is trained, served,
 //! scaled, rolled out, watched, logged, secured and delivered.
 //!
-//! Every struct rejects unknown fields, and every default is written on the field it
-//! applies to (`#[serde(default = …)]`), so the JSON Schema printed by `slipway schema`
-//! shows it too. Field names are camelCase, as in Kubernetes.
+//! Every struct rejects unknown fields. Every default is written once: a struct whose fields
+//! all have defaults carries `#[serde(default)]` and one `impl Default` holding the values; a
+//! struct with required fields names a `default_*` function per defaulted field. schemars reads
+//! both, so the JSON Schema printed by `slipway schema` shows every default, and each field's
+//! doc states it. Field names are camelCase, as in Kubernetes.
 
 mod build;
 mod environment;
 mod load;
 mod schema;
+mod size;
 mod traffic;
 
 pub use environment::{Destination, Environment};
 pub use load::{LoadError, LoadedSpec, load_str};
 pub use schema::{SCHEMA_ID, json_schema, json_schema_value};
+pub use size::{ByteSize, ByteSizeError};
 pub use traffic::*;
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::k8s::cron::Schedule;
+use crate::k8s::duration::Duration;
+use crate::k8s::int_or_percent::IntOrPercent;
+pub use crate::k8s::quantity::Quantity;
 
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "slipway.dev/v1alpha1";
@@ -150,10 +159,18 @@ pub struct ApplicationSpec {
 // Shared building blocks
 // ---------------------------------------------------------------------------------------
 
-/// A Kubernetes resource quantity such as `500m`, `2Gi` or `1`; checked by validation.
-pub type Quantity = String;
+/// A value that is valid by construction (a default written in this file).
+fn parsed<T: std::str::FromStr>(text: &str) -> T
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .unwrap_or_else(|error| panic!("the default `{text}` is invalid: {error}"))
+}
 
-/// CPU and memory (and optionally ephemeral storage) quantities.
+/// CPU and memory (and optionally ephemeral storage) quantities, each a string in the
+/// Kubernetes quantity syntax or a number, as Kubernetes reads them (`cpu: 1`, `cpu: 0.5`,
+/// `cpu: 500m`, `memory: 4Gi`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceList {
@@ -201,7 +218,7 @@ pub struct VolumeClaim {
 }
 
 fn default_volume_size() -> Quantity {
-    "10Gi".into()
+    parsed("10Gi")
 }
 
 /// Access mode of a PersistentVolumeClaim.
@@ -373,7 +390,7 @@ pub struct ObjectStoreSource {
 }
 
 fn default_model_cache() -> Quantity {
-    "2Gi".into()
+    parsed("2Gi")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -425,7 +442,7 @@ pub struct TrainingSpec {
     pub distributed: Option<DistributedSpec>,
     /// Cron schedule; when set, training is a CronJob. Default: a one-off Job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<String>,
+    pub schedule: Option<Schedule>,
     /// Run the Job as an Argo CD PreSync hook, before the new inference pods roll out.
     /// Default: false.
     #[serde(default)]
@@ -492,69 +509,65 @@ pub struct OutputMount {
 
 /// The inference Deployment (or the two of blue/green) and its Services.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct InferenceSpec {
     /// Which server runs the model. Default: the built-in `slipway-serve`.
-    #[serde(default)]
     pub runtime: RuntimeSpec,
     /// Container port of the server, named `http`. Default: 8000.
-    #[serde(default = "default_port")]
     #[schemars(range(min = 1, max = 65535))]
     pub port: u32,
-    /// Replicas (the HPA's start value when autoscaling is on). Default: 2.
-    #[serde(default = "default_replicas")]
-    pub replicas: i32,
+    /// Replicas of the Deployment. Default: 2. With an autoscaler (`scaling.hpa` or
+    /// `scaling.keda`) the field is not used: the Deployment carries no `replicas`, so the
+    /// autoscaler alone sets the count (between its `minReplicas` and `maxReplicas`) and a
+    /// sync never resets it; a value outside those bounds gets the `replicas-ignored` warning.
+    /// Under blue/green it is the active color's count; the idle color runs `idleReplicas`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = DEFAULT_REPLICAS))]
+    pub replicas: Option<i32>,
     /// Requests and limits. Default: requests 250m / 512Mi, limits 1 CPU / 1Gi.
-    #[serde(default = "default_inference_resources")]
     pub resources: Resources,
     /// Plain environment variables. `MODEL_PATH`, `MODEL_NAME`, `MODEL_VERSION` and `PORT` are
-    /// set by Slipway.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// set by Slipway. Default: none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
     /// Environment variables read from Secrets. Default: none.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub secret_env: BTreeMap<String, SecretKeyRef>,
     /// Liveness, readiness and startup probes. Default: on the runtime's health endpoints.
-    #[serde(default)]
     pub probes: ProbesSpec,
     /// The in-cluster Service and the optional external one.
-    #[serde(default)]
     pub service: ServiceSpec,
     /// Seconds between SIGTERM and SIGKILL; the server drains in-flight requests meanwhile.
     /// Default: 30.
-    #[serde(default = "default_grace")]
     pub termination_grace_period_seconds: i64,
 }
+
+impl InferenceSpec {
+    /// Replicas without an autoscaler: `replicas`, else 2.
+    pub fn replicas(&self) -> i32 {
+        self.replicas.unwrap_or(DEFAULT_REPLICAS)
+    }
+}
+
+/// Replicas of the inference Deployment when `inference.replicas` is not written.
+pub const DEFAULT_REPLICAS: i32 = 2;
 
 impl Default for InferenceSpec {
     fn default() -> Self {
         Self {
             runtime: RuntimeSpec::default(),
-            port: default_port(),
-            replicas: default_replicas(),
-            resources: default_inference_resources(),
+            port: 8000,
+            replicas: None,
+            resources: Resources {
+                requests: ResourceList::cpu_memory("250m", "512Mi"),
+                limits: ResourceList::cpu_memory("1", "1Gi"),
+            },
             env: BTreeMap::new(),
             secret_env: BTreeMap::new(),
             probes: ProbesSpec::default(),
             service: ServiceSpec::default(),
-            termination_grace_period_seconds: default_grace(),
+            termination_grace_period_seconds: 30,
         }
-    }
-}
-
-fn default_port() -> u32 {
-    8000
-}
-fn default_replicas() -> i32 {
-    2
-}
-fn default_grace() -> i64 {
-    30
-}
-fn default_inference_resources() -> Resources {
-    Resources {
-        requests: ResourceList::cpu_memory("250m", "512Mi"),
-        limits: ResourceList::cpu_memory("1", "1Gi"),
     }
 }
 
@@ -576,16 +589,14 @@ impl Default for RuntimeSpec {
 
 /// Options of the built-in server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct SlipwayServeSpec {
     /// Server image. Default: `ghcr.io/slipway-dev/slipway-serve:0.1.0`.
-    #[serde(default = "default_runtime_image")]
     pub image: String,
     /// Intra-op threads. Default: derived by the server from the CPU limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<u32>,
     /// Concurrent requests before the server answers 503. Default: 64.
-    #[serde(default = "default_max_concurrency")]
     pub max_concurrency: u32,
 }
 
@@ -625,28 +636,32 @@ pub struct CustomRuntimeSpec {
 
 /// The three probes of the inference container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProbesSpec {
     /// Restarts the container when it stops answering. Default: `GET /v2/health/live`, every
     /// 10 s, 3 failures.
-    #[serde(default = "default_liveness")]
     pub liveness: ProbeSpec,
     /// Takes the pod out of the Service until the model is loaded. Default:
     /// `GET /v2/health/ready`, every 5 s, 3 failures.
-    #[serde(default = "default_readiness")]
     pub readiness: ProbeSpec,
     /// Holds liveness back while the model loads. Default: `GET /v2/health/ready`, every 2 s,
     /// 60 failures (two minutes).
-    #[serde(default = "default_startup")]
     pub startup: ProbeSpec,
 }
 
 impl Default for ProbesSpec {
     fn default() -> Self {
         Self {
-            liveness: default_liveness(),
-            readiness: default_readiness(),
-            startup: default_startup(),
+            liveness: ProbeSpec::on(LIVE_PATH),
+            readiness: ProbeSpec {
+                period_seconds: 5,
+                ..ProbeSpec::on(READY_PATH)
+            },
+            startup: ProbeSpec {
+                period_seconds: 2,
+                failure_threshold: 60,
+                ..ProbeSpec::on(READY_PATH)
+            },
         }
     }
 }
@@ -687,51 +702,23 @@ fn default_timeout() -> i32 {
 fn default_failures() -> i32 {
     3
 }
-fn default_liveness() -> ProbeSpec {
-    ProbeSpec {
-        path: LIVE_PATH.into(),
-        initial_delay_seconds: 0,
-        period_seconds: 10,
-        timeout_seconds: 2,
-        failure_threshold: 3,
-    }
-}
-fn default_readiness() -> ProbeSpec {
-    ProbeSpec {
-        path: READY_PATH.into(),
-        initial_delay_seconds: 0,
-        period_seconds: 5,
-        timeout_seconds: 2,
-        failure_threshold: 3,
-    }
-}
-fn default_startup() -> ProbeSpec {
-    ProbeSpec {
-        path: READY_PATH.into(),
-        initial_delay_seconds: 0,
-        period_seconds: 2,
-        timeout_seconds: 2,
-        failure_threshold: 60,
-    }
-}
 
 /// The Services in front of the inference pods.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceSpec {
     /// Type of the main Service. Default: `ClusterIP`.
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub service_type: ServiceType,
     /// Port the main Service listens on (forwards to the container's `http` port). Default: 80.
-    #[serde(default = "default_service_port")]
     #[schemars(range(min = 1, max = 65535))]
     pub port: u32,
     /// CIDRs allowed to reach the main Service when it is a `LoadBalancer`; the NetworkPolicy
     /// then admits exactly these. Default: no restriction.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub source_ranges: Vec<String>,
     /// An additional `LoadBalancer` Service named `<app>-external`. Default: none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub external: Option<ExternalServiceSpec>,
 }
 
@@ -739,15 +726,11 @@ impl Default for ServiceSpec {
     fn default() -> Self {
         Self {
             service_type: ServiceType::default(),
-            port: default_service_port(),
+            port: 80,
             source_ranges: Vec::new(),
             external: None,
         }
     }
-}
-
-fn default_service_port() -> u32 {
-    80
 }
 
 /// Type of a Service.
@@ -775,19 +758,28 @@ impl ServiceType {
 
 /// The external `LoadBalancer` Service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExternalServiceSpec {
     /// Port of the load balancer. Default: 80.
-    #[serde(default = "default_service_port")]
     #[schemars(range(min = 1, max = 65535))]
     pub port: u32,
     /// Annotations for the cloud controller (e.g. internal load balancer). Default: none.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
     /// CIDRs allowed to reach the load balancer; the NetworkPolicy then admits exactly these.
     /// Default: no restriction.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub source_ranges: Vec<String>,
+}
+
+impl Default for ExternalServiceSpec {
+    fn default() -> Self {
+        Self {
+            port: 80,
+            annotations: BTreeMap::new(),
+            source_ranges: Vec::new(),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -842,20 +834,31 @@ fn default_scale_down_window() -> i32 {
 
 /// The VerticalPodAutoscaler.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct VpaSpec {
     /// What the VPA may do. Default: `Off` (recommend only).
-    #[serde(default)]
     pub update_mode: VpaUpdateMode,
-    /// Lower bound of recommendations.
-    #[serde(default)]
+    /// Lower bound of recommendations. Default: none.
     pub min_allowed: ResourceList,
-    /// Upper bound of recommendations.
-    #[serde(default)]
+    /// Upper bound of recommendations. Default: none.
     pub max_allowed: ResourceList,
     /// Resources the VPA controls. Default: cpu and memory.
-    #[serde(default = "default_controlled", skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub controlled_resources: Vec<ScaledResource>,
+}
+
+/// What the VPA controls when `controlledResources` is not written (or empty): its own default.
+const DEFAULT_CONTROLLED: [ScaledResource; 2] = [ScaledResource::Cpu, ScaledResource::Memory];
+
+impl Default for VpaSpec {
+    fn default() -> Self {
+        Self {
+            update_mode: VpaUpdateMode::default(),
+            min_allowed: ResourceList::default(),
+            max_allowed: ResourceList::default(),
+            controlled_resources: DEFAULT_CONTROLLED.to_vec(),
+        }
+    }
 }
 
 impl VpaSpec {
@@ -863,7 +866,7 @@ impl VpaSpec {
     /// empty (the VPA's own default).
     pub fn controlled(&self) -> Vec<ScaledResource> {
         if self.controlled_resources.is_empty() {
-            default_controlled()
+            DEFAULT_CONTROLLED.to_vec()
         } else {
             let mut resources = self.controlled_resources.clone();
             resources.sort_unstable();
@@ -871,10 +874,6 @@ impl VpaSpec {
             resources
         }
     }
-}
-
-fn default_controlled() -> Vec<ScaledResource> {
-    vec![ScaledResource::Cpu, ScaledResource::Memory]
 }
 
 /// VPA update mode.
@@ -927,27 +926,22 @@ impl ScaledResource {
 
 /// The PodDisruptionBudget.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct DisruptionBudgetSpec {
     /// Emit the budget when more than one replica can run. Default: true.
-    #[serde(default = "yes")]
     pub enabled: bool,
-    /// Pods that may be down at once during voluntary disruptions. Default: 1.
-    #[serde(default = "default_max_unavailable")]
-    pub max_unavailable: i32,
+    /// Pods that may be down at once during voluntary disruptions: a number (`1`) or a
+    /// percentage of the pods (`"25%"`). Default: 1.
+    pub max_unavailable: IntOrPercent,
 }
 
 impl Default for DisruptionBudgetSpec {
     fn default() -> Self {
         Self {
             enabled: true,
-            max_unavailable: default_max_unavailable(),
+            max_unavailable: IntOrPercent::Int(1),
         }
     }
-}
-
-fn default_max_unavailable() -> i32 {
-    1
 }
 
 // ---------------------------------------------------------------------------------------
@@ -956,40 +950,32 @@ fn default_max_unavailable() -> i32 {
 
 /// How a new version replaces the old one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct RolloutSpec {
-    /// Extra pods during a rolling update (number or percentage). Default: `25%`.
-    #[serde(default = "default_max_surge")]
-    pub max_surge: String,
-    /// Pods that may be unavailable during a rolling update. Default: `0` (never below
-    /// the wanted count).
-    #[serde(default = "default_rollout_unavailable")]
-    pub max_unavailable: String,
+    /// Extra pods during a rolling update: a number (`1`) or a percentage (`"25%"`).
+    /// Default: `25%`.
+    pub max_surge: IntOrPercent,
+    /// Pods that may be unavailable during a rolling update: a number or a percentage.
+    /// Default: `0` (never below the wanted count).
+    pub max_unavailable: IntOrPercent,
     /// Blue/green: two Deployments and a Service switch. Default: none (rolling update).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blue_green: Option<BlueGreenSpec>,
     /// Canary with analysis: an Argo Rollouts Rollout instead of the Deployment. Default:
     /// none (rolling update).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub canary: Option<CanarySpec>,
 }
 
 impl Default for RolloutSpec {
     fn default() -> Self {
         Self {
-            max_surge: default_max_surge(),
-            max_unavailable: default_rollout_unavailable(),
+            max_surge: IntOrPercent::Percent(25),
+            max_unavailable: IntOrPercent::Int(0),
             blue_green: None,
             canary: None,
         }
     }
-}
-
-fn default_max_surge() -> String {
-    "25%".into()
-}
-fn default_rollout_unavailable() -> String {
-    "0".into()
 }
 
 /// Blue/green rollout: `<app>-blue` and `<app>-green` Deployments; the main Service selects
@@ -1197,20 +1183,27 @@ impl TaintEffect {
 
 /// GPUs requested by each inference pod.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct GpuSpec {
     /// Whole GPUs per inference pod; set as both request and limit. Only a custom runtime
     /// can use them (`slipway-serve` runs on CPU). Default: 0 (the section then only names
     /// the resource `training.gpus` requests).
-    #[serde(default = "zero")]
     pub count: serde_json::Number,
     /// Extended resource name. Default: `nvidia.com/gpu`.
-    #[serde(default = "default_gpu_resource")]
     pub resource_name: String,
     /// Add a toleration for the `<resourceName>` `NoSchedule` taint GPU nodes carry.
     /// Default: true.
-    #[serde(default = "yes")]
     pub tolerate_gpu_taint: bool,
+}
+
+impl Default for GpuSpec {
+    fn default() -> Self {
+        Self {
+            count: 0.into(),
+            resource_name: "nvidia.com/gpu".into(),
+            tolerate_gpu_taint: true,
+        }
+    }
 }
 
 impl GpuSpec {
@@ -1220,55 +1213,41 @@ impl GpuSpec {
     }
 }
 
-fn zero() -> serde_json::Number {
-    0.into()
-}
-
-fn default_gpu_resource() -> String {
-    "nvidia.com/gpu".into()
-}
-
 // ---------------------------------------------------------------------------------------
 // Security
 // ---------------------------------------------------------------------------------------
 
 /// Pod security, identities, RBAC and network policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecuritySpec {
     /// UID of every container. Default: 1000.
-    #[serde(default = "default_uid")]
     pub run_as_user: i64,
     /// GID of every container. Default: 1000.
-    #[serde(default = "default_uid")]
     pub run_as_group: i64,
     /// Group that owns mounted volumes. Default: 1000.
-    #[serde(default = "default_uid")]
     pub fs_group: i64,
     /// Mount the root filesystem read-only (an emptyDir is mounted at /tmp). Default: true.
-    #[serde(default = "yes")]
     pub read_only_root_filesystem: bool,
     /// Mount an API token into the inference pods. Default: false (they do not call the API).
-    #[serde(default)]
     pub automount_service_account_token: bool,
     /// Roles granted to people and service accounts in the namespace. Default: none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rbac: Vec<RbacBinding>,
-    /// NetworkPolicy for the inference pods.
-    #[serde(default)]
+    /// NetworkPolicy for the inference pods. Default: on, the application's namespace only.
     pub network_policy: NetworkPolicySpec,
     /// Secrets (in the application's namespace) for pulling images from private registries,
     /// set on every pod of the namespace. Default: none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub image_pull_secrets: Vec<String>,
 }
 
 impl Default for SecuritySpec {
     fn default() -> Self {
         Self {
-            run_as_user: default_uid(),
-            run_as_group: default_uid(),
-            fs_group: default_uid(),
+            run_as_user: 1000,
+            run_as_group: 1000,
+            fs_group: 1000,
             read_only_root_filesystem: true,
             automount_service_account_token: false,
             rbac: Vec::new(),
@@ -1276,10 +1255,6 @@ impl Default for SecuritySpec {
             image_pull_secrets: Vec::new(),
         }
     }
-}
-
-fn default_uid() -> i64 {
-    1000
 }
 
 /// One Role and RoleBinding: who gets which access.
@@ -1378,14 +1353,13 @@ pub struct RbacRule {
 
 /// NetworkPolicy of the inference pods.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkPolicySpec {
     /// Emit the policy. Default: true.
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// Namespaces (by name) whose pods may call the inference port. Default: none beyond the
     /// application's own namespace.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allow_namespaces: Vec<String>,
 }
 
@@ -1404,30 +1378,25 @@ impl Default for NetworkPolicySpec {
 
 /// Prometheus scraping, alerts and the Grafana dashboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct MonitoringSpec {
     /// Emit a ServiceMonitor for the inference pods. Default: true.
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// Namespace Prometheus runs in (allowed to scrape by the NetworkPolicy). Default: `monitoring`.
-    #[serde(default = "default_monitoring_namespace")]
     pub namespace: String,
-    /// Scrape interval. Default: `30s`.
-    #[serde(default = "default_scrape_interval")]
-    pub scrape_interval: String,
+    /// Scrape interval. The alerts' `rate()` windows hold at least four scrapes: the larger of
+    /// `5m` and four intervals, rounded up to whole minutes. Default: `30s`.
+    pub scrape_interval: Duration,
     /// URL of the Prometheus API that KEDA and canary analysis query. Default:
     /// `http://prometheus-operated.<namespace>.svc:9090` (the Prometheus operator's Service).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prometheus_address: Option<String>,
     /// Labels the Prometheus operator selects ServiceMonitors and rules by. Default:
     /// `release: prometheus`.
-    #[serde(default = "default_prometheus_labels")]
     pub prometheus_labels: BTreeMap<String, String>,
-    /// Alert rules (a PrometheusRule).
-    #[serde(default)]
+    /// Alert rules (a PrometheusRule). Default: on, with the thresholds below.
     pub alerts: AlertsSpec,
-    /// Grafana dashboard (a JSON file and a sidecar ConfigMap).
-    #[serde(default)]
+    /// Grafana dashboard (a JSON file and a sidecar ConfigMap). Default: on.
     pub dashboard: DashboardSpec,
 }
 
@@ -1435,10 +1404,10 @@ impl Default for MonitoringSpec {
     fn default() -> Self {
         Self {
             enabled: true,
-            namespace: default_monitoring_namespace(),
-            scrape_interval: default_scrape_interval(),
+            namespace: "monitoring".into(),
+            scrape_interval: parsed("30s"),
             prometheus_address: None,
-            prometheus_labels: default_prometheus_labels(),
+            prometheus_labels: BTreeMap::from([("release".into(), "prometheus".into())]),
             alerts: AlertsSpec::default(),
             dashboard: DashboardSpec::default(),
         }
@@ -1455,45 +1424,27 @@ impl MonitoringSpec {
     }
 }
 
-fn default_monitoring_namespace() -> String {
-    "monitoring".into()
-}
-fn default_scrape_interval() -> String {
-    "30s".into()
-}
-fn default_prometheus_labels() -> BTreeMap<String, String> {
-    BTreeMap::from([("release".to_string(), "prometheus".to_string())])
-}
-
 /// Alert rules, all derived from the spec.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct AlertsSpec {
     /// Emit the PrometheusRule. Default: true.
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// Alert when CPU use exceeds this percentage of the declared CPU limit. Default: 80.
-    #[serde(default = "default_percent_80")]
     pub cpu_limit_percent: u32,
     /// Alert when memory use exceeds this percentage of the declared memory limit. Default: 80.
-    #[serde(default = "default_percent_80")]
     pub memory_limit_percent: u32,
     /// Alert when this percentage of requests fail with 5xx. Default: 5.
-    #[serde(default = "default_error_percent")]
     pub error_rate_percent: f64,
     /// Alert when the p99 request latency exceeds this many seconds. Default: 1.0.
-    #[serde(default = "default_latency")]
     pub latency_p99_seconds: f64,
     /// How long a condition must hold before it fires. Default: `5m`.
-    #[serde(default = "default_for")]
-    pub for_duration: String,
+    pub for_duration: Duration,
     /// How long the HPA may sit at `maxReplicas` before `InferenceAtMaxReplicas` fires.
     /// Default: `15m`.
-    #[serde(default = "default_at_max_for")]
-    pub at_max_replicas_for: String,
+    pub at_max_replicas_for: Duration,
     /// Base URL of the runbooks; each alert links `<base>/<AlertName>`. Default:
     /// `https://runbooks.slipway.dev`.
-    #[serde(default = "default_runbook")]
     pub runbook_base_url: String,
 }
 
@@ -1501,45 +1452,24 @@ impl Default for AlertsSpec {
     fn default() -> Self {
         Self {
             enabled: true,
-            cpu_limit_percent: default_percent_80(),
-            memory_limit_percent: default_percent_80(),
-            error_rate_percent: default_error_percent(),
-            latency_p99_seconds: default_latency(),
-            for_duration: default_for(),
-            at_max_replicas_for: default_at_max_for(),
-            runbook_base_url: default_runbook(),
+            cpu_limit_percent: 80,
+            memory_limit_percent: 80,
+            error_rate_percent: 5.0,
+            latency_p99_seconds: 1.0,
+            for_duration: parsed("5m"),
+            at_max_replicas_for: parsed("15m"),
+            runbook_base_url: "https://runbooks.slipway.dev".into(),
         }
     }
 }
 
-fn default_percent_80() -> u32 {
-    80
-}
-fn default_error_percent() -> f64 {
-    5.0
-}
-fn default_latency() -> f64 {
-    1.0
-}
-fn default_for() -> String {
-    "5m".into()
-}
-fn default_at_max_for() -> String {
-    "15m".into()
-}
-fn default_runbook() -> String {
-    "https://runbooks.slipway.dev".into()
-}
-
 /// The Grafana dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct DashboardSpec {
     /// Emit the dashboard. Default: true.
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// Grafana folder (sidecar annotation). Default: `AI Applications`.
-    #[serde(default = "default_folder")]
     pub folder: String,
 }
 
@@ -1547,13 +1477,9 @@ impl Default for DashboardSpec {
     fn default() -> Self {
         Self {
             enabled: true,
-            folder: default_folder(),
+            folder: "AI Applications".into(),
         }
     }
-}
-
-fn default_folder() -> String {
-    "AI Applications".into()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1644,23 +1570,19 @@ pub enum EsScheme {
 
 /// Output buffer settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct BufferSpec {
-    /// Flush interval. Default: `5s`.
-    #[serde(default = "default_flush")]
-    pub flush_interval: String,
-    /// Chunk size limit. Default: `8MB`.
-    #[serde(default = "default_chunk")]
-    pub chunk_limit_size: String,
-    /// Total buffer size. Default: `512MB`.
-    #[serde(default = "default_total")]
-    pub total_limit_size: String,
+    /// Flush interval, a Prometheus-style duration (written to Fluentd in seconds).
+    /// Default: `5s`.
+    pub flush_interval: Duration,
+    /// Chunk size limit, in Fluentd's syntax (`8MB`, `512k`, or bytes). Default: `8MB`.
+    pub chunk_limit_size: ByteSize,
+    /// Total buffer size, in Fluentd's syntax. Default: `512MB`.
+    pub total_limit_size: ByteSize,
     /// Retries before chunks are dropped. Default: 17.
-    #[serde(default = "default_retries")]
     pub retry_max_times: u32,
     /// What happens when the buffer is full. Default: `block` (stop tailing; the log files on
     /// the node keep the lines, so nothing is lost while Elasticsearch catches up).
-    #[serde(default)]
     pub overflow_action: OverflowAction,
 }
 
@@ -1691,26 +1613,13 @@ impl OverflowAction {
 impl Default for BufferSpec {
     fn default() -> Self {
         Self {
-            flush_interval: default_flush(),
-            chunk_limit_size: default_chunk(),
-            total_limit_size: default_total(),
-            retry_max_times: default_retries(),
+            flush_interval: parsed("5s"),
+            chunk_limit_size: parsed("8MB"),
+            total_limit_size: parsed("512MB"),
+            retry_max_times: 17,
             overflow_action: OverflowAction::default(),
         }
     }
-}
-
-fn default_flush() -> String {
-    "5s".into()
-}
-fn default_chunk() -> String {
-    "8MB".into()
-}
-fn default_total() -> String {
-    "512MB".into()
-}
-fn default_retries() -> u32 {
-    17
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1724,7 +1633,7 @@ fn default_retries() -> u32 {
 pub struct BackupSpec {
     /// Cron schedule. Default: `0 2 * * *` (daily at 02:00).
     #[serde(default = "default_backup_schedule")]
-    pub schedule: String,
+    pub schedule: Schedule,
     /// Destination, `s3://bucket/prefix/`; each run writes `<destination>/<yyyy-mm-dd>/`.
     pub destination: String,
     /// Secret with `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (never inline).
@@ -1758,8 +1667,8 @@ fn default_backup_deadline() -> i64 {
     3600
 }
 
-fn default_backup_schedule() -> String {
-    "0 2 * * *".into()
+fn default_backup_schedule() -> Schedule {
+    parsed("0 2 * * *")
 }
 fn default_region() -> String {
     "us-east-1".into()
@@ -1866,22 +1775,17 @@ fn default_server() -> String {
 
 /// Argo CD sync policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct SyncPolicySpec {
     /// Sync automatically on every commit. Default: true.
-    #[serde(default = "yes")]
     pub automated: bool,
     /// Delete objects no longer in Git. Default: true.
-    #[serde(default = "yes")]
     pub prune: bool,
     /// Revert changes made in the cluster. Default: true.
-    #[serde(default = "yes")]
     pub self_heal: bool,
     /// Create the destination namespace. Default: true.
-    #[serde(default = "yes")]
     pub create_namespace: bool,
     /// Sync retries. Default: 5.
-    #[serde(default = "default_retry")]
     pub retry_limit: i64,
 }
 
@@ -1892,13 +1796,9 @@ impl Default for SyncPolicySpec {
             prune: true,
             self_heal: true,
             create_namespace: true,
-            retry_limit: default_retry(),
+            retry_limit: 5,
         }
     }
-}
-
-fn default_retry() -> i64 {
-    5
 }
 
 /// The CI pipeline: build images tagged with the commit, then commit the render.

@@ -6,8 +6,11 @@ use std::sync::OnceLock;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
-use super::AppSpec;
-use crate::diagnostic::{join_index, join_key};
+use super::{AppSpec, ByteSize};
+use crate::diagnostic::{Code, codes, join_index, join_key};
+use crate::k8s::{
+    cron::Schedule, duration::Duration, int_or_percent::IntOrPercent, quantity::Quantity,
+};
 
 /// The schema's `$id`: editors that support the YAML language server link a spec to it with
 /// the modeline `# yaml-language-server: $schema=<this URL>` (`slipway init` writes it).
@@ -37,11 +40,90 @@ pub fn json_schema_value() -> &'static Value {
     SCHEMA.get_or_init(|| json_schema().to_value())
 }
 
+/// A value with a syntax (a quantity, a duration, …): the `format` its schema carries, the
+/// parser that checks it, the code of its diagnostics and a hint.
+struct Syntax {
+    format: &'static str,
+    /// The parser's complaint about a value (`None`: the value parses).
+    explain: fn(&Value) -> Option<String>,
+    code: &'static Code,
+    help: &'static str,
+}
+
+/// The parser's error for `value` read as `T`.
+fn explain<T: serde::de::DeserializeOwned>(value: &Value) -> Option<String> {
+    T::deserialize(value).err().map(|error| error.to_string())
+}
+
+/// Every typed value of the spec whose schema names a `format`: the schema check runs the
+/// same parser as the typed read, so a bad value is reported with the parser's reason, its
+/// own code and its location, before anything else reads it.
+const SYNTAXES: &[Syntax] = &[
+    Syntax {
+        format: "kubernetes-quantity",
+        explain: explain::<Quantity>,
+        code: &codes::QUANTITY_SYNTAX,
+        help: "write e.g. `500m` or `2` for CPU and `512Mi` or `4Gi` for memory",
+    },
+    Syntax {
+        format: "fluentd-size",
+        explain: explain::<ByteSize>,
+        code: &codes::QUANTITY_SYNTAX,
+        help: "whole digits and an optional k, m, g or t, e.g. `8MB` or `512m`",
+    },
+    Syntax {
+        format: "prometheus-duration",
+        explain: explain::<Duration>,
+        code: &codes::DURATION_SYNTAX,
+        help: "digits and a unit (ms, s, m, h, d, w, y), largest first, e.g. `30s`, `5m`, `1h30m`",
+    },
+    Syntax {
+        format: "cron-schedule",
+        explain: explain::<Schedule>,
+        code: &codes::CRON_SYNTAX,
+        help: "use five fields `minute hour day-of-month month day-of-week`, e.g. `0 2 * * *`, or @hourly/@daily/@weekly/@monthly",
+    },
+    Syntax {
+        format: "int-or-percent",
+        explain: explain::<IntOrPercent>,
+        code: &codes::INT_OR_PERCENT_SYNTAX,
+        help: "a number of pods without quotes (`1`) or a percentage (`25%`)",
+    },
+];
+
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        jsonschema::validator_for(json_schema_value())
+        SYNTAXES
+            .iter()
+            .fold(
+                jsonschema::options().should_validate_formats(true),
+                |options, syntax| {
+                    let explain = syntax.explain;
+                    options.with_format(syntax.format, move |text: &str| {
+                        explain(&Value::String(text.to_string())).is_none()
+                    })
+                },
+            )
+            .build(json_schema_value())
             .expect("the generated spec schema is a valid JSON Schema")
+    })
+}
+
+/// The syntax a schema node stands for: its own `format`, or that of the `$ref` it wraps
+/// (`Option<Quantity>` is `anyOf: [{$ref: Quantity}, {type: null}]`).
+fn syntax_of(root: &Value, node: &Value) -> Option<&'static Syntax> {
+    let direct = |node: &Value| {
+        let node = resolve(root, node).unwrap_or(node);
+        let format = node.get("format")?.as_str()?;
+        SYNTAXES.iter().find(|syntax| syntax.format == format)
+    };
+    direct(node).or_else(|| {
+        ["anyOf", "oneOf"]
+            .iter()
+            .filter_map(|keyword| node.get(keyword)?.as_array())
+            .flatten()
+            .find_map(direct)
     })
 }
 
@@ -63,9 +145,10 @@ pub(crate) fn within_ranges(spec: &AppSpec) -> bool {
         .all(|port| (1..=65535).contains(&port))
 }
 
-/// One structural problem: the dotted field path it concerns and what is wrong.
+/// One structural problem: its code, the dotted field path it concerns and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SchemaViolation {
+    pub code: &'static Code,
     pub path: String,
     pub message: String,
     pub help: Option<String>,
@@ -76,53 +159,189 @@ pub(crate) fn check(document: &Value) -> Vec<SchemaViolation> {
     let schema = json_schema_value();
     let mut violations: Vec<SchemaViolation> = validator()
         .iter_errors(document)
-        .map(|error| {
-            let path = dotted_path(document, error.instance_path().as_str());
-            let parent_schema = schema_at(schema, error.schema_path().as_str());
-            match error.kind() {
-                ValidationErrorKind::AdditionalProperties { unexpected } => {
-                    let field = unexpected.first().cloned().unwrap_or_default();
-                    let known = parent_schema
-                        .and_then(|s| s.get("properties"))
-                        .and_then(Value::as_object)
-                        .map(|p| p.keys().cloned().collect::<Vec<_>>())
-                        .unwrap_or_default();
-                    SchemaViolation {
-                        path: join_key(&path, &field),
-                        message: format!("unknown field `{field}`"),
-                        help: Some(suggest(&field, &known)),
-                    }
-                }
-                ValidationErrorKind::OneOfNotValid { .. } => {
-                    let choices = parent_schema.map(one_of_choices).unwrap_or_default();
-                    SchemaViolation {
-                        path,
-                        message: if choices.is_empty() {
-                            error.to_string()
-                        } else {
-                            format!("expected exactly one of {}", quoted(&choices))
-                        },
-                        help: None,
-                    }
-                }
-                ValidationErrorKind::Required { property } => {
-                    let field = property.as_str().unwrap_or_default().to_string();
-                    SchemaViolation {
-                        message: format!("missing required field `{field}`"),
-                        path: join_key(&path, &field),
-                        help: None,
-                    }
-                }
-                _ => SchemaViolation {
-                    path,
-                    message: error.to_string(),
-                    help: None,
-                },
+        .flat_map(|error| violations_of(document, schema, &error))
+        .collect();
+    // A bad quantity fails its pattern and its format: one report per problem.
+    let mut seen = std::collections::HashSet::new();
+    violations.retain(|violation| seen.insert((violation.path.clone(), violation.message.clone())));
+    violations
+}
+
+/// The violations one validation error stands for: a typed value's own complaint; for a
+/// written optional section (`logging: {…}`) or a tagged variant whose tag is written
+/// (`pause: {duration: …}`), the errors inside it; else the error itself, in words.
+fn violations_of(
+    document: &Value,
+    schema: &Value,
+    error: &jsonschema::ValidationError<'_>,
+) -> Vec<SchemaViolation> {
+    let path = dotted_path(document, error.instance_path().as_str());
+    let parent_schema = schema_at(schema, error.schema_path().as_str());
+    // A value with a syntax: the parser says what is wrong, whichever keyword failed
+    // (its type, its pattern or its format).
+    if let Some(syntax) = parent_schema.and_then(|node| syntax_of(schema, node)) {
+        return vec![SchemaViolation {
+            code: syntax.code,
+            path,
+            message: (syntax.explain)(error.instance()).unwrap_or_else(|| error.to_string()),
+            help: Some(syntax.help.to_string()),
+        }];
+    }
+    // An optional section (`anyOf: [{$ref}, {type: null}]`) that is written: what is wrong
+    // inside it, not the whole section quoted.
+    if let ValidationErrorKind::AnyOf { context } = error.kind()
+        && let Some(inner) = written_option(error.instance(), parent_schema, context)
+    {
+        return inner
+            .iter()
+            .flat_map(|error| violations_of(document, schema, error))
+            .collect();
+    }
+    vec![match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let field = unexpected.first().cloned().unwrap_or_default();
+            let known = parent_schema
+                .and_then(|s| s.get("properties"))
+                .and_then(Value::as_object)
+                .map(|p| p.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default();
+            SchemaViolation {
+                code: &codes::SCHEMA,
+                path: join_key(&path, &field),
+                message: format!("unknown field `{field}`"),
+                help: Some(suggest(&field, &known)),
             }
+        }
+        ValidationErrorKind::OneOfNotValid { context } => {
+            if let Some(inner) = chosen_variant(error.instance(), parent_schema, context) {
+                return inner
+                    .iter()
+                    .flat_map(|error| violations_of(document, schema, error))
+                    .collect();
+            }
+            let choices = parent_schema.map(one_of_choices).unwrap_or_default();
+            SchemaViolation {
+                code: &codes::SCHEMA,
+                path,
+                message: if choices.is_empty() {
+                    error.to_string()
+                } else {
+                    format!("expected exactly one of {}", quoted(&choices))
+                },
+                help: None,
+            }
+        }
+        ValidationErrorKind::Required { property } => {
+            let field = property.as_str().unwrap_or_default().to_string();
+            SchemaViolation {
+                code: &codes::SCHEMA,
+                message: format!("missing required field `{field}`"),
+                path: join_key(&path, &field),
+                help: None,
+            }
+        }
+        ValidationErrorKind::Type { .. } => SchemaViolation {
+            code: &codes::SCHEMA,
+            message: wrong_type(error.instance(), parent_schema),
+            path,
+            help: None,
+        },
+        _ => SchemaViolation {
+            code: &codes::SCHEMA,
+            path,
+            message: error.to_string(),
+            help: None,
+        },
+    }]
+}
+
+/// "expected a whole number, found the string `three`": the types the schema allows (`null`
+/// left out: it only marks an optional field), and what was written.
+fn wrong_type(instance: &Value, parent_schema: Option<&Value>) -> String {
+    let allowed: Vec<&str> = match parent_schema.and_then(|node| node.get("type")) {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let expected: Vec<&str> = allowed
+        .into_iter()
+        .filter(|name| *name != "null")
+        .map(|name| match name {
+            "integer" => "a whole number",
+            "number" => "a number",
+            "string" => "a string",
+            "boolean" => "`true` or `false`",
+            "object" => "a mapping",
+            "array" => "a list",
+            other => other,
         })
         .collect();
-    violations.dedup();
-    violations
+    let found = match instance {
+        Value::Null => "nothing (null)".to_string(),
+        Value::Bool(value) => format!("`{value}`"),
+        Value::Number(number) => format!("the number {number}"),
+        Value::String(text) => format!("the string `{text}`"),
+        Value::Array(_) => "a list".to_string(),
+        Value::Object(_) => "a mapping".to_string(),
+    };
+    if expected.is_empty() {
+        format!("{found} is not allowed here")
+    } else {
+        format!("expected {}, found {found}", expected.join(" or "))
+    }
+}
+
+/// The errors of the one branch that is not `null`, when the value is not null.
+fn written_option<'e>(
+    instance: &Value,
+    parent_schema: Option<&Value>,
+    context: &'e [Vec<jsonschema::ValidationError<'static>>],
+) -> Option<&'e [jsonschema::ValidationError<'static>]> {
+    if instance.is_null() {
+        return None;
+    }
+    let branches = parent_schema?.get("anyOf")?.as_array()?;
+    let is_null = |branch: &Value| branch.get("type").and_then(Value::as_str) == Some("null");
+    let [index] = branches
+        .iter()
+        .enumerate()
+        .filter(|(_, branch)| !is_null(branch))
+        .map(|(index, _)| index)
+        .collect::<Vec<_>>()[..]
+    else {
+        return None;
+    };
+    context
+        .get(index)
+        .map(Vec::as_slice)
+        .filter(|errors| !errors.is_empty())
+}
+
+/// The errors inside the variant an externally tagged value names: when the value is a
+/// mapping with one key and exactly one `oneOf` branch requires that key.
+fn chosen_variant<'e>(
+    instance: &Value,
+    parent_schema: Option<&Value>,
+    context: &'e [Vec<jsonschema::ValidationError<'static>>],
+) -> Option<&'e [jsonschema::ValidationError<'static>]> {
+    let [tag] = instance.as_object()?.keys().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let branches = parent_schema?.get("oneOf")?.as_array()?;
+    let mut chosen = branches.iter().enumerate().filter(|(_, branch)| {
+        branch
+            .get("required")
+            .and_then(Value::as_array)
+            .is_some_and(|required| required.iter().any(|key| key == tag.as_str()))
+    });
+    let (index, _) = chosen.next()?;
+    if chosen.next().is_some() {
+        return None;
+    }
+    context
+        .get(index)
+        .map(Vec::as_slice)
+        .filter(|errors| !errors.is_empty())
 }
 
 /// Converts a JSON pointer into the dotted form diagnostics use, telling sequence indices
@@ -233,8 +452,11 @@ mod tests {
     /// `within_ranges` must know every explicit range of the schema: one per ranged port.
     #[test]
     fn every_schema_range_is_known_to_the_fast_path() {
-        let schema = json_schema_value().to_string();
-        let maxima = schema.matches("\"maximum\":").count();
+        // The ranges of the typed values (`IntOrPercent`) are their parsers' own.
+        let mut schema = json_schema_value().clone();
+        let defs = schema["$defs"].as_object_mut().unwrap();
+        defs.retain(|_, def| syntax_of(&Value::Null, def).is_none());
+        let maxima = schema.to_string().matches("\"maximum\":").count();
         let spec: AppSpec = serde_json::from_value(json!({
             "apiVersion": "slipway.dev/v1alpha1",
             "kind": "AIApplication",
@@ -247,6 +469,31 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(maxima, ranged_ports(&spec).len());
+    }
+
+    #[test]
+    fn errors_inside_an_optional_section_are_reported_at_their_field() {
+        let document = json!({
+            "apiVersion": "slipway.dev/v1alpha1",
+            "kind": "AIApplication",
+            "metadata": {"name": "demo"},
+            "spec": {
+                "model": {"source": {"pvc": {"claimName": "m"}}},
+                "logging": {"elasticsearch": {"host": "es", "port": "nine"}}
+            }
+        });
+        let violations = check(&document);
+        assert_eq!(
+            violations
+                .iter()
+                .map(|v| (v.code.id, v.path.as_str(), v.message.as_str()))
+                .collect::<Vec<_>>(),
+            [(
+                "schema",
+                "spec.logging.elasticsearch.port",
+                "expected a whole number, found the string `nine`"
+            )]
+        );
     }
 
     #[test]

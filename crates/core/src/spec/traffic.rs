@@ -10,9 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-fn yes() -> bool {
-    true
-}
+use crate::k8s::duration::Duration;
 
 // ---------------------------------------------------------------------------------------
 // Exposure
@@ -165,7 +163,8 @@ pub enum LoadMetric {
     /// `slipway_http_requests_in_flight`: requests being served, per pod.
     #[default]
     InFlight,
-    /// `rate(slipway_http_requests_total[2m])` of the API routes, per pod.
+    /// `rate(slipway_http_requests_total[2m])` of the API routes, per pod (the window holds at
+    /// least four scrapes: longer than `2m` when `monitoring.scrapeInterval` is above 30 s).
     RequestsPerSecond,
 }
 
@@ -203,9 +202,10 @@ pub enum CanaryStep {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PauseStep {
-    /// How long, e.g. `5m` (seconds `s`, minutes `m` or hours `h`). Default: until promoted.
+    /// How long, e.g. `5m` or `1h30m` (a Prometheus-style duration; written for Argo Rollouts
+    /// in hours, minutes and seconds). Default: until promoted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<String>,
+    pub duration: Option<Duration>,
 }
 
 /// An analysis step (it takes no settings: see `canary.analysis`).
@@ -215,47 +215,32 @@ pub struct AnalysisStep {}
 
 /// Settings of the canary analysis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct AnalysisSpec {
     /// Time between two measurements, e.g. `1m`. Default: `1m`.
-    #[serde(default = "default_analysis_interval")]
-    pub interval: String,
+    pub interval: Duration,
     /// Wait before the first measurement, so the new pods have been scraped at least twice
     /// (a rate needs two samples; before that the result is empty and the measurement
     /// inconclusive, which pauses the rollout). Default: `2m`.
-    #[serde(default = "default_initial_delay")]
-    pub initial_delay: String,
+    pub initial_delay: Duration,
     /// Measurements per analysis step. Default: 5.
-    #[serde(default = "default_analysis_count")]
     pub count: i32,
     /// Failed measurements tolerated before the rollout aborts. Default: 0.
-    #[serde(default)]
     pub failure_limit: i32,
     /// Also analyse in the background from the first step until promotion. Default: true.
-    #[serde(default = "yes")]
     pub background: bool,
 }
 
 impl Default for AnalysisSpec {
     fn default() -> Self {
         Self {
-            interval: default_analysis_interval(),
-            initial_delay: default_initial_delay(),
-            count: default_analysis_count(),
+            interval: super::parsed("1m"),
+            initial_delay: super::parsed("2m"),
+            count: 5,
             failure_limit: 0,
             background: true,
         }
     }
-}
-
-fn default_analysis_interval() -> String {
-    "1m".into()
-}
-fn default_initial_delay() -> String {
-    "2m".into()
-}
-fn default_analysis_count() -> i32 {
-    5
 }
 
 // ---------------------------------------------------------------------------------------

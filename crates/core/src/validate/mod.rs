@@ -46,7 +46,8 @@ pub fn spec(loaded: &LoadedSpec) -> Vec<Diagnostic> {
 /// let mut app = AppSpec::new("demo", ModelSource::Pvc(VolumeClaim::new("models")));
 /// assert!(!slipway_core::validate::has_errors(&slipway_core::validate::check(&app)));
 ///
-/// app.spec.inference.resources.requests.cpu = Some("2 cores".into());
+/// app.spec.inference.resources.requests.cpu = Some("2".parse().unwrap());
+/// app.spec.inference.resources.limits.cpu = Some("1500m".parse().unwrap());
 /// let diagnostics = slipway_core::validate::check(&app);
 /// let error = diagnostics.iter().find(|d| d.is_error()).unwrap();
 /// assert_eq!(error.path, "spec.inference.resources.requests.cpu");

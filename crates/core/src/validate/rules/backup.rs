@@ -86,7 +86,7 @@ mod tests {
             credentials_secret: None,
             identity: None,
             image: None,
-            size_limit: "1Gi".into(),
+            size_limit: "1Gi".parse().unwrap(),
         });
         assert_eq!(check(&spec), ["spec.backup", "spec.backup.destination"]);
     }

@@ -22,7 +22,6 @@ pub type Check = fn(&crate::spec::AppSpec, &mut Vec<crate::diagnostic::Diagnosti
 pub static RULES: &[Check] = &[
     names::check_names,
     names::check_labels,
-    resources::check_quantities,
     resources::check_requests_within_limits,
     images::check_images,
     scaling::check_replicas,
@@ -33,7 +32,6 @@ pub static RULES: &[Check] = &[
     workloads::check_training,
     workloads::check_env,
     workloads::check_probes,
-    workloads::check_schedules,
     workloads::check_rollout,
     workloads::check_gpu,
     delivery::check_runtime_gpu,
@@ -47,7 +45,6 @@ pub static RULES: &[Check] = &[
     rbac::check_binding_names,
     backup::check_backup,
     gitops::check_pre_sync_hook,
-    observability::check_durations,
     environments::check_destinations,
     environments::check_environment_names,
     observability::check_thresholds,

@@ -1,7 +1,6 @@
 //! Alert thresholds, limits the alerts derive from, and where Fluentd runs.
 
 use crate::diagnostic::{Diagnostic, codes};
-use crate::k8s::duration::is_prometheus_duration;
 use crate::spec::AppSpec;
 
 /// Reports [`codes::ALERT_THRESHOLD`](crate::diagnostic::codes::ALERT_THRESHOLD).
@@ -87,36 +86,6 @@ pub(super) fn check_logging_namespace(spec: &AppSpec, out: &mut Vec<Diagnostic>)
             )
             .with_help("leave `logging.namespace` out to use `<app>-logging`"),
         );
-    }
-}
-
-/// Reports [`codes::DURATION_SYNTAX`](crate::diagnostic::codes::DURATION_SYNTAX).
-pub(super) fn check_durations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
-    let monitoring = &spec.spec.monitoring;
-    for (path, value) in [
-        (
-            "spec.monitoring.scrapeInterval",
-            &monitoring.scrape_interval,
-        ),
-        (
-            "spec.monitoring.alerts.forDuration",
-            &monitoring.alerts.for_duration,
-        ),
-        (
-            "spec.monitoring.alerts.atMaxReplicasFor",
-            &monitoring.alerts.at_max_replicas_for,
-        ),
-    ] {
-        if !is_prometheus_duration(value) {
-            out.push(
-                Diagnostic::new(
-                    &codes::DURATION_SYNTAX,
-                    path,
-                    format!("`{value}` is not a Prometheus duration"),
-                )
-                .with_help("use a number and a unit, e.g. `30s`, `5m`, `1h30m`"),
-            );
-        }
     }
 }
 

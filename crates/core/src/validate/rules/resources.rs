@@ -1,71 +1,10 @@
-//! Resource quantities: their syntax, and requests within limits.
+//! Requests within limits, compared exactly (the quantities' syntax is checked at load time:
+//! `spec::load`).
 
 use crate::diagnostic::{Diagnostic, codes};
-use crate::k8s::quantity::parse_quantity;
-use crate::spec::{AppSpec, ModelSource, ResourceList, Resources};
+use crate::spec::{AppSpec, Quantity, ResourceList};
 
-/// Reports [`codes::QUANTITY_SYNTAX`](crate::diagnostic::codes::QUANTITY_SYNTAX).
-pub(super) fn check_quantities(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
-    for (path, text) in quantities(spec) {
-        if let Err(error) = parse_quantity(text) {
-            out.push(
-                Diagnostic::new(&codes::QUANTITY_SYNTAX, path, error.to_string())
-                    .with_help("write e.g. `500m` or `2` for CPU and `512Mi` or `4Gi` for memory"),
-            );
-        }
-    }
-}
-
-/// Every quantity of the spec with its field path.
-fn quantities(spec: &AppSpec) -> Vec<(String, &str)> {
-    let mut found = Vec::new();
-    let body = &spec.spec;
-    push_resources(
-        &mut found,
-        "spec.inference.resources",
-        &body.inference.resources,
-    );
-    if let Some(training) = &body.training {
-        push_resources(&mut found, "spec.training.resources", &training.resources);
-        for (field, _, claim) in training.mounts() {
-            if let Some(claim) = claim {
-                found.push((
-                    format!("spec.training.{field}.claim.size"),
-                    claim.size.as_str(),
-                ));
-            }
-        }
-    }
-    if let Some(vpa) = &body.scaling.vpa {
-        push_list(&mut found, "spec.scaling.vpa.minAllowed", &vpa.min_allowed);
-        push_list(&mut found, "spec.scaling.vpa.maxAllowed", &vpa.max_allowed);
-    }
-    match &body.model.source {
-        ModelSource::Pvc(claim) => {
-            found.push(("spec.model.source.pvc.size".into(), claim.size.as_str()));
-        }
-        ModelSource::ObjectStore(store) => found.push((
-            "spec.model.source.objectStore.sizeLimit".into(),
-            store.size_limit.as_str(),
-        )),
-    }
-    found
-}
-
-fn push_resources<'a>(found: &mut Vec<(String, &'a str)>, path: &str, resources: &'a Resources) {
-    push_list(found, &format!("{path}.requests"), &resources.requests);
-    push_list(found, &format!("{path}.limits"), &resources.limits);
-}
-
-fn push_list<'a>(found: &mut Vec<(String, &'a str)>, path: &str, list: &'a ResourceList) {
-    for (name, value) in named(list) {
-        if let Some(value) = value {
-            found.push((format!("{path}.{name}"), value.as_str()));
-        }
-    }
-}
-
-fn named(list: &ResourceList) -> [(&'static str, &Option<String>); 3] {
+fn named(list: &ResourceList) -> [(&'static str, &Option<Quantity>); 3] {
     [
         ("cpu", &list.cpu),
         ("memory", &list.memory),
@@ -106,12 +45,7 @@ pub(super) fn check_requests_within_limits(spec: &AppSpec, out: &mut Vec<Diagnos
             let (Some(low_text), Some(high_text)) = (low_value, high_value) else {
                 continue;
             };
-            let (Ok(low_amount), Ok(high_amount)) =
-                (parse_quantity(low_text), parse_quantity(high_text))
-            else {
-                continue; // quantity-syntax reports these
-            };
-            if low_amount > high_amount {
+            if low_text.cmp_value(high_text).is_gt() {
                 out.push(
                     Diagnostic::new(
                         &codes::REQUESTS_EXCEED_LIMITS,
@@ -131,6 +65,44 @@ pub(super) fn check_requests_within_limits(spec: &AppSpec, out: &mut Vec<Diagnos
                 "the inference container has no memory limit",
             )
             .with_help("set limits.memory; memory alerts are computed as a share of it"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ResourceList;
+
+    fn exceeded(requests: ResourceList, limits: ResourceList) -> Vec<String> {
+        let mut spec = crate::compile::testing::minimal();
+        spec.spec.inference.resources.requests = requests;
+        spec.spec.inference.resources.limits = limits;
+        let mut out = Vec::new();
+        check_requests_within_limits(&spec, &mut out);
+        out.into_iter()
+            .filter(|d| d.id == codes::REQUESTS_EXCEED_LIMITS.id)
+            .map(|d| d.path)
+            .collect()
+    }
+
+    #[test]
+    fn quantities_compare_by_exact_value() {
+        let list = ResourceList::cpu_memory;
+        // Equal values in other spellings are within the limit.
+        assert!(exceeded(list("1000m", "1Gi"), list("1", "1073741824")).is_empty());
+        // One millicore or one byte above is not.
+        assert_eq!(
+            exceeded(list("1001m", "1073741825"), list("1", "1Gi")),
+            [
+                "spec.inference.resources.requests.cpu",
+                "spec.inference.resources.requests.memory"
+            ]
+        );
+        // 1Gi is more than 1G.
+        assert_eq!(
+            exceeded(list("1", "1Gi"), list("1", "1G")),
+            ["spec.inference.resources.requests.memory"]
         );
     }
 }

@@ -1,11 +1,20 @@
 //! Replica counts, HorizontalPodAutoscaler bounds, and HPA/VPA conflicts.
 
 use crate::diagnostic::{Diagnostic, codes};
+use crate::k8s::int_or_percent::IntOrPercent;
 use crate::spec::{AppSpec, ScaledResource, VpaUpdateMode};
 
-/// Reports [`codes::REPLICAS_RANGE`](crate::diagnostic::codes::REPLICAS_RANGE).
+/// Reports [`codes::REPLICAS_RANGE`](crate::diagnostic::codes::REPLICAS_RANGE),
+/// [`codes::ZERO_REPLICAS`](crate::diagnostic::codes::ZERO_REPLICAS) and
+/// [`codes::REPLICAS_IGNORED`](crate::diagnostic::codes::REPLICAS_IGNORED).
 pub(super) fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
-    let replicas = spec.spec.inference.replicas;
+    let scaling = &spec.spec.scaling;
+    let autoscaler = match (&scaling.hpa, &scaling.keda) {
+        (Some(hpa), _) => Some(("the HPA", "scaling.hpa", hpa.min_replicas, hpa.max_replicas)),
+        (None, Some(keda)) => Some(("KEDA", "scaling.keda", keda.min_replicas, keda.max_replicas)),
+        (None, None) => None,
+    };
+    let replicas = spec.spec.inference.replicas();
     if replicas < 0 {
         out.push(
             Diagnostic::new(
@@ -15,7 +24,7 @@ pub(super) fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             )
             .with_help("set replicas to 1 or more"),
         );
-    } else if replicas == 0 && spec.spec.scaling.hpa.is_none() {
+    } else if replicas == 0 && autoscaler.is_none() {
         out.push(
             Diagnostic::new(
                 &codes::ZERO_REPLICAS,
@@ -23,6 +32,27 @@ pub(super) fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                 "replicas is 0: no pod will serve the model",
             )
             .with_help("set replicas to 1 or more, or remove the application"),
+        );
+    }
+    if let (Some(written), Some((owner, field, min, max))) =
+        (spec.spec.inference.replicas, autoscaler)
+        && written >= 0
+        && !(min..=max).contains(&written)
+    {
+        out.push(
+            Diagnostic::new(
+                &codes::REPLICAS_IGNORED,
+                "spec.inference.replicas",
+                format!(
+                    "replicas is {written}, but {owner} owns the replica count: the Deployment \
+                     carries no `replicas` and runs between {field}.minReplicas ({min}) and \
+                     maxReplicas ({max})"
+                ),
+            )
+            .with_help(format!(
+                "remove `inference.replicas`, or change {field}.minReplicas if {written} pods \
+                 were meant"
+            )),
         );
     }
     if let Some(idle) = spec
@@ -176,7 +206,10 @@ pub(super) fn check_hpa_vpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
 /// Reports [`codes::DISRUPTION_BUDGET`](crate::diagnostic::codes::DISRUPTION_BUDGET).
 pub(super) fn check_disruption_budget(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let budget = &spec.spec.scaling.disruption_budget;
-    if budget.enabled && budget.max_unavailable < 1 {
+    if !budget.enabled {
+        return;
+    }
+    if budget.max_unavailable.is_zero() {
         out.push(
             Diagnostic::new(
                 &codes::DISRUPTION_BUDGET,
@@ -187,6 +220,17 @@ pub(super) fn check_disruption_budget(spec: &AppSpec, out: &mut Vec<Diagnostic>)
                 ),
             )
             .with_help("set maxUnavailable to 1 or more (raise replicas or hpa.minReplicas to keep capacity)"),
+        );
+    } else if let IntOrPercent::Percent(percent) = budget.max_unavailable
+        && percent > 100
+    {
+        out.push(
+            Diagnostic::new(
+                &codes::DISRUPTION_BUDGET,
+                "spec.scaling.disruptionBudget.maxUnavailable",
+                format!("maxUnavailable is {percent}%: the API server rejects more than 100%"),
+            )
+            .with_help("use a percentage from 1% to 100%, or a number of pods"),
         );
     }
 }
@@ -200,6 +244,48 @@ mod tests {
         let mut out = Vec::new();
         check_hpa_vpa(spec, &mut out);
         out
+    }
+
+    fn replica_warnings(spec: &AppSpec) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        check_replicas(spec, &mut out);
+        out.into_iter().map(|d| (d.id, d.message)).collect()
+    }
+
+    #[test]
+    fn replicas_outside_the_autoscalers_bounds_are_a_warning_that_they_are_ignored() {
+        let mut spec = crate::compile::testing::minimal();
+        spec.spec.inference.replicas = Some(1);
+        assert!(replica_warnings(&spec).is_empty(), "no autoscaler");
+        let mut hpa = crate::spec::HpaSpec::new(10);
+        hpa.min_replicas = 5;
+        spec.spec.scaling.hpa = Some(hpa);
+        let found = replica_warnings(&spec);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "replicas-ignored");
+        assert!(found[0].1.contains("minReplicas (5)"), "{}", found[0].1);
+        assert_eq!(
+            codes::REPLICAS_IGNORED.severity,
+            crate::diagnostic::Severity::Warning
+        );
+        // Within the bounds, or not written at all: nothing to say.
+        spec.spec.inference.replicas = Some(7);
+        assert!(replica_warnings(&spec).is_empty());
+        spec.spec.inference.replicas = None;
+        assert!(
+            replica_warnings(&spec).is_empty(),
+            "the default 2 is not written"
+        );
+        // KEDA owns the count too.
+        spec.spec.scaling.hpa = None;
+        spec.spec.scaling.keda = Some(
+            serde_json::from_value(serde_json::json!({"minReplicas": 2, "maxReplicas": 4}))
+                .unwrap(),
+        );
+        spec.spec.inference.replicas = Some(8);
+        let found = replica_warnings(&spec);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("KEDA"), "{}", found[0].1);
     }
 
     #[test]

@@ -12,12 +12,6 @@ fn is_hostname(host: &str) -> bool {
     is_dns1123_subdomain(name) && name.contains('.') && name.split('.').all(is_dns1123_label)
 }
 
-/// Whether `text` is an Argo Rollouts duration: a whole number and `s`, `m` or `h`.
-fn is_simple_duration(text: &str) -> bool {
-    text.strip_suffix(['s', 'm', 'h'])
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
 fn dns_name(out: &mut Vec<Diagnostic>, path: String, value: &str, what: &str) {
     if !is_dns1123_subdomain(value) {
         out.push(
@@ -298,18 +292,7 @@ pub(super) fn check_canary(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                 }
                 previous = previous.max(*weight);
             }
-            CanaryStep::Pause(pause) => {
-                if let Some(duration) = &pause.duration
-                    && !is_simple_duration(duration)
-                {
-                    out.push(steps(
-                        format!("spec.rollout.canary.steps[{i}].pause.duration"),
-                        format!("`{duration}` is not a duration Argo Rollouts reads"),
-                        "a whole number and s, m or h, e.g. `5m`",
-                    ));
-                }
-            }
-            CanaryStep::Analysis(_) => {}
+            CanaryStep::Pause(_) | CanaryStep::Analysis(_) => {}
         }
     }
     let analysis = |path: &str, message: String, help: &str| {
@@ -329,18 +312,6 @@ pub(super) fn check_canary(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         ));
     }
     let settings = &canary.analysis;
-    for (field, value) in [
-        ("interval", &settings.interval),
-        ("initialDelay", &settings.initial_delay),
-    ] {
-        if !is_simple_duration(value) {
-            out.push(analysis(
-                &format!("spec.rollout.canary.analysis.{field}"),
-                format!("`{value}` is not a duration Argo Rollouts reads"),
-                "a whole number and s, m or h, e.g. `1m`",
-            ));
-        }
-    }
     if settings.count < 1 || settings.failure_limit < 0 {
         out.push(analysis(
             "spec.rollout.canary.analysis",
@@ -565,13 +536,13 @@ mod tests {
 
         let mut spec = production();
         let training = spec.spec.training.as_mut().unwrap();
-        training.schedule = Some("0 3 * * *".into());
+        training.schedule = Some("0 3 * * *".parse().unwrap());
         training.gpus = 1;
         assert_eq!(ids(&spec), ["training-distributed", "training-distributed"]);
     }
 
     #[test]
-    fn hostnames_and_durations() {
+    fn hostnames() {
         for good in ["models.example.com", "*.example.com", "a-b.c"] {
             assert!(is_hostname(good), "{good}");
         }
@@ -585,7 +556,5 @@ mod tests {
         ] {
             assert!(!is_hostname(bad), "{bad}");
         }
-        assert!(is_simple_duration("30s") && is_simple_duration("5m"));
-        assert!(!is_simple_duration("1h30m") && !is_simple_duration("m"));
     }
 }

@@ -1,7 +1,8 @@
-//! Model source, training Job settings, environment, probes, schedules, durations, rollout
-//! parameters and GPU counts.
+//! Model source, training Job settings, environment, probes, rollout parameters and GPU
+//! counts (schedules, durations and quantities are parsed at load time: `spec::load`).
 
 use crate::diagnostic::{Diagnostic, codes};
+use crate::k8s::int_or_percent::IntOrPercent;
 use crate::spec::{AppSpec, ModelSource, ProbeSpec, RuntimeSpec};
 
 /// Reports [`codes::MODEL_SOURCE`](crate::diagnostic::codes::MODEL_SOURCE).
@@ -62,7 +63,7 @@ pub(super) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             .scaling
             .hpa
             .as_ref()
-            .map_or(spec.spec.inference.replicas, |hpa| hpa.max_replicas);
+            .map_or(spec.spec.inference.replicas(), |hpa| hpa.max_replicas);
         let several = max_replicas > 1 || spec.spec.rollout.blue_green.is_some();
         if several && claim.access_mode == crate::spec::AccessMode::ReadWriteOnce {
             out.push(
@@ -339,61 +340,22 @@ pub(super) fn check_probes(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports [`codes::CRON_SYNTAX`](crate::diagnostic::codes::CRON_SYNTAX).
-pub(super) fn check_schedules(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
-    let mut schedules = Vec::new();
-    if let Some(schedule) = spec
-        .spec
-        .training
-        .as_ref()
-        .and_then(|t| t.schedule.as_ref())
-    {
-        schedules.push(("spec.training.schedule", schedule));
-    }
-    if let Some(backup) = &spec.spec.backup {
-        schedules.push(("spec.backup.schedule", &backup.schedule));
-    }
-    for (path, schedule) in schedules {
-        if let Err(error) = crate::k8s::cron::Schedule::parse(schedule) {
-            out.push(
-                Diagnostic::new(&codes::CRON_SYNTAX, path, error.to_string())
-                    .with_help("use five fields `minute hour day-of-month month day-of-week`, e.g. `0 2 * * *`, or @hourly/@daily/@weekly/@monthly"),
-            );
-        }
-    }
-}
-
 /// Reports [`codes::ROLLOUT_VALUES`](crate::diagnostic::codes::ROLLOUT_VALUES).
 pub(super) fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let rollout = &spec.spec.rollout;
-    let mut zero = 0;
-    for (field, value) in [
-        ("maxSurge", &rollout.max_surge),
-        ("maxUnavailable", &rollout.max_unavailable),
-    ] {
-        let number = value.strip_suffix('%').unwrap_or(value);
-        match number.parse::<u32>() {
-            Ok(0) => zero += 1,
-            Ok(n) if value.ends_with('%') && n > 100 => out.push(
-                Diagnostic::new(
-                    &codes::ROLLOUT_VALUES,
-                    format!("spec.rollout.{field}"),
-                    format!("{field} `{value}` is above 100%"),
-                )
-                .with_help("use a percentage from 0% to 100%"),
-            ),
-            Ok(_) => {}
-            Err(_) => out.push(
-                Diagnostic::new(
-                    &codes::ROLLOUT_VALUES,
-                    format!("spec.rollout.{field}"),
-                    format!("{field} `{value}` is neither a whole number nor a percentage"),
-                )
-                .with_help("e.g. `1` or `25%`"),
-            ),
-        }
+    if let IntOrPercent::Percent(percent) = rollout.max_unavailable
+        && percent > 100
+    {
+        out.push(
+            Diagnostic::new(
+                &codes::ROLLOUT_VALUES,
+                "spec.rollout.maxUnavailable",
+                format!("maxUnavailable `{percent}%` is above 100%"),
+            )
+            .with_help("use a percentage from 0% to 100%"),
+        );
     }
-    if zero == 2 {
+    if rollout.max_surge.is_zero() && rollout.max_unavailable.is_zero() {
         out.push(
             Diagnostic::new(
                 &codes::ROLLOUT_VALUES,
