@@ -23,10 +23,11 @@ use serde::{Deserialize, Serialize};
 use slipway_contract as contract;
 use tokio::sync::Semaphore;
 
+use crate::batch::{BatchConfig, Batcher, Engine, Ticket};
 use crate::log::{self, Level};
 use crate::metrics::{MethodLabel, Metrics, Rejection, Route};
-use crate::model::{Model, TensorMetadata};
-use crate::protocol::{self, Reply, RequestError, Served};
+use crate::model::{Batching, Model, TensorMetadata};
+use crate::protocol::{self, Prepared, Reply, RequestError, Served};
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -45,6 +46,10 @@ pub struct Settings {
     pub threads: usize,
     /// Time allowed to receive a request body once its headers arrived.
     pub body_read_timeout: Duration,
+    /// Dynamic batching: rows per model execution at most (1: off).
+    pub batch_max_size: usize,
+    /// Dynamic batching: the most the oldest queued request waits for batch-mates.
+    pub batch_queue_delay: Duration,
     /// Testing only: delay before each inference.
     pub test_infer_delay: Duration,
     /// Testing only: panic in every inference job.
@@ -60,30 +65,47 @@ pub struct AppState {
     /// The served model's name, shared by every request log line.
     model_label: Arc<str>,
     /// The server's metrics.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     admission: Arc<Slots>,
     workers: Arc<Semaphore>,
+    /// The model's batcher, when batching is on and the model can be batched.
+    batcher: OnceLock<Batcher>,
 }
 
 impl AppState {
     /// State with no model yet: live, not ready.
     pub fn new(settings: Settings) -> Arc<AppState> {
         Arc::new(AppState {
-            metrics: Metrics::new(&settings.model_name, &settings.model_version),
+            metrics: Arc::new(Metrics::new(&settings.model_name, &settings.model_version)),
             admission: Arc::new(Slots {
                 taken: AtomicUsize::new(0),
                 max: settings.max_concurrency,
             }),
             workers: Arc::new(Semaphore::new(settings.threads)),
             model: OnceLock::new(),
+            batcher: OnceLock::new(),
             ready: AtomicBool::new(false),
             model_label: Arc::from(settings.model_name.as_str()),
             settings,
         })
     }
 
-    /// Installs the loaded and warmed model and reports ready.
+    /// Installs the loaded and warmed model, with its batcher when batching is on and the
+    /// model can be batched, and reports ready.
     pub fn set_model(&self, model: Arc<Model>) {
+        if self.settings.batch_max_size > 1 && *model.batching() == Batching::Stackable {
+            let engine = Arc::new(ModelEngine {
+                model: model.clone(),
+                metrics: self.metrics.clone(),
+            });
+            let config = BatchConfig {
+                max_rows: self.settings.batch_max_size,
+                max_delay: self.settings.batch_queue_delay,
+                runners: self.settings.threads,
+                capacity: self.settings.max_concurrency,
+            };
+            let _ = self.batcher.set(Batcher::new(config, engine));
+        }
         let _ = self.model.set(model);
         self.ready.store(true, Ordering::SeqCst);
         self.metrics.set_loaded(true);
@@ -93,6 +115,25 @@ impl AppState {
     pub fn set_draining(&self) {
         self.ready.store(false, Ordering::SeqCst);
         self.metrics.set_loaded(false);
+    }
+
+    /// Whether requests are batched, and if not why: what the model metadata and the start
+    /// log report.
+    pub fn batching(&self, model: &Model) -> BatchingStatus {
+        let enabled = self.settings.batch_max_size > 1;
+        BatchingStatus {
+            enabled: enabled && *model.batching() == Batching::Stackable,
+            max_batch_size: self.settings.batch_max_size,
+            max_queue_delay_microseconds: u64::try_from(
+                self.settings.batch_queue_delay.as_micros(),
+            )
+            .unwrap_or(u64::MAX),
+            reason: match model.batching() {
+                _ if !enabled => Some("off (--batch-max-size 1)".to_owned()),
+                Batching::Stackable => None,
+                Batching::No(why) => Some(why.clone()),
+            },
+        }
     }
 
     /// Whether a new inference request would be admitted now: loaded, not draining, and a
@@ -109,6 +150,71 @@ impl AppState {
         } else {
             Readiness::Ready
         }
+    }
+}
+
+/// The dynamic batching of a server, as `GET /v2/models/{name}` and the start log report it.
+#[derive(Debug, Serialize)]
+pub struct BatchingStatus {
+    /// Whether concurrent requests share model executions.
+    pub enabled: bool,
+    /// Rows per model execution at most (`--batch-max-size`).
+    pub max_batch_size: usize,
+    /// The most a queued request waits for batch-mates (`--batch-queue-delay-micros`).
+    pub max_queue_delay_microseconds: u64,
+    /// Why batching is off, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The model as the batcher runs it: executions recorded in the inference metrics, queue
+/// delay and depth in the batching metrics, a failed batch in the log.
+struct ModelEngine {
+    model: Arc<Model>,
+    metrics: Arc<Metrics>,
+}
+
+#[derive(Serialize)]
+struct BatchFailed<'a> {
+    rows: usize,
+    error: &'a str,
+}
+
+impl Engine for ModelEngine {
+    fn run(&self, inputs: Vec<tract_onnx::prelude::Tensor>) -> protocol::Outputs {
+        let rows = inputs
+            .first()
+            .and_then(|t| t.shape().first())
+            .copied()
+            .unwrap_or(1);
+        let start = Instant::now();
+        let outputs = self.model.run(inputs)?;
+        self.metrics.inference(start.elapsed(), rows);
+        Ok(outputs)
+    }
+
+    fn inline(&self, rows: usize) -> bool {
+        self.model.batch_runs_inline(rows)
+    }
+
+    fn queued(&self, waited: Duration) {
+        self.metrics.queued(waited);
+    }
+
+    fn depth(&self, depth: usize) {
+        self.metrics.queue_depth(depth);
+    }
+
+    fn batch_failed(&self, rows: usize, error: &str) {
+        log::emit(
+            Level::Warn,
+            "batch",
+            "batched model execution failed; running its requests one by one",
+            &BatchFailed {
+                rows,
+                error: &protocol::clip(error, MAX_ERROR_BYTES),
+            },
+        );
     }
 }
 
@@ -582,6 +688,7 @@ struct ModelMetadata<'a> {
     platform: &'static str,
     inputs: Vec<TensorMetadata<'a>>,
     outputs: Vec<TensorMetadata<'a>>,
+    batching: BatchingStatus,
 }
 
 async fn model_metadata(State(state): State<Shared>, Path(path): Path<ModelPath>) -> Response {
@@ -595,6 +702,7 @@ async fn model_metadata(State(state): State<Shared>, Path(path): Path<ModelPath>
                 platform: "onnx_onnxv1",
                 inputs: model.inputs.iter().map(TensorMetadata::from).collect(),
                 outputs: model.outputs.iter().map(TensorMetadata::from).collect(),
+                batching: state.batching(&model),
             },
         ),
         Err(e) => e.into_response(),
@@ -679,17 +787,20 @@ async fn predict(State(state): State<Shared>, req: Request) -> Response {
     resp
 }
 
-/// Body, admission, then the CPU-bound part (parsing, model, writing): on the calling
-/// runtime thread for small requests to a fast model, else on the inference pool, at most
-/// `threads` at a time. The admission slot travels with the response body.
+/// Body, admission, then the CPU-bound part: parsing and checking (`prepare`), the model run
+/// (batched with other requests when the batcher takes it, else alone), writing the answer.
+/// Small requests to a fast model do all of it on the calling runtime thread, handing only
+/// the model run to the batcher; the others do it in one job on the inference pool, at most
+/// `threads` jobs at a time (a job waiting for its batch holds a thread of the blocking pool
+/// but no pool slot). The admission slot travels with the response body.
 async fn run_job<F>(
     state: &Shared,
     model: Arc<Model>,
     body: Body,
-    job: F,
+    prepare: F,
 ) -> Result<Response, ApiError>
 where
-    F: FnOnce(Served<'_>, &[u8]) -> Result<Reply, RequestError> + Send + 'static,
+    F: FnOnce(Served<'_>, &[u8]) -> Result<Prepared, RequestError> + Send + 'static,
 {
     let body = read_body(state, body).await?;
     let Some(slot) = Slots::try_take(&state.admission) else {
@@ -706,19 +817,91 @@ where
         tokio::time::sleep(state.settings.test_infer_delay).await;
     }
     let reply = if model.runs_inline(body.len()) {
-        guarded(state, &model, &body, job)?
+        let prepared = guarded(state, || {
+            test_panic(state);
+            prepare(served(state, &model), &body)
+        })?;
+        drop(body);
+        match submit(state, prepared) {
+            Queued::Batched(ticket, answer) => {
+                let outputs = ticket.outputs().await;
+                guarded(state, || answer.finish(served(state, &model), outputs?))?
+            }
+            Queued::Alone(prepared) => {
+                guarded(state, || protocol::serve(served(state, &model), prepared))?
+            }
+        }
     } else {
         let worker = state.workers.clone().acquire_owned().await.map_err(|_| {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down")
         })?;
         let shared = state.clone();
         let task = tokio::task::spawn_blocking(move || {
-            let _worker = worker;
-            guarded(&shared, &model, &body, job)
+            let state = &shared;
+            let prepared = guarded(state, || {
+                test_panic(state);
+                prepare(served(state, &model), &body)
+            })?;
+            drop(body);
+            match submit(state, prepared) {
+                Queued::Batched(ticket, answer) => {
+                    // Waiting for the batch takes no pool slot; writing the answer does.
+                    drop(worker);
+                    let outputs = ticket.outputs_blocking();
+                    let _worker = tokio::runtime::Handle::current()
+                        .block_on(state.workers.clone().acquire_owned())
+                        .map_err(|_| {
+                            ApiError::new(
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                "server is shutting down",
+                            )
+                        })?;
+                    guarded(state, || answer.finish(served(state, &model), outputs?))
+                }
+                Queued::Alone(prepared) => {
+                    let _worker = worker;
+                    guarded(state, || protocol::serve(served(state, &model), prepared))
+                }
+            }
         });
         task.await.map_err(|_| internal_error())??
     };
     Ok(reply_response(reply, slot))
+}
+
+/// A prepared request handed to the batcher, or back to run alone.
+enum Queued {
+    /// In the batch queue: the outputs will come through the ticket.
+    Batched(Ticket, protocol::Answer),
+    /// Not batched (batching off, the model cannot be batched, more rows than a batch, or
+    /// inputs that do not stack): run it alone.
+    Alone(Prepared),
+}
+
+fn submit(state: &AppState, prepared: Prepared) -> Queued {
+    let Some(batcher) = state.batcher.get() else {
+        return Queued::Alone(prepared);
+    };
+    let Prepared {
+        inputs,
+        rows,
+        answer,
+    } = prepared;
+    match batcher.submit(inputs) {
+        Ok(ticket) => Queued::Batched(ticket, answer),
+        Err(inputs) => Queued::Alone(Prepared {
+            inputs,
+            rows,
+            answer,
+        }),
+    }
+}
+
+/// Testing only (`--test-panic-on-infer`): panic where a request is parsed.
+fn test_panic(state: &AppState) {
+    if state.settings.test_panic_on_infer {
+        panic!("test panic (--test-panic-on-infer)");
+    }
 }
 
 fn internal_error() -> ApiError {
@@ -728,19 +911,13 @@ fn internal_error() -> ApiError {
     )
 }
 
-/// Runs a job; a panic (in tract, say) becomes a 500 for this request only: the panic hook
-/// has logged it, and the server keeps serving.
-fn guarded<F>(state: &AppState, model: &Model, body: &[u8], job: F) -> Result<Reply, ApiError>
-where
-    F: FnOnce(Served<'_>, &[u8]) -> Result<Reply, RequestError>,
-{
-    let run = || {
-        if state.settings.test_panic_on_infer {
-            panic!("test panic (--test-panic-on-infer)");
-        }
-        job(served(state, model), body)
-    };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+/// Runs a part of a request's job; a panic (in tract, say) becomes a 500 for this request
+/// only: the panic hook has logged it, and the server keeps serving.
+fn guarded<R>(
+    state: &AppState,
+    part: impl FnOnce() -> Result<R, RequestError>,
+) -> Result<R, ApiError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(part)) {
         Ok(result) => result.map_err(|e| answer_error(state, e)),
         Err(_) => Err(internal_error()),
     }

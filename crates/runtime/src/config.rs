@@ -71,6 +71,16 @@ pub struct Config {
     /// balancers stop sending traffic before the listener closes.
     #[arg(long, env = contract::ENV_DRAIN_DELAY, default_value_t = 0)]
     pub drain_delay_seconds: u64,
+    /// Dynamic batching: the most rows one model execution takes. Concurrent requests whose
+    /// inputs stack on the batch (first) dimension run together up to this many rows, then
+    /// are split back per request; 1 turns batching off.
+    #[arg(long, env = contract::ENV_BATCH_MAX_SIZE, default_value_t = NonZeroUsize::new(contract::DEFAULT_BATCH_MAX_SIZE as usize).expect("default > 0"))]
+    pub batch_max_size: NonZeroUsize,
+    /// Dynamic batching: the most a queued request waits for batch-mates, in microseconds,
+    /// before its batch runs. 0 never waits: a batch takes what queued while the model was
+    /// busy.
+    #[arg(long, env = contract::ENV_BATCH_QUEUE_DELAY, default_value_t = contract::DEFAULT_BATCH_QUEUE_DELAY_MICROS, value_parser = clap::value_parser!(u64).range(..=10_000_000))]
+    pub batch_queue_delay_micros: u64,
     /// Least severe log level written.
     #[arg(
         long,
@@ -201,8 +211,14 @@ mod tests {
             "3",
             "--log-level",
             "WARN",
+            "--batch-max-size",
+            "8",
+            "--batch-queue-delay-micros",
+            "250",
         ])
         .unwrap();
+        assert_eq!(c.batch_max_size.get(), 8);
+        assert_eq!(c.batch_queue_delay_micros, 250);
         assert_eq!(c.model_name(), "x");
         assert_eq!(c.port, 0);
         assert_eq!(c.max_concurrency.get(), 3);
@@ -210,6 +226,16 @@ mod tests {
         assert!(
             Config::try_parse_from(["slipway-serve", "--model", "m", "--max-concurrency", "0"])
                 .is_err()
+        );
+        assert!(
+            Config::try_parse_from(["slipway-serve", "--model", "m", "--batch-max-size", "0"])
+                .is_err()
+        );
+        let c = Config::try_parse_from(["slipway-serve", "--model", "m"]).unwrap();
+        assert_eq!(
+            (c.batch_max_size.get(), c.batch_queue_delay_micros),
+            (64, 0),
+            "batching on by default, never waiting"
         );
     }
 }

@@ -183,6 +183,9 @@ impl Reply {
     }
 }
 
+/// A model run's outputs in model order, or why it failed.
+pub type Outputs = Result<Vec<Tensor>, RunError>;
+
 /// What a request is served with.
 #[derive(Debug, Clone, Copy)]
 pub struct Served<'a> {
@@ -344,13 +347,13 @@ enum OutputData {
 const INFER_FORM: &str =
     r#"{"inputs": [{"name": ..., "shape": [...], "datatype": "FP32", "data": [...]}]}"#;
 
-/// Serves one V2 inference request (`POST /v2/models/{name}/infer`). `json_len` is the
+/// Reads one V2 inference request (`POST /v2/models/{name}/infer`). `json_len` is the
 /// `Inference-Header-Content-Length` header: the body's JSON part, binary tensor data after.
 pub fn infer(
     served: Served<'_>,
     body: &[u8],
     json_len: Option<usize>,
-) -> Result<Reply, RequestError> {
+) -> Result<Prepared, RequestError> {
     let model = served.model;
     let (json_part, mut binary) = match json_len {
         None => (body, &[][..]),
@@ -483,7 +486,67 @@ pub fn infer(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let outputs = run(served, tensors, Model::rows(&shapes))?;
+    Ok(Prepared {
+        rows: Model::rows(&shapes),
+        inputs: tensors,
+        answer: Answer::Infer {
+            id: req.id,
+            selected,
+        },
+    })
+}
+
+/// A request read, checked and turned into input tensors: ready to run alone or stacked
+/// with others ([`crate::batch`]), then answered with [`Answer::finish`].
+#[derive(Debug)]
+pub struct Prepared {
+    /// Inputs in model order.
+    pub inputs: Vec<Tensor>,
+    /// Rows: the first dimension of the first input.
+    pub rows: usize,
+    /// How to write the answer from the outputs.
+    pub answer: Answer,
+}
+
+/// What a prepared request needs to write its answer.
+#[derive(Debug)]
+pub enum Answer {
+    /// A V2 answer: the request's id, and the outputs asked for (model index, binary).
+    Infer {
+        /// The request id, echoed.
+        id: Option<String>,
+        /// The outputs to return, by model index, and whether as binary data.
+        selected: Vec<(usize, bool)>,
+    },
+    /// A `/predict` answer: the first output, nested.
+    Predict,
+}
+
+/// Runs a prepared request alone and answers it.
+pub fn serve(served: Served<'_>, prepared: Prepared) -> Result<Reply, RequestError> {
+    let outputs = run(served, prepared.inputs, prepared.rows)?;
+    prepared.answer.finish(served, outputs)
+}
+
+impl Answer {
+    /// Writes the answer from the model's outputs (all of them, in model order).
+    pub fn finish(self, served: Served<'_>, outputs: Vec<Tensor>) -> Result<Reply, RequestError> {
+        match self {
+            Answer::Infer { id, selected } => {
+                infer_reply(served, id.as_deref(), &selected, &outputs)
+            }
+            Answer::Predict => predict_reply(&outputs),
+        }
+    }
+}
+
+fn infer_reply(
+    served: Served<'_>,
+    id: Option<&str>,
+    selected: &[(usize, bool)],
+    outputs: &[Tensor],
+) -> Result<Reply, RequestError> {
+    let model = served.model;
     let mut tail = Vec::new();
     let converted = selected
         .iter()
@@ -504,7 +567,7 @@ pub fn infer(
     let mut bytes = encode(&InferResponse {
         model_name: served.name,
         model_version: served.version,
-        id: req.id.as_deref(),
+        id,
         outputs: converted
             .iter()
             .map(|(ix, out)| match out {
@@ -552,8 +615,9 @@ struct PredictResponse<'a> {
     status: &'static str,
 }
 
-/// Serves one `/predict` request: `{"features": row or rows}` → the first output, nested.
-pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Reply, RequestError> {
+/// Reads one `/predict` request: `{"features": row or rows}`; its answer is the first
+/// output, nested.
+pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Prepared, RequestError> {
     let model = served.model;
     let req: PredictRequest = decode(body, r#"{"features": [...]} (one row or a list of rows)"#)?;
     let [spec] = model.inputs.as_slice() else {
@@ -588,7 +652,14 @@ pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Reply, RequestError> {
             source,
         }
     })?;
-    let outputs = run(served, vec![input], Model::rows(&[&shape]))?;
+    Ok(Prepared {
+        inputs: vec![input],
+        rows: Model::rows(&[&shape]),
+        answer: Answer::Predict,
+    })
+}
+
+fn predict_reply(outputs: &[Tensor]) -> Result<Reply, RequestError> {
     let first = outputs
         .first()
         .ok_or_else(|| RunError::Execution("the model returned no output".into()))?;
