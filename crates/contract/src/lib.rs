@@ -79,6 +79,10 @@ pub const DEFAULT_BATCH_MAX_SIZE: u32 = 64;
 /// while the model was busy.
 pub const DEFAULT_BATCH_QUEUE_DELAY_MICROS: u64 = 0;
 
+/// The longest `--batch-queue-delay-micros` the server accepts (10 s); it refuses to start
+/// with more.
+pub const MAX_BATCH_QUEUE_DELAY_MICROS: u64 = 10_000_000;
+
 /// One setting of the server: its long flag (without `--`) and its environment variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setting {

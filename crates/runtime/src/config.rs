@@ -79,7 +79,7 @@ pub struct Config {
     /// Dynamic batching: the most a queued request waits for batch-mates, in microseconds,
     /// before its batch runs. 0 never waits: a batch takes what queued while the model was
     /// busy.
-    #[arg(long, env = contract::ENV_BATCH_QUEUE_DELAY, default_value_t = contract::DEFAULT_BATCH_QUEUE_DELAY_MICROS, value_parser = clap::value_parser!(u64).range(..=10_000_000))]
+    #[arg(long, env = contract::ENV_BATCH_QUEUE_DELAY, default_value_t = contract::DEFAULT_BATCH_QUEUE_DELAY_MICROS, value_parser = clap::value_parser!(u64).range(..=contract::MAX_BATCH_QUEUE_DELAY_MICROS))]
     pub batch_queue_delay_micros: u64,
     /// Least severe log level written.
     #[arg(

@@ -33,6 +33,7 @@ pub static RULES: &[Check] = &[
     workloads::check_training,
     workloads::check_env,
     workloads::check_probes,
+    workloads::check_batching,
     workloads::check_schedules,
     workloads::check_rollout,
     workloads::check_gpu,
