@@ -29,6 +29,9 @@ pub const ENV_THREADS: &str = "SLIPWAY_THREADS";
 pub const ENV_MAX_CONCURRENCY: &str = "SLIPWAY_MAX_CONCURRENCY";
 /// Environment variable with the largest request body, 413 beyond it (`--max-body-bytes`).
 pub const ENV_MAX_BODY_BYTES: &str = "SLIPWAY_MAX_BODY_BYTES";
+/// Environment variable with the bytes of request bodies buffered at once across all
+/// requests; a body that would exceed it gets 503 (`--max-buffered-body-bytes`).
+pub const ENV_MAX_BUFFERED_BODY_BYTES: &str = "SLIPWAY_MAX_BUFFERED_BODY_BYTES";
 /// Environment variable with the largest output a request may ask for, computed from the
 /// model's output shapes before running, 413 beyond it (`--max-output-bytes`).
 pub const ENV_MAX_OUTPUT_BYTES: &str = "SLIPWAY_MAX_OUTPUT_BYTES";
@@ -94,7 +97,7 @@ pub struct Setting {
 
 /// Every setting of the server. The runtime's tests check that its command line has exactly
 /// these flags, each reading exactly this variable.
-pub const SETTINGS: [Setting; 22] = [
+pub const SETTINGS: [Setting; 23] = [
     Setting {
         flag: "model",
         env: ENV_MODEL_PATH,
@@ -126,6 +129,10 @@ pub const SETTINGS: [Setting; 22] = [
     Setting {
         flag: "max-body-bytes",
         env: ENV_MAX_BODY_BYTES,
+    },
+    Setting {
+        flag: "max-buffered-body-bytes",
+        env: ENV_MAX_BUFFERED_BODY_BYTES,
     },
     Setting {
         flag: "max-output-bytes",
@@ -300,6 +307,9 @@ pub const LABEL_REASON: &str = "reason";
 pub const REASON_SATURATED: &str = "saturated";
 /// Rejection reason: the body exceeded `--max-body-bytes` (413).
 pub const REASON_BODY_TOO_LARGE: &str = "body_too_large";
+/// Rejection reason: the bodies being read by all requests already take
+/// `--max-buffered-body-bytes` (503).
+pub const REASON_BUFFERED_BODIES: &str = "buffered_bodies";
 /// Rejection reason: the outputs the request asks for exceed `--max-output-bytes` (413).
 pub const REASON_OUTPUT_TOO_LARGE: &str = "output_too_large";
 /// Rejection reason: the body did not arrive within `--body-read-timeout-seconds` (408).
@@ -308,9 +318,10 @@ pub const REASON_BODY_TIMEOUT: &str = "body_timeout";
 pub const REASON_CONNECTIONS: &str = "connection_limit";
 
 /// Every value of the `reason` label; each series exists from start.
-pub const REJECTION_REASONS: [&str; 5] = [
+pub const REJECTION_REASONS: [&str; 6] = [
     REASON_SATURATED,
     REASON_BODY_TOO_LARGE,
+    REASON_BUFFERED_BODIES,
     REASON_OUTPUT_TOO_LARGE,
     REASON_BODY_TIMEOUT,
     REASON_CONNECTIONS,

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body::{Frame, SizeHint};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use slipway_contract as contract;
 use tokio::sync::Semaphore;
@@ -28,6 +28,7 @@ use crate::log::{self, Level};
 use crate::metrics::{MethodLabel, Metrics, Rejection, Route};
 use crate::model::{Batching, Model, TensorMetadata};
 use crate::protocol::{self, Prepared, Reply, RequestError, Served};
+use crate::tensor::OutputError;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ pub struct Settings {
     pub model_version: String,
     /// Largest accepted body, bytes.
     pub max_body_bytes: usize,
+    /// Bytes of bodies buffered at once across all requests.
+    pub max_buffered_body_bytes: usize,
     /// Largest output a request may ask for, bytes of tensor data.
     pub max_output_bytes: usize,
     /// Inference requests admitted at once.
@@ -67,6 +70,8 @@ pub struct AppState {
     /// The server's metrics.
     pub metrics: Arc<Metrics>,
     admission: Arc<Slots>,
+    /// Bytes of request bodies being read or held before parsing, across all requests.
+    bodies: Arc<BodyBudget>,
     workers: Arc<Semaphore>,
     /// The model's batcher, when batching is on and the model can be batched.
     batcher: OnceLock<Batcher>,
@@ -80,6 +85,10 @@ impl AppState {
             admission: Arc::new(Slots {
                 taken: AtomicUsize::new(0),
                 max: settings.max_concurrency,
+            }),
+            bodies: Arc::new(BodyBudget {
+                used: AtomicUsize::new(0),
+                max: settings.max_buffered_body_bytes,
             }),
             workers: Arc::new(Semaphore::new(settings.threads)),
             model: OnceLock::new(),
@@ -235,6 +244,70 @@ impl Slots {
             })
             .ok()
             .map(|_| Slot(slots.clone()))
+    }
+}
+
+/// The `--max-buffered-body-bytes` budget: bytes of request bodies buffered across all
+/// requests, from the first byte read until the request is parsed. One atomic counter.
+#[derive(Debug)]
+struct BodyBudget {
+    used: AtomicUsize,
+    max: usize,
+}
+
+/// Bytes of the budget one body holds, given back on drop.
+#[derive(Debug)]
+struct Held {
+    budget: Arc<BodyBudget>,
+    bytes: usize,
+}
+
+impl Held {
+    fn new(budget: &Arc<BodyBudget>) -> Held {
+        Held {
+            budget: budget.clone(),
+            bytes: 0,
+        }
+    }
+
+    /// Holds `total` bytes in all (more than now), if the budget has room.
+    fn grow(&mut self, total: usize) -> bool {
+        let more = total.saturating_sub(self.bytes);
+        if more == 0 {
+            return true;
+        }
+        let max = self.budget.max;
+        let ok = self
+            .budget
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(more).filter(|&n| n <= max)
+            })
+            .is_ok();
+        if ok {
+            self.bytes = total;
+        }
+        ok
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
+/// A request body read in full, holding its bytes of the buffered-body budget until dropped.
+#[derive(Debug)]
+struct Buffered {
+    bytes: Bytes,
+    _held: Held,
+}
+
+impl std::ops::Deref for Buffered {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
     }
 }
 
@@ -397,6 +470,8 @@ impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> ApiError {
         let status = match &e {
             RequestError::OutputTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            // A checked allocation failed: this request fails, the server keeps serving.
+            RequestError::Output(OutputError::Memory(_)) => StatusCode::SERVICE_UNAVAILABLE,
             e if e.is_client_error() => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -1006,8 +1081,10 @@ impl HttpBody for SlotBody {
 }
 
 /// Reads the whole body: more than `--max-body-bytes` is refused with 413, a body that does
-/// not arrive within `--body-read-timeout-seconds` with 408; both close the connection.
-async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
+/// not arrive within `--body-read-timeout-seconds` with 408, and one that would take the
+/// bodies buffered across all requests over `--max-buffered-body-bytes` with 503 (a declared
+/// Content-Length is held in full before anything is read); each closes the connection.
+async fn read_body(state: &AppState, body: Body) -> Result<Buffered, ApiError> {
     let limit = state.settings.max_body_bytes;
     let too_large = || {
         state.metrics.rejected(Rejection::BodyTooLarge);
@@ -1017,20 +1094,72 @@ async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
         )
         .closing()
     };
+    let busy = || {
+        state.metrics.rejected(Rejection::BufferedBodies);
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "server busy: request bodies being received already take the limit of {} \
+                 bytes (--max-buffered-body-bytes); retry later",
+                state.bodies.max
+            ),
+        )
+        .closing()
+    };
     // A declared Content-Length over the limit is refused before reading anything.
-    let declared = HttpBody::size_hint(&body).upper();
-    if declared.is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit)) {
+    let declared = HttpBody::size_hint(&body)
+        .upper()
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
+    let mut held = Held::new(&state.bodies);
+    if let Some(n) = declared
+        && !held.grow(n)
+    {
+        return Err(busy());
+    }
+    let read = async {
+        let mut body = body;
+        // One frame is the common case: keep it without copying.
+        let mut first: Option<Bytes> = None;
+        let mut rest: Vec<u8> = Vec::new();
+        let mut total = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read request body: {e}"),
+                )
+                .closing()
+            })?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            total = total.saturating_add(data.len());
+            if total > limit {
+                return Err(too_large());
+            }
+            if !held.grow(total) {
+                return Err(busy());
+            }
+            match first.take() {
+                None if rest.is_empty() => first = Some(data),
+                earlier => {
+                    if let Some(earlier) = earlier {
+                        rest.reserve(declared.unwrap_or(total).max(total));
+                        rest.extend_from_slice(&earlier);
+                    }
+                    rest.extend_from_slice(&data);
+                }
+            }
+        }
+        Ok(first.unwrap_or_else(|| Bytes::from(rest)))
+    };
     let timeout = state.settings.body_read_timeout;
-    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Ok(Err(e)) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("cannot read request body: {e}"),
-        )
-        .closing()),
+    match tokio::time::timeout(timeout, read).await {
+        Ok(Ok(bytes)) => Ok(Buffered { bytes, _held: held }),
+        Ok(Err(e)) => Err(e),
         Err(_) => {
             state.metrics.rejected(Rejection::BodyTimeout);
             Err(ApiError::new(

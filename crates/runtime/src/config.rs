@@ -41,6 +41,11 @@ pub struct Config {
     /// Largest request body accepted; larger ones get 413.
     #[arg(long, env = contract::ENV_MAX_BODY_BYTES, default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Bytes of request bodies buffered at once across all requests (raised to
+    /// --max-body-bytes if smaller); a body that would take more gets 503 with Retry-After
+    /// and its connection closed, so many concurrent large uploads cannot exhaust memory.
+    #[arg(long, env = contract::ENV_MAX_BUFFERED_BODY_BYTES, default_value_t = 64 * 1024 * 1024)]
+    pub max_buffered_body_bytes: usize,
     /// Largest output a request may ask for, in bytes of tensor data (all outputs, computed
     /// from the model's output shapes for the request's shapes before running); larger gets 413.
     #[arg(long, env = contract::ENV_MAX_OUTPUT_BYTES, default_value_t = 64 * 1024 * 1024)]

@@ -43,6 +43,8 @@ pub enum Rejection {
     Saturated,
     /// The body exceeded `--max-body-bytes` (413).
     BodyTooLarge,
+    /// The bodies being read already took `--max-buffered-body-bytes` (503).
+    BufferedBodies,
     /// The outputs would exceed `--max-output-bytes` (413).
     OutputTooLarge,
     /// The body did not arrive within `--body-read-timeout-seconds` (408).
@@ -52,9 +54,10 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    const ALL: [Rejection; 5] = [
+    const ALL: [Rejection; 6] = [
         Rejection::Saturated,
         Rejection::BodyTooLarge,
+        Rejection::BufferedBodies,
         Rejection::OutputTooLarge,
         Rejection::BodyTimeout,
         Rejection::Connections,
@@ -65,6 +68,7 @@ impl Rejection {
         match self {
             Rejection::Saturated => contract::REASON_SATURATED,
             Rejection::BodyTooLarge => contract::REASON_BODY_TOO_LARGE,
+            Rejection::BufferedBodies => contract::REASON_BUFFERED_BODIES,
             Rejection::OutputTooLarge => contract::REASON_OUTPUT_TOO_LARGE,
             Rejection::BodyTimeout => contract::REASON_BODY_TIMEOUT,
             Rejection::Connections => contract::REASON_CONNECTIONS,

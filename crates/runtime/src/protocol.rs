@@ -22,7 +22,7 @@ use tract_onnx::prelude::Tensor;
 
 use crate::metrics::Metrics;
 use crate::model::{Model, RunError, ShapeDisplay, ShapeError, TensorSpec};
-use crate::tensor::{self, Data, DataType, Nested, TensorError, UnsupportedOutput};
+use crate::tensor::{self, Data, DataType, Nested, OutputError, TensorError};
 
 /// Why a request could not be answered. Client errors become 400, the rest 500.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +118,7 @@ pub enum RequestError {
     Run(#[from] RunError),
     /// The model produced a tensor JSON cannot carry.
     #[error(transparent)]
-    Output(#[from] UnsupportedOutput),
+    Output(#[from] OutputError),
     /// The response could not be serialized.
     #[error("cannot encode the response: {0}")]
     Encode(String),
@@ -242,8 +242,26 @@ fn names(specs: &[TensorSpec]) -> String {
     all.join(", ")
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, RequestError> {
-    serde_json::to_vec(v).map_err(|e| RequestError::Encode(e.to_string()))
+/// JSON of a response, in a buffer of about `estimate` bytes reserved up front with a checked
+/// allocation: a response too large for the memory left fails alone (503) instead of aborting
+/// the process while the buffer grows.
+fn encode<T: Serialize>(v: &T, estimate: usize) -> Result<Vec<u8>, RequestError> {
+    let mut bytes = tensor::try_vec(estimate).map_err(OutputError::from)?;
+    serde_json::to_writer(&mut bytes, v).map_err(|e| RequestError::Encode(e.to_string()))?;
+    Ok(bytes)
+}
+
+/// The JSON length of output data, about: a number takes up to 24 characters with its comma
+/// (FP64 in shortest form; most are shorter), a boolean 6.
+fn json_estimate(data: &Data) -> usize {
+    let (len, each) = match data {
+        Data::Bool(v) => (v.len(), 6),
+        Data::Int(v) => (v.len(), 21),
+        Data::UInt(v) => (v.len(), 21),
+        Data::F32(v) => (v.len(), 16),
+        Data::F64(v) => (v.len(), 24),
+    };
+    len.saturating_mul(each)
 }
 
 /// Refuses a request whose outputs would exceed the limit, computed from the model's output
@@ -564,32 +582,42 @@ fn infer_reply(
             Ok((ix, data))
         })
         .collect::<Result<Vec<_>, RequestError>>()?;
-    let mut bytes = encode(&InferResponse {
-        model_name: served.name,
-        model_version: served.version,
-        id,
-        outputs: converted
-            .iter()
-            .map(|(ix, out)| match out {
-                OutputData::Json(out) => ResponseOutput {
-                    name: &model.outputs[*ix].name,
-                    datatype: out.datatype.name(),
-                    shape: &out.shape,
-                    data: Some(&out.data),
-                    parameters: None,
-                },
-                OutputData::Binary { datatype, size } => ResponseOutput {
-                    name: &model.outputs[*ix].name,
-                    datatype: datatype.name(),
-                    shape: outputs[*ix].shape(),
-                    data: None,
-                    parameters: Some(OutputParameters {
-                        binary_data_size: *size,
-                    }),
-                },
-            })
-            .collect(),
-    })?;
+    let estimate = converted
+        .iter()
+        .map(|(_, out)| match out {
+            OutputData::Json(out) => json_estimate(&out.data) + 256,
+            OutputData::Binary { .. } => 256,
+        })
+        .fold(256usize, usize::saturating_add);
+    let mut bytes = encode(
+        &InferResponse {
+            model_name: served.name,
+            model_version: served.version,
+            id,
+            outputs: converted
+                .iter()
+                .map(|(ix, out)| match out {
+                    OutputData::Json(out) => ResponseOutput {
+                        name: &model.outputs[*ix].name,
+                        datatype: out.datatype.name(),
+                        shape: &out.shape,
+                        data: Some(&out.data),
+                        parameters: None,
+                    },
+                    OutputData::Binary { datatype, size } => ResponseOutput {
+                        name: &model.outputs[*ix].name,
+                        datatype: datatype.name(),
+                        shape: outputs[*ix].shape(),
+                        data: None,
+                        parameters: Some(OutputParameters {
+                            binary_data_size: *size,
+                        }),
+                    },
+                })
+                .collect(),
+        },
+        estimate,
+    )?;
     if converted
         .iter()
         .all(|(_, o)| matches!(o, OutputData::Json(_)))
@@ -664,12 +692,16 @@ fn predict_reply(outputs: &[Tensor]) -> Result<Reply, RequestError> {
         .first()
         .ok_or_else(|| RunError::Execution("the model returned no output".into()))?;
     let out = tensor::to_output(first)?;
-    encode(&PredictResponse {
-        prediction: Nested {
-            data: &out.data,
-            shape: &out.shape,
+    let estimate = json_estimate(&out.data).saturating_mul(2) + 64;
+    encode(
+        &PredictResponse {
+            prediction: Nested {
+                data: &out.data,
+                shape: &out.shape,
+            },
+            status: "success",
         },
-        status: "success",
-    })
+        estimate,
+    )
     .map(Reply::json)
 }
