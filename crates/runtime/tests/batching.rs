@@ -417,3 +417,63 @@ fn a_model_that_mixes_rows_is_not_batched() {
         );
     }
 }
+
+/// Requests with large bodies (over the 16 KiB that a fast model parses on the runtime
+/// thread) take the other path: parsed on the inference pool, queued from there, answered
+/// there once their batch ran. Their answers equal the same requests run alone.
+#[test]
+fn large_requests_parsed_on_the_pool_are_batched_too() {
+    let batching = Server::start(
+        "tiny.onnx",
+        &[
+            "--batch-max-size",
+            "4096",
+            "--batch-queue-delay-micros",
+            "5000",
+        ],
+    );
+    let alone = Server::start("tiny.onnx", &["--batch-max-size", "1"]);
+    let bodies: Vec<String> = (0..12)
+        .map(|i| {
+            let rows = 1000 + 97 * i;
+            let data: Vec<f64> = (0..rows * 4)
+                .map(|k| ((k * 7 + i * 13) % 101) as f64 / 25.0 - 2.0)
+                .collect();
+            json!({"inputs": [{"name": "input", "datatype": "FP32", "shape": [rows, 4], "data": data}]})
+                .to_string()
+        })
+        .collect();
+    assert!(bodies.iter().all(|b| b.len() > 16 * 1024));
+    let start = Arc::new(std::sync::Barrier::new(bodies.len()));
+    let answers: Vec<(u16, Value)> = thread::scope(|scope| {
+        let handles: Vec<_> = bodies
+            .iter()
+            .map(|body| {
+                let (start, server) = (start.clone(), &batching);
+                scope.spawn(move || {
+                    start.wait();
+                    server.post("/v2/models/tiny/infer", body)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, (body, (status, answer))) in bodies.iter().zip(&answers).enumerate() {
+        assert_eq!(*status, 200, "{answer}");
+        let (_, expected) = alone.post("/v2/models/tiny/infer", body);
+        let (got, expected) = (outputs("", answer), outputs("", &expected));
+        for name in ["logits", "probabilities"] {
+            assert_close(
+                &got[name],
+                &expected[name],
+                SAME_RUN,
+                &format!("{i} {name}"),
+            );
+        }
+    }
+    let runs = batching.metric("slipway_inference_batch_size_count{model=\"tiny\"}");
+    assert!(
+        runs < bodies.len() as f64,
+        "{runs} executions: nothing was batched"
+    );
+}
