@@ -261,16 +261,13 @@ impl Shared {
     }
 
     /// On a blocking thread: waits out the queue delay (or until the batch fills), then takes
-    /// a batch; `None` when the queue emptied (and this runner stopped).
+    /// a batch; `None` when the queue emptied.
     fn wait_and_take(&self) -> Option<Vec<Pending>> {
         let mut q = self.lock();
         loop {
             let now = Instant::now();
             match self.next(&q, now) {
-                Next::Stop => {
-                    q.runners -= 1;
-                    return None;
-                }
+                Next::Stop => return None,
                 Next::Take => return Some(self.take(&mut q)),
                 Next::Wait(deadline) => {
                     q = self
@@ -358,24 +355,44 @@ fn split(outputs: &[Tensor], rows: &[usize]) -> Result<Vec<Vec<Tensor>>, RunErro
     Ok(parts)
 }
 
-/// What a runner task did with its turn on a blocking thread.
-enum Turn {
-    /// Ran a batch: look for the next one.
-    Ran,
-    /// Found the queue empty and stopped.
-    Stopped,
+/// A runner alive: counted in `Queue::runners` from its spawn until this is dropped, however
+/// the runner ends (queue empty, the runtime shutting down, or a panic outside the model run).
+/// On drop, a runner starts again if requests are left and no other runner is there for them.
+struct Running(Arc<Shared>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let shared = &self.0;
+        let again = {
+            let mut q = shared.lock();
+            // Requests left (queued after this runner found the queue empty, or left by a
+            // runner that died): they may have found every runner taken, so this runner's
+            // place goes to a new one.
+            let again = !q.pending.is_empty();
+            if !again {
+                q.runners -= 1;
+            }
+            again
+        };
+        if again {
+            match tokio::runtime::Handle::try_current() {
+                Ok(handle) => {
+                    handle.spawn(runner(shared.clone()));
+                }
+                Err(_) => shared.lock().runners -= 1,
+            }
+        }
+    }
 }
 
 /// A runner: takes and runs batches until the queue is empty.
 async fn runner(shared: Arc<Shared>) {
+    let _running = Running(shared.clone());
     loop {
         let ready = {
             let mut q = shared.lock();
             match shared.next(&q, Instant::now()) {
-                Next::Stop => {
-                    q.runners -= 1;
-                    return;
-                }
+                Next::Stop => return,
                 Next::Take => Some(shared.take(&mut q)),
                 Next::Wait(_) => None,
             }
@@ -393,23 +410,18 @@ async fn runner(shared: Arc<Shared>) {
                         Some(batch) => batch,
                         None => match on_pool.wait_and_take() {
                             Some(batch) => batch,
-                            None => return Turn::Stopped,
+                            None => return false,
                         },
                     };
                     on_pool.execute(batch);
-                    Turn::Ran
+                    true
                 })
                 .await;
-                match turn {
-                    Ok(Turn::Ran) => {}
-                    Ok(Turn::Stopped) => return,
-                    // The runtime is shutting down (or the turn panicked outside the model:
-                    // its requests were answered with an error when their senders dropped).
-                    Err(_) => {
-                        let mut q = shared.lock();
-                        q.runners -= 1;
-                        return;
-                    }
+                // Stopped, or the runtime is shutting down, or the turn panicked outside the
+                // model run (its requests were answered with an error as their senders
+                // dropped): `Running` takes care of the count.
+                if !matches!(turn, Ok(true)) {
+                    return;
                 }
             }
         }
@@ -419,7 +431,7 @@ async fn runner(shared: Arc<Shared>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     /// A row-wise model for the tests: `out = 2·x + 1` and `sum = Σ row`; a row holding 0.5
     /// makes the whole run fail and a row holding 0.25 makes it panic (test inputs are
@@ -430,6 +442,9 @@ mod tests {
         inline: bool,
         waited: Mutex<Vec<Duration>>,
         failed: AtomicBool,
+        depth_calls: AtomicUsize,
+        /// The call of `depth` that panics (0: none).
+        panic_at_depth_call: AtomicUsize,
     }
 
     impl Fake {
@@ -439,6 +454,8 @@ mod tests {
                 inline,
                 waited: Mutex::new(Vec::new()),
                 failed: AtomicBool::new(false),
+                depth_calls: AtomicUsize::new(0),
+                panic_at_depth_call: AtomicUsize::new(0),
             })
         }
     }
@@ -473,7 +490,12 @@ mod tests {
         fn queued(&self, waited: Duration) {
             self.waited.lock().unwrap().push(waited);
         }
-        fn depth(&self, _depth: usize) {}
+        fn depth(&self, _depth: usize) {
+            let call = self.depth_calls.fetch_add(1, Ordering::SeqCst) + 1;
+            if call == self.panic_at_depth_call.load(Ordering::SeqCst) {
+                panic!("fake bookkeeping panics once");
+            }
+        }
         fn batch_failed(&self, _rows: usize, _error: &str) {
             self.failed.store(true, Ordering::SeqCst);
         }
@@ -667,6 +689,31 @@ mod tests {
             (0..200usize).map(|i| 1 + i % 4).sum::<usize>()
         );
         assert!(runs.iter().all(|&r| r <= 16), "{runs:?}");
+    }
+
+    /// A runner that dies outside the model run (here: the queue-depth bookkeeping panics
+    /// while it takes a batch) answers its batch with an error, and the next requests are
+    /// still served: the runner count is given back and a runner starts again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_runner_that_dies_is_replaced() {
+        for inline in [true, false] {
+            let fake = Fake::new(inline);
+            let batcher = Batcher::new(config(64, 0), fake.clone());
+            // The submit records the depth (call 1); the runner taking the batch (call 2)
+            // panics.
+            fake.panic_at_depth_call.store(2, Ordering::SeqCst);
+            let ticket = batcher.submit(input(1, 2, 0.0)).unwrap();
+            let lost = tokio::time::timeout(Duration::from_secs(10), ticket.outputs()).await;
+            assert!(lost.expect("answered, not hung").is_err());
+            for i in 0..3 {
+                let request = input(2, 2, 10.0 * i as f32);
+                let ticket = batcher.submit(request.clone()).unwrap();
+                let answer = tokio::time::timeout(Duration::from_secs(10), ticket.outputs())
+                    .await
+                    .expect("a runner serves the queue again");
+                assert_eq!(answer.unwrap(), expected(&request));
+            }
+        }
     }
 
     #[tokio::test(flavor = "current_thread")]
