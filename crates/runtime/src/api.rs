@@ -1,9 +1,12 @@
 //! HTTP: the V2 and `/predict` routes, probes, `/metrics`, admission control, request logs.
 //!
-//! An inference request is read in full (bounded in size and time) before it asks for one of
-//! the `--max-concurrency` slots, so clients that stall mid-upload hold no slot. The slot is
-//! held until the response has been handed to the connection (see [`SlotBody`]), so clients
-//! that do not read their answers cannot pile up response memory beyond the slots.
+//! An inference request is read in full (bounded in size and time, and with every other body
+//! being read by `--max-buffered-body-bytes`) before it asks for one of the
+//! `--max-concurrency` slots, so clients that stall mid-upload hold no slot. The slot is held
+//! until the response has been handed to the connection (see [`SlotBody`]), so clients that
+//! do not read their answers cannot pile up response memory beyond the slots. Between the two,
+//! the request is parsed and checked, its model run goes to the batcher (`crate::batch`) when
+//! it can share one, and its answer is written.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
