@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Benchmark driver: slipway-serve against the bare axum floor (parse the same JSON body,
+"""Benchmark driver: slipway-serve with dynamic batching on (its defaults: 64 rows, no queue
+delay) and off (--batch-max-size 1), against the bare axum floor (parse the same JSON body,
 answer a fixed reply), FastAPI + uvicorn (2 workers) + onnxruntime, and the source article's
 Flask + gunicorn (2 workers) + onnxruntime, all in the same run.
 
 Called by run.sh, which installs the tools, builds the server and the floor and makes the
 medium model. For each model (tiny, medium) and each server: time from start to ready, idle
-RSS, then wrk at concurrency 1, 8 and 64 on POST /predict with one row, then peak RSS. Prints
-a Markdown table and the targets of issue 14. Every server listens on 127.0.0.1 only and is
-stopped at the end.
+RSS, then wrk at concurrency 1, 8 and 64 on POST /predict with one row, then peak RSS. Then,
+for the medium model, paired rounds: both slipway-serve configurations run side by side and
+wrk alternates between them (off, on, off, on, ...) at c=64 and c=1, so that the batching
+ratio compares figures taken seconds apart on this shared machine. Prints Markdown tables and
+the targets of issues 14 and 16. Every server listens on 127.0.0.1 only and is stopped at the
+end.
 """
 
 import argparse
@@ -16,6 +20,7 @@ import os
 import platform
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -123,8 +128,7 @@ def wrk(url, body_file, connections, seconds):
     }
 
 
-def bench_server(name, cmd, env, ready_url, predict_url, body_file, seconds):
-    start = time.monotonic()
+def start_server(cmd, env, ready_url):
     proc = subprocess.Popen(
         cmd,
         env=env,
@@ -133,8 +137,23 @@ def bench_server(name, cmd, env, ready_url, predict_url, body_file, seconds):
         cwd=HERE,
         start_new_session=True,
     )
+    wait_ready(ready_url, proc)
+    return proc
+
+
+def stop_server(proc):
+    os.killpg(proc.pid, signal.SIGTERM)
     try:
-        wait_ready(ready_url, proc)
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def bench_server(name, cmd, env, ready_url, predict_url, body_file, seconds):
+    start = time.monotonic()
+    proc = None
+    try:
+        proc = start_server(cmd, env, ready_url)
         ready_s = time.monotonic() - start
         time.sleep(1.0)
         idle_kb = memory_kb(proc.pid, "VmRSS:")
@@ -143,11 +162,30 @@ def bench_server(name, cmd, env, ready_url, predict_url, body_file, seconds):
         peak_kb = memory_kb(proc.pid, "VmHWM:")
         return {"ready_s": ready_s, "idle_mb": idle_kb / 1024, "peak_mb": peak_kb / 1024, "cells": cells}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc is not None:
+            stop_server(proc)
+
+
+def paired(configs, env, body_file, seconds, rounds):
+    """Runs every configuration side by side (idle servers cost no CPU) and alternates wrk
+    between them, `rounds` times at c=64 and at c=1. Returns {(name, c): [cell, ...]}."""
+    procs, urls = [], {}
+    try:
+        for name, cmd in configs:
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            procs.append(start_server(cmd(port), env, f"{base}/v2/health/ready"))
+            urls[name] = f"{base}/predict"
+            wrk(urls[name], body_file, 8, 1)  # warm-up
+        cells = {}
+        for c in (64, 1):
+            for _ in range(rounds):
+                for name, _ in configs:
+                    cells.setdefault((name, c), []).append(wrk(urls[name], body_file, c, seconds))
+        return cells
+    finally:
+        for proc in procs:
+            stop_server(proc)
 
 
 def machine():
@@ -172,9 +210,11 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--python", default=sys.executable, help="python of the peers' venv")
     ap.add_argument("--profile", default="bench-serve", help="cargo profile of the binaries, for the report")
+    ap.add_argument("--pairs", type=int, default=3, help="paired off/on rounds for the medium model")
     args = ap.parse_args()
 
     bindir = os.path.dirname(args.python)
+    pairs = {}
     models = {"tiny": (args.tiny, 4), "medium": (args.medium, 784)}
     results = {}
     for model, (path, width) in models.items():
@@ -184,10 +224,14 @@ def main():
             body_file = f.name
         model_env = {"PATH": os.environ.get("PATH", ""), "MODEL_PATH": os.path.abspath(path)}
         try:
+            serve = lambda port, *extra: [
+                args.server, "--model", os.path.abspath(path), "--host", "127.0.0.1", "--port", str(port), *extra
+            ]
             servers = [
+                ("slipway-serve", serve, "/v2/health/ready"),
                 (
-                    "slipway-serve",
-                    lambda port: [args.server, "--model", os.path.abspath(path), "--host", "127.0.0.1", "--port", str(port)],
+                    "slipway-serve, batching off",
+                    lambda port: serve(port, "--batch-max-size", "1"),
                     "/v2/health/ready",
                 ),
                 ("axum floor", lambda port: [args.floor, f"127.0.0.1:{port}"], "/v2/health/ready"),
@@ -209,6 +253,14 @@ def main():
                 results[(model, name)] = bench_server(
                     name, cmd(port), model_env, f"{base}{ready_path}", f"{base}/predict", body_file, args.seconds
                 )
+            if model == "medium" and args.pairs > 0:
+                pairs = paired(
+                    [("batching off", lambda port: serve(port, "--batch-max-size", "1")), ("batching on", serve)],
+                    model_env,
+                    body_file,
+                    args.seconds,
+                    args.pairs,
+                )
         finally:
             os.unlink(body_file)
 
@@ -225,6 +277,21 @@ def main():
                 f"| {model} | {server} | {r['ready_s']:.3f} | {r['idle_mb']:.1f} | {r['peak_mb']:.1f} "
                 f"| {c} | {cell['rps']:.0f} | {cell['p50']:.2f} | {cell['p99']:.2f} | {cell['non2xx']} |"
             )
+    if pairs:
+        print(
+            f"\nMedium model, paired rounds (slipway-serve with batching off and on side by side, wrk alternating, "
+            f"{args.seconds} s each):\n"
+        )
+        print("| c | round | off req/s | on req/s | on/off | off p50 (ms) | on p50 (ms) | off p99 (ms) | on p99 (ms) |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for c in (64, 1):
+            offs, ons = pairs[("batching off", c)], pairs[("batching on", c)]
+            for i, (off, on) in enumerate(zip(offs, ons), 1):
+                print(
+                    f"| {c} | {i} | {off['rps']:.0f} | {on['rps']:.0f} | {on['rps'] / off['rps']:.2f} "
+                    f"| {off['p50']:.3f} | {on['p50']:.3f} | {off['p99']:.2f} | {on['p99']:.2f} |"
+                )
+
     print()
     print("Targets (issue 14), c=64:")
     for model in models:
@@ -241,6 +308,31 @@ def main():
         print(f"- {model}: p99 {s['p99']:.2f} ms vs FastAPI {fast['p99']:.2f} ms = {p99:.2f} (target <= 1/3: {met(p99 <= 1 / 3)})")
         idle = results[(model, "slipway-serve")]["idle_mb"]
         print(f"- {model}: slipway-serve idle RSS {idle:.1f} MB (target < 30: {met(idle < 30)})")
+
+    met = lambda ok: "met" if ok else "NOT met"
+    on = results[("medium", "slipway-serve")]["cells"]
+    off = results[("medium", "slipway-serve, batching off")]["cells"]
+    fast = results[("medium", "fastapi+uvicorn")]["cells"]
+    print()
+    print("Targets (issue 16), medium model (784-512-512-10), batching on = defaults (64 rows, queue delay 0 us):")
+    ratio = on[64]["rps"] / off[64]["rps"]
+    print(f"- c=64 on/off, main table: {ratio:.2f}x ({on[64]['rps']:.0f} vs {off[64]['rps']:.0f} req/s; target >= 2x: {met(ratio >= 2)})")
+    if pairs:
+        ratios = [b["rps"] / a["rps"] for a, b in zip(pairs[("batching off", 64)], pairs[("batching on", 64)])]
+        median = statistics.median(ratios)
+        shown = ", ".join(f"{r:.2f}" for r in ratios)
+        print(f"- c=64 on/off, paired rounds: median {median:.2f}x ({shown}; target >= 2x: {met(median >= 2)})")
+    ratio = on[64]["rps"] / fast[64]["rps"]
+    print(f"- c=64 on vs FastAPI: {ratio:.1f}x (target >= 8x: {met(ratio >= 8)})")
+    p99 = on[64]["p99"] / fast[64]["p99"]
+    print(f"- c=64 p99 on {on[64]['p99']:.2f} ms vs FastAPI {fast[64]['p99']:.2f} ms = {p99:.2f} (target <= 1/3: {met(p99 <= 1 / 3)})")
+    extra_us = (on[1]["p50"] - off[1]["p50"]) * 1000
+    print(f"- c=1 p50 on - off, main table: {extra_us:+.0f} us (target <= queue delay, 0 us: {met(extra_us <= 0)})")
+    if pairs:
+        deltas = [(b["p50"] - a["p50"]) * 1000 for a, b in zip(pairs[("batching off", 1)], pairs[("batching on", 1)])]
+        median = statistics.median(deltas)
+        shown = ", ".join(f"{d:+.0f}" for d in deltas)
+        print(f"- c=1 p50 on - off, paired rounds: median {median:+.0f} us ({shown}; target <= 0 us: {met(median <= 0)})")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Benchmark slipway-serve against the bare axum floor (crates/runtime/examples/http_floor.rs),
-# FastAPI + uvicorn (2 workers) and the source article's Flask + gunicorn (2 workers), both
-# with onnxruntime, in one run on loopback, with wrk. From the repository root:
+# Benchmark slipway-serve, with dynamic batching on (its defaults) and off, against the bare
+# axum floor (crates/runtime/examples/http_floor.rs), FastAPI + uvicorn (2 workers) and the
+# source article's Flask + gunicorn (2 workers), both with onnxruntime, in one run on
+# loopback, with wrk; then paired off/on rounds for the medium model. From the repository root:
 #
-#   bench/serve/run.sh                          # 5 s per cell, profile bench-serve
-#   BENCH_SECONDS=10 BENCH_PROFILE=release bench/serve/run.sh
+#   bench/serve/run.sh                          # 5 s per cell, 3 paired rounds, profile bench-serve
+#   BENCH_SECONDS=10 BENCH_PAIRS=5 BENCH_PROFILE=release bench/serve/run.sh
 #
 # Installs what it needs: wrk (apt-get, needs root or sudo), a Python venv with the peers'
 # packages (bench/serve/.venv), then builds slipway-serve and the floor with the cargo profile
 # `bench-serve` (release optimisation, no LTO, 16 codegen units: much faster to build than
 # `release` on a small machine), generates the medium MLP (784-512-512-10, ≈ 2.7 MB, not
-# committed) into bench/serve/.work, and prints a Markdown table and the targets. Takes about
-# 4 minutes after the build.
+# committed) into bench/serve/.work, and prints Markdown tables and the targets of issues 14
+# and 16. Takes about 5 minutes after the build.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -19,6 +20,7 @@ here="$root/bench/serve"
 venv="${BENCH_VENV:-$here/.venv}"
 work="$here/.work"
 seconds="${BENCH_SECONDS:-5}"
+pairs="${BENCH_PAIRS:-3}"
 cd "$root"
 
 if ! command -v wrk >/dev/null; then
@@ -54,4 +56,5 @@ exec "$venv/bin/python" "$here/bench.py" \
     --tiny crates/runtime/tests/models/tiny.onnx \
     --medium "$work/medium.onnx" \
     --seconds "$seconds" \
+    --pairs "$pairs" \
     --python "$venv/bin/python"

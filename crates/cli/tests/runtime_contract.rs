@@ -356,15 +356,25 @@ fn every_queried_metric_is_exposed_by_the_running_server() {
         missing.is_empty(),
         "queried but not exposed by slipway-serve: {missing:?}\nexposed: {exposed:?}"
     );
-    // And the histograms the quantiles read have buckets with samples.
+    // And the histograms the quantiles read have buckets with samples: the request, the
+    // model execution, its batch size and its wait in the batch queue (batching is on by
+    // default, so the one /predict went through the batcher).
     for histogram in [
         runtime::METRIC_REQUEST_DURATION,
         runtime::METRIC_INFERENCE_DURATION,
+        runtime::METRIC_BATCH_SIZE,
+        runtime::METRIC_BATCH_QUEUE_DELAY,
     ] {
         assert!(
             exposition.contains(&format!("{histogram}_bucket{{")),
             "{histogram} has no buckets"
         );
+        let samples: f64 = exposition
+            .lines()
+            .filter(|line| line.starts_with(&format!("{histogram}_count{{")))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        assert!(samples >= 1.0, "{histogram} has no samples:\n{exposition}");
     }
 
     // The request log line carries every field Fluentd types and Kibana queries.

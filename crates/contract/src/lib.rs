@@ -29,6 +29,9 @@ pub const ENV_THREADS: &str = "SLIPWAY_THREADS";
 pub const ENV_MAX_CONCURRENCY: &str = "SLIPWAY_MAX_CONCURRENCY";
 /// Environment variable with the largest request body, 413 beyond it (`--max-body-bytes`).
 pub const ENV_MAX_BODY_BYTES: &str = "SLIPWAY_MAX_BODY_BYTES";
+/// Environment variable with the bytes of request bodies buffered at once across all
+/// requests; a body that would exceed it gets 503 (`--max-buffered-body-bytes`).
+pub const ENV_MAX_BUFFERED_BODY_BYTES: &str = "SLIPWAY_MAX_BUFFERED_BODY_BYTES";
 /// Environment variable with the largest output a request may ask for, computed from the
 /// model's output shapes before running, 413 beyond it (`--max-output-bytes`).
 pub const ENV_MAX_OUTPUT_BYTES: &str = "SLIPWAY_MAX_OUTPUT_BYTES";
@@ -53,6 +56,12 @@ pub const ENV_SHUTDOWN_GRACE: &str = "SLIPWAY_SHUTDOWN_GRACE_SECONDS";
 /// Environment variable with the seconds the server keeps accepting, not ready, after SIGTERM
 /// (`--drain-delay-seconds`).
 pub const ENV_DRAIN_DELAY: &str = "SLIPWAY_DRAIN_DELAY_SECONDS";
+/// Environment variable with the most rows one batched model execution takes
+/// (`--batch-max-size`); `1` turns dynamic batching off.
+pub const ENV_BATCH_MAX_SIZE: &str = "SLIPWAY_BATCH_MAX_SIZE";
+/// Environment variable with the microseconds a queued request may wait for batch-mates
+/// before its batch runs (`--batch-queue-delay-micros`); `0` never waits.
+pub const ENV_BATCH_QUEUE_DELAY: &str = "SLIPWAY_BATCH_QUEUE_DELAY_MICROS";
 /// Environment variable with the least severe log level written (`--log-level`).
 pub const ENV_LOG_LEVEL: &str = "LOG_LEVEL";
 /// Testing only: environment variable delaying readiness after warm-up
@@ -65,6 +74,18 @@ pub const ENV_TEST_INFER_DELAY: &str = "SLIPWAY_TEST_INFER_DELAY_MS";
 /// panic path (`--test-panic-on-infer`).
 pub const ENV_TEST_PANIC_ON_INFER: &str = "SLIPWAY_TEST_PANIC_ON_INFER";
 
+/// Default of `--batch-max-size` (and of the spec's `batching.maxBatchSize`): rows per batched
+/// model execution.
+pub const DEFAULT_BATCH_MAX_SIZE: u32 = 64;
+/// Default of `--batch-queue-delay-micros` (and of the spec's
+/// `batching.maxQueueDelayMicroseconds`): never wait for batch-mates, batch only what queued
+/// while the model was busy.
+pub const DEFAULT_BATCH_QUEUE_DELAY_MICROS: u64 = 0;
+
+/// The longest `--batch-queue-delay-micros` the server accepts (10 s); it refuses to start
+/// with more.
+pub const MAX_BATCH_QUEUE_DELAY_MICROS: u64 = 10_000_000;
+
 /// One setting of the server: its long flag (without `--`) and its environment variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setting {
@@ -76,7 +97,7 @@ pub struct Setting {
 
 /// Every setting of the server. The runtime's tests check that its command line has exactly
 /// these flags, each reading exactly this variable.
-pub const SETTINGS: [Setting; 20] = [
+pub const SETTINGS: [Setting; 23] = [
     Setting {
         flag: "model",
         env: ENV_MODEL_PATH,
@@ -110,6 +131,10 @@ pub const SETTINGS: [Setting; 20] = [
         env: ENV_MAX_BODY_BYTES,
     },
     Setting {
+        flag: "max-buffered-body-bytes",
+        env: ENV_MAX_BUFFERED_BODY_BYTES,
+    },
+    Setting {
         flag: "max-output-bytes",
         env: ENV_MAX_OUTPUT_BYTES,
     },
@@ -140,6 +165,14 @@ pub const SETTINGS: [Setting; 20] = [
     Setting {
         flag: "drain-delay-seconds",
         env: ENV_DRAIN_DELAY,
+    },
+    Setting {
+        flag: "batch-max-size",
+        env: ENV_BATCH_MAX_SIZE,
+    },
+    Setting {
+        flag: "batch-queue-delay-micros",
+        env: ENV_BATCH_QUEUE_DELAY,
     },
     Setting {
         flag: "log-level",
@@ -238,8 +271,14 @@ pub const METRIC_MODEL_LOADED: &str = "slipway_model_loaded";
 /// Histogram of rows per inference, by `model`.
 pub const METRIC_BATCH_SIZE: &str = "slipway_inference_batch_size";
 
+/// Histogram of the time a request waited in the batch queue before its model execution
+/// started, in seconds, by `model`.
+pub const METRIC_BATCH_QUEUE_DELAY: &str = "slipway_batch_queue_delay_seconds";
+/// Gauge of requests waiting in the batch queue, by `model`.
+pub const METRIC_BATCH_QUEUE_DEPTH: &str = "slipway_batch_queue_depth";
+
 /// Every metric family the server exports beside the standard `process_*` ones.
-pub const METRICS: [&str; 7] = [
+pub const METRICS: [&str; 9] = [
     METRIC_REQUESTS,
     METRIC_REQUEST_DURATION,
     METRIC_INFERENCE_DURATION,
@@ -247,6 +286,8 @@ pub const METRICS: [&str; 7] = [
     METRIC_REJECTED,
     METRIC_MODEL_LOADED,
     METRIC_BATCH_SIZE,
+    METRIC_BATCH_QUEUE_DELAY,
+    METRIC_BATCH_QUEUE_DEPTH,
 ];
 
 /// Label with the route template (one of [`ROUTES`] or [`ROUTE_UNMATCHED`]).
@@ -266,6 +307,9 @@ pub const LABEL_REASON: &str = "reason";
 pub const REASON_SATURATED: &str = "saturated";
 /// Rejection reason: the body exceeded `--max-body-bytes` (413).
 pub const REASON_BODY_TOO_LARGE: &str = "body_too_large";
+/// Rejection reason: the bodies being read by all requests already take
+/// `--max-buffered-body-bytes` (503).
+pub const REASON_BUFFERED_BODIES: &str = "buffered_bodies";
 /// Rejection reason: the outputs the request asks for exceed `--max-output-bytes` (413).
 pub const REASON_OUTPUT_TOO_LARGE: &str = "output_too_large";
 /// Rejection reason: the body did not arrive within `--body-read-timeout-seconds` (408).
@@ -274,9 +318,10 @@ pub const REASON_BODY_TIMEOUT: &str = "body_timeout";
 pub const REASON_CONNECTIONS: &str = "connection_limit";
 
 /// Every value of the `reason` label; each series exists from start.
-pub const REJECTION_REASONS: [&str; 5] = [
+pub const REJECTION_REASONS: [&str; 6] = [
     REASON_SATURATED,
     REASON_BODY_TOO_LARGE,
+    REASON_BUFFERED_BODIES,
     REASON_OUTPUT_TOO_LARGE,
     REASON_BODY_TIMEOUT,
     REASON_CONNECTIONS,

@@ -1,9 +1,12 @@
 //! HTTP: the V2 and `/predict` routes, probes, `/metrics`, admission control, request logs.
 //!
-//! An inference request is read in full (bounded in size and time) before it asks for one of
-//! the `--max-concurrency` slots, so clients that stall mid-upload hold no slot. The slot is
-//! held until the response has been handed to the connection (see [`SlotBody`]), so clients
-//! that do not read their answers cannot pile up response memory beyond the slots.
+//! An inference request is read in full (bounded in size and time, and with every other body
+//! being read by `--max-buffered-body-bytes`) before it asks for one of the
+//! `--max-concurrency` slots, so clients that stall mid-upload hold no slot. The slot is held
+//! until the response has been handed to the connection (see [`SlotBody`]), so clients that
+//! do not read their answers cannot pile up response memory beyond the slots. Between the two,
+//! the request is parsed and checked, its model run goes to the batcher (`crate::batch`) when
+//! it can share one, and its answer is written.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,15 +21,17 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body::{Frame, SizeHint};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use slipway_contract as contract;
 use tokio::sync::Semaphore;
 
+use crate::batch::{BatchConfig, Batcher, Engine, Ticket};
 use crate::log::{self, Level};
 use crate::metrics::{MethodLabel, Metrics, Rejection, Route};
-use crate::model::{Model, TensorMetadata};
-use crate::protocol::{self, Reply, RequestError, Served};
+use crate::model::{Batching, Model, TensorMetadata};
+use crate::protocol::{self, Prepared, Reply, RequestError, Served};
+use crate::tensor::OutputError;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -37,6 +42,8 @@ pub struct Settings {
     pub model_version: String,
     /// Largest accepted body, bytes.
     pub max_body_bytes: usize,
+    /// Bytes of bodies buffered at once across all requests.
+    pub max_buffered_body_bytes: usize,
     /// Largest output a request may ask for, bytes of tensor data.
     pub max_output_bytes: usize,
     /// Inference requests admitted at once.
@@ -45,6 +52,10 @@ pub struct Settings {
     pub threads: usize,
     /// Time allowed to receive a request body once its headers arrived.
     pub body_read_timeout: Duration,
+    /// Dynamic batching: rows per model execution at most (1: off).
+    pub batch_max_size: usize,
+    /// Dynamic batching: the most the oldest queued request waits for batch-mates.
+    pub batch_queue_delay: Duration,
     /// Testing only: delay before each inference.
     pub test_infer_delay: Duration,
     /// Testing only: panic in every inference job.
@@ -60,30 +71,53 @@ pub struct AppState {
     /// The served model's name, shared by every request log line.
     model_label: Arc<str>,
     /// The server's metrics.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     admission: Arc<Slots>,
+    /// Bytes of request bodies being read or held before parsing, across all requests.
+    bodies: Arc<BodyBudget>,
     workers: Arc<Semaphore>,
+    /// The model's batcher, when batching is on and the model can be batched.
+    batcher: OnceLock<Batcher>,
 }
 
 impl AppState {
     /// State with no model yet: live, not ready.
     pub fn new(settings: Settings) -> Arc<AppState> {
         Arc::new(AppState {
-            metrics: Metrics::new(&settings.model_name, &settings.model_version),
+            metrics: Arc::new(Metrics::new(&settings.model_name, &settings.model_version)),
             admission: Arc::new(Slots {
                 taken: AtomicUsize::new(0),
                 max: settings.max_concurrency,
             }),
+            bodies: Arc::new(BodyBudget {
+                used: AtomicUsize::new(0),
+                max: settings.max_buffered_body_bytes,
+            }),
             workers: Arc::new(Semaphore::new(settings.threads)),
             model: OnceLock::new(),
+            batcher: OnceLock::new(),
             ready: AtomicBool::new(false),
             model_label: Arc::from(settings.model_name.as_str()),
             settings,
         })
     }
 
-    /// Installs the loaded and warmed model and reports ready.
+    /// Installs the loaded and warmed model, with its batcher when batching is on and the
+    /// model can be batched, and reports ready.
     pub fn set_model(&self, model: Arc<Model>) {
+        if self.settings.batch_max_size > 1 && *model.batching() == Batching::Stackable {
+            let engine = Arc::new(ModelEngine {
+                model: model.clone(),
+                metrics: self.metrics.clone(),
+            });
+            let config = BatchConfig {
+                max_rows: self.settings.batch_max_size,
+                max_delay: self.settings.batch_queue_delay,
+                runners: self.settings.threads,
+                capacity: self.settings.max_concurrency,
+            };
+            let _ = self.batcher.set(Batcher::new(config, engine));
+        }
         let _ = self.model.set(model);
         self.ready.store(true, Ordering::SeqCst);
         self.metrics.set_loaded(true);
@@ -93,6 +127,25 @@ impl AppState {
     pub fn set_draining(&self) {
         self.ready.store(false, Ordering::SeqCst);
         self.metrics.set_loaded(false);
+    }
+
+    /// Whether requests are batched, and if not why: what the model metadata and the start
+    /// log report.
+    pub fn batching(&self, model: &Model) -> BatchingStatus {
+        let enabled = self.settings.batch_max_size > 1;
+        BatchingStatus {
+            enabled: enabled && *model.batching() == Batching::Stackable,
+            max_batch_size: self.settings.batch_max_size,
+            max_queue_delay_microseconds: u64::try_from(
+                self.settings.batch_queue_delay.as_micros(),
+            )
+            .unwrap_or(u64::MAX),
+            reason: match model.batching() {
+                _ if !enabled => Some("off (--batch-max-size 1)".to_owned()),
+                Batching::Stackable => None,
+                Batching::No(why) => Some(why.clone()),
+            },
+        }
     }
 
     /// Whether a new inference request would be admitted now: loaded, not draining, and a
@@ -109,6 +162,71 @@ impl AppState {
         } else {
             Readiness::Ready
         }
+    }
+}
+
+/// The dynamic batching of a server, as `GET /v2/models/{name}` and the start log report it.
+#[derive(Debug, Serialize)]
+pub struct BatchingStatus {
+    /// Whether concurrent requests share model executions.
+    pub enabled: bool,
+    /// Rows per model execution at most (`--batch-max-size`).
+    pub max_batch_size: usize,
+    /// The most a queued request waits for batch-mates (`--batch-queue-delay-micros`).
+    pub max_queue_delay_microseconds: u64,
+    /// Why batching is off, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The model as the batcher runs it: executions recorded in the inference metrics, queue
+/// delay and depth in the batching metrics, a failed batch in the log.
+struct ModelEngine {
+    model: Arc<Model>,
+    metrics: Arc<Metrics>,
+}
+
+#[derive(Serialize)]
+struct BatchFailed<'a> {
+    rows: usize,
+    error: &'a str,
+}
+
+impl Engine for ModelEngine {
+    fn run(&self, inputs: Vec<tract_onnx::prelude::Tensor>) -> protocol::Outputs {
+        let rows = inputs
+            .first()
+            .and_then(|t| t.shape().first())
+            .copied()
+            .unwrap_or(1);
+        let start = Instant::now();
+        let outputs = self.model.run(inputs)?;
+        self.metrics.inference(start.elapsed(), rows);
+        Ok(outputs)
+    }
+
+    fn inline(&self, rows: usize) -> bool {
+        self.model.batch_runs_inline(rows)
+    }
+
+    fn queued(&self, waited: Duration) {
+        self.metrics.queued(waited);
+    }
+
+    fn depth(&self, depth: usize) {
+        self.metrics.queue_depth(depth);
+    }
+
+    fn batch_failed(&self, rows: usize, error: &str) {
+        log::emit(
+            Level::Warn,
+            "batch",
+            "batched model execution failed; running its requests one by one",
+            &BatchFailed {
+                rows,
+                error: &protocol::clip(error, MAX_ERROR_BYTES),
+            },
+        );
     }
 }
 
@@ -129,6 +247,70 @@ impl Slots {
             })
             .ok()
             .map(|_| Slot(slots.clone()))
+    }
+}
+
+/// The `--max-buffered-body-bytes` budget: bytes of request bodies buffered across all
+/// requests, from the first byte read until the request is parsed. One atomic counter.
+#[derive(Debug)]
+struct BodyBudget {
+    used: AtomicUsize,
+    max: usize,
+}
+
+/// Bytes of the budget one body holds, given back on drop.
+#[derive(Debug)]
+struct Held {
+    budget: Arc<BodyBudget>,
+    bytes: usize,
+}
+
+impl Held {
+    fn new(budget: &Arc<BodyBudget>) -> Held {
+        Held {
+            budget: budget.clone(),
+            bytes: 0,
+        }
+    }
+
+    /// Holds `total` bytes in all (more than now), if the budget has room.
+    fn grow(&mut self, total: usize) -> bool {
+        let more = total.saturating_sub(self.bytes);
+        if more == 0 {
+            return true;
+        }
+        let max = self.budget.max;
+        let ok = self
+            .budget
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(more).filter(|&n| n <= max)
+            })
+            .is_ok();
+        if ok {
+            self.bytes = total;
+        }
+        ok
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
+/// A request body read in full, holding its bytes of the buffered-body budget until dropped.
+#[derive(Debug)]
+struct Buffered {
+    bytes: Bytes,
+    _held: Held,
+}
+
+impl std::ops::Deref for Buffered {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
     }
 }
 
@@ -291,6 +473,8 @@ impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> ApiError {
         let status = match &e {
             RequestError::OutputTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            // A checked allocation failed: this request fails, the server keeps serving.
+            RequestError::Output(OutputError::Memory(_)) => StatusCode::SERVICE_UNAVAILABLE,
             e if e.is_client_error() => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -582,6 +766,7 @@ struct ModelMetadata<'a> {
     platform: &'static str,
     inputs: Vec<TensorMetadata<'a>>,
     outputs: Vec<TensorMetadata<'a>>,
+    batching: BatchingStatus,
 }
 
 async fn model_metadata(State(state): State<Shared>, Path(path): Path<ModelPath>) -> Response {
@@ -595,6 +780,7 @@ async fn model_metadata(State(state): State<Shared>, Path(path): Path<ModelPath>
                 platform: "onnx_onnxv1",
                 inputs: model.inputs.iter().map(TensorMetadata::from).collect(),
                 outputs: model.outputs.iter().map(TensorMetadata::from).collect(),
+                batching: state.batching(&model),
             },
         ),
         Err(e) => e.into_response(),
@@ -679,17 +865,20 @@ async fn predict(State(state): State<Shared>, req: Request) -> Response {
     resp
 }
 
-/// Body, admission, then the CPU-bound part (parsing, model, writing): on the calling
-/// runtime thread for small requests to a fast model, else on the inference pool, at most
-/// `threads` at a time. The admission slot travels with the response body.
+/// Body, admission, then the CPU-bound part: parsing and checking (`prepare`), the model run
+/// (batched with other requests when the batcher takes it, else alone), writing the answer.
+/// Small requests to a fast model do all of it on the calling runtime thread, handing only
+/// the model run to the batcher; the others do it in one job on the inference pool, at most
+/// `threads` jobs at a time (a job waiting for its batch holds a thread of the blocking pool
+/// but no pool slot). The admission slot travels with the response body.
 async fn run_job<F>(
     state: &Shared,
     model: Arc<Model>,
     body: Body,
-    job: F,
+    prepare: F,
 ) -> Result<Response, ApiError>
 where
-    F: FnOnce(Served<'_>, &[u8]) -> Result<Reply, RequestError> + Send + 'static,
+    F: FnOnce(Served<'_>, &[u8]) -> Result<Prepared, RequestError> + Send + 'static,
 {
     let body = read_body(state, body).await?;
     let Some(slot) = Slots::try_take(&state.admission) else {
@@ -706,19 +895,91 @@ where
         tokio::time::sleep(state.settings.test_infer_delay).await;
     }
     let reply = if model.runs_inline(body.len()) {
-        guarded(state, &model, &body, job)?
+        let prepared = guarded(state, || {
+            test_panic(state);
+            prepare(served(state, &model), &body)
+        })?;
+        drop(body);
+        match submit(state, prepared) {
+            Queued::Batched(ticket, answer) => {
+                let outputs = ticket.outputs().await;
+                guarded(state, || answer.finish(served(state, &model), outputs?))?
+            }
+            Queued::Alone(prepared) => {
+                guarded(state, || protocol::serve(served(state, &model), prepared))?
+            }
+        }
     } else {
         let worker = state.workers.clone().acquire_owned().await.map_err(|_| {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down")
         })?;
         let shared = state.clone();
         let task = tokio::task::spawn_blocking(move || {
-            let _worker = worker;
-            guarded(&shared, &model, &body, job)
+            let state = &shared;
+            let prepared = guarded(state, || {
+                test_panic(state);
+                prepare(served(state, &model), &body)
+            })?;
+            drop(body);
+            match submit(state, prepared) {
+                Queued::Batched(ticket, answer) => {
+                    // Waiting for the batch takes no pool slot; writing the answer does.
+                    drop(worker);
+                    let outputs = ticket.outputs_blocking();
+                    let _worker = tokio::runtime::Handle::current()
+                        .block_on(state.workers.clone().acquire_owned())
+                        .map_err(|_| {
+                            ApiError::new(
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                "server is shutting down",
+                            )
+                        })?;
+                    guarded(state, || answer.finish(served(state, &model), outputs?))
+                }
+                Queued::Alone(prepared) => {
+                    let _worker = worker;
+                    guarded(state, || protocol::serve(served(state, &model), prepared))
+                }
+            }
         });
         task.await.map_err(|_| internal_error())??
     };
     Ok(reply_response(reply, slot))
+}
+
+/// A prepared request handed to the batcher, or back to run alone.
+enum Queued {
+    /// In the batch queue: the outputs will come through the ticket.
+    Batched(Ticket, protocol::Answer),
+    /// Not batched (batching off, the model cannot be batched, more rows than a batch, or
+    /// inputs that do not stack): run it alone.
+    Alone(Prepared),
+}
+
+fn submit(state: &AppState, prepared: Prepared) -> Queued {
+    let Some(batcher) = state.batcher.get() else {
+        return Queued::Alone(prepared);
+    };
+    let Prepared {
+        inputs,
+        rows,
+        answer,
+    } = prepared;
+    match batcher.submit(inputs) {
+        Ok(ticket) => Queued::Batched(ticket, answer),
+        Err(inputs) => Queued::Alone(Prepared {
+            inputs,
+            rows,
+            answer,
+        }),
+    }
+}
+
+/// Testing only (`--test-panic-on-infer`): panic where a request is parsed.
+fn test_panic(state: &AppState) {
+    if state.settings.test_panic_on_infer {
+        panic!("test panic (--test-panic-on-infer)");
+    }
 }
 
 fn internal_error() -> ApiError {
@@ -728,19 +989,13 @@ fn internal_error() -> ApiError {
     )
 }
 
-/// Runs a job; a panic (in tract, say) becomes a 500 for this request only: the panic hook
-/// has logged it, and the server keeps serving.
-fn guarded<F>(state: &AppState, model: &Model, body: &[u8], job: F) -> Result<Reply, ApiError>
-where
-    F: FnOnce(Served<'_>, &[u8]) -> Result<Reply, RequestError>,
-{
-    let run = || {
-        if state.settings.test_panic_on_infer {
-            panic!("test panic (--test-panic-on-infer)");
-        }
-        job(served(state, model), body)
-    };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+/// Runs a part of a request's job; a panic (in tract, say) becomes a 500 for this request
+/// only: the panic hook has logged it, and the server keeps serving.
+fn guarded<R>(
+    state: &AppState,
+    part: impl FnOnce() -> Result<R, RequestError>,
+) -> Result<R, ApiError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(part)) {
         Ok(result) => result.map_err(|e| answer_error(state, e)),
         Err(_) => Err(internal_error()),
     }
@@ -829,8 +1084,10 @@ impl HttpBody for SlotBody {
 }
 
 /// Reads the whole body: more than `--max-body-bytes` is refused with 413, a body that does
-/// not arrive within `--body-read-timeout-seconds` with 408; both close the connection.
-async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
+/// not arrive within `--body-read-timeout-seconds` with 408, and one that would take the
+/// bodies buffered across all requests over `--max-buffered-body-bytes` with 503 (a declared
+/// Content-Length is held in full before anything is read); each closes the connection.
+async fn read_body(state: &AppState, body: Body) -> Result<Buffered, ApiError> {
     let limit = state.settings.max_body_bytes;
     let too_large = || {
         state.metrics.rejected(Rejection::BodyTooLarge);
@@ -840,20 +1097,72 @@ async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
         )
         .closing()
     };
+    let busy = || {
+        state.metrics.rejected(Rejection::BufferedBodies);
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "server busy: request bodies being received already take the limit of {} \
+                 bytes (--max-buffered-body-bytes); retry later",
+                state.bodies.max
+            ),
+        )
+        .closing()
+    };
     // A declared Content-Length over the limit is refused before reading anything.
-    let declared = HttpBody::size_hint(&body).upper();
-    if declared.is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit)) {
+    let declared = HttpBody::size_hint(&body)
+        .upper()
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
+    let mut held = Held::new(&state.bodies);
+    if let Some(n) = declared
+        && !held.grow(n)
+    {
+        return Err(busy());
+    }
+    let read = async {
+        let mut body = body;
+        // One frame is the common case: keep it without copying.
+        let mut first: Option<Bytes> = None;
+        let mut rest: Vec<u8> = Vec::new();
+        let mut total = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read request body: {e}"),
+                )
+                .closing()
+            })?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            total = total.saturating_add(data.len());
+            if total > limit {
+                return Err(too_large());
+            }
+            if !held.grow(total) {
+                return Err(busy());
+            }
+            match first.take() {
+                None if rest.is_empty() => first = Some(data),
+                earlier => {
+                    if let Some(earlier) = earlier {
+                        rest.reserve(declared.unwrap_or(total).max(total));
+                        rest.extend_from_slice(&earlier);
+                    }
+                    rest.extend_from_slice(&data);
+                }
+            }
+        }
+        Ok(first.unwrap_or_else(|| Bytes::from(rest)))
+    };
     let timeout = state.settings.body_read_timeout;
-    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Ok(Err(e)) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("cannot read request body: {e}"),
-        )
-        .closing()),
+    match tokio::time::timeout(timeout, read).await {
+        Ok(Ok(bytes)) => Ok(Buffered { bytes, _held: held }),
+        Ok(Err(e)) => Err(e),
         Err(_) => {
             state.metrics.rejected(Rejection::BodyTimeout);
             Err(ApiError::new(

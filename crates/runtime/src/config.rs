@@ -41,6 +41,11 @@ pub struct Config {
     /// Largest request body accepted; larger ones get 413.
     #[arg(long, env = contract::ENV_MAX_BODY_BYTES, default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Bytes of request bodies buffered at once across all requests (raised to
+    /// --max-body-bytes if smaller); a body that would take more gets 503 with Retry-After
+    /// and its connection closed, so many concurrent large uploads cannot exhaust memory.
+    #[arg(long, env = contract::ENV_MAX_BUFFERED_BODY_BYTES, default_value_t = 64 * 1024 * 1024)]
+    pub max_buffered_body_bytes: usize,
     /// Largest output a request may ask for, in bytes of tensor data (all outputs, computed
     /// from the model's output shapes for the request's shapes before running); larger gets 413.
     #[arg(long, env = contract::ENV_MAX_OUTPUT_BYTES, default_value_t = 64 * 1024 * 1024)]
@@ -71,6 +76,16 @@ pub struct Config {
     /// balancers stop sending traffic before the listener closes.
     #[arg(long, env = contract::ENV_DRAIN_DELAY, default_value_t = 0)]
     pub drain_delay_seconds: u64,
+    /// Dynamic batching: the most rows one model execution takes. Concurrent requests whose
+    /// inputs stack on the batch (first) dimension run together up to this many rows, then
+    /// are split back per request; 1 turns batching off.
+    #[arg(long, env = contract::ENV_BATCH_MAX_SIZE, default_value_t = NonZeroUsize::new(contract::DEFAULT_BATCH_MAX_SIZE as usize).expect("default > 0"))]
+    pub batch_max_size: NonZeroUsize,
+    /// Dynamic batching: the most a queued request waits for batch-mates, in microseconds,
+    /// before its batch runs. 0 never waits: a batch takes what queued while the model was
+    /// busy.
+    #[arg(long, env = contract::ENV_BATCH_QUEUE_DELAY, default_value_t = contract::DEFAULT_BATCH_QUEUE_DELAY_MICROS, value_parser = clap::value_parser!(u64).range(..=contract::MAX_BATCH_QUEUE_DELAY_MICROS))]
+    pub batch_queue_delay_micros: u64,
     /// Least severe log level written.
     #[arg(
         long,
@@ -201,8 +216,14 @@ mod tests {
             "3",
             "--log-level",
             "WARN",
+            "--batch-max-size",
+            "8",
+            "--batch-queue-delay-micros",
+            "250",
         ])
         .unwrap();
+        assert_eq!(c.batch_max_size.get(), 8);
+        assert_eq!(c.batch_queue_delay_micros, 250);
         assert_eq!(c.model_name(), "x");
         assert_eq!(c.port, 0);
         assert_eq!(c.max_concurrency.get(), 3);
@@ -210,6 +231,16 @@ mod tests {
         assert!(
             Config::try_parse_from(["slipway-serve", "--model", "m", "--max-concurrency", "0"])
                 .is_err()
+        );
+        assert!(
+            Config::try_parse_from(["slipway-serve", "--model", "m", "--batch-max-size", "0"])
+                .is_err()
+        );
+        let c = Config::try_parse_from(["slipway-serve", "--model", "m"]).unwrap();
+        assert_eq!(
+            (c.batch_max_size.get(), c.batch_queue_delay_micros),
+            (64, 0),
+            "batching on by default, never waiting"
         );
     }
 }

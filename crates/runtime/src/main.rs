@@ -7,6 +7,7 @@
 //! left, exit 0.
 
 mod api;
+mod batch;
 mod config;
 mod conn;
 mod log;
@@ -77,12 +78,15 @@ struct Listening<'a> {
     threads: usize,
     max_concurrency: usize,
     max_body_bytes: usize,
+    max_buffered_body_bytes: usize,
     max_output_bytes: usize,
     max_connections: usize,
     header_read_timeout_seconds: u64,
     body_read_timeout_seconds: u64,
     keep_alive_timeout_seconds: u64,
     write_timeout_seconds: u64,
+    batch_max_size: usize,
+    batch_queue_delay_micros: u64,
 }
 
 #[derive(Serialize)]
@@ -96,6 +100,8 @@ struct Loaded<'a> {
     row_us: f64,
     /// Small requests run on the runtime threads (a fast model), not the inference pool.
     inline: bool,
+    /// Dynamic batching: on or off (and why), its limits.
+    batching: api::BatchingStatus,
 }
 
 #[derive(Serialize)]
@@ -122,10 +128,13 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
         model_name: name.clone(),
         model_version: config.model_version.clone(),
         max_body_bytes: config.max_body_bytes,
+        max_buffered_body_bytes: config.max_buffered_body_bytes.max(config.max_body_bytes),
         max_output_bytes: config.max_output_bytes,
         max_concurrency: config.max_concurrency.get(),
         threads,
         body_read_timeout: Duration::from_secs(config.body_read_timeout_seconds),
+        batch_max_size: config.batch_max_size.get(),
+        batch_queue_delay: Duration::from_micros(config.batch_queue_delay_micros),
         test_infer_delay: Duration::from_millis(config.test_infer_delay_ms),
         test_panic_on_infer: config.test_panic_on_infer,
     });
@@ -161,12 +170,15 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
             threads,
             max_concurrency: config.max_concurrency.get(),
             max_body_bytes: config.max_body_bytes,
+            max_buffered_body_bytes: config.max_buffered_body_bytes.max(config.max_body_bytes),
             max_output_bytes: config.max_output_bytes,
             max_connections: limits.max_connections,
             header_read_timeout_seconds: config.header_read_timeout_seconds,
             body_read_timeout_seconds: config.body_read_timeout_seconds,
             keep_alive_timeout_seconds: config.keep_alive_timeout_seconds,
             write_timeout_seconds: config.write_timeout_seconds,
+            batch_max_size: config.batch_max_size.get(),
+            batch_queue_delay_micros: config.batch_queue_delay_micros,
         },
     );
 
@@ -293,6 +305,7 @@ async fn load_model(
             load_ms: (start.elapsed().as_secs_f64() * 1e6).round() / 1e3,
             row_us: (model.row_time().as_secs_f64() * 1e9).round() / 1e3,
             inline: model.runs_inline(0),
+            batching: state.batching(&model),
         },
     );
     if config.test_ready_delay_ms > 0 {

@@ -25,6 +25,13 @@ pub const BATCH_BUCKETS: &[f64] = &[
     1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
 ];
 
+/// Buckets of the batch queue delay histogram, in seconds: from 10 µs, since a queue delay
+/// of 0 to a few hundred microseconds is the usual setting.
+pub const QUEUE_DELAY_BUCKETS: &[f64] = &[
+    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1, 0.25, 0.5, 1.0,
+];
+
 /// Status codes that get their own series; any other code the server answers with (none
 /// today) is counted under `status="other"`.
 pub const STATUSES: [u16; 12] = [200, 400, 404, 405, 408, 413, 414, 415, 422, 431, 500, 503];
@@ -36,6 +43,8 @@ pub enum Rejection {
     Saturated,
     /// The body exceeded `--max-body-bytes` (413).
     BodyTooLarge,
+    /// The bodies being read already took `--max-buffered-body-bytes` (503).
+    BufferedBodies,
     /// The outputs would exceed `--max-output-bytes` (413).
     OutputTooLarge,
     /// The body did not arrive within `--body-read-timeout-seconds` (408).
@@ -45,9 +54,10 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    const ALL: [Rejection; 5] = [
+    const ALL: [Rejection; 6] = [
         Rejection::Saturated,
         Rejection::BodyTooLarge,
+        Rejection::BufferedBodies,
         Rejection::OutputTooLarge,
         Rejection::BodyTimeout,
         Rejection::Connections,
@@ -58,6 +68,7 @@ impl Rejection {
         match self {
             Rejection::Saturated => contract::REASON_SATURATED,
             Rejection::BodyTooLarge => contract::REASON_BODY_TOO_LARGE,
+            Rejection::BufferedBodies => contract::REASON_BUFFERED_BODIES,
             Rejection::OutputTooLarge => contract::REASON_OUTPUT_TOO_LARGE,
             Rejection::BodyTimeout => contract::REASON_BODY_TIMEOUT,
             Rejection::Connections => contract::REASON_CONNECTIONS,
@@ -186,6 +197,8 @@ pub struct Metrics {
     http: Box<[RouteStats]>,
     inference: Histogram,
     batch: Histogram,
+    queue_delay: Histogram,
+    queue_depth: AtomicI64,
     in_flight: AtomicI64,
     rejected: [AtomicU64; Rejection::ALL.len()],
     loaded: AtomicBool,
@@ -211,6 +224,8 @@ impl Metrics {
                 .collect(),
             inference: Histogram::new(DURATION_BUCKETS),
             batch: Histogram::new(BATCH_BUCKETS),
+            queue_delay: Histogram::new(QUEUE_DELAY_BUCKETS),
+            queue_depth: AtomicI64::new(0),
             in_flight: AtomicI64::new(0),
             rejected: std::array::from_fn(|_| AtomicU64::new(0)),
             loaded: AtomicBool::new(false),
@@ -233,6 +248,17 @@ impl Metrics {
         self.inference.observe(elapsed.as_secs_f64());
         #[allow(clippy::cast_precision_loss)] // row counts are far below 2^52
         self.batch.observe(rows as f64);
+    }
+
+    /// Records the time one request waited in the batch queue.
+    pub fn queued(&self, waited: Duration) {
+        self.queue_delay.observe(waited.as_secs_f64());
+    }
+
+    /// Sets the number of requests waiting in the batch queue.
+    pub fn queue_depth(&self, depth: usize) {
+        self.queue_depth
+            .store(i64::try_from(depth).unwrap_or(i64::MAX), Ordering::Relaxed);
     }
 
     /// A request started (+1) or finished (-1).
@@ -319,6 +345,20 @@ impl Metrics {
             "# HELP {name} Rows per model execution.\n# TYPE {name} histogram\n"
         );
         self.batch.render(&mut out, name, &labels);
+        let name = contract::METRIC_BATCH_QUEUE_DELAY;
+        let _ = write!(
+            out,
+            "# HELP {name} Time a request waited in the batch queue before its model execution \
+             started.\n# TYPE {name} histogram\n"
+        );
+        self.queue_delay.render(&mut out, name, &labels);
+        let name = contract::METRIC_BATCH_QUEUE_DEPTH;
+        let _ = write!(
+            out,
+            "# HELP {name} Requests waiting in the batch queue.\n# TYPE {name} gauge\n\
+             {name}{{{labels}}} {}\n",
+            self.queue_depth.load(Ordering::Relaxed)
+        );
         let name = contract::METRIC_IN_FLIGHT;
         let _ = write!(
             out,
@@ -370,6 +410,8 @@ mod tests {
         m.request(INFER, post, 200, Duration::from_micros(300));
         m.request(INFER, post, 400, Duration::from_millis(30));
         m.inference(Duration::from_micros(50), 3);
+        m.queued(Duration::from_micros(40));
+        m.queue_depth(5);
         m.rejected(Rejection::Saturated);
         m.set_loaded(true);
         let text = m.render();
@@ -387,6 +429,15 @@ mod tests {
         ));
         assert!(text.contains("slipway_inference_batch_size_bucket{model=\"tiny\",le=\"2\"} 0"));
         assert!(text.contains("slipway_inference_batch_size_bucket{model=\"tiny\",le=\"4\"} 1"));
+        assert!(text.contains(
+            "slipway_batch_queue_delay_seconds_bucket{model=\"tiny\",le=\"0.000025\"} 0"
+        ));
+        assert!(
+            text.contains(
+                "slipway_batch_queue_delay_seconds_bucket{model=\"tiny\",le=\"0.00005\"} 1"
+            )
+        );
+        assert!(text.contains("slipway_batch_queue_depth{model=\"tiny\"} 5"));
         assert!(text.contains("slipway_http_requests_rejected_total{reason=\"saturated\"} 1"));
         assert!(text.contains("slipway_model_loaded{model=\"tiny\",version=\"1\"} 1"));
     }

@@ -129,6 +129,9 @@ pub enum RunError {
     /// tract returned an error.
     #[error("model execution failed: {0}")]
     Execution(String),
+    /// The run panicked (logged by the panic hook); the server keeps serving.
+    #[error("internal error while running the model")]
+    Panicked,
 }
 
 /// One dimension of a declared tensor shape.
@@ -245,7 +248,20 @@ pub struct Model {
     /// Whether no op of the plan keeps state between runs, so that a thread can reuse one
     /// run state instead of building one per request.
     stateless: bool,
+    /// Whether requests can be stacked on the first dimension and run together (see
+    /// [`Model::batching`]); decided at load from the shapes and checked at warm-up.
+    batching: Batching,
     plan: Arc<TypedSimplePlan>,
+}
+
+/// Whether a model can run several requests stacked on its first dimension, and if not why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Batching {
+    /// Every input and output has the same dynamic first dimension, no other dimension
+    /// depends on it, and rows run together give what they give alone.
+    Stackable,
+    /// Not stackable, for the reason given.
+    No(String),
 }
 
 /// A thread's cached run state. tract keeps per-run scratch space in thread locals keyed by
@@ -343,6 +359,11 @@ impl Model {
         let stateless = TypedSimpleState::new(&plan)
             .map(|state| state.op_states.iter().all(Option::is_none))
             .unwrap_or(false);
+        let batching = match batch_symbol(&input_dims, &output_dims) {
+            Ok(_) if !stateless => Batching::No("the model keeps state between runs".to_owned()),
+            Ok(_) => Batching::Stackable,
+            Err(why) => Batching::No(why),
+        };
         Ok(Model {
             inputs,
             outputs,
@@ -351,6 +372,7 @@ impl Model {
             fast: false,
             row_time: std::time::Duration::ZERO,
             stateless,
+            batching,
             plan,
         })
     }
@@ -377,12 +399,79 @@ impl Model {
         };
         let linear = matches!((bytes(1), bytes(2)), (Some(one), Some(two)) if two <= 2 * one);
         self.fast = linear && best <= FAST_ROW;
+        if self.batching == Batching::Stackable
+            && let Err(why) = self.check_rows_independent()
+        {
+            self.batching = Batching::No(why);
+        }
+        Ok(())
+    }
+
+    /// Whether requests can be stacked and run together, and if not why.
+    pub fn batching(&self) -> &Batching {
+        &self.batching
+    }
+
+    /// The shapes alone cannot tell a model that mixes rows (a mean over the batch, x·xᵀ
+    /// reduced back to N rows): run three different rows together and alone, and refuse
+    /// batching unless each row's outputs are the same both ways.
+    fn check_rows_independent(&self) -> Result<(), String> {
+        const ROWS: usize = 3;
+        let sample = |rows: usize, first: usize| -> Result<Vec<Tensor>, String> {
+            self.inputs
+                .iter()
+                .enumerate()
+                .map(|(ix, spec)| {
+                    let shape = spec.shape_with(1);
+                    let mut shape = shape;
+                    shape[0] = rows;
+                    let n: usize = shape.iter().product();
+                    let per_row = n / rows.max(1);
+                    let values: Vec<f64> = (0..n)
+                        .map(|i| probe_value(spec.datatype, ix, first * per_row + i))
+                        .collect();
+                    Tensor::from_shape(&shape, &values)
+                        .and_then(|t| t.cast_to_dt(spec.datatype.datum()).map(|t| t.into_owned()))
+                        .map_err(|e| format!("cannot build a probe input: {e:#}"))
+                })
+                .collect()
+        };
+        let together = self
+            .run(sample(ROWS, 0)?)
+            .map_err(|e| format!("a batch of {ROWS} rows failed: {e}"))?;
+        for row in 0..ROWS {
+            let alone = self
+                .run(sample(1, row)?)
+                .map_err(|e| format!("one row failed: {e}"))?;
+            for (ix, (all, one)) in together.iter().zip(&alone).enumerate() {
+                let part = all
+                    .slice(0, row, row + 1)
+                    .map_err(|e| format!("output {ix} has no row {row}: {e:#}"))?;
+                if !same_values(&part, one) {
+                    return Err(format!(
+                        "output {:?} of a row differs when run with other rows: the model \
+                         mixes rows",
+                        self.outputs.get(ix).map_or("?", |o| o.name.as_str())
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 
     /// The best warm-up time of one row.
     pub fn row_time(&self) -> std::time::Duration {
         self.row_time
+    }
+
+    /// Whether a batch of `rows` rows runs on the calling thread: the model is fast and the
+    /// batch takes about as long as a hand-over to the inference pool would.
+    pub fn batch_runs_inline(&self, rows: usize) -> bool {
+        self.fast
+            && self
+                .row_time
+                .saturating_mul(u32::try_from(rows).unwrap_or(u32::MAX))
+                <= FAST_ROW
     }
 
     /// Whether a request with a body of `body_len` bytes runs on the calling thread: the model
@@ -521,6 +610,67 @@ impl Model {
     }
 }
 
+/// A probe value for element `i` of input `input`: small integers for integer and boolean
+/// types, varied fractions for floats, different for every row.
+fn probe_value(datatype: DataType, input: usize, i: usize) -> f64 {
+    let k = (i * 7 + input * 3 + 1) % 11;
+    match datatype {
+        DataType::Bool => (k % 2) as f64,
+        DataType::F32 | DataType::F64 => (k as f64 - 5.0) / 4.0 + (i % 5) as f64 * 0.1,
+        _ => (k % 4) as f64,
+    }
+}
+
+/// Whether two tensors hold the same values: equal shapes, floats within 1e-5 (relative to
+/// the larger magnitude, at least 1), other types equal.
+pub fn same_values(a: &Tensor, b: &Tensor) -> bool {
+    if a.shape() != b.shape() || a.datum_type() != b.datum_type() {
+        return false;
+    }
+    let (Ok(x), Ok(y)) = (
+        a.cast_to_dt(tract_onnx::prelude::DatumType::F64),
+        b.cast_to_dt(tract_onnx::prelude::DatumType::F64),
+    ) else {
+        return a == b;
+    };
+    let (Ok(x), Ok(y)) = (
+        x.to_plain_array_view::<f64>(),
+        y.to_plain_array_view::<f64>(),
+    ) else {
+        return false;
+    };
+    x.iter().zip(y.iter()).all(|(p, q)| {
+        (p.is_nan() && q.is_nan()) || (p - q).abs() <= 1e-5 * p.abs().max(q.abs()).max(1.0)
+    })
+}
+
+/// The symbol of the batch dimension: the first dimension of every input and output is one
+/// symbol, which no other dimension mentions. Otherwise why not.
+fn batch_symbol(inputs: &[Vec<TDim>], outputs: &[Vec<TDim>]) -> Result<String, String> {
+    let first = |dims: &[TDim]| match dims.first() {
+        Some(TDim::Sym(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let Some(symbol) = inputs.first().and_then(|d| first(d)) else {
+        return Err("the first input has no dynamic first dimension".to_owned());
+    };
+    for (kind, all) in [("input", inputs), ("output", outputs)] {
+        for (ix, dims) in all.iter().enumerate() {
+            if first(dims).as_ref() != Some(&symbol) {
+                return Err(format!(
+                    "{kind} {ix} does not have the batch dimension {symbol} first"
+                ));
+            }
+            if dims[1..].iter().any(|d| d.symbols().contains(&symbol)) {
+                return Err(format!(
+                    "{kind} {ix} uses the batch dimension {symbol} beyond its first axis"
+                ));
+            }
+        }
+    }
+    Ok(symbol.to_string())
+}
+
 type Described = (Vec<TensorSpec>, Vec<Vec<TDim>>);
 
 fn describe(model: &TypedModel, inputs: bool) -> Result<Described, LoadError> {
@@ -621,6 +771,31 @@ mod tests {
         );
         assert_eq!(m.output_bytes(&[&[1000, 1]]), Some(1000 * 1000 * 4));
         assert_eq!(m.output_bytes(&[&[100_000, 1]]), Some(40_000_000_000));
+    }
+
+    /// Batching needs one dynamic batch dimension first everywhere, and rows that do not
+    /// see each other: tiny and typed (four inputs of four datatypes) batch; gram (N×N
+    /// output) and center (each row minus the batch mean) do not.
+    #[test]
+    fn batching_only_for_models_whose_rows_are_independent() {
+        let load = |file: &str| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/models")
+                .join(file);
+            let mut m = Model::load(&path).unwrap();
+            m.warm_up().unwrap();
+            m
+        };
+        assert_eq!(load("tiny.onnx").batching(), &Batching::Stackable);
+        assert_eq!(load("typed.onnx").batching(), &Batching::Stackable);
+        let Batching::No(why) = load("gram.onnx").batching().clone() else {
+            panic!("gram.onnx must not batch");
+        };
+        assert!(why.contains("beyond its first axis"), "{why}");
+        let Batching::No(why) = load("center.onnx").batching().clone() else {
+            panic!("center.onnx must not batch");
+        };
+        assert!(why.contains("mixes rows"), "{why}");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use tract_onnx::prelude::Tensor;
 
 use crate::metrics::Metrics;
 use crate::model::{Model, RunError, ShapeDisplay, ShapeError, TensorSpec};
-use crate::tensor::{self, Data, DataType, Nested, TensorError, UnsupportedOutput};
+use crate::tensor::{self, Data, DataType, Nested, OutputError, TensorError};
 
 /// Why a request could not be answered. Client errors become 400, the rest 500.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +118,7 @@ pub enum RequestError {
     Run(#[from] RunError),
     /// The model produced a tensor JSON cannot carry.
     #[error(transparent)]
-    Output(#[from] UnsupportedOutput),
+    Output(#[from] OutputError),
     /// The response could not be serialized.
     #[error("cannot encode the response: {0}")]
     Encode(String),
@@ -183,6 +183,9 @@ impl Reply {
     }
 }
 
+/// A model run's outputs in model order, or why it failed.
+pub type Outputs = Result<Vec<Tensor>, RunError>;
+
 /// What a request is served with.
 #[derive(Debug, Clone, Copy)]
 pub struct Served<'a> {
@@ -239,8 +242,26 @@ fn names(specs: &[TensorSpec]) -> String {
     all.join(", ")
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, RequestError> {
-    serde_json::to_vec(v).map_err(|e| RequestError::Encode(e.to_string()))
+/// JSON of a response, in a buffer of about `estimate` bytes reserved up front with a checked
+/// allocation: a response too large for the memory left fails alone (503) instead of aborting
+/// the process while the buffer grows.
+fn encode<T: Serialize>(v: &T, estimate: usize) -> Result<Vec<u8>, RequestError> {
+    let mut bytes = tensor::try_vec(estimate).map_err(OutputError::from)?;
+    serde_json::to_writer(&mut bytes, v).map_err(|e| RequestError::Encode(e.to_string()))?;
+    Ok(bytes)
+}
+
+/// The JSON length of output data, about: a number takes up to 24 characters with its comma
+/// (FP64 in shortest form; most are shorter), a boolean 6.
+fn json_estimate(data: &Data) -> usize {
+    let (len, each) = match data {
+        Data::Bool(v) => (v.len(), 6),
+        Data::Int(v) => (v.len(), 21),
+        Data::UInt(v) => (v.len(), 21),
+        Data::F32(v) => (v.len(), 16),
+        Data::F64(v) => (v.len(), 24),
+    };
+    len.saturating_mul(each)
 }
 
 /// Refuses a request whose outputs would exceed the limit, computed from the model's output
@@ -344,13 +365,13 @@ enum OutputData {
 const INFER_FORM: &str =
     r#"{"inputs": [{"name": ..., "shape": [...], "datatype": "FP32", "data": [...]}]}"#;
 
-/// Serves one V2 inference request (`POST /v2/models/{name}/infer`). `json_len` is the
+/// Reads one V2 inference request (`POST /v2/models/{name}/infer`). `json_len` is the
 /// `Inference-Header-Content-Length` header: the body's JSON part, binary tensor data after.
 pub fn infer(
     served: Served<'_>,
     body: &[u8],
     json_len: Option<usize>,
-) -> Result<Reply, RequestError> {
+) -> Result<Prepared, RequestError> {
     let model = served.model;
     let (json_part, mut binary) = match json_len {
         None => (body, &[][..]),
@@ -483,7 +504,67 @@ pub fn infer(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let outputs = run(served, tensors, Model::rows(&shapes))?;
+    Ok(Prepared {
+        rows: Model::rows(&shapes),
+        inputs: tensors,
+        answer: Answer::Infer {
+            id: req.id,
+            selected,
+        },
+    })
+}
+
+/// A request read, checked and turned into input tensors: ready to run alone or stacked
+/// with others ([`crate::batch`]), then answered with [`Answer::finish`].
+#[derive(Debug)]
+pub struct Prepared {
+    /// Inputs in model order.
+    pub inputs: Vec<Tensor>,
+    /// Rows: the first dimension of the first input.
+    pub rows: usize,
+    /// How to write the answer from the outputs.
+    pub answer: Answer,
+}
+
+/// What a prepared request needs to write its answer.
+#[derive(Debug)]
+pub enum Answer {
+    /// A V2 answer: the request's id, and the outputs asked for (model index, binary).
+    Infer {
+        /// The request id, echoed.
+        id: Option<String>,
+        /// The outputs to return, by model index, and whether as binary data.
+        selected: Vec<(usize, bool)>,
+    },
+    /// A `/predict` answer: the first output, nested.
+    Predict,
+}
+
+/// Runs a prepared request alone and answers it.
+pub fn serve(served: Served<'_>, prepared: Prepared) -> Result<Reply, RequestError> {
+    let outputs = run(served, prepared.inputs, prepared.rows)?;
+    prepared.answer.finish(served, outputs)
+}
+
+impl Answer {
+    /// Writes the answer from the model's outputs (all of them, in model order).
+    pub fn finish(self, served: Served<'_>, outputs: Vec<Tensor>) -> Result<Reply, RequestError> {
+        match self {
+            Answer::Infer { id, selected } => {
+                infer_reply(served, id.as_deref(), &selected, &outputs)
+            }
+            Answer::Predict => predict_reply(&outputs),
+        }
+    }
+}
+
+fn infer_reply(
+    served: Served<'_>,
+    id: Option<&str>,
+    selected: &[(usize, bool)],
+    outputs: &[Tensor],
+) -> Result<Reply, RequestError> {
+    let model = served.model;
     let mut tail = Vec::new();
     let converted = selected
         .iter()
@@ -501,32 +582,42 @@ pub fn infer(
             Ok((ix, data))
         })
         .collect::<Result<Vec<_>, RequestError>>()?;
-    let mut bytes = encode(&InferResponse {
-        model_name: served.name,
-        model_version: served.version,
-        id: req.id.as_deref(),
-        outputs: converted
-            .iter()
-            .map(|(ix, out)| match out {
-                OutputData::Json(out) => ResponseOutput {
-                    name: &model.outputs[*ix].name,
-                    datatype: out.datatype.name(),
-                    shape: &out.shape,
-                    data: Some(&out.data),
-                    parameters: None,
-                },
-                OutputData::Binary { datatype, size } => ResponseOutput {
-                    name: &model.outputs[*ix].name,
-                    datatype: datatype.name(),
-                    shape: outputs[*ix].shape(),
-                    data: None,
-                    parameters: Some(OutputParameters {
-                        binary_data_size: *size,
-                    }),
-                },
-            })
-            .collect(),
-    })?;
+    let estimate = converted
+        .iter()
+        .map(|(_, out)| match out {
+            OutputData::Json(out) => json_estimate(&out.data) + 256,
+            OutputData::Binary { .. } => 256,
+        })
+        .fold(256usize, usize::saturating_add);
+    let mut bytes = encode(
+        &InferResponse {
+            model_name: served.name,
+            model_version: served.version,
+            id,
+            outputs: converted
+                .iter()
+                .map(|(ix, out)| match out {
+                    OutputData::Json(out) => ResponseOutput {
+                        name: &model.outputs[*ix].name,
+                        datatype: out.datatype.name(),
+                        shape: &out.shape,
+                        data: Some(&out.data),
+                        parameters: None,
+                    },
+                    OutputData::Binary { datatype, size } => ResponseOutput {
+                        name: &model.outputs[*ix].name,
+                        datatype: datatype.name(),
+                        shape: outputs[*ix].shape(),
+                        data: None,
+                        parameters: Some(OutputParameters {
+                            binary_data_size: *size,
+                        }),
+                    },
+                })
+                .collect(),
+        },
+        estimate,
+    )?;
     if converted
         .iter()
         .all(|(_, o)| matches!(o, OutputData::Json(_)))
@@ -552,8 +643,9 @@ struct PredictResponse<'a> {
     status: &'static str,
 }
 
-/// Serves one `/predict` request: `{"features": row or rows}` → the first output, nested.
-pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Reply, RequestError> {
+/// Reads one `/predict` request: `{"features": row or rows}`; its answer is the first
+/// output, nested.
+pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Prepared, RequestError> {
     let model = served.model;
     let req: PredictRequest = decode(body, r#"{"features": [...]} (one row or a list of rows)"#)?;
     let [spec] = model.inputs.as_slice() else {
@@ -588,17 +680,28 @@ pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Reply, RequestError> {
             source,
         }
     })?;
-    let outputs = run(served, vec![input], Model::rows(&[&shape]))?;
+    Ok(Prepared {
+        inputs: vec![input],
+        rows: Model::rows(&[&shape]),
+        answer: Answer::Predict,
+    })
+}
+
+fn predict_reply(outputs: &[Tensor]) -> Result<Reply, RequestError> {
     let first = outputs
         .first()
         .ok_or_else(|| RunError::Execution("the model returned no output".into()))?;
     let out = tensor::to_output(first)?;
-    encode(&PredictResponse {
-        prediction: Nested {
-            data: &out.data,
-            shape: &out.shape,
+    let estimate = json_estimate(&out.data).saturating_mul(2) + 64;
+    encode(
+        &PredictResponse {
+            prediction: Nested {
+                data: &out.data,
+                shape: &out.shape,
+            },
+            status: "success",
         },
-        status: "success",
-    })
+        estimate,
+    )
     .map(Reply::json)
 }

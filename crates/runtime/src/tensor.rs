@@ -371,7 +371,7 @@ pub fn from_le_bytes(
 
 /// Appends an output tensor as binary tensor data (little-endian, row-major) to `out`, and
 /// returns its datatype.
-pub fn append_le_bytes(t: &Tensor, out: &mut Vec<u8>) -> Result<DataType, UnsupportedOutput> {
+pub fn append_le_bytes(t: &Tensor, out: &mut Vec<u8>) -> Result<DataType, OutputError> {
     let dt = t.datum_type();
     if dt == DatumType::TDim {
         let ints = t.cast_to::<i64>().map_err(|_| UnsupportedOutput(dt))?;
@@ -383,7 +383,8 @@ pub fn append_le_bytes(t: &Tensor, out: &mut Vec<u8>) -> Result<DataType, Unsupp
             let view = t
                 .to_plain_array_view::<$t>()
                 .map_err(|_| UnsupportedOutput(dt))?;
-            out.reserve(view.len() * std::mem::size_of::<$t>());
+            let bytes = view.len().saturating_mul(std::mem::size_of::<$t>());
+            out.try_reserve(bytes).map_err(|_| OutOfMemory { bytes })?;
             for x in view.iter() {
                 out.extend_from_slice(&x.to_le_bytes());
             }
@@ -394,6 +395,8 @@ pub fn append_le_bytes(t: &Tensor, out: &mut Vec<u8>) -> Result<DataType, Unsupp
             let view = t
                 .to_plain_array_view::<bool>()
                 .map_err(|_| UnsupportedOutput(dt))?;
+            let bytes = view.len();
+            out.try_reserve(bytes).map_err(|_| OutOfMemory { bytes })?;
             out.extend(view.iter().map(|&b| u8::from(b)));
         }
         DataType::U8 => le!(u8),
@@ -520,8 +523,38 @@ pub struct Output {
 #[error("output of type {0:?} cannot be returned as JSON")]
 pub struct UnsupportedOutput(pub DatumType);
 
+/// Why an output could not be written into the response.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A type the protocol cannot carry.
+    #[error(transparent)]
+    Unsupported(#[from] UnsupportedOutput),
+    /// Memory for the response could not be had (a checked allocation failed, instead of
+    /// aborting the process).
+    #[error(transparent)]
+    Memory(#[from] OutOfMemory),
+}
+
+/// A checked allocation that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot allocate {bytes} bytes for the response")]
+pub struct OutOfMemory {
+    /// The bytes asked for.
+    pub bytes: usize,
+}
+
+/// An empty vector with room for `len` elements, or an error instead of an abort when the
+/// memory cannot be had (a response a hundred times larger than usual must fail alone).
+pub fn try_vec<T>(len: usize) -> Result<Vec<T>, OutOfMemory> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| OutOfMemory {
+        bytes: len.saturating_mul(std::mem::size_of::<T>()),
+    })?;
+    Ok(v)
+}
+
 /// Converts a tract output tensor into row-major JSON-ready data.
-pub fn to_output(t: &Tensor) -> Result<Output, UnsupportedOutput> {
+pub fn to_output(t: &Tensor) -> Result<Output, OutputError> {
     let dt = t.datum_type();
     if dt == DatumType::TDim {
         let ints = t.cast_to::<i64>().map_err(|_| UnsupportedOutput(dt))?;
@@ -531,11 +564,13 @@ pub fn to_output(t: &Tensor) -> Result<Output, UnsupportedOutput> {
     fn collect<T: tract_onnx::prelude::Datum + Copy, U>(
         t: &Tensor,
         f: impl Fn(T) -> U,
-    ) -> Result<Vec<U>, UnsupportedOutput> {
+    ) -> Result<Vec<U>, OutputError> {
         let view = t
             .to_plain_array_view::<T>()
             .map_err(|_| UnsupportedOutput(t.datum_type()))?;
-        Ok(view.iter().map(|&x| f(x)).collect())
+        let mut out = try_vec(view.len())?;
+        out.extend(view.iter().map(|&x| f(x)));
+        Ok(out)
     }
     let data = match datatype {
         DataType::Bool => Data::Bool(collect::<bool, _>(t, |x| x)?),
@@ -610,6 +645,16 @@ mod tests {
             .iter()
             .copied()
             .collect()
+    }
+
+    /// A response buffer the memory cannot hold is an error, not an abort.
+    #[test]
+    fn checked_allocations_fail_instead_of_aborting() {
+        let e = try_vec::<u64>(usize::MAX / 4).unwrap_err();
+        assert!(e.bytes > 1 << 60, "{e}");
+        // Larger than any machine's memory, yet a valid layout: the allocator says no.
+        assert!(try_vec::<u8>(1 << 62).is_err());
+        assert_eq!(try_vec::<f32>(1000).unwrap().capacity(), 1000);
     }
 
     #[test]

@@ -310,6 +310,89 @@ fn stalled_uploads_hold_no_inference_slot_and_time_out() {
     server.assert_live_and_serving();
 }
 
+/// Attack: many concurrent uploads of bodies near the size limit, each within the per-body
+/// limit, would together buffer `connections × max-body-bytes`. The bytes of bodies buffered
+/// across all requests are bounded: beyond the budget a body gets 503 with Retry-After (its
+/// connection closed) at once, while small requests and the probes still get through, and the
+/// budget comes back when the uploads end. Chunked bodies (no Content-Length) count as they
+/// arrive.
+#[test]
+fn concurrent_large_uploads_are_bounded_by_the_buffered_body_budget() {
+    let server = Server::start(
+        "tiny.onnx",
+        &[
+            "--max-body-bytes",
+            "400000",
+            "--max-buffered-body-bytes",
+            "1000000",
+            "--body-read-timeout-seconds",
+            "20",
+        ],
+    );
+    let upload = |length: usize| {
+        let mut s = server.connect();
+        s.write_all(
+            format!(
+                "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                 Content-Length: {length}\r\n\r\n{{\"features\": ["
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        s
+    };
+    // Two uploads of 390,000 declared bytes hold 780,000 of the 1,000,000.
+    let mut holding = vec![upload(390_000), upload(390_000)];
+    thread::sleep(Duration::from_millis(200));
+    // A third would pass the budget: 503 at once, Retry-After, connection closed.
+    let mut third = upload(390_000);
+    let r = read_response(&mut third);
+    assert_eq!(r.status, 503, "{r:?}");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert!(String::from_utf8_lossy(&r.body).contains("--max-buffered-body-bytes"));
+    assert!(closed_by_server(&mut third, Duration::from_secs(5)));
+    // A chunked upload counts as it arrives: 100,000 bytes fit, 200,000 more do not.
+    let mut chunked = server.connect();
+    chunked
+        .write_all(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Transfer-Encoding: chunked\r\n\r\n",
+        )
+        .unwrap();
+    let chunk = |n: usize| {
+        let mut c = format!("{n:x}\r\n").into_bytes();
+        c.extend(std::iter::repeat_n(b' ', n));
+        c.extend_from_slice(b"\r\n");
+        c
+    };
+    chunked.write_all(&chunk(100_000)).unwrap();
+    thread::sleep(Duration::from_millis(200));
+    let _ = chunked.write_all(&chunk(200_000));
+    let r = read_response(&mut chunked);
+    assert_eq!(r.status, 503, "{r:?}");
+    // Small requests and probes still pass.
+    server.assert_live_and_serving();
+    assert_eq!(server.get("/v2/health/ready").0, 200);
+    assert_eq!(
+        metric(
+            &server.metrics(),
+            "slipway_http_requests_rejected_total{reason=\"buffered_bodies\"}"
+        ),
+        2.0
+    );
+    // The uploads end (clients gone): their budget comes back, and a large body passes.
+    holding.clear();
+    let row = "[0.5, 1.0, -1.0, 2.0]";
+    let mut rows = vec![row; 15_000].join(", ");
+    rows.insert(0, '[');
+    rows.push(']');
+    let big = format!("{{\"features\": {rows}}}");
+    assert!(big.len() > 300_000 && big.len() < 400_000, "{}", big.len());
+    server.wait_for(Duration::from_secs(5), "budget back", || {
+        server.post("/predict", &big).0 == 200
+    });
+}
+
 /// Attack: a client that sends its request head one byte at a time never finishes it. The
 /// head has a deadline from its first byte.
 #[test]
@@ -588,6 +671,39 @@ fn a_panic_is_one_json_log_line() {
     assert_eq!(panics.len(), 1, "{log:?}");
     assert_eq!(panics[0]["level"], "error");
     assert!(panics[0]["location"].as_str().unwrap().contains(".rs:"));
+    let stderr = server.stderr.lock().unwrap().clone();
+    assert!(stderr.is_empty(), "stderr: {stderr:?}");
+}
+
+/// Attack: with the output limit lifted, a 1 MB request asks the x·xᵀ model for a 250 GB
+/// output. The allocation fails inside the model run: this request gets a 500, the failure is
+/// one JSON log line (no plain-text abort message), and the server keeps serving. (Relies on
+/// the kernel refusing a 250 GB allocation, as Linux's default overcommit heuristic does on
+/// any machine with less memory and swap than that.)
+#[test]
+fn an_allocation_failure_fails_one_request_with_one_json_line() {
+    let server = Server::start("gram.onnx", &["--max-output-bytes", "1000000000000000"]);
+    let (status, body) = server.post("/v2/models/gram/infer", &gram_request(250_000));
+    assert_eq!(status, 500, "{body}");
+    let (status, _) = server.post("/v2/models/gram/infer", &gram_request(3));
+    assert_eq!(status, 200);
+    assert_eq!(server.get("/v2/health/live").0, 200);
+    thread::sleep(Duration::from_millis(200));
+    let log = server.log();
+    let failures: Vec<Value> = log
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).expect("every stdout line is JSON"))
+        .filter(|l| l["target"] == "panic")
+        .collect();
+    assert_eq!(failures.len(), 1, "{log:?}");
+    assert!(
+        failures[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("failed to allocate"),
+        "{:?}",
+        failures[0]
+    );
     let stderr = server.stderr.lock().unwrap().clone();
     assert!(stderr.is_empty(), "stderr: {stderr:?}");
 }

@@ -15,10 +15,11 @@ use super::monitoring;
 use super::object::Object;
 use super::pod;
 use super::runtime::{
-    METRIC_BATCH_SIZE, METRIC_IN_FLIGHT, METRIC_INFERENCE_DURATION, METRIC_MODEL_LOADED,
-    METRIC_REJECTED, METRIC_REQUEST_DURATION, METRIC_REQUESTS,
+    DEFAULT_BATCH_MAX_SIZE, DEFAULT_BATCH_QUEUE_DELAY_MICROS, METRIC_BATCH_QUEUE_DELAY,
+    METRIC_BATCH_QUEUE_DEPTH, METRIC_BATCH_SIZE, METRIC_IN_FLIGHT, METRIC_INFERENCE_DURATION,
+    METRIC_MODEL_LOADED, METRIC_REJECTED, METRIC_REQUEST_DURATION, METRIC_REQUESTS,
 };
-use crate::spec::AppSpec;
+use crate::spec::{AppSpec, RuntimeSpec};
 
 /// The dashboard JSON schema version written (Grafana 10.4 and later read it unchanged).
 pub const SCHEMA_VERSION: u32 = 39;
@@ -838,7 +839,7 @@ fn runtime_series(spec: &AppSpec, layout: &mut Layout) -> Vec<Panel> {
                 title: "Saturation",
                 description: format!(
                     "Requests in flight (`{METRIC_IN_FLIGHT}`), refused per second by reason \
-                     (`{METRIC_REJECTED}`) and mean rows per inference (`{METRIC_BATCH_SIZE}`)."
+                     (`{METRIC_REJECTED}`) and waiting for a batch (`{METRIC_BATCH_QUEUE_DEPTH}`)."
                 ),
                 unit: "short",
             },
@@ -850,16 +851,83 @@ fn runtime_series(spec: &AppSpec, layout: &mut Layout) -> Vec<Panel> {
                     "rejected {{reason}}/s",
                 ),
                 Query(
+                    format!("sum({METRIC_BATCH_QUEUE_DEPTH}{{{runtime}}})"),
+                    "queued for a batch",
+                ),
+            ],
+            None,
+            (Some(0.0), None),
+        ),
+        panel(
+            PanelKind::Timeseries,
+            PanelText {
+                title: "Batch size",
+                description: format!(
+                    "Rows per model execution (`{METRIC_BATCH_SIZE}`): above the rows per request, \
+                     dynamic batching is running concurrent requests together (at most \
+                     batching.maxBatchSize = {}).",
+                    batch_limit(spec)
+                ),
+                unit: "short",
+            },
+            series(layout),
+            vec![
+                Query(
                     format!(
                         "sum(rate({METRIC_BATCH_SIZE}_sum{{{runtime}}}[{RATE}])) / sum(rate({METRIC_BATCH_SIZE}_count{{{runtime}}}[{RATE}]))"
                     ),
-                    "rows per inference",
+                    "mean rows",
+                ),
+                Query(quantile(0.5, METRIC_BATCH_SIZE, &runtime, "le"), "p50"),
+                Query(quantile(0.99, METRIC_BATCH_SIZE, &runtime, "le"), "p99"),
+            ],
+            None,
+            (Some(0.0), None),
+        ),
+        panel(
+            PanelKind::Timeseries,
+            PanelText {
+                title: "Batch queue delay p50 / p99",
+                description: format!(
+                    "Time a request waited for its batch to start (`{METRIC_BATCH_QUEUE_DELAY}`): \
+                     the configured delay at most when the model keeps up \
+                     (batching.maxQueueDelayMicroseconds = {} µs), more when it is saturated.",
+                    queue_delay(spec)
+                ),
+                unit: "s",
+            },
+            series(layout),
+            vec![
+                Query(
+                    quantile(0.5, METRIC_BATCH_QUEUE_DELAY, &runtime, "le"),
+                    "p50",
+                ),
+                Query(
+                    quantile(0.99, METRIC_BATCH_QUEUE_DELAY, &runtime, "le"),
+                    "p99",
                 ),
             ],
             None,
             (Some(0.0), None),
         ),
     ]
+}
+
+/// The spec's `batching.maxBatchSize` (the default for a custom runtime, which the dashboard
+/// does not chart).
+fn batch_limit(spec: &AppSpec) -> u32 {
+    match &spec.spec.inference.runtime {
+        RuntimeSpec::SlipwayServe(serve) => serve.batching.max_batch_size,
+        RuntimeSpec::Custom(_) => DEFAULT_BATCH_MAX_SIZE,
+    }
+}
+
+/// The spec's `batching.maxQueueDelayMicroseconds`.
+fn queue_delay(spec: &AppSpec) -> u64 {
+    match &spec.spec.inference.runtime {
+        RuntimeSpec::SlipwayServe(serve) => serve.batching.max_queue_delay_microseconds,
+        RuntimeSpec::Custom(_) => DEFAULT_BATCH_QUEUE_DELAY_MICROS,
+    }
 }
 
 fn resource_series(spec: &AppSpec, layout: &mut Layout) -> Vec<Panel> {

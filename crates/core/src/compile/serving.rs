@@ -303,6 +303,14 @@ fn server_env(spec: &AppSpec, workload: &Workload) -> Vec<EnvVar> {
     pairs.push((ENV_PORT, inference.port.to_string()));
     if let RuntimeSpec::SlipwayServe(serve) = &inference.runtime {
         pairs.push((ENV_MAX_CONCURRENCY, serve.max_concurrency.to_string()));
+        pairs.push((
+            ENV_BATCH_MAX_SIZE,
+            serve.batching.max_batch_size.to_string(),
+        ));
+        pairs.push((
+            ENV_BATCH_QUEUE_DELAY,
+            serve.batching.max_queue_delay_microseconds.to_string(),
+        ));
         // Drain in-flight requests, then exit before the kubelet's SIGKILL.
         let grace = inference.termination_grace_period_seconds - PRE_STOP_SLEEP - 2;
         pairs.push((ENV_SHUTDOWN_GRACE, grace.max(1).to_string()));
@@ -456,6 +464,40 @@ mod tests {
         assert_eq!(
             path(&server.startup_probe).as_deref(),
             Some("/v2/health/ready")
+        );
+    }
+
+    /// GIVEN the default batching, or a spec's own; WHEN compiled; THEN the server container
+    /// carries both batching variables with those values.
+    #[test]
+    fn batching_settings_reach_the_server_as_contract_variables() {
+        let env_of = |spec: &AppSpec| -> BTreeMap<String, String> {
+            let objects = compile(spec);
+            let pod = pod(deployments(&objects)[0]);
+            pod.containers[0]
+                .env
+                .as_ref()
+                .unwrap()
+                .iter()
+                .map(|e| (e.name.clone(), e.value.clone().unwrap_or_default()))
+                .collect()
+        };
+        let env = env_of(&minimal());
+        assert_eq!(env[ENV_BATCH_MAX_SIZE], "64");
+        assert_eq!(env[ENV_BATCH_QUEUE_DELAY], "0");
+        let mut spec = minimal();
+        let RuntimeSpec::SlipwayServe(serve) = &mut spec.spec.inference.runtime else {
+            panic!("minimal uses slipway-serve");
+        };
+        serve.batching.max_batch_size = 1;
+        serve.batching.max_queue_delay_microseconds = 500;
+        let env = env_of(&spec);
+        assert_eq!(
+            (
+                env[ENV_BATCH_MAX_SIZE].as_str(),
+                env[ENV_BATCH_QUEUE_DELAY].as_str()
+            ),
+            ("1", "500")
         );
     }
 

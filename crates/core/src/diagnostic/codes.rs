@@ -600,6 +600,17 @@ pub const BUILTIN_RUNTIME_GPU: Code = Code {
     instead: "drop `scheduling.gpu.count` (keep `scheduling.gpu.resourceName` for `training.gpus`);\nor serve with a runtime that uses GPUs: `inference: {runtime: {custom: {image: …}}}`",
 };
 
+/// `batching-settings`: slipway-serve's dynamic batching settings cannot work as written.
+pub const BATCHING_SETTINGS: Code = Code {
+    id: "batching-settings",
+    severity: Severity::Error,
+    stage: Stage::Spec,
+    what: "Rejects `inference.runtime.slipwayServe.batching` settings that cannot work: `maxBatchSize` 0, a `maxQueueDelayMicroseconds` above what the server accepts (10 s), or a queue delay that reaches the p99 latency alert bound.",
+    why: "The server refuses to start with a batch of 0 rows or a delay over 10 s (every pod crash-loops); and a request that arrives alone waits the whole delay, so a delay at the p99 bound fires the latency alert whenever traffic is light.",
+    example: "`batching: {maxQueueDelayMicroseconds: 2000000}` with `monitoring.alerts.latencyP99Seconds: 1`",
+    instead: "a delay well under the latency budget (`maxQueueDelayMicroseconds: 500`, or 0 to batch only what queues while the model is busy); `maxBatchSize: 1` to turn batching off",
+};
+
 /// `model-path-unversioned`: Blue/green colors serve different model versions from one unversioned file.
 pub const MODEL_PATH_UNVERSIONED: Code = Code {
     id: "model-path-unversioned",
@@ -1076,6 +1087,7 @@ pub const ALL: &[&Code] = &[
     &MODEL_STORE_IDENTITY,
     &TRAINING_DISTRIBUTED,
     &BUILTIN_RUNTIME_GPU,
+    &BATCHING_SETTINGS,
     &MODEL_PATH_UNVERSIONED,
     &BLUE_GREEN_IDENTICAL,
     &SELECTOR_MISMATCH,

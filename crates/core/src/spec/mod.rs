@@ -598,6 +598,9 @@ pub struct SlipwayServeSpec {
     pub threads: Option<u32>,
     /// Concurrent requests before the server answers 503. Default: 64.
     pub max_concurrency: u32,
+    /// Dynamic batching of concurrent requests. Default: on, 64 rows, no queue delay.
+    #[serde(default)]
+    pub batching: BatchingSpec,
 }
 
 impl Default for SlipwayServeSpec {
@@ -606,6 +609,29 @@ impl Default for SlipwayServeSpec {
             image: default_runtime_image(),
             threads: None,
             max_concurrency: default_max_concurrency(),
+            batching: BatchingSpec::default(),
+        }
+    }
+}
+
+/// Dynamic batching in slipway-serve: concurrent requests whose inputs stack on the model's
+/// batch dimension run as one model execution, then are split back per request. Models whose
+/// rows depend on each other are never batched (the server checks at start).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct BatchingSpec {
+    /// Rows one model execution takes at most; `1` turns batching off. Default: 64.
+    pub max_batch_size: u32,
+    /// Microseconds the oldest queued request may wait for batch-mates before its batch runs;
+    /// `0` never waits (a batch is what queued while the model was busy). Default: 0.
+    pub max_queue_delay_microseconds: u64,
+}
+
+impl Default for BatchingSpec {
+    fn default() -> Self {
+        Self {
+            max_batch_size: slipway_contract::DEFAULT_BATCH_MAX_SIZE,
+            max_queue_delay_microseconds: slipway_contract::DEFAULT_BATCH_QUEUE_DELAY_MICROS,
         }
     }
 }

@@ -5,7 +5,8 @@ The reference outputs come from onnxruntime and are cross-checked against a plai
 computation, so the end-to-end tests compare tract's numbers with two independent
 implementations.
 
-    python make_models.py                   # tiny.onnx, typed.onnx (+ *.reference.json), gram.onnx here
+    python make_models.py                   # tiny.onnx, typed.onnx (+ *.reference.json), gram.onnx,
+                                            # center.onnx, batch.reference.json here
     python make_models.py --medium out.onnx # the 784->512->512->10 MLP of the benchmark
 
 Requires: pip install onnx onnxruntime numpy. Deterministic: fixed seeds, fixed opset.
@@ -209,6 +210,72 @@ def make_gram():
     assert np.allclose(ort_run(path, {"input": x})["gram"], x @ x.T)
 
 
+def make_center():
+    """center.onnx: x [N, 4] -> x - mean(x over the batch) [N, 4]. Its shapes look batchable,
+    but each row's output depends on the other rows: the server must not batch it."""
+    vi = helper.make_tensor_value_info
+    graph = helper.make_graph(
+        [
+            helper.make_node("ReduceMean", ["input"], ["mean"], axes=[0], keepdims=1),
+            helper.make_node("Sub", ["input", "mean"], ["centered"]),
+        ],
+        "center",
+        [vi("input", TensorProto.FLOAT, ["N", 4])],
+        [vi("centered", TensorProto.FLOAT, ["N", 4])],
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="slipway"
+    )
+    path = os.path.join(HERE, "center.onnx")
+    save(model, path)
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    assert np.allclose(ort_run(path, {"input": x})["centered"], x - x.mean(axis=0))
+
+
+def make_batch_reference():
+    """batch.reference.json: many independent requests of 1 to 7 rows for tiny.onnx and for
+    typed.onnx (four inputs, four datatypes), each with its onnxruntime outputs computed
+    alone. The batching test fires them concurrently at a batching server and checks every
+    answer against its own reference."""
+    rng = np.random.default_rng(23)
+    tiny = os.path.join(HERE, "tiny.onnx")
+    typed = os.path.join(HERE, "typed.onnx")
+    doc = {
+        "computed_by": "onnxruntime %s, each request alone" % ort.__version__,
+        "tiny": [],
+        "typed": [],
+    }
+    for i in range(48):
+        rows = 1 + i % 7
+        x = (rng.standard_normal((rows, 4)) * 2).astype(np.float32)
+        got = ort_run(tiny, {"input": x})
+        doc["tiny"].append(
+            {
+                "inputs": {"input": {"shape": list(x.shape), "data": x.tolist()}},
+                "outputs": {k: v.tolist() for k, v in got.items()},
+            }
+        )
+    for i in range(24):
+        rows = 1 + i % 5
+        feeds = {
+            "a": np.round(rng.standard_normal((rows, 2)) * 100, 3).astype(np.float64),
+            "b": rng.integers(-1000, 1000, (rows, 2)).astype(np.int32),
+            "c": rng.integers(-(2**40), 2**40, (rows, 2)).astype(np.int64),
+            "d": rng.integers(0, 2, (rows, 2)).astype(bool),
+        }
+        got = ort_run(typed, feeds)
+        assert (got["out_i64"] == feeds["c"] * 2).all()
+        doc["typed"].append(
+            {
+                "inputs": {
+                    k: {"shape": list(v.shape), "data": v.tolist()} for k, v in feeds.items()
+                },
+                "outputs": {k: v.tolist() for k, v in got.items()},
+            }
+        )
+    write_json(os.path.join(HERE, "batch.reference.json"), doc)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--medium", metavar="PATH", help="write the 784-512-512-10 MLP to PATH")
@@ -220,6 +287,8 @@ def main():
     make_tiny()
     make_typed()
     make_gram()
+    make_center()
+    make_batch_reference()
 
 
 if __name__ == "__main__":

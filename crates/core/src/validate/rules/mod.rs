@@ -32,6 +32,7 @@ pub static RULES: &[Check] = &[
     workloads::check_training,
     workloads::check_env,
     workloads::check_probes,
+    workloads::check_batching,
     workloads::check_rollout,
     workloads::check_gpu,
     delivery::check_runtime_gpu,

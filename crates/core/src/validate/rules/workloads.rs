@@ -273,6 +273,60 @@ pub(super) fn check_env(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Reports [`codes::BATCHING_SETTINGS`](crate::diagnostic::codes::BATCHING_SETTINGS).
+pub(super) fn check_batching(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let RuntimeSpec::SlipwayServe(serve) = &spec.spec.inference.runtime else {
+        return;
+    };
+    let batching = &serve.batching;
+    let path = |field: &str| format!("spec.inference.runtime.slipwayServe.batching.{field}");
+    if batching.max_batch_size == 0 {
+        out.push(
+            Diagnostic::new(
+                &codes::BATCHING_SETTINGS,
+                path("maxBatchSize"),
+                "maxBatchSize is 0: a model execution takes at least one row, and the server \
+                 refuses to start",
+            )
+            .with_help("`maxBatchSize: 1` turns batching off"),
+        );
+    }
+    let delay = batching.max_queue_delay_microseconds;
+    let max = crate::compile::runtime::MAX_BATCH_QUEUE_DELAY_MICROS;
+    if delay > max {
+        out.push(Diagnostic::new(
+            &codes::BATCHING_SETTINGS,
+            path("maxQueueDelayMicroseconds"),
+            format!(
+                "maxQueueDelayMicroseconds is {delay}: the server accepts at most {max} (10 s) \
+                 and refuses to start"
+            ),
+        ));
+        return;
+    }
+    let monitoring = &spec.spec.monitoring;
+    let bound = monitoring.alerts.latency_p99_seconds;
+    #[allow(clippy::cast_precision_loss)] // at most 10^7 microseconds
+    let seconds = delay as f64 / 1e6;
+    if monitoring.enabled && monitoring.alerts.enabled && bound > 0.0 && seconds >= bound {
+        out.push(
+            Diagnostic::new(
+                &codes::BATCHING_SETTINGS,
+                path("maxQueueDelayMicroseconds"),
+                format!(
+                    "a request that arrives alone waits the whole queue delay ({seconds} s), \
+                     which reaches the p99 latency alert bound ({bound} s): the alert fires \
+                     whenever traffic is light"
+                ),
+            )
+            .with_help(
+                "keep the delay well under the latency budget (hundreds of microseconds), or 0 \
+                 to batch only what queues while the model is busy",
+            ),
+        );
+    }
+}
+
 /// Reports [`codes::PROBE`](crate::diagnostic::codes::PROBE).
 pub(super) fn check_probes(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let probes = &spec.spec.inference.probes;
