@@ -49,6 +49,9 @@ pub struct Concern {
     pub name: &'static str,
     /// Adds the concern's output to `bundle`.
     pub compile: fn(Input<'_>, &mut Bundle),
+    /// Whether it adds objects; `false` for a concern that only writes files no object
+    /// carries (the CI pipelines), which [`compile_objects_for`] skips.
+    pub objects: bool,
 }
 
 /// Every concern, in compile order (render order is fixed by [`Bundle::sort`]).
@@ -56,58 +59,72 @@ pub const CONCERNS: &[Concern] = &[
     Concern {
         name: "namespace",
         compile: |i, b| b.objects.extend(workloads::namespace(i.spec)),
+        objects: true,
     },
     Concern {
         name: "volumes",
         compile: |i, b| b.objects.extend(workloads::volume_claims(i.spec)),
+        objects: true,
     },
     Concern {
         name: "training",
         compile: |i, b| b.objects.extend(training::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "training-distributed",
         compile: |i, b| b.objects.extend(training_distributed::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "serving",
         compile: |i, b| b.objects.extend(serving::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "canary",
         compile: |i, b| b.objects.extend(canary::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "exposure",
         compile: |i, b| b.objects.extend(exposure::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "scaling",
         compile: |i, b| b.objects.extend(scaling::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "keda",
         compile: |i, b| b.objects.extend(keda::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "scheduling",
         compile: |i, b| b.objects.extend(scheduling::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "rbac",
         compile: |i, b| b.objects.extend(rbac::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "network",
         compile: |i, b| b.objects.extend(network::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "backup",
         compile: |i, b| b.objects.extend(backup::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "monitoring",
         compile: |i, b| b.objects.extend(monitoring::compile(i.spec)),
+        objects: true,
     },
     Concern {
         name: "dashboard",
@@ -116,6 +133,7 @@ pub const CONCERNS: &[Concern] = &[
             let objects = dashboard::config_map(i.spec, &b.files);
             b.objects.extend(objects);
         },
+        objects: true,
     },
     Concern {
         name: "logging",
@@ -124,10 +142,12 @@ pub const CONCERNS: &[Concern] = &[
             let objects = logging::objects(i.spec, &b.files);
             b.objects.extend(objects);
         },
+        objects: true,
     },
     Concern {
         name: "ci",
         compile: |i, b| b.files.extend(ci::files(i.spec)),
+        objects: false,
     },
     Concern {
         name: "gitops",
@@ -138,6 +158,7 @@ pub const CONCERNS: &[Concern] = &[
                 gitops::sync_waves(&mut b.objects);
             }
         },
+        objects: true,
     },
 ];
 
@@ -162,13 +183,27 @@ pub fn compile(spec: &AppSpec) -> Bundle {
 /// environment once ([`AppSpec::for_environment`]: its namespaces and per-environment names),
 /// runs every concern of [`CONCERNS`] in order, then sorts the bundle.
 pub fn compile_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
+    run(spec, env, CONCERNS.iter())
+}
+
+/// [`compile_for`] without the concerns that only write files (the CI pipelines): the same
+/// objects, for rules that compare the objects of several environments.
+pub fn compile_objects_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
+    run(spec, env, CONCERNS.iter().filter(|concern| concern.objects))
+}
+
+fn run<'a>(
+    spec: &AppSpec,
+    env: Option<&str>,
+    concerns: impl Iterator<Item = &'a Concern>,
+) -> Bundle {
     let resolved = spec.for_environment(env);
     let input = Input {
         spec: &resolved,
         env,
     };
     let mut bundle = Bundle::default();
-    for concern in CONCERNS {
+    for concern in concerns {
         (concern.compile)(input, &mut bundle);
     }
     bundle.sort();

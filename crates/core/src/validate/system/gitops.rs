@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::compile::gitops::{self, KEEP_OPTIONS, SYNC_OPTIONS};
-use crate::compile::{Bundle, Object, compile_for};
+use crate::compile::{Bundle, Object, compile_objects_for};
 use crate::diagnostic::{Diagnostic, codes, join_key};
 use crate::spec::{AppSpec, ServiceType};
 
@@ -58,7 +58,7 @@ pub fn check_environments_disjoint(
     let mut reported = BTreeSet::new();
     for env in environments {
         let server = spec.destination(Some(env)).server;
-        let bundle = compile_for(spec, Some(env));
+        let bundle = compile_objects_for(spec, Some(env));
         for object in bundle.objects.iter().filter(|o| gitops::synced(o)) {
             let key = (server.clone(), identity(object));
             match owners.get(&key) {
@@ -138,6 +138,29 @@ fn selector_keys(value: &Value, path: &str, inside: bool, out: &mut Vec<(String,
     }
 }
 
+/// Kinds Slipway emits whose schema has no label selector anywhere: the walk skips them (a
+/// dashboard ConfigMap or a PrometheusRule is most of a bundle's bytes). Every other kind,
+/// including any custom object, is walked.
+const WITHOUT_LABEL_SELECTORS: &[&str] = &[
+    "Namespace",
+    "PriorityClass",
+    "ServiceAccount",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "Role",
+    "RoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Certificate",
+    "ReferenceGrant",
+    "Ingress",
+    "HTTPRoute",
+    "AnalysisTemplate",
+    "ScaledObject",
+    "VerticalPodAutoscaler",
+    "PrometheusRule",
+];
+
 /// Reports [`codes::SELECTOR_ON_TRACKING_LABEL`](crate::diagnostic::codes::SELECTOR_ON_TRACKING_LABEL).
 pub fn check_tracking_label(
     spec: &AppSpec,
@@ -150,7 +173,11 @@ pub fn check_tracking_label(
     };
     let tracking = gitops.instance_label_key.as_str();
     let mut offenders = Vec::new();
-    for object in bundle.objects.iter().filter(|o| gitops::synced(o)) {
+    for object in bundle
+        .objects
+        .iter()
+        .filter(|o| gitops::synced(o) && !WITHOUT_LABEL_SELECTORS.contains(&o.kind()))
+    {
         let mut keys = Vec::new();
         selector_keys(&object.to_value(), "", false, &mut keys);
         if let Some((path, _)) = keys.iter().find(|(_, key)| key == tracking) {
@@ -501,6 +528,7 @@ pub fn check_source_ranges(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::compile_for;
     use crate::compile::testing::seed;
     use crate::validate::system;
 
@@ -530,6 +558,41 @@ mod tests {
             .unwrap()
             .shared_objects_environment = Some("prod".into());
         assert!(ids(&spec, Some("prod")).is_empty());
+    }
+
+    /// The environments are compared on the objects the full compile emits.
+    #[test]
+    fn the_objects_only_compile_emits_the_full_compiles_objects() {
+        for env in [None, Some("staging"), Some("prod")] {
+            let full = compile_for(&seed(), env);
+            let objects = compile_objects_for(&seed(), env);
+            assert_eq!(full.objects, objects.objects, "{env:?}");
+            assert!(objects.files.len() < full.files.len(), "no CI pipelines");
+        }
+    }
+
+    /// The kinds the tracking-label walk skips carry no selector in any spec of the repo.
+    #[test]
+    fn skipped_kinds_have_no_selectors() {
+        let specs = [
+            include_str!("../../../../../specs/production.yaml"),
+            include_str!("../../../../../specs/ingress-bluegreen.yaml"),
+        ];
+        let mut bundles = vec![compile_for(&crate::compile::testing::seed(), Some("prod"))];
+        for text in specs {
+            let spec = crate::spec::load_str("spec.yaml", text).unwrap().spec;
+            bundles.push(compile_for(&spec, None));
+        }
+        let mut checked = BTreeSet::new();
+        for object in bundles.iter().flat_map(|b| &b.objects) {
+            if WITHOUT_LABEL_SELECTORS.contains(&object.kind()) {
+                let mut keys = Vec::new();
+                selector_keys(&object.to_value(), "", false, &mut keys);
+                assert_eq!(keys, [], "{} {}", object.kind(), object.name());
+                checked.insert(object.kind().to_string());
+            }
+        }
+        assert!(checked.len() >= 12, "{checked:?}");
     }
 
     #[test]
