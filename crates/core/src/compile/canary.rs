@@ -222,28 +222,11 @@ fn analysis_template(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::testing::minimal;
-    use crate::spec::{AnalysisSpec, AnalysisStep, PauseStep};
-
-    fn canary_spec() -> AppSpec {
-        let mut spec = minimal();
-        spec.spec.rollout.canary = Some(CanarySpec {
-            steps: vec![
-                CanaryStep::SetWeight(20),
-                CanaryStep::Pause(PauseStep {
-                    duration: Some("2m".parse().unwrap()),
-                }),
-                CanaryStep::Analysis(AnalysisStep {}),
-                CanaryStep::SetWeight(50),
-            ],
-            analysis: AnalysisSpec::default(),
-        });
-        spec
-    }
+    use crate::compile::testing::canary;
 
     #[test]
     fn the_deployment_becomes_a_rollout_with_the_same_pods() {
-        let spec = canary_spec();
+        let spec = canary();
         let bundle = crate::compile::compile(&spec);
         assert!(bundle.find("Deployment", "demo").is_none());
         let Some(Object::Rollout(rollout)) = bundle.find("Rollout", "demo") else {
@@ -280,7 +263,7 @@ mod tests {
     /// expression with the canary matcher added and the threshold moved into the condition.
     #[test]
     fn the_analysis_measures_what_the_alerts_measure() {
-        let spec = canary_spec();
+        let spec = canary();
         let objects = compile(&spec);
         assert_eq!(objects.len(), 2);
         let alerts = monitoring::alerts(&spec);

@@ -1110,11 +1110,7 @@ mod tests {
         assert!(seed_queries.contains("kube_deployment_status_replicas_available"));
         assert!(seed_queries.contains("kube_horizontalpodautoscaler_spec_max_replicas"));
 
-        let mut canary = minimal();
-        canary.spec.rollout.canary = Some(crate::spec::CanarySpec {
-            steps: vec![crate::spec::CanaryStep::SetWeight(50)],
-            analysis: Default::default(),
-        });
+        let canary = crate::compile::testing::canary();
         let queries = replica_queries(&canary).join("\n");
         assert!(!queries.contains("kube_deployment"), "{queries}");
         assert!(queries.contains("kube_pod_status_ready{namespace=\"demo\",pod=~\"(demo)-"));

@@ -272,6 +272,37 @@ pub(crate) mod testing {
         spec
     }
 
+    /// The seed with distributed training: a PyTorchJob of a Master and two Workers, one GPU
+    /// each.
+    pub fn distributed() -> AppSpec {
+        let mut spec = seed();
+        spec.spec.training.as_mut().unwrap().distributed = Some(crate::spec::DistributedSpec {
+            workers: 2,
+            gpus_per_worker: 1,
+            restart_policy: crate::spec::ReplicaRestartPolicy::OnFailure,
+            queue_name: None,
+        });
+        spec
+    }
+
+    /// [`minimal`] released by an Argo Rollouts canary: 20% → 2 min pause → analysis → 50%.
+    pub fn canary() -> AppSpec {
+        use crate::spec::{AnalysisSpec, AnalysisStep, CanarySpec, CanaryStep, PauseStep};
+        let mut spec = minimal();
+        spec.spec.rollout.canary = Some(CanarySpec {
+            steps: vec![
+                CanaryStep::SetWeight(20),
+                CanaryStep::Pause(PauseStep {
+                    duration: Some("2m".parse().expect("a duration")),
+                }),
+                CanaryStep::Analysis(AnalysisStep {}),
+                CanaryStep::SetWeight(50),
+            ],
+            analysis: AnalysisSpec::default(),
+        });
+        spec
+    }
+
     /// `specs/seed-article.yaml`, rendered without values.
     pub fn seed() -> AppSpec {
         let rendered = crate::template::render(

@@ -772,13 +772,7 @@ mod tests {
 
     #[test]
     fn a_distributed_run_is_watched_through_the_training_operator() {
-        let mut spec = seed();
-        spec.spec.training.as_mut().unwrap().distributed = Some(crate::spec::DistributedSpec {
-            workers: 2,
-            gpus_per_worker: 1,
-            restart_policy: crate::spec::ReplicaRestartPolicy::OnFailure,
-            queue_name: None,
-        });
+        let spec = crate::compile::testing::distributed();
         let rules = alerts(&spec);
         assert!(!rules.iter().any(|r| r.alert == "TrainingJobFailed"));
         let failed = alert(&rules, "DistributedTrainingFailed");

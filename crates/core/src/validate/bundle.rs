@@ -476,13 +476,7 @@ mod tests {
 
     #[test]
     fn pytorch_job_replicas_and_rollouts_are_held_to_restricted() {
-        let mut spec = seed();
-        spec.spec.training.as_mut().unwrap().distributed = Some(crate::spec::DistributedSpec {
-            workers: 2,
-            gpus_per_worker: 1,
-            restart_policy: crate::spec::ReplicaRestartPolicy::OnFailure,
-            queue_name: None,
-        });
+        let mut spec = crate::compile::testing::distributed();
         spec.spec.training.as_mut().unwrap().gpus = 0;
         let mut compiled = compile(&spec);
         assert_eq!(bundle(&compiled), []);

@@ -437,11 +437,7 @@ mod tests {
 
     #[test]
     fn canary_pods_are_servers_too() {
-        let mut spec = minimal();
-        spec.spec.rollout.canary = Some(crate::spec::CanarySpec {
-            steps: vec![crate::spec::CanaryStep::SetWeight(50)],
-            analysis: Default::default(),
-        });
+        let spec = crate::compile::testing::canary();
         assert!(compile(&spec).find("Rollout", "demo").is_some());
         assert_eq!(
             ids(&spec),
