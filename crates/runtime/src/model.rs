@@ -1,6 +1,5 @@
 //! The model: loaded once with tract, optimised into a shared plan, described, run.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -9,8 +8,8 @@ use serde::Serialize;
 use std::cell::RefCell;
 
 use tract_onnx::prelude::{
-    Framework, InferenceModelExt, SymbolValues, TDim, TValue, Tensor, TypedModel, TypedSimplePlan,
-    TypedSimpleState,
+    Framework, InferenceModelExt, SymbolValues, TDim, TValue, TVec, Tensor, TypedModel,
+    TypedSimplePlan, TypedSimpleState,
 };
 use tract_onnx::tract_hir::internal::{GenericFactoid, IntoRunnable, IntoTensor};
 
@@ -521,7 +520,8 @@ impl Model {
     /// Checks request shapes (in model input order) against the declared shapes: ranks, fixed
     /// sizes, and one size per symbol across all inputs.
     pub fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), ShapeError> {
-        let mut bound: HashMap<&str, usize> = HashMap::new();
+        // Symbols bound so far: a few at most, so a list (on the stack) beats a map.
+        let mut bound: TVec<(&str, usize)> = TVec::new();
         for (spec, &got) in self.inputs.iter().zip(shapes) {
             let expected = || ShapeDisplay(spec.v2_shape());
             if got.len() != spec.shape.len() {
@@ -552,7 +552,13 @@ impl Model {
                                 symbol: symbol.clone(),
                             });
                         }
-                        let prior = *bound.entry(symbol).or_insert(size);
+                        let prior = match bound.iter().find(|(s, _)| *s == symbol.as_str()) {
+                            Some(&(_, prior)) => prior,
+                            None => {
+                                bound.push((symbol, size));
+                                size
+                            }
+                        };
                         if prior != size {
                             return Err(ShapeError::Inconsistent {
                                 name: spec.name.clone(),

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::error::Category;
 use slipway_contract::MAX_ECHOED_INPUT_BYTES;
-use tract_onnx::prelude::Tensor;
+use tract_onnx::prelude::{TVec, Tensor};
 
 use crate::metrics::Metrics;
 use crate::model::{Model, RunError, ShapeDisplay, ShapeError, TensorSpec};
@@ -645,7 +645,24 @@ struct PredictResponse<'a> {
 
 /// Reads one `/predict` request: `{"features": row or rows}`; its answer is the first
 /// output, nested.
+///
+/// A float model's features are read straight into the input tensor's numbers
+/// ([`tensor::read_float_lists`]); anything that fast path does not take (other datatypes,
+/// unusual or invalid bodies) is read the general way, through a `serde_json::Value`, which
+/// gives the same tensors and says what is wrong.
 pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Prepared, RequestError> {
+    if let [spec] = served.model.inputs.as_slice() {
+        let fast = match spec.datatype {
+            DataType::F32 => tensor::read_float_lists::<f32>(body, "features")
+                .map(|l| predict_floats(served, spec, &l.shape, &l.values)),
+            DataType::F64 => tensor::read_float_lists::<f64>(body, "features")
+                .map(|l| predict_floats(served, spec, &l.shape, &l.values)),
+            _ => None,
+        };
+        if let Some(prepared) = fast {
+            return prepared;
+        }
+    }
     let model = served.model;
     let req: PredictRequest = decode(body, r#"{"features": [...]} (one row or a list of rows)"#)?;
     let [spec] = model.inputs.as_slice() else {
@@ -655,25 +672,7 @@ pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Prepared, RequestError
         name: spec.name.clone(),
         source,
     })?;
-    let rank = spec.shape.len();
-    let shape = if found.len() == rank {
-        found
-    } else if found.len() + 1 == rank {
-        let mut s = Vec::with_capacity(rank);
-        s.push(1);
-        s.extend(found);
-        s
-    } else {
-        let batch = spec.v2_shape();
-        return Err(RequestError::PredictShape {
-            row: ShapeDisplay(batch.get(1..).unwrap_or_default().to_vec()),
-            batch: ShapeDisplay(batch),
-            depth: found.len(),
-            got: found,
-        });
-    };
-    model.check_shapes(&[&shape])?;
-    check_output_size(served, &[&shape])?;
+    let shape = predict_shape(served, spec, &found)?;
     let input = tensor::parse(spec.datatype, &shape, &req.features).map_err(|source| {
         RequestError::Data {
             name: spec.name.clone(),
@@ -685,6 +684,51 @@ pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Prepared, RequestError
         rows: Model::rows(&[&shape]),
         answer: Answer::Predict,
     })
+}
+
+/// The fast path of [`predict`]: features read as numbers of the input's float type.
+fn predict_floats<T: tensor::JsonFloat>(
+    served: Served<'_>,
+    spec: &TensorSpec,
+    found: &[usize],
+    values: &[T],
+) -> Result<Prepared, RequestError> {
+    let shape = predict_shape(served, spec, found)?;
+    let input = tensor::float_tensor(&shape, values).map_err(|source| RequestError::Data {
+        name: spec.name.clone(),
+        source,
+    })?;
+    Ok(Prepared {
+        inputs: vec![input],
+        rows: Model::rows(&[&shape]),
+        answer: Answer::Predict,
+    })
+}
+
+/// The input shape of `/predict` features of the nested shape `found`: a batch as is, one row
+/// with a batch dimension of 1 added; checked against the model and the output limit.
+fn predict_shape(
+    served: Served<'_>,
+    spec: &TensorSpec,
+    found: &[usize],
+) -> Result<TVec<usize>, RequestError> {
+    let rank = spec.shape.len();
+    let shape: TVec<usize> = if found.len() == rank {
+        found.iter().copied().collect()
+    } else if found.len() + 1 == rank {
+        std::iter::once(1).chain(found.iter().copied()).collect()
+    } else {
+        let batch = spec.v2_shape();
+        return Err(RequestError::PredictShape {
+            row: ShapeDisplay(batch.get(1..).unwrap_or_default().to_vec()),
+            batch: ShapeDisplay(batch),
+            depth: found.len(),
+            got: found.to_vec(),
+        });
+    };
+    served.model.check_shapes(&[&shape])?;
+    check_output_size(served, &[&shape])?;
+    Ok(shape)
 }
 
 fn predict_reply(outputs: &[Tensor]) -> Result<Reply, RequestError> {
