@@ -602,17 +602,41 @@ impl Drop for InFlight<'_> {
     }
 }
 
-#[derive(Serialize)]
+/// The fields of a request log line.
 struct RequestLog<'a> {
-    method: &'a str,
-    route: &'a str,
+    /// A method label: a closed set of plain ASCII names.
+    method: &'static str,
+    /// A route template of the contract, or `unmatched`: plain ASCII.
+    route: &'static str,
     path: &'a str,
     status: u16,
     response_time_ms: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     model: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+}
+
+impl log::Fields for RequestLog<'_> {
+    fn write(&self, buf: &mut Vec<u8>) {
+        // Writing numbers into a Vec cannot fail.
+        buf.extend_from_slice(b",\"method\":\"");
+        buf.extend_from_slice(self.method.as_bytes());
+        buf.extend_from_slice(b"\",\"route\":\"");
+        buf.extend_from_slice(self.route.as_bytes());
+        buf.extend_from_slice(b"\",\"path\":");
+        log::json_str(buf, self.path);
+        buf.extend_from_slice(b",\"status\":");
+        let _ = serde_json::to_writer(&mut *buf, &self.status);
+        buf.extend_from_slice(b",\"response_time_ms\":");
+        let _ = serde_json::to_writer(&mut *buf, &self.response_time_ms);
+        if let Some(model) = self.model {
+            buf.extend_from_slice(b",\"model\":");
+            log::json_str(buf, model);
+        }
+        if let Some(error) = self.error {
+            buf.extend_from_slice(b",\"error\":");
+            log::json_str(buf, error);
+        }
+    }
 }
 
 /// Around the routes: in-flight gauge, request counter and duration histogram, one log line.
@@ -1352,6 +1376,27 @@ mod tests {
         ] {
             assert_eq!(route_of(path), Route::UNMATCHED, "{path}");
         }
+        // Request log lines are JSON, whatever the path and error hold.
+        let mut buf = Vec::new();
+        log::Fields::write(
+            &RequestLog {
+                method: "POST",
+                route: contract::PATH_PREDICT,
+                path: "/a\"b\\c\n",
+                status: 400,
+                response_time_ms: 1.25,
+                model: Some("m"),
+                error: Some("bad \"x\""),
+            },
+            &mut buf,
+        );
+        buf[0] = b'{';
+        buf.push(b'}');
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v["path"], "/a\"b\\c\n");
+        assert_eq!(v["status"], 400);
+        assert_eq!(v["response_time_ms"], 1.25);
+        assert_eq!(v["error"], "bad \"x\"");
         // What the inference routes answered without the router take from the path.
         assert_eq!(model_path_of("/v2/models/m/infer"), ("m", None));
         assert_eq!(
