@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::error::Category;
 use slipway_contract::MAX_ECHOED_INPUT_BYTES;
-use tract_onnx::prelude::{TVec, Tensor};
+use tract_onnx::prelude::{DatumType, TVec, Tensor};
 
 use crate::metrics::Metrics;
 use crate::model::{Model, RunError, ShapeDisplay, ShapeError, TensorSpec};
@@ -735,6 +735,20 @@ fn predict_reply(outputs: &[Tensor]) -> Result<Reply, RequestError> {
     let first = outputs
         .first()
         .ok_or_else(|| RunError::Execution("the model returned no output".into()))?;
+    // Float outputs, the common case, are written straight from the tensor.
+    match first.datum_type() {
+        DatumType::F32 => {
+            if let Some(Ok(data)) = first.as_plain_ram().map(|v| v.as_slice::<f32>()) {
+                return predict_floats_reply(data, first.shape());
+            }
+        }
+        DatumType::F64 => {
+            if let Some(Ok(data)) = first.as_plain_ram().map(|v| v.as_slice::<f64>()) {
+                return predict_floats_reply(data, first.shape());
+            }
+        }
+        _ => {}
+    }
     let out = tensor::to_output(first)?;
     let estimate = json_estimate(&out.data).saturating_mul(2) + 64;
     encode(
@@ -748,4 +762,22 @@ fn predict_reply(outputs: &[Tensor]) -> Result<Reply, RequestError> {
         estimate,
     )
     .map(Reply::json)
+}
+
+/// The `/predict` answer of a float output: the text [`PredictResponse`] serializes to,
+/// written in one buffer reserved up front (a checked allocation, as [`encode`] does).
+fn predict_floats_reply<T: tensor::JsonFloatOut>(
+    data: &[T],
+    shape: &[usize],
+) -> Result<Reply, RequestError> {
+    let estimate = data
+        .len()
+        .saturating_mul(T::JSON_WIDTH)
+        .saturating_mul(2)
+        .saturating_add(64);
+    let mut bytes = tensor::try_vec(estimate).map_err(OutputError::from)?;
+    bytes.extend_from_slice(b"{\"prediction\":");
+    tensor::write_nested_floats(&mut bytes, data, shape);
+    bytes.extend_from_slice(b",\"status\":\"success\"}");
+    Ok(Reply::json(bytes))
 }

@@ -794,6 +794,62 @@ pub fn to_output(t: &Tensor) -> Result<Output, OutputError> {
     })
 }
 
+/// A float output element written straight into JSON text, as serde_json writes it: the
+/// shortest form that reads back the same, `null` when not finite.
+pub trait JsonFloatOut: tract_onnx::prelude::Datum + Copy {
+    /// About the most bytes one element takes with its comma (see the JSON estimates).
+    const JSON_WIDTH: usize;
+    /// Appends the element.
+    fn write_json(self, buf: &mut Vec<u8>);
+}
+
+impl JsonFloatOut for f32 {
+    const JSON_WIDTH: usize = 16;
+    fn write_json(self, buf: &mut Vec<u8>) {
+        use serde_json::ser::Formatter;
+        if self.is_finite() {
+            // Writing into a Vec cannot fail.
+            let _ = serde_json::ser::CompactFormatter.write_f32(buf, self);
+        } else {
+            buf.extend_from_slice(b"null");
+        }
+    }
+}
+
+impl JsonFloatOut for f64 {
+    const JSON_WIDTH: usize = 24;
+    fn write_json(self, buf: &mut Vec<u8>) {
+        use serde_json::ser::Formatter;
+        if self.is_finite() {
+            let _ = serde_json::ser::CompactFormatter.write_f64(buf, self);
+        } else {
+            buf.extend_from_slice(b"null");
+        }
+    }
+}
+
+/// Appends `data` as nested lists following `shape`: the text [`Nested`] serializes to,
+/// written straight from the tensor's numbers (no copy into [`Data`] first).
+pub fn write_nested_floats<T: JsonFloatOut>(buf: &mut Vec<u8>, data: &[T], shape: &[usize]) {
+    let Some((&outer, inner)) = shape.split_first() else {
+        match data.first() {
+            Some(x) => x.write_json(buf),
+            None => buf.extend_from_slice(b"null"),
+        }
+        return;
+    };
+    let chunk = element_count(inner).unwrap_or(0);
+    buf.push(b'[');
+    for i in 0..outer {
+        if i > 0 {
+            buf.push(b',');
+        }
+        let part = data.get(i * chunk..(i + 1) * chunk).unwrap_or(&[]);
+        write_nested_floats(buf, part, inner);
+    }
+    buf.push(b']');
+}
+
 /// Serializes data as nested lists following `shape` (the `/predict` form).
 pub struct Nested<'a> {
     /// The elements, row-major.
@@ -909,6 +965,28 @@ mod tests {
             );
         }
         assert!(read_float_lists::<f64>(br#"{"features": [1e39]}"#, "features").is_some());
+    }
+
+    /// Floats written straight into JSON give the text serde gives through `Nested`.
+    #[test]
+    fn nested_floats_are_written_as_serde_writes_them() {
+        let v32 = [0.1f32, -2.5, f32::NAN, 1e-7, 3.0, f32::INFINITY];
+        let v64 = [0.1f64, -2.5, f64::NAN, 1e300, 3.0, 7.0];
+        for shape in [&[6][..], &[2, 3], &[3, 2], &[1, 6], &[6, 1, 1]] {
+            let mut buf = Vec::new();
+            write_nested_floats(&mut buf, &v32, shape);
+            let data = Data::F32(v32.to_vec());
+            let nested = serde_json::to_vec(&Nested { data: &data, shape }).unwrap();
+            assert_eq!(buf, nested, "{shape:?}");
+            buf.clear();
+            write_nested_floats(&mut buf, &v64, shape);
+            let data = Data::F64(v64.to_vec());
+            let nested = serde_json::to_vec(&Nested { data: &data, shape }).unwrap();
+            assert_eq!(buf, nested, "{shape:?}");
+        }
+        let mut buf = Vec::new();
+        write_nested_floats(&mut buf, &[1.5f32], &[]);
+        assert_eq!(buf, b"1.5");
     }
 
     #[test]
