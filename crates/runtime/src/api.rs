@@ -1052,8 +1052,8 @@ where
         drop(body);
         match submit(state, prepared) {
             Queued::Batched(ticket, answer) => {
-                let outputs = ticket.outputs().await;
-                guarded(state, || answer.finish(served(state, &model), outputs?))?
+                let rows = ticket.rows().await;
+                guarded(state, || answer.finish_rows(served(state, &model), rows?))?
             }
             Queued::Alone(prepared) => {
                 guarded(state, || protocol::serve(served(state, &model), prepared))?
@@ -1075,7 +1075,7 @@ where
                 Queued::Batched(ticket, answer) => {
                     // Waiting for the batch takes no pool slot; writing the answer does.
                     drop(worker);
-                    let outputs = ticket.outputs_blocking();
+                    let rows = ticket.rows_blocking();
                     let _worker = tokio::runtime::Handle::current()
                         .block_on(state.workers.clone().acquire_owned())
                         .map_err(|_| {
@@ -1084,7 +1084,7 @@ where
                                 "server is shutting down",
                             )
                         })?;
-                    guarded(state, || answer.finish(served(state, &model), outputs?))
+                    guarded(state, || answer.finish_rows(served(state, &model), rows?))
                 }
                 Queued::Alone(prepared) => {
                     let _worker = worker;

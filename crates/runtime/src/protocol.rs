@@ -20,6 +20,7 @@ use serde_json::error::Category;
 use slipway_contract::MAX_ECHOED_INPUT_BYTES;
 use tract_onnx::prelude::{DatumType, TVec, Tensor};
 
+use crate::batch::Rows;
 use crate::metrics::Metrics;
 use crate::model::{Model, RunError, ShapeDisplay, ShapeError, TensorSpec};
 use crate::tensor::{self, Data, DataType, Nested, OutputError, TensorError};
@@ -547,6 +548,27 @@ pub fn serve(served: Served<'_>, prepared: Prepared) -> Result<Reply, RequestErr
 }
 
 impl Answer {
+    /// Writes the answer from the request's rows of a (possibly shared) model run: a
+    /// `/predict` answer of a float output straight from the run's numbers, any other after
+    /// cutting the outputs to the request's rows.
+    pub fn finish_rows(self, served: Served<'_>, rows: Rows) -> Result<Reply, RequestError> {
+        if let Answer::Predict = self {
+            let fast = match rows.datum_type(0) {
+                Some(DatumType::F32) => rows
+                    .elements::<f32>(0)
+                    .map(|(data, shape)| predict_floats_reply(data, &shape)),
+                Some(DatumType::F64) => rows
+                    .elements::<f64>(0)
+                    .map(|(data, shape)| predict_floats_reply(data, &shape)),
+                _ => None,
+            };
+            if let Some(reply) = fast {
+                return reply;
+            }
+        }
+        self.finish(served, rows.into_tensors()?)
+    }
+
     /// Writes the answer from the model's outputs (all of them, in model order).
     pub fn finish(self, served: Served<'_>, outputs: Vec<Tensor>) -> Result<Reply, RequestError> {
         match self {
