@@ -838,14 +838,27 @@ pub fn write_nested_floats<T: JsonFloatOut>(buf: &mut Vec<u8>, data: &[T], shape
         }
         return;
     };
-    let chunk = element_count(inner).unwrap_or(0);
     buf.push(b'[');
-    for i in 0..outer {
-        if i > 0 {
-            buf.push(b',');
+    if inner.is_empty() {
+        // The innermost lists: the elements themselves.
+        for i in 0..outer {
+            if i > 0 {
+                buf.push(b',');
+            }
+            match data.get(i) {
+                Some(x) => x.write_json(buf),
+                None => buf.extend_from_slice(b"null"),
+            }
         }
-        let part = data.get(i * chunk..(i + 1) * chunk).unwrap_or(&[]);
-        write_nested_floats(buf, part, inner);
+    } else {
+        let chunk = element_count(inner).unwrap_or(0);
+        for i in 0..outer {
+            if i > 0 {
+                buf.push(b',');
+            }
+            let part = data.get(i * chunk..(i + 1) * chunk).unwrap_or(&[]);
+            write_nested_floats(buf, part, inner);
+        }
     }
     buf.push(b']');
 }
