@@ -8,6 +8,7 @@
 //! the request is parsed and checked, its model run goes to the batcher (`crate::batch`) when
 //! it can share one, and its answer is written.
 
+use std::borrow::Cow;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -22,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 use slipway_contract as contract;
 use tokio::sync::Semaphore;
@@ -373,10 +375,60 @@ impl Service {
     }
 
     /// Answers one request.
-    pub async fn call(&self, req: Request) -> Response {
-        observe(&self.state, self.router.clone(), req).await
+    pub async fn call(&self, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+        observe(&self.state, &self.router, req).await
     }
 }
+
+/// A response body: an inference answer holding its admission slot ([`SlotBody`]), or any
+/// other body (probes, metadata, errors). An enum rather than a boxed body, so an inference
+/// answer costs no allocation for its body.
+pub enum ReplyBody {
+    /// An inference answer.
+    Slot(SlotBody),
+    /// Anything else.
+    Other(Body),
+}
+
+impl HttpBody for ReplyBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            ReplyBody::Slot(b) => match Pin::new(b).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
+                Poll::Ready(Some(Err(never))) => match never {},
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
+            ReplyBody::Other(b) => Pin::new(b).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ReplyBody::Slot(b) => b.is_end_stream(),
+            ReplyBody::Other(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ReplyBody::Slot(b) => b.size_hint(),
+            ReplyBody::Other(b) => b.size_hint(),
+        }
+    }
+}
+
+/// A request body the handlers can read: hyper's (the inference routes, served without the
+/// router) or axum's (through the router).
+trait ReadBody: HttpBody<Data = Bytes, Error: std::fmt::Display> + Unpin + Send {}
+
+impl<B: HttpBody<Data = Bytes, Error: std::fmt::Display> + Unpin + Send> ReadBody for B {}
 
 /// The router with every route and the JSON fallbacks.
 fn router(state: Shared) -> Router {
@@ -550,30 +602,87 @@ impl Drop for InFlight<'_> {
     }
 }
 
-#[derive(Serialize)]
+/// The fields of a request log line.
 struct RequestLog<'a> {
-    method: &'a str,
-    route: &'a str,
+    /// A method label: a closed set of plain ASCII names.
+    method: &'static str,
+    /// A route template of the contract, or `unmatched`: plain ASCII.
+    route: &'static str,
     path: &'a str,
     status: u16,
     response_time_ms: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     model: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
 }
 
-/// Around the router: in-flight gauge, request counter and duration histogram, one log line.
-async fn observe(state: &AppState, mut router: Router, req: Request) -> Response {
+impl log::Fields for RequestLog<'_> {
+    fn write(&self, buf: &mut Vec<u8>) {
+        // Writing numbers into a Vec cannot fail.
+        buf.extend_from_slice(b",\"method\":\"");
+        buf.extend_from_slice(self.method.as_bytes());
+        buf.extend_from_slice(b"\",\"route\":\"");
+        buf.extend_from_slice(self.route.as_bytes());
+        buf.extend_from_slice(b"\",\"path\":");
+        log::json_str(buf, self.path);
+        buf.extend_from_slice(b",\"status\":");
+        let _ = serde_json::to_writer(&mut *buf, &self.status);
+        buf.extend_from_slice(b",\"response_time_ms\":");
+        let _ = serde_json::to_writer(&mut *buf, &self.response_time_ms);
+        if let Some(model) = self.model {
+            buf.extend_from_slice(b",\"model\":");
+            log::json_str(buf, model);
+        }
+        if let Some(error) = self.error {
+            buf.extend_from_slice(b",\"error\":");
+            log::json_str(buf, error);
+        }
+    }
+}
+
+/// Around the routes: in-flight gauge, request counter and duration histogram, one log line.
+///
+/// The inference routes (`POST /predict`, `POST /v2/models/{name}[/versions/{v}]/infer`) are
+/// answered here directly, the way the router would answer them, without its per-request
+/// work (route lookup, matched-path and parameter extensions, a boxed service clone and a
+/// boxed handler future, a boxed request body). Everything else, and a model path with
+/// percent-encoding (which the router decodes), goes through the router.
+async fn observe(
+    state: &Shared,
+    router: &Router,
+    req: hyper::Request<Incoming>,
+) -> Response<ReplyBody> {
     let start = Instant::now();
-    let route = route_of(req.uri().path());
+    let path = req.uri().path();
+    let route = route_of(path);
     let method = MethodLabel::of(req.method().as_str());
     state.metrics.in_flight(1);
     let guard = InFlight(&state.metrics);
     let uri = req.uri().clone();
-    let resp = match tower_service::Service::call(&mut router, req).await {
-        Ok(resp) => resp,
-        Err(never) => match never {},
+    let post = req.method() == Method::POST;
+    let (resp, model) = match route.name() {
+        contract::PATH_PREDICT if post => (
+            predict_direct(state, req.into_body()).await,
+            Some(Cow::Borrowed(&*state.model_label)),
+        ),
+        contract::ROUTE_INFER | contract::ROUTE_VERSION_INFER
+            if post && !uri.path().contains('%') =>
+        {
+            let (name, version) = model_path_of(uri.path());
+            let resp = infer_direct(state, name, version, req).await;
+            (resp, Some(model_label(state, name)))
+        }
+        _ => {
+            let mut router = router.clone();
+            let resp = match tower_service::Service::call(&mut router, req.map(Body::new)).await {
+                Ok(resp) => resp,
+                Err(never) => match never {},
+            };
+            let model = resp
+                .extensions()
+                .get::<ModelLabel>()
+                .map(|m| Cow::Owned(m.0.to_string()));
+            (resp.map(ReplyBody::Other), model)
+        }
     };
     drop(guard);
     let elapsed = start.elapsed();
@@ -603,7 +712,7 @@ async fn observe(state: &AppState, mut router: Router, req: Request) -> Response
                 path: &protocol::clip(uri.path(), contract::MAX_ECHOED_INPUT_BYTES),
                 status,
                 response_time_ms: (elapsed.as_secs_f64() * 1e6).round() / 1e3,
-                model: resp.extensions().get::<ModelLabel>().map(|m| &*m.0),
+                model: model.as_deref(),
                 error: resp
                     .extensions()
                     .get::<ErrorMessage>()
@@ -612,6 +721,27 @@ async fn observe(state: &AppState, mut router: Router, req: Request) -> Response
         );
     }
     resp
+}
+
+/// The model name and version of a V2 path the router would match (no percent-encoding).
+fn model_path_of(path: &str) -> (&str, Option<&str>) {
+    let rest = path.strip_prefix("/v2/models/").unwrap_or_default();
+    let mut parts = rest.split('/');
+    let name = parts.next().unwrap_or_default();
+    let version = match parts.next() {
+        Some("versions") => parts.next(),
+        _ => None,
+    };
+    (name, version)
+}
+
+/// The model label of a request log line for a model named in a URL.
+fn model_label<'a>(state: &'a AppState, name: &'a str) -> Cow<'a, str> {
+    if name == state.settings.model_name {
+        Cow::Borrowed(&*state.model_label)
+    } else {
+        protocol::clip(name, contract::MAX_ECHOED_INPUT_BYTES)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -708,21 +838,26 @@ struct ModelPath {
 
 /// Checks the model named in the URL against the served one.
 fn check_model(state: &AppState, path: &ModelPath) -> Result<(), ApiError> {
+    check_model_named(state, &path.name, path.version.as_deref())
+}
+
+/// Checks a model name and version from the URL against the served ones.
+fn check_model_named(state: &AppState, name: &str, version: Option<&str>) -> Result<(), ApiError> {
     let s = &state.settings;
     let clip = |v: &str| protocol::clip(v, contract::MAX_ECHOED_INPUT_BYTES).into_owned();
-    if path.name != s.model_name {
+    if name != s.model_name {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!(
                 "unknown model {:?}: this server serves {:?} (version {:?})",
-                clip(&path.name),
+                clip(name),
                 s.model_name,
                 s.model_version
             ),
         ));
     }
-    match &path.version {
-        Some(v) if *v != s.model_version => Err(ApiError::new(
+    match version {
+        Some(v) if v != s.model_version => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!(
                 "unknown version {:?} of model {:?}: this server serves version {:?}",
@@ -835,34 +970,49 @@ fn json_part_length(headers: &HeaderMap) -> Result<Option<usize>, ApiError> {
         })
 }
 
+/// `POST /v2/models/{name}[/versions/{v}]/infer` through the router (a percent-encoded path).
 async fn infer(State(state): State<Shared>, Path(path): Path<ModelPath>, req: Request) -> Response {
+    let resp = infer_direct(&state, &path.name, path.version.as_deref(), req);
+    labelled(resp.await.map(Body::new), &state, &path.name)
+}
+
+/// A V2 inference request.
+async fn infer_direct<B: ReadBody>(
+    state: &Shared,
+    name: &str,
+    version: Option<&str>,
+    req: hyper::Request<B>,
+) -> Response<ReplyBody> {
     let result = async {
-        check_model(&state, &path)?;
+        check_model_named(state, name, version)?;
         let json_len = json_part_length(req.headers())?;
-        let model = loaded(&state)?;
-        run_job(&state, model, req.into_body(), move |served, body| {
+        let model = loaded(state)?;
+        run_job(state, model, req.into_body(), move |served, body| {
             protocol::infer(served, body, json_len)
         })
         .await
     }
     .await;
-    labelled(
-        result.unwrap_or_else(IntoResponse::into_response),
-        &state,
-        &path.name,
-    )
+    result.unwrap_or_else(|e| e.into_response().map(ReplyBody::Other))
 }
 
+/// `POST /predict` through the router (never taken: `observe` answers it directly; kept so
+/// the router knows the route and answers other methods with 405).
 async fn predict(State(state): State<Shared>, req: Request) -> Response {
-    let result = async {
-        let model = loaded(&state)?;
-        run_job(&state, model, req.into_body(), protocol::predict).await
-    }
-    .await;
-    let mut resp = result.unwrap_or_else(IntoResponse::into_response);
+    let mut resp = predict_direct(&state, req.into_body()).await.map(Body::new);
     resp.extensions_mut()
         .insert(ModelLabel(state.model_label.clone()));
     resp
+}
+
+/// A `/predict` request.
+async fn predict_direct<B: ReadBody>(state: &Shared, body: B) -> Response<ReplyBody> {
+    let result = async {
+        let model = loaded(state)?;
+        run_job(state, model, body, protocol::predict).await
+    }
+    .await;
+    result.unwrap_or_else(|e| e.into_response().map(ReplyBody::Other))
 }
 
 /// Body, admission, then the CPU-bound part: parsing and checking (`prepare`), the model run
@@ -871,12 +1021,12 @@ async fn predict(State(state): State<Shared>, req: Request) -> Response {
 /// the model run to the batcher; the others do it in one job on the inference pool, at most
 /// `threads` jobs at a time (a job waiting for its batch holds a thread of the blocking pool
 /// but no pool slot). The admission slot travels with the response body.
-async fn run_job<F>(
+async fn run_job<F, B: ReadBody>(
     state: &Shared,
     model: Arc<Model>,
-    body: Body,
+    body: B,
     prepare: F,
-) -> Result<Response, ApiError>
+) -> Result<Response<ReplyBody>, ApiError>
 where
     F: FnOnce(Served<'_>, &[u8]) -> Result<Prepared, RequestError> + Send + 'static,
 {
@@ -902,8 +1052,8 @@ where
         drop(body);
         match submit(state, prepared) {
             Queued::Batched(ticket, answer) => {
-                let outputs = ticket.outputs().await;
-                guarded(state, || answer.finish(served(state, &model), outputs?))?
+                let rows = ticket.rows().await;
+                guarded(state, || answer.finish_rows(served(state, &model), rows?))?
             }
             Queued::Alone(prepared) => {
                 guarded(state, || protocol::serve(served(state, &model), prepared))?
@@ -925,7 +1075,7 @@ where
                 Queued::Batched(ticket, answer) => {
                     // Waiting for the batch takes no pool slot; writing the answer does.
                     drop(worker);
-                    let outputs = ticket.outputs_blocking();
+                    let rows = ticket.rows_blocking();
                     let _worker = tokio::runtime::Handle::current()
                         .block_on(state.workers.clone().acquire_owned())
                         .map_err(|_| {
@@ -934,7 +1084,7 @@ where
                                 "server is shutting down",
                             )
                         })?;
-                    guarded(state, || answer.finish(served(state, &model), outputs?))
+                    guarded(state, || answer.finish_rows(served(state, &model), rows?))
                 }
                 Queued::Alone(prepared) => {
                     let _worker = worker;
@@ -1019,13 +1169,13 @@ fn answer_error(state: &AppState, e: RequestError) -> ApiError {
     ApiError::from(e)
 }
 
-fn reply_response(reply: Reply, slot: Slot) -> Response {
+fn reply_response(reply: Reply, slot: Slot) -> Response<ReplyBody> {
     let content_type = if reply.json_len.is_some() {
         "application/octet-stream"
     } else {
         "application/json"
     };
-    let mut resp = Response::new(Body::new(SlotBody {
+    let mut resp = Response::new(ReplyBody::Slot(SlotBody {
         data: Bytes::from(reply.bytes),
         slot: Some(slot),
     }));
@@ -1045,7 +1195,7 @@ fn reply_response(reply: Reply, slot: Slot) -> Response {
 /// next one only when its write buffer has room, so a client that does not read keeps its slot
 /// (bounding answered-but-unread responses to `--max-concurrency`) until the write timeout
 /// closes its connection.
-struct SlotBody {
+pub struct SlotBody {
     data: Bytes,
     slot: Option<Slot>,
 }
@@ -1087,7 +1237,7 @@ impl HttpBody for SlotBody {
 /// not arrive within `--body-read-timeout-seconds` with 408, and one that would take the
 /// bodies buffered across all requests over `--max-buffered-body-bytes` with 503 (a declared
 /// Content-Length is held in full before anything is read); each closes the connection.
-async fn read_body(state: &AppState, body: Body) -> Result<Buffered, ApiError> {
+async fn read_body<B: ReadBody>(state: &AppState, body: B) -> Result<Buffered, ApiError> {
     let limit = state.settings.max_body_bytes;
     let too_large = || {
         state.metrics.rejected(Rejection::BodyTooLarge);
@@ -1226,5 +1376,32 @@ mod tests {
         ] {
             assert_eq!(route_of(path), Route::UNMATCHED, "{path}");
         }
+        // Request log lines are JSON, whatever the path and error hold.
+        let mut buf = Vec::new();
+        log::Fields::write(
+            &RequestLog {
+                method: "POST",
+                route: contract::PATH_PREDICT,
+                path: "/a\"b\\c\n",
+                status: 400,
+                response_time_ms: 1.25,
+                model: Some("m"),
+                error: Some("bad \"x\""),
+            },
+            &mut buf,
+        );
+        buf[0] = b'{';
+        buf.push(b'}');
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v["path"], "/a\"b\\c\n");
+        assert_eq!(v["status"], 400);
+        assert_eq!(v["response_time_ms"], 1.25);
+        assert_eq!(v["error"], "bad \"x\"");
+        // What the inference routes answered without the router take from the path.
+        assert_eq!(model_path_of("/v2/models/m/infer"), ("m", None));
+        assert_eq!(
+            model_path_of("/v2/models/m/versions/7/infer"),
+            ("m", Some("7"))
+        );
     }
 }

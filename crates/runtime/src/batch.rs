@@ -24,7 +24,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
-use tract_onnx::prelude::{DatumType, Tensor};
+use tract_onnx::prelude::{Datum, DatumType, TVec, Tensor};
 
 use crate::model::RunError;
 
@@ -59,23 +59,84 @@ pub trait Engine: Send + Sync + 'static {
 /// The model's outputs for one request, in model order, or why it failed.
 pub type Outcome = Result<Vec<Tensor>, RunError>;
 
+/// A request's share of a model run: its rows of every output (all of them when it ran
+/// alone), in model order. Batch-mates share the outputs of their run: nothing is cut or
+/// copied until the answer asks for it, and the common answer (a float output written as
+/// JSON) reads its rows in place.
+#[derive(Debug, Clone)]
+pub struct Rows {
+    outputs: Arc<Vec<Tensor>>,
+    /// The first row and the number of rows; `None`: every row (the request ran alone).
+    range: Option<(usize, usize)>,
+}
+
+impl Rows {
+    /// The outputs of a request that ran alone.
+    pub fn alone(outputs: Vec<Tensor>) -> Rows {
+        Rows {
+            outputs: Arc::new(outputs),
+            range: None,
+        }
+    }
+
+    /// Every output cut to this request's rows (a copy each when the run was shared).
+    pub fn into_tensors(self) -> Outcome {
+        match self.range {
+            None => Ok(Arc::try_unwrap(self.outputs).unwrap_or_else(|shared| (*shared).clone())),
+            Some((start, n)) => self
+                .outputs
+                .iter()
+                .enumerate()
+                .map(|(ix, output)| {
+                    output.slice(0, start, start + n).map_err(|e| {
+                        RunError::Execution(format!("cannot split output {ix}: {e:#}"))
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// The datatype of output `ix`.
+    pub fn datum_type(&self, ix: usize) -> Option<DatumType> {
+        self.outputs.get(ix).map(Tensor::datum_type)
+    }
+
+    /// This request's elements of output `ix` (row-major) and their shape, read in place;
+    /// `None` when the output is not of type `T`.
+    pub fn elements<T: Datum>(&self, ix: usize) -> Option<(&[T], TVec<usize>)> {
+        let output = self.outputs.get(ix)?;
+        let data = output.as_plain_ram()?.as_slice::<T>().ok()?;
+        let mut shape: TVec<usize> = output.shape().iter().copied().collect();
+        let Some((start, n)) = self.range else {
+            return Some((data, shape));
+        };
+        let row = shape
+            .get(1..)?
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))?;
+        let data = data.get(start.checked_mul(row)?..(start + n).checked_mul(row)?)?;
+        shape[0] = n;
+        Some((data, shape))
+    }
+}
+
 /// Requests that may share a run: equal datatypes and equal shapes after the first
-/// dimension, for every input.
+/// dimension, for every input. Inline up to 4 inputs of rank 5 (no allocation).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Key(Vec<(DatumType, Vec<usize>)>);
+struct Key(TVec<(DatumType, TVec<usize>)>);
 
 impl Key {
     /// The key and the rows of a request's inputs, or `None` when they do not all share one
     /// first dimension (a request that cannot be stacked).
     fn of(inputs: &[Tensor]) -> Option<(Key, usize)> {
         let rows = *inputs.first()?.shape().first()?;
-        let mut key = Vec::with_capacity(inputs.len());
+        let mut key = TVec::with_capacity(inputs.len());
         for t in inputs {
             let (&first, rest) = t.shape().split_first()?;
             if first != rows {
                 return None;
             }
-            key.push((t.datum_type(), rest.to_vec()));
+            key.push((t.datum_type(), rest.iter().copied().collect()));
         }
         Some((Key(key), rows))
     }
@@ -87,7 +148,7 @@ struct Pending {
     rows: usize,
     inputs: Vec<Tensor>,
     enqueued: Instant,
-    reply: oneshot::Sender<Outcome>,
+    reply: oneshot::Sender<Result<Rows, RunError>>,
 }
 
 #[derive(Default)]
@@ -131,17 +192,24 @@ impl std::fmt::Debug for Batcher {
 
 /// A queued request's answer to come.
 #[derive(Debug)]
-pub struct Ticket(oneshot::Receiver<Outcome>);
+pub struct Ticket(oneshot::Receiver<Result<Rows, RunError>>);
 
 impl Ticket {
-    /// Waits for the outputs (async).
-    pub async fn outputs(self) -> Outcome {
+    /// Waits for the request's rows of the outputs (async).
+    pub async fn rows(self) -> Result<Rows, RunError> {
         self.0.await.unwrap_or_else(|_| Err(stopped()))
     }
 
-    /// Waits for the outputs, blocking the thread (call it off the async runtime).
-    pub fn outputs_blocking(self) -> Outcome {
+    /// Waits for the request's rows of the outputs, blocking the thread (call it off the
+    /// async runtime).
+    pub fn rows_blocking(self) -> Result<Rows, RunError> {
         self.0.blocking_recv().unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Waits for the outputs, cut to the request's rows.
+    #[cfg(test)]
+    pub async fn outputs(self) -> Outcome {
+        self.rows().await?.into_tensors()
     }
 }
 
@@ -289,7 +357,7 @@ impl Shared {
         }
         if batch.len() <= 1 {
             if let Some(p) = batch.pop() {
-                let outcome = self.run(p.inputs);
+                let outcome = self.run(p.inputs).map(Rows::alone);
                 let _ = p.reply.send(outcome);
             }
             return;
@@ -305,7 +373,7 @@ impl Shared {
             .collect::<Result<Vec<_>, _>>();
         let split = stacked
             .and_then(|inputs| self.run(inputs))
-            .and_then(|outputs| split(&outputs, &rows));
+            .and_then(|outputs| split(outputs, &rows));
         match split {
             Ok(parts) => {
                 for (p, part) in batch.into_iter().zip(parts) {
@@ -315,7 +383,7 @@ impl Shared {
             Err(e) => {
                 self.engine.batch_failed(total, &e.to_string());
                 for p in batch {
-                    let outcome = self.run(p.inputs);
+                    let outcome = self.run(p.inputs).map(Rows::alone);
                     let _ = p.reply.send(outcome);
                 }
             }
@@ -329,13 +397,10 @@ impl Shared {
     }
 }
 
-/// Each request's rows of every output, in batch order.
-fn split(outputs: &[Tensor], rows: &[usize]) -> Result<Vec<Vec<Tensor>>, RunError> {
+/// Each request's rows of every output, in batch order: the outputs shared, each request
+/// told its rows. Every output must have the batch's rows first.
+fn split(outputs: Vec<Tensor>, rows: &[usize]) -> Result<Vec<Rows>, RunError> {
     let total: usize = rows.iter().sum();
-    let mut parts: Vec<Vec<Tensor>> = rows
-        .iter()
-        .map(|_| Vec::with_capacity(outputs.len()))
-        .collect();
     for (ix, output) in outputs.iter().enumerate() {
         if output.shape().first() != Some(&total) {
             return Err(RunError::Execution(format!(
@@ -343,16 +408,20 @@ fn split(outputs: &[Tensor], rows: &[usize]) -> Result<Vec<Vec<Tensor>>, RunErro
                 output.shape()
             )));
         }
-        let mut start = 0;
-        for (part, &n) in parts.iter_mut().zip(rows) {
-            let slice = output
-                .slice(0, start, start + n)
-                .map_err(|e| RunError::Execution(format!("cannot split output {ix}: {e:#}")))?;
-            part.push(slice);
-            start += n;
-        }
     }
-    Ok(parts)
+    let outputs = Arc::new(outputs);
+    let mut start = 0;
+    Ok(rows
+        .iter()
+        .map(|&n| {
+            let part = Rows {
+                outputs: outputs.clone(),
+                range: Some((start, n)),
+            };
+            start += n;
+            part
+        })
+        .collect())
 }
 
 /// A runner alive: counted in `Queue::runners` from its spawn until this is dropped, however
@@ -499,6 +568,28 @@ mod tests {
         fn batch_failed(&self, _rows: usize, _error: &str) {
             self.failed.store(true, Ordering::SeqCst);
         }
+    }
+
+    /// A batch member reads its rows of a shared output in place, and gets the same rows
+    /// when it asks for tensors.
+    #[test]
+    fn rows_read_in_place_match_the_cut_tensors() {
+        let out = Tensor::from_shape(&[3, 2], &[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        let sums = Tensor::from_shape(&[3], &[3.0f32, 7.0, 11.0]).unwrap();
+        let parts = split(vec![out, sums], &[1, 2]).unwrap();
+        let (data, shape) = parts[1].elements::<f32>(0).unwrap();
+        assert_eq!(
+            (data, shape.as_slice()),
+            (&[3.0, 4.0, 5.0, 6.0][..], &[2, 2][..])
+        );
+        assert!(parts[1].elements::<f64>(0).is_none());
+        assert_eq!(parts[1].datum_type(1), Some(DatumType::F32));
+        let cut = parts[1].clone().into_tensors().unwrap();
+        assert_eq!(cut[0].shape(), &[2, 2]);
+        assert_eq!(cut[1], Tensor::from_shape(&[2], &[7.0f32, 11.0]).unwrap());
+        let (data, _) = parts[0].elements::<f32>(1).unwrap();
+        assert_eq!(data, &[3.0]);
+        assert!(split(vec![Tensor::zero::<f32>(&[2]).unwrap()], &[1, 2]).is_err());
     }
 
     fn config(max_rows: usize, delay_us: u64) -> BatchConfig {

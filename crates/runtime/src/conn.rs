@@ -22,7 +22,6 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -343,7 +342,7 @@ async fn serve_connection(
         let service = service.clone();
         let phase = phase.clone();
         async move {
-            let resp = service.call(req.map(Body::new)).await;
+            let resp = service.call(req).await;
             phase.set(ANSWERED);
             Ok::<_, std::convert::Infallible>(resp)
         }

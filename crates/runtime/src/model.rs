@@ -1,6 +1,5 @@
 //! The model: loaded once with tract, optimised into a shared plan, described, run.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -9,8 +8,8 @@ use serde::Serialize;
 use std::cell::RefCell;
 
 use tract_onnx::prelude::{
-    Framework, InferenceModelExt, SymbolValues, TDim, TValue, Tensor, TypedModel, TypedSimplePlan,
-    TypedSimpleState,
+    Framework, InferenceModelExt, SymbolValues, TDim, TValue, TVec, Tensor, TypedModel,
+    TypedSimplePlan, TypedSimpleState,
 };
 use tract_onnx::tract_hir::internal::{GenericFactoid, IntoRunnable, IntoTensor};
 
@@ -240,6 +239,10 @@ pub struct Model {
     input_dims: Vec<Vec<TDim>>,
     /// tract's output shapes, to compute a request's output size before running.
     output_dims: Vec<Vec<TDim>>,
+    /// The output size as a polynomial of the one input symbol, when the shapes allow it
+    /// (see [`OutputSize`]): what [`Model::output_bytes`] computes without tract's symbolic
+    /// evaluation.
+    output_size: Option<OutputSize>,
     /// Whether one row runs fast enough to run small requests on the async runtime's thread
     /// (measured at warm-up) instead of handing them to the inference pool.
     fast: bool,
@@ -359,6 +362,7 @@ impl Model {
         let stateless = TypedSimpleState::new(&plan)
             .map(|state| state.op_states.iter().all(Option::is_none))
             .unwrap_or(false);
+        let output_size = OutputSize::of(&input_dims, &output_dims, &outputs);
         let batching = match batch_symbol(&input_dims, &output_dims) {
             Ok(_) if !stateless => Batching::No("the model keeps state between runs".to_owned()),
             Ok(_) => Batching::Stackable,
@@ -368,6 +372,7 @@ impl Model {
             inputs,
             outputs,
             input_dims,
+            output_size,
             output_dims,
             fast: false,
             row_time: std::time::Duration::ZERO,
@@ -484,6 +489,9 @@ impl Model {
     /// The bytes of tensor data every output takes for a request of these input shapes (in
     /// model input order), or `None` when an output size cannot be known before running.
     pub fn output_bytes(&self, shapes: &[&[usize]]) -> Option<u128> {
+        if let Some(size) = &self.output_size {
+            return size.bytes(shapes);
+        }
         let mut values = SymbolValues::default();
         for (dims, shape) in self.input_dims.iter().zip(shapes) {
             for (dim, &size) in dims.iter().zip(*shape) {
@@ -521,7 +529,8 @@ impl Model {
     /// Checks request shapes (in model input order) against the declared shapes: ranks, fixed
     /// sizes, and one size per symbol across all inputs.
     pub fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), ShapeError> {
-        let mut bound: HashMap<&str, usize> = HashMap::new();
+        // Symbols bound so far: a few at most, so a list (on the stack) beats a map.
+        let mut bound: TVec<(&str, usize)> = TVec::new();
         for (spec, &got) in self.inputs.iter().zip(shapes) {
             let expected = || ShapeDisplay(spec.v2_shape());
             if got.len() != spec.shape.len() {
@@ -552,7 +561,13 @@ impl Model {
                                 symbol: symbol.clone(),
                             });
                         }
-                        let prior = *bound.entry(symbol).or_insert(size);
+                        let prior = match bound.iter().find(|(s, _)| *s == symbol.as_str()) {
+                            Some(&(_, prior)) => prior,
+                            None => {
+                                bound.push((symbol, size));
+                                size
+                            }
+                        };
                         if prior != size {
                             return Err(ShapeError::Inconsistent {
                                 name: spec.name.clone(),
@@ -607,6 +622,78 @@ impl Model {
     /// Position of an input or output by name.
     pub fn position(specs: &[TensorSpec], name: &str) -> Option<usize> {
         specs.iter().position(|s| s.name == name)
+    }
+}
+
+/// The bytes of every output together as `Σ bytes × N^power` (one term per output), where
+/// `N` is the one symbol of the input shapes, read from the request's shape at `at`: the
+/// common case (a batch dimension, every other dimension fixed, outputs of fixed dimensions
+/// and `N`), computed per request without tract's symbolic evaluation. Models with other
+/// shapes (two symbols, expressions) evaluate the output shapes with tract instead.
+#[derive(Debug, Clone, PartialEq)]
+struct OutputSize {
+    /// Where `N` is in the request's input shapes (input, axis); `None` without a symbol.
+    at: Option<(usize, usize)>,
+    /// Per output: fixed bytes (element size × fixed dimensions) and the power of `N`.
+    terms: Vec<(u128, u32)>,
+}
+
+impl OutputSize {
+    fn of(inputs: &[Vec<TDim>], outputs: &[Vec<TDim>], specs: &[TensorSpec]) -> Option<Self> {
+        let mut symbol = None;
+        let mut at = None;
+        for (ix, dims) in inputs.iter().enumerate() {
+            for (axis, dim) in dims.iter().enumerate() {
+                match dim {
+                    TDim::Sym(s) => match &symbol {
+                        None => {
+                            symbol = Some(s.clone());
+                            at = Some((ix, axis));
+                        }
+                        Some(known) if known == s => {}
+                        Some(_) => return None,
+                    },
+                    d => {
+                        d.to_i64().ok()?;
+                    }
+                }
+            }
+        }
+        let terms = outputs
+            .iter()
+            .zip(specs)
+            .map(|(dims, spec)| {
+                let mut bytes = spec.datatype.size() as u128;
+                let mut power = 0u32;
+                for dim in dims {
+                    match (dim, &symbol) {
+                        (TDim::Sym(s), Some(known)) if s == known => power += 1,
+                        (d, _) => {
+                            let size = d.to_i64().ok()?;
+                            bytes = bytes.checked_mul(u128::try_from(size.max(0)).ok()?)?;
+                        }
+                    }
+                }
+                Some((bytes, power))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(OutputSize { at, terms })
+    }
+
+    fn bytes(&self, shapes: &[&[usize]]) -> Option<u128> {
+        let n = match self.at {
+            Some((ix, axis)) => {
+                let size = *shapes.get(ix)?.get(axis)?;
+                i64::try_from(size).ok()?;
+                size as u128
+            }
+            None => 0,
+        };
+        let mut total: u128 = 0;
+        for &(bytes, power) in &self.terms {
+            total = total.checked_add(bytes.checked_mul(n.checked_pow(power)?)?)?;
+        }
+        Some(total)
     }
 }
 
@@ -743,6 +830,26 @@ mod tests {
         assert_eq!(reused[1], *fresh[1]);
         let out = m.run(vec![Tensor::zero::<f32>(&[1, 4]).unwrap()]).unwrap();
         assert_eq!(out[0].shape(), &[1, 3]);
+    }
+
+    /// The output size computed without tract's symbolic evaluation is the evaluated one.
+    #[test]
+    fn output_size_shortcut_agrees_with_tract() {
+        for file in ["tiny.onnx", "typed.onnx", "gram.onnx", "center.onnx"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/models")
+                .join(file);
+            let mut m = Model::load(&path).unwrap();
+            assert!(m.output_size.is_some(), "{file}");
+            for n in [1usize, 2, 7, 1000, 1 << 40] {
+                let shapes: Vec<Vec<usize>> = m.inputs.iter().map(|s| s.shape_with(n)).collect();
+                let shapes: Vec<&[usize]> = shapes.iter().map(Vec::as_slice).collect();
+                let fast = m.output_bytes(&shapes);
+                let size = m.output_size.take();
+                assert_eq!(fast, m.output_bytes(&shapes), "{file} N={n}");
+                m.output_size = size;
+            }
+        }
     }
 
     #[test]

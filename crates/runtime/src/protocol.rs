@@ -18,8 +18,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::error::Category;
 use slipway_contract::MAX_ECHOED_INPUT_BYTES;
-use tract_onnx::prelude::Tensor;
+use tract_onnx::prelude::{DatumType, TVec, Tensor};
 
+use crate::batch::Rows;
 use crate::metrics::Metrics;
 use crate::model::{Model, RunError, ShapeDisplay, ShapeError, TensorSpec};
 use crate::tensor::{self, Data, DataType, Nested, OutputError, TensorError};
@@ -547,6 +548,27 @@ pub fn serve(served: Served<'_>, prepared: Prepared) -> Result<Reply, RequestErr
 }
 
 impl Answer {
+    /// Writes the answer from the request's rows of a (possibly shared) model run: a
+    /// `/predict` answer of a float output straight from the run's numbers, any other after
+    /// cutting the outputs to the request's rows.
+    pub fn finish_rows(self, served: Served<'_>, rows: Rows) -> Result<Reply, RequestError> {
+        if let Answer::Predict = self {
+            let fast = match rows.datum_type(0) {
+                Some(DatumType::F32) => rows
+                    .elements::<f32>(0)
+                    .map(|(data, shape)| predict_floats_reply(data, &shape)),
+                Some(DatumType::F64) => rows
+                    .elements::<f64>(0)
+                    .map(|(data, shape)| predict_floats_reply(data, &shape)),
+                _ => None,
+            };
+            if let Some(reply) = fast {
+                return reply;
+            }
+        }
+        self.finish(served, rows.into_tensors()?)
+    }
+
     /// Writes the answer from the model's outputs (all of them, in model order).
     pub fn finish(self, served: Served<'_>, outputs: Vec<Tensor>) -> Result<Reply, RequestError> {
         match self {
@@ -645,7 +667,24 @@ struct PredictResponse<'a> {
 
 /// Reads one `/predict` request: `{"features": row or rows}`; its answer is the first
 /// output, nested.
+///
+/// A float model's features are read straight into the input tensor's numbers
+/// ([`tensor::read_float_lists`]); anything that fast path does not take (other datatypes,
+/// unusual or invalid bodies) is read the general way, through a `serde_json::Value`, which
+/// gives the same tensors and says what is wrong.
 pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Prepared, RequestError> {
+    if let [spec] = served.model.inputs.as_slice() {
+        let fast = match spec.datatype {
+            DataType::F32 => tensor::read_float_lists::<f32>(body, "features")
+                .map(|l| predict_floats(served, spec, &l.shape, &l.values)),
+            DataType::F64 => tensor::read_float_lists::<f64>(body, "features")
+                .map(|l| predict_floats(served, spec, &l.shape, &l.values)),
+            _ => None,
+        };
+        if let Some(prepared) = fast {
+            return prepared;
+        }
+    }
     let model = served.model;
     let req: PredictRequest = decode(body, r#"{"features": [...]} (one row or a list of rows)"#)?;
     let [spec] = model.inputs.as_slice() else {
@@ -655,25 +694,7 @@ pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Prepared, RequestError
         name: spec.name.clone(),
         source,
     })?;
-    let rank = spec.shape.len();
-    let shape = if found.len() == rank {
-        found
-    } else if found.len() + 1 == rank {
-        let mut s = Vec::with_capacity(rank);
-        s.push(1);
-        s.extend(found);
-        s
-    } else {
-        let batch = spec.v2_shape();
-        return Err(RequestError::PredictShape {
-            row: ShapeDisplay(batch.get(1..).unwrap_or_default().to_vec()),
-            batch: ShapeDisplay(batch),
-            depth: found.len(),
-            got: found,
-        });
-    };
-    model.check_shapes(&[&shape])?;
-    check_output_size(served, &[&shape])?;
+    let shape = predict_shape(served, spec, &found)?;
     let input = tensor::parse(spec.datatype, &shape, &req.features).map_err(|source| {
         RequestError::Data {
             name: spec.name.clone(),
@@ -687,10 +708,69 @@ pub fn predict(served: Served<'_>, body: &[u8]) -> Result<Prepared, RequestError
     })
 }
 
+/// The fast path of [`predict`]: features read as numbers of the input's float type.
+fn predict_floats<T: tensor::JsonFloat>(
+    served: Served<'_>,
+    spec: &TensorSpec,
+    found: &[usize],
+    values: &[T],
+) -> Result<Prepared, RequestError> {
+    let shape = predict_shape(served, spec, found)?;
+    let input = tensor::float_tensor(&shape, values).map_err(|source| RequestError::Data {
+        name: spec.name.clone(),
+        source,
+    })?;
+    Ok(Prepared {
+        inputs: vec![input],
+        rows: Model::rows(&[&shape]),
+        answer: Answer::Predict,
+    })
+}
+
+/// The input shape of `/predict` features of the nested shape `found`: a batch as is, one row
+/// with a batch dimension of 1 added; checked against the model and the output limit.
+fn predict_shape(
+    served: Served<'_>,
+    spec: &TensorSpec,
+    found: &[usize],
+) -> Result<TVec<usize>, RequestError> {
+    let rank = spec.shape.len();
+    let shape: TVec<usize> = if found.len() == rank {
+        found.iter().copied().collect()
+    } else if found.len() + 1 == rank {
+        std::iter::once(1).chain(found.iter().copied()).collect()
+    } else {
+        let batch = spec.v2_shape();
+        return Err(RequestError::PredictShape {
+            row: ShapeDisplay(batch.get(1..).unwrap_or_default().to_vec()),
+            batch: ShapeDisplay(batch),
+            depth: found.len(),
+            got: found.to_vec(),
+        });
+    };
+    served.model.check_shapes(&[&shape])?;
+    check_output_size(served, &[&shape])?;
+    Ok(shape)
+}
+
 fn predict_reply(outputs: &[Tensor]) -> Result<Reply, RequestError> {
     let first = outputs
         .first()
         .ok_or_else(|| RunError::Execution("the model returned no output".into()))?;
+    // Float outputs, the common case, are written straight from the tensor.
+    match first.datum_type() {
+        DatumType::F32 => {
+            if let Some(Ok(data)) = first.as_plain_ram().map(|v| v.as_slice::<f32>()) {
+                return predict_floats_reply(data, first.shape());
+            }
+        }
+        DatumType::F64 => {
+            if let Some(Ok(data)) = first.as_plain_ram().map(|v| v.as_slice::<f64>()) {
+                return predict_floats_reply(data, first.shape());
+            }
+        }
+        _ => {}
+    }
     let out = tensor::to_output(first)?;
     let estimate = json_estimate(&out.data).saturating_mul(2) + 64;
     encode(
@@ -704,4 +784,22 @@ fn predict_reply(outputs: &[Tensor]) -> Result<Reply, RequestError> {
         estimate,
     )
     .map(Reply::json)
+}
+
+/// The `/predict` answer of a float output: the text [`PredictResponse`] serializes to,
+/// written in one buffer reserved up front (a checked allocation, as [`encode`] does).
+fn predict_floats_reply<T: tensor::JsonFloatOut>(
+    data: &[T],
+    shape: &[usize],
+) -> Result<Reply, RequestError> {
+    let estimate = data
+        .len()
+        .saturating_mul(T::JSON_WIDTH)
+        .saturating_mul(2)
+        .saturating_add(64);
+    let mut bytes = tensor::try_vec(estimate).map_err(OutputError::from)?;
+    bytes.extend_from_slice(b"{\"prediction\":");
+    tensor::write_nested_floats(&mut bytes, data, shape);
+    bytes.extend_from_slice(b",\"status\":\"success\"}");
+    Ok(Reply::json(bytes))
 }

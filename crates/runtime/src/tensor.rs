@@ -1,9 +1,12 @@
 //! Tensors between JSON and tract: the V2 datatypes, parsing request data, writing outputs.
 
-use serde::Serialize;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
+use serde::{Deserializer as _, Serialize};
 use serde_json::Value;
-use tract_onnx::prelude::{DatumType, Tensor};
+use tract_onnx::prelude::{DatumType, TVec, Tensor};
 
 /// A tensor datatype of the Open Inference Protocol v2 that this server can read and write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,6 +244,205 @@ pub fn parse(datatype: DataType, shape: &[usize], data: &Value) -> Result<Tensor
         }
     }
     build(datatype, shape, &leaves)
+}
+
+/// A float type the fast reader ([`read_float_lists`]) parses straight from the JSON text.
+pub trait JsonFloat: tract_onnx::prelude::Datum + Copy {
+    /// The value of a JSON number, or `None` when it is not finite in this type (the slow
+    /// path then reports it).
+    fn from_json(x: f64) -> Option<Self>;
+}
+
+impl JsonFloat for f32 {
+    fn from_json(x: f64) -> Option<f32> {
+        #[allow(clippy::cast_possible_truncation)] // range checked just below
+        let y = x as f32;
+        y.is_finite().then_some(y)
+    }
+}
+
+impl JsonFloat for f64 {
+    fn from_json(x: f64) -> Option<f64> {
+        x.is_finite().then_some(x)
+    }
+}
+
+/// Nested lists of numbers read straight from JSON text: their shape and the numbers in
+/// row-major order.
+#[derive(Debug, PartialEq)]
+pub struct FloatLists<T> {
+    /// The shape of the lists (`[[1, 2], [3, 4]]` → `[2, 2]`).
+    pub shape: TVec<usize>,
+    /// The numbers, row-major.
+    pub values: Vec<T>,
+}
+
+/// Reads the field `field` of the JSON object `json` as nested lists of numbers of type `T`,
+/// without building a `serde_json::Value`: one pass over the text, the numbers going
+/// straight into one buffer.
+///
+/// This is the fast path of the common request: it gives `None` for anything unusual (not
+/// an object, malformed JSON, a duplicate or escaped key, a missing field, ragged lists, an
+/// element that is not a number or does not fit `T`, no element at all), and the caller then
+/// reads the body the general way, which says what is wrong. So both paths accept the same
+/// requests, give the same tensors, and errors keep their messages.
+pub fn read_float_lists<T: JsonFloat>(json: &[u8], field: &str) -> Option<FloatLists<T>> {
+    if json.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    let mut lists = Lists {
+        lens: TVec::new(),
+        leaf_depth: None,
+        // Each number takes two bytes at least (with its comma).
+        values: Vec::with_capacity((json.len() / 2).min(1 << 16)),
+    };
+    let mut de = serde_json::Deserializer::from_slice(json);
+    de.deserialize_map(Object {
+        field,
+        lists: &mut lists,
+    })
+    .ok()?;
+    de.end().ok()?;
+    let Lists {
+        lens,
+        leaf_depth,
+        values,
+    } = lists;
+    let complete = leaf_depth == Some(lens.len())
+        && element_count(&lens) == Some(values.len())
+        && !values.is_empty();
+    complete.then_some(FloatLists {
+        shape: lens,
+        values,
+    })
+}
+
+/// What the fast reader has found so far.
+struct Lists<T> {
+    /// The length of the lists at each depth (`usize::MAX` until the first list there ends).
+    lens: TVec<usize>,
+    /// The depth of the numbers, once one is found.
+    leaf_depth: Option<usize>,
+    values: Vec<T>,
+}
+
+/// Any failure of the fast reader: the slow path reports the real error.
+fn unusual<E: de::Error>() -> E {
+    E::custom("not the common form")
+}
+
+struct Object<'a, T> {
+    field: &'a str,
+    lists: &'a mut Lists<T>,
+}
+
+impl<'de, T: JsonFloat> Visitor<'de> for Object<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = false;
+        // Borrowed keys only: a key with escapes fails here and goes the slow way.
+        while let Some(key) = map.next_key::<&str>()? {
+            if key == self.field {
+                if seen {
+                    return Err(unusual());
+                }
+                seen = true;
+                map.next_value_seed(Level {
+                    depth: 0,
+                    lists: &mut *self.lists,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        if seen { Ok(()) } else { Err(unusual()) }
+    }
+}
+
+/// A list or a number at `depth`.
+struct Level<'a, T> {
+    depth: usize,
+    lists: &'a mut Lists<T>,
+}
+
+impl<T: JsonFloat> Level<'_, T> {
+    fn number<E: de::Error>(self, x: f64) -> Result<(), E> {
+        let lists = self.lists;
+        match lists.leaf_depth {
+            Some(d) if d != self.depth => return Err(unusual()),
+            Some(_) => {}
+            None => lists.leaf_depth = Some(self.depth),
+        }
+        lists.values.push(T::from_json(x).ok_or_else(unusual)?);
+        Ok(())
+    }
+}
+
+impl<'de, T: JsonFloat> DeserializeSeed<'de> for Level<'_, T> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: JsonFloat> Visitor<'de> for Level<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or a list")
+    }
+
+    #[allow(clippy::cast_precision_loss)] // what `Value::as_f64` does
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.number(v as f64)
+    }
+
+    #[allow(clippy::cast_precision_loss)] // what `Value::as_f64` does
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.number(v as f64)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.number(v)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Level { depth, lists } = self;
+        if lists.leaf_depth.is_some_and(|d| depth >= d) {
+            return Err(unusual());
+        }
+        let mut n = 0usize;
+        while seq
+            .next_element_seed(Level {
+                depth: depth + 1,
+                lists: &mut *lists,
+            })?
+            .is_some()
+        {
+            n += 1;
+        }
+        if lists.lens.len() <= depth {
+            lists.lens.resize(depth + 1, usize::MAX);
+        }
+        match lists.lens[depth] {
+            usize::MAX => lists.lens[depth] = n,
+            len if len != n => return Err(unusual()),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Builds a tensor of `shape` from numbers read by [`read_float_lists`] (as many as the
+/// shape holds).
+pub fn float_tensor<T: JsonFloat>(shape: &[usize], values: &[T]) -> Result<Tensor, TensorError> {
+    tensor(shape, values)
 }
 
 /// The shape of nested JSON lists (`[[1, 2], [3, 4]]` → `[2, 2]`), rejecting ragged lists.
@@ -592,6 +794,75 @@ pub fn to_output(t: &Tensor) -> Result<Output, OutputError> {
     })
 }
 
+/// A float output element written straight into JSON text, as serde_json writes it: the
+/// shortest form that reads back the same, `null` when not finite.
+pub trait JsonFloatOut: tract_onnx::prelude::Datum + Copy {
+    /// About the most bytes one element takes with its comma (see the JSON estimates).
+    const JSON_WIDTH: usize;
+    /// Appends the element.
+    fn write_json(self, buf: &mut Vec<u8>);
+}
+
+impl JsonFloatOut for f32 {
+    const JSON_WIDTH: usize = 16;
+    fn write_json(self, buf: &mut Vec<u8>) {
+        use serde_json::ser::Formatter;
+        if self.is_finite() {
+            // Writing into a Vec cannot fail.
+            let _ = serde_json::ser::CompactFormatter.write_f32(buf, self);
+        } else {
+            buf.extend_from_slice(b"null");
+        }
+    }
+}
+
+impl JsonFloatOut for f64 {
+    const JSON_WIDTH: usize = 24;
+    fn write_json(self, buf: &mut Vec<u8>) {
+        use serde_json::ser::Formatter;
+        if self.is_finite() {
+            let _ = serde_json::ser::CompactFormatter.write_f64(buf, self);
+        } else {
+            buf.extend_from_slice(b"null");
+        }
+    }
+}
+
+/// Appends `data` as nested lists following `shape`: the text [`Nested`] serializes to,
+/// written straight from the tensor's numbers (no copy into [`Data`] first).
+pub fn write_nested_floats<T: JsonFloatOut>(buf: &mut Vec<u8>, data: &[T], shape: &[usize]) {
+    let Some((&outer, inner)) = shape.split_first() else {
+        match data.first() {
+            Some(x) => x.write_json(buf),
+            None => buf.extend_from_slice(b"null"),
+        }
+        return;
+    };
+    buf.push(b'[');
+    if inner.is_empty() {
+        // The innermost lists: the elements themselves.
+        for i in 0..outer {
+            if i > 0 {
+                buf.push(b',');
+            }
+            match data.get(i) {
+                Some(x) => x.write_json(buf),
+                None => buf.extend_from_slice(b"null"),
+            }
+        }
+    } else {
+        let chunk = element_count(inner).unwrap_or(0);
+        for i in 0..outer {
+            if i > 0 {
+                buf.push(b',');
+            }
+            let part = data.get(i * chunk..(i + 1) * chunk).unwrap_or(&[]);
+            write_nested_floats(buf, part, inner);
+        }
+    }
+    buf.push(b']');
+}
+
 /// Serializes data as nested lists following `shape` (the `/predict` form).
 pub struct Nested<'a> {
     /// The elements, row-major.
@@ -655,6 +926,80 @@ mod tests {
         // Larger than any machine's memory, yet a valid layout: the allocator says no.
         assert!(try_vec::<u8>(1 << 62).is_err());
         assert_eq!(try_vec::<f32>(1000).unwrap().capacity(), 1000);
+    }
+
+    /// The fast reader gives what the general path gives, and declines everything unusual.
+    #[test]
+    fn fast_float_reader_agrees_with_the_general_path() {
+        for body in [
+            r#"{"features": [0.1, 2.0, -1.5, 3]}"#,
+            r#" {"id": {"a": [1]}, "features": [[1, 2e3], [-0.0, 4.5]], "x": null} "#,
+            r#"{"features": [[[1], [2]], [[3], [4]], [[5], [6]]]}"#,
+            r#"{"features": 7}"#,
+            r#"{"features": [18446744073709551615, -9223372036854775808]}"#,
+        ] {
+            let fast = read_float_lists::<f64>(body.as_bytes(), "features").unwrap();
+            let v: Value = serde_json::from_str(body).unwrap();
+            let shape = nested_shape(&v["features"]).unwrap();
+            assert_eq!(fast.shape.as_slice(), shape.as_slice(), "{body}");
+            let slow = parse(DataType::F64, &shape, &v["features"]).unwrap();
+            assert_eq!(float_tensor(&shape, &fast.values).unwrap(), slow, "{body}");
+            let fast32 = read_float_lists::<f32>(body.as_bytes(), "features").unwrap();
+            let slow32 = parse(DataType::F32, &shape, &v["features"]).unwrap();
+            assert_eq!(
+                float_tensor(&shape, &fast32.values).unwrap(),
+                slow32,
+                "{body}"
+            );
+        }
+        for body in [
+            r#"[1, 2]"#,
+            r#"{"features": [1, 2]"#,
+            r#"{"features": [1, 2]} x"#,
+            r#"{"features": [1, 2], "features": [3, 4]}"#,
+            r#"{"feat\u0075res": [1, 2]}"#,
+            r#"{"other": [1, 2]}"#,
+            r#"{"features": [[1, 2], [3]]}"#,
+            r#"{"features": [[1, 2], 3]}"#,
+            r#"{"features": [1, [2]]}"#,
+            r#"{"features": [[], [1]]}"#,
+            r#"{"features": [[1], []]}"#,
+            r#"{"features": []}"#,
+            r#"{"features": [[]]}"#,
+            r#"{"features": [1, "2"]}"#,
+            r#"{"features": [1, null]}"#,
+            r#"{"features": [true]}"#,
+            r#"{"features": [1e39]}"#,
+        ] {
+            assert_eq!(
+                read_float_lists::<f32>(body.as_bytes(), "features"),
+                None,
+                "{body}"
+            );
+        }
+        assert!(read_float_lists::<f64>(br#"{"features": [1e39]}"#, "features").is_some());
+    }
+
+    /// Floats written straight into JSON give the text serde gives through `Nested`.
+    #[test]
+    fn nested_floats_are_written_as_serde_writes_them() {
+        let v32 = [0.1f32, -2.5, f32::NAN, 1e-7, 3.0, f32::INFINITY];
+        let v64 = [0.1f64, -2.5, f64::NAN, 1e300, 3.0, 7.0];
+        for shape in [&[6][..], &[2, 3], &[3, 2], &[1, 6], &[6, 1, 1]] {
+            let mut buf = Vec::new();
+            write_nested_floats(&mut buf, &v32, shape);
+            let data = Data::F32(v32.to_vec());
+            let nested = serde_json::to_vec(&Nested { data: &data, shape }).unwrap();
+            assert_eq!(buf, nested, "{shape:?}");
+            buf.clear();
+            write_nested_floats(&mut buf, &v64, shape);
+            let data = Data::F64(v64.to_vec());
+            let nested = serde_json::to_vec(&Nested { data: &data, shape }).unwrap();
+            assert_eq!(buf, nested, "{shape:?}");
+        }
+        let mut buf = Vec::new();
+        write_nested_floats(&mut buf, &[1.5f32], &[]);
+        assert_eq!(buf, b"1.5");
     }
 
     #[test]
