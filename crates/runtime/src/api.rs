@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use slipway_contract as contract;
 use tokio::sync::Semaphore;
 
-use crate::batch::{BatchConfig, Batcher, Engine, Ticket};
+use crate::batch::{BatchConfig, Batcher, Direct, Engine, Submitted, Ticket};
 use crate::log::{self, Level};
 use crate::metrics::{MethodLabel, Metrics, Rejection, Route};
 use crate::model::{Batching, Model, TensorMetadata};
@@ -1055,8 +1055,10 @@ where
                 let rows = ticket.rows().await;
                 guarded(state, || answer.finish_rows(served(state, &model), rows?))?
             }
-            Queued::Alone(prepared) => {
-                guarded(state, || protocol::serve(served(state, &model), prepared))?
+            Queued::Alone(prepared, direct) => {
+                let answer = guarded(state, || protocol::serve(served(state, &model), prepared));
+                drop(direct);
+                answer?
             }
         }
     } else {
@@ -1086,9 +1088,20 @@ where
                         })?;
                     guarded(state, || answer.finish_rows(served(state, &model), rows?))
                 }
-                Queued::Alone(prepared) => {
-                    let _worker = worker;
-                    guarded(state, || protocol::serve(served(state, &model), prepared))
+                Queued::Alone(prepared, direct) => {
+                    // A direct run holds a runner's place, which bounds the model runs: its
+                    // pool slot goes to the next request, which then queues behind it and
+                    // batches (as a batched request's does while it waits).
+                    let _worker = if direct.is_some() {
+                        drop(worker);
+                        None
+                    } else {
+                        Some(worker)
+                    };
+                    let answer =
+                        guarded(state, || protocol::serve(served(state, &model), prepared));
+                    drop(direct);
+                    answer
                 }
             }
         });
@@ -1102,27 +1115,31 @@ enum Queued {
     /// In the batch queue: the outputs will come through the ticket.
     Batched(Ticket, protocol::Answer),
     /// Not batched (batching off, the model cannot be batched, more rows than a batch, or
-    /// inputs that do not stack): run it alone.
-    Alone(Prepared),
+    /// inputs that do not stack), or nothing to batch it with yet and a runner's place held
+    /// for it (`Some`, released once it is answered): run it alone.
+    Alone(Prepared, Option<Direct>),
 }
 
 fn submit(state: &AppState, prepared: Prepared) -> Queued {
     let Some(batcher) = state.batcher.get() else {
-        return Queued::Alone(prepared);
+        return Queued::Alone(prepared, None);
     };
     let Prepared {
         inputs,
         rows,
         answer,
     } = prepared;
-    match batcher.submit(inputs) {
-        Ok(ticket) => Queued::Batched(ticket, answer),
-        Err(inputs) => Queued::Alone(Prepared {
-            inputs,
-            rows,
-            answer,
-        }),
-    }
+    let (inputs, direct) = match batcher.submit_or_run(inputs) {
+        Submitted::Queued(ticket) => return Queued::Batched(ticket, answer),
+        Submitted::Alone(inputs) => (inputs, None),
+        Submitted::Now(inputs, direct) => (inputs, Some(direct)),
+    };
+    let prepared = Prepared {
+        inputs,
+        rows,
+        answer,
+    };
+    Queued::Alone(prepared, direct)
 }
 
 /// Testing only (`--test-panic-on-infer`): panic where a request is parsed.

@@ -217,6 +217,31 @@ fn stopped() -> RunError {
     RunError::Execution("the batch runner stopped before answering".to_owned())
 }
 
+/// What [`Batcher::submit_or_run`] did with a request.
+#[derive(Debug)]
+pub enum Submitted {
+    /// Queued for a batch: the answer comes through the ticket.
+    Queued(Ticket),
+    /// Run it alone: it cannot be batched (more rows than a batch, inputs without one shared
+    /// first dimension) or the queue is full.
+    Alone(Vec<Tensor>),
+    /// Run it now, holding a runner's place until it is answered (drop the [`Direct`] then):
+    /// the batcher was idle and there is no queue delay to wait out.
+    Now(Vec<Tensor>, Direct),
+}
+
+/// A runner's place taken by a request that runs at once. Requests that arrive meanwhile
+/// queue behind it; when it is dropped, a runner starts for them (or the place is freed).
+pub struct Direct {
+    _place: Running,
+}
+
+impl std::fmt::Debug for Direct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Direct")
+    }
+}
+
 impl Batcher {
     /// A batcher running the model through `engine`.
     pub fn new(config: BatchConfig, engine: Arc<dyn Engine>) -> Batcher {
@@ -231,6 +256,36 @@ impl Batcher {
                 },
                 engine,
             }),
+        }
+    }
+
+    /// Like [`submit`](Self::submit), but a request that finds the batcher idle (nothing
+    /// queued, no runner), with no queue delay configured, is handed back to run at once
+    /// ([`Submitted::Now`]) holding a runner's place: a lone request pays no hand-over to a
+    /// runner task (what kept batching from being free at concurrency 1). Under load the
+    /// batcher is rarely idle, so requests queue and batch as before; one arriving while a
+    /// direct run holds the place queues behind it.
+    pub fn submit_or_run(&self, inputs: Vec<Tensor>) -> Submitted {
+        let shared = &self.shared;
+        if shared.config.max_delay.is_zero()
+            && Key::of(&inputs).is_some_and(|(_, rows)| rows > 0 && rows <= shared.config.max_rows)
+        {
+            let mut q = shared.lock();
+            if q.pending.is_empty() && q.runners == 0 {
+                q.runners += 1;
+                drop(q);
+                shared.engine.queued(Duration::ZERO);
+                return Submitted::Now(
+                    inputs,
+                    Direct {
+                        _place: Running(shared.clone()),
+                    },
+                );
+            }
+        }
+        match self.submit(inputs) {
+            Ok(ticket) => Submitted::Queued(ticket),
+            Err(inputs) => Submitted::Alone(inputs),
         }
     }
 
@@ -661,6 +716,39 @@ mod tests {
         assert_eq!(*fake.runs.lock().unwrap(), [4, 4]);
         // More rows than a batch takes: run alone by the caller.
         assert!(batcher.submit(input(5, 2, 0.0)).is_err());
+    }
+
+    /// A lone request runs at once on its caller; requests arriving while it holds the only
+    /// place queue, and run as one batch when it lets go.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_lone_request_runs_at_once_and_the_next_ones_queue_behind_it() {
+        let fake = Fake::new(true);
+        let batcher = Batcher::new(config(8, 0), fake.clone());
+        let Submitted::Now(first, direct) = batcher.submit_or_run(input(1, 2, 0.0)) else {
+            panic!("an idle batcher hands a lone request back");
+        };
+        let queued: Vec<Ticket> = (1..=2)
+            .map(
+                |i| match batcher.submit_or_run(input(1, 2, 10.0 * i as f32)) {
+                    Submitted::Queued(ticket) => ticket,
+                    other => panic!("the place is taken, so it queues: {other:?}"),
+                },
+            )
+            .collect();
+        assert_eq!(fake.run(first.clone()).unwrap(), expected(&first));
+        drop(direct);
+        for (i, ticket) in queued.into_iter().enumerate() {
+            let expect = expected(&input(1, 2, 10.0 * (i + 1) as f32));
+            assert_eq!(ticket.outputs().await.unwrap(), expect);
+        }
+        // The caller's own run, then the two queued requests as one batch.
+        assert_eq!(*fake.runs.lock().unwrap(), [1, 2]);
+        // With a queue delay, requests always queue (they may gain batch-mates).
+        let delayed = Batcher::new(config(8, 100), Fake::new(true));
+        assert!(matches!(
+            delayed.submit_or_run(input(1, 2, 0.0)),
+            Submitted::Queued(_)
+        ));
     }
 
     #[tokio::test(flavor = "current_thread")]
