@@ -233,15 +233,8 @@ mod tests {
             panic!("no Rollout demo");
         };
         let selector = rollout.spec.selector.match_labels.as_ref().unwrap();
-        let pod_labels = rollout
-            .spec
-            .template
-            .metadata
-            .as_ref()
-            .unwrap()
-            .labels
-            .as_ref();
-        assert!(selector.iter().all(|(k, v)| pod_labels.unwrap()[k] == *v));
+        let pod_labels = crate::compile::testing::pod_labels(rollout.as_ref());
+        assert!(selector.iter().all(|(k, v)| pod_labels[k] == *v));
         let canary = &rollout.spec.strategy.canary;
         assert_eq!(canary.steps.len(), 4);
         assert_eq!(canary.steps[0].set_weight, Some(20));

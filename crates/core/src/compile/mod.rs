@@ -231,6 +231,16 @@ pub(crate) mod testing {
             .unwrap_or_else(|| panic!("no volume {name}"))
     }
 
+    /// The pod template's labels of a workload.
+    pub fn pod_labels<W: crate::compile::Workload>(
+        workload: &W,
+    ) -> &std::collections::BTreeMap<String, String> {
+        workload
+            .pod_template()
+            .and_then(|t| t.metadata.as_ref()?.labels.as_ref())
+            .expect("the pod template has labels")
+    }
+
     /// The pod template's annotations of a workload.
     pub fn pod_annotations<W: crate::compile::Workload>(
         workload: &W,

@@ -507,15 +507,7 @@ mod tests {
         let svc = service(&objects, "demo").spec.as_ref().unwrap();
         let port = &svc.ports.as_ref().unwrap()[0];
         assert_eq!(port.target_port, Some(IntOrString::String("http".into())));
-        let deployment = deployments(&objects)[0].spec.as_ref().unwrap();
-        let pod_labels = deployment
-            .template
-            .metadata
-            .as_ref()
-            .unwrap()
-            .labels
-            .as_ref()
-            .unwrap();
+        let pod_labels = crate::compile::testing::pod_labels(deployments(&objects)[0]);
         for (key, value) in svc.selector.as_ref().unwrap() {
             assert_eq!(pod_labels.get(key), Some(value), "{key}");
         }
