@@ -613,7 +613,7 @@ mod tests {
         let served: Vec<(String, String, String)> = deployments(&objects)
             .iter()
             .map(|d| {
-                let pod = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+                let pod = pod(*d);
                 let env = pod.containers[0].env.clone().unwrap();
                 let var = |name: &str| {
                     env.iter()
