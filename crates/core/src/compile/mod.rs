@@ -313,6 +313,18 @@ pub(crate) mod testing {
         spec
     }
 
+    /// The seed with its training output on a claim of its own, `claim`.
+    pub fn training_into(claim: &str) -> AppSpec {
+        let mut spec = seed();
+        let training = spec.spec.training.as_mut().expect("the seed trains");
+        let output = training
+            .output
+            .as_mut()
+            .expect("the seed's training has an output");
+        output.claim = Some(crate::spec::VolumeClaim::new(claim));
+        spec
+    }
+
     /// `specs/seed-article.yaml`, rendered without values.
     pub fn seed() -> AppSpec {
         let rendered = crate::template::render(

@@ -112,17 +112,22 @@ pub fn alert_rate_window(spec: &AppSpec) -> Duration {
     rate_window(spec, MIN_RATE_WINDOW)
 }
 
+/// The runtime's series of API requests (probes and scrapes excluded), plus `extra`.
+fn api_matchers(spec: &AppSpec, extra: &str) -> String {
+    format!(
+        "{},{}{extra}",
+        runtime_matchers(spec),
+        api_routes_matcher(spec)
+    )
+}
+
 /// The share of API requests answered with a 5xx status over [`alert_rate_window`]: the expression
 /// of the `InferenceHighErrorRate` alert and of the canary analysis (`compile/canary.rs`), so
 /// the two cannot drift. `extra` appends matchers (`,name="value"`) that narrow the requests,
 /// e.g. to the canary's pods; the alert passes none.
 pub fn error_ratio_expr(spec: &AppSpec, extra: &str) -> String {
     let window = alert_rate_window(spec);
-    let matchers = format!(
-        "{},{}{extra}",
-        runtime_matchers(spec),
-        api_routes_matcher(spec)
-    );
+    let matchers = api_matchers(spec, extra);
     format!(
         "sum(rate({METRIC_REQUESTS}{{{matchers},status=~\"5..\"}}[{window}])) / sum(rate({METRIC_REQUESTS}{{{matchers}}}[{window}]))"
     )
@@ -133,11 +138,7 @@ pub fn error_ratio_expr(spec: &AppSpec, extra: &str) -> String {
 /// [`error_ratio_expr`].
 pub fn latency_p99_expr(spec: &AppSpec, extra: &str) -> String {
     let window = alert_rate_window(spec);
-    let matchers = format!(
-        "{},{}{extra}",
-        runtime_matchers(spec),
-        api_routes_matcher(spec)
-    );
+    let matchers = api_matchers(spec, extra);
     format!(
         "histogram_quantile(0.99, sum by (le) (rate({METRIC_REQUEST_DURATION}_bucket{{{matchers}}}[{window}])))"
     )

@@ -322,16 +322,7 @@ mod tests {
 
     #[test]
     fn an_output_claim_of_its_own_is_used_when_the_spec_names_one() {
-        let mut spec = seed();
-        let output = spec
-            .spec
-            .training
-            .as_mut()
-            .unwrap()
-            .output
-            .as_mut()
-            .unwrap();
-        output.claim = Some(crate::spec::VolumeClaim::new("elsewhere"));
+        let spec = crate::compile::testing::training_into("elsewhere");
         let objects = compile(&spec);
         let pod = pod(job(&objects));
         let output = volume(pod, "output");

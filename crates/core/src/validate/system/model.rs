@@ -384,7 +384,6 @@ mod tests {
     use super::*;
     use crate::compile::compile;
     use crate::compile::testing::{minimal, seed};
-    use crate::spec::VolumeClaim;
 
     fn ids(spec: &AppSpec) -> Vec<(&'static str, String)> {
         super::super::system(spec, None, &compile(spec))
@@ -414,16 +413,7 @@ mod tests {
 
     #[test]
     fn training_into_another_claim_delivers_nothing_and_escapes_the_backup() {
-        let mut spec = seed();
-        let output = spec
-            .spec
-            .training
-            .as_mut()
-            .unwrap()
-            .output
-            .as_mut()
-            .unwrap();
-        output.claim = Some(VolumeClaim::new("model-output-pvc"));
+        let spec = crate::compile::testing::training_into("model-output-pvc");
         let found = ids(&spec);
         assert!(found.contains(&(
             "model-not-delivered",
