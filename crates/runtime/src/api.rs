@@ -1055,11 +1055,7 @@ where
                 let rows = ticket.rows().await;
                 guarded(state, || answer.finish_rows(served(state, &model), rows?))?
             }
-            Queued::Alone(prepared, direct) => {
-                let answer = guarded(state, || protocol::serve(served(state, &model), prepared));
-                drop(direct);
-                answer?
-            }
+            Queued::Alone(prepared, direct) => serve_alone(state, &model, prepared, direct)?,
         }
     } else {
         let worker = state.workers.clone().acquire_owned().await.map_err(|_| {
@@ -1098,10 +1094,7 @@ where
                     } else {
                         Some(worker)
                     };
-                    let answer =
-                        guarded(state, || protocol::serve(served(state, &model), prepared));
-                    drop(direct);
-                    answer
+                    serve_alone(state, &model, prepared, direct)
                 }
             }
         });
@@ -1118,6 +1111,19 @@ enum Queued {
     /// inputs that do not stack), or nothing to batch it with yet and a runner's place held
     /// for it (`Some`, released once it is answered): run it alone.
     Alone(Prepared, Option<Direct>),
+}
+
+/// Runs a request alone and answers it; a runner's place it holds is let go once it is
+/// answered, so the requests that queued behind it start.
+fn serve_alone(
+    state: &AppState,
+    model: &Model,
+    prepared: Prepared,
+    direct: Option<Direct>,
+) -> Result<Reply, ApiError> {
+    let answer = guarded(state, || protocol::serve(served(state, model), prepared));
+    drop(direct);
+    answer
 }
 
 fn submit(state: &AppState, prepared: Prepared) -> Queued {
