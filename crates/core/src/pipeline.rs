@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::compile::{self, Bundle};
+use crate::compile::{self, Bundle, Scope};
 use crate::diagnostic::{Diagnostic, Location, Stage, codes, render_all};
 use crate::spec::{self, LoadedSpec};
 use crate::template::{self, Context, Partials, Rendered};
@@ -31,6 +31,7 @@ pub struct Pipeline<'a> {
     text: &'a str,
     context: Context,
     partials: Box<dyn Partials>,
+    scope: Scope,
 }
 
 /// A spec that went through every stage.
@@ -82,6 +83,7 @@ impl<'a> Pipeline<'a> {
             text,
             context: Context::default(),
             partials: Box::new(std::collections::BTreeMap::<String, String>::new()),
+            scope: Scope::Full,
         }
     }
 
@@ -100,6 +102,14 @@ impl<'a> Pipeline<'a> {
     /// Where `{% include %}` finds partials.
     pub fn partials(mut self, partials: impl Partials) -> Self {
         self.partials = Box::new(partials);
+        self
+    }
+
+    /// How much of the bundle to write ([`Scope::Full`] unless told): `slipway render` to
+    /// standard output asks for [`Scope::Objects`], which it prints. Every scope runs every
+    /// rule over every object.
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
         self
     }
 
@@ -152,7 +162,7 @@ impl<'a> Pipeline<'a> {
         }
 
         let env = self.context.env.as_deref();
-        let bundle = compile::compile_for(&loaded.spec, env);
+        let bundle = compile::compile_scoped(&loaded.spec, env, self.scope);
         let mut checks: Vec<Diagnostic> = validate::bundle(&bundle)
             .into_iter()
             .map(|mut diagnostic| {

@@ -369,8 +369,7 @@ pub fn uid(spec: &AppSpec) -> String {
 
 /// The dashboard of the spec, when monitoring and the dashboard are on.
 pub fn dashboard(spec: &AppSpec) -> Option<Dashboard> {
-    let monitoring = &spec.spec.monitoring;
-    if !(monitoring.enabled && monitoring.dashboard.enabled) {
+    if !enabled(spec) {
         return None;
     }
     let app = &spec.metadata.name;
@@ -480,6 +479,20 @@ pub fn files(spec: &AppSpec) -> BTreeMap<String, String> {
     dashboard(spec)
         .map(|dashboard| BTreeMap::from([(file_path(spec), to_json(&dashboard))]))
         .unwrap_or_default()
+}
+
+/// The path [`files`] writes, holding nothing (for [`crate::compile::Scope::Outline`]).
+pub fn empty_files(spec: &AppSpec) -> BTreeMap<String, String> {
+    if enabled(spec) {
+        BTreeMap::from([(file_path(spec), String::new())])
+    } else {
+        BTreeMap::new()
+    }
+}
+
+fn enabled(spec: &AppSpec) -> bool {
+    let monitoring = &spec.spec.monitoring;
+    monitoring.enabled && monitoring.dashboard.enabled
 }
 
 /// Places panels left to right, wrapping at 24 columns.

@@ -215,6 +215,13 @@ pub fn files(spec: &AppSpec) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// The path [`files`] writes, holding nothing (for [`crate::compile::Scope::Outline`]).
+pub fn empty_files(spec: &AppSpec) -> BTreeMap<String, String> {
+    enabled(spec)
+        .map(|_| BTreeMap::from([(CONFIG_FILE.to_string(), String::new())]))
+        .unwrap_or_default()
+}
+
 fn meta(spec: &AppSpec, name: String) -> ObjectMeta {
     ObjectMeta {
         namespace: Some(namespace(spec)),

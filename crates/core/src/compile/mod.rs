@@ -31,27 +31,42 @@ pub use object::{Bundle, CustomObject, KIND_ORDER, Object, Workload, typed};
 
 use crate::spec::AppSpec;
 
-/// What every concern compiles from: the spec and the environment it is rendered for.
+/// What every concern compiles from: the spec, the environment it is rendered for and how
+/// much of the output is wanted.
 #[derive(Debug, Clone, Copy)]
 pub struct Input<'a> {
     /// The validated spec.
     pub spec: &'a AppSpec,
     /// The environment (`--env`), `None` without one.
     pub env: Option<&'a str>,
+    /// What to write.
+    pub scope: Scope,
+}
+
+/// How much of its output a compile writes. Every scope emits every object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Every object and every file: what a GitOps tree or a directory holds.
+    #[default]
+    Full,
+    /// Every object with all it carries, but not the files no object carries (the CI
+    /// pipelines): what [`crate::render::to_yaml`] prints.
+    Objects,
+    /// Every object (kinds, namespaces, names, labels), with the files objects carry (the
+    /// dashboard JSON, `fluent.conf`) left empty and the others not written: for rules that
+    /// compare the objects of several environments.
+    Outline,
 }
 
 /// One concern: a name (what it compiles) and a pure function that adds its objects and files
 /// to the bundle compiled so far. A concern may read what earlier concerns added (the
 /// dashboard's ConfigMap carries the dashboard file; Argo CD's AppProject whitelists the kinds
-/// the other concerns emit).
+/// the other concerns emit), and writes the files [`Input::scope`] asks for.
 pub struct Concern {
     /// What the concern compiles, e.g. `serving`.
     pub name: &'static str,
     /// Adds the concern's output to `bundle`.
     pub compile: fn(Input<'_>, &mut Bundle),
-    /// Whether it adds objects; `false` for a concern that only writes files no object
-    /// carries (the CI pipelines), which [`compile_objects_for`] skips.
-    pub objects: bool,
 }
 
 /// Every concern, in compile order (render order is fixed by [`Bundle::sort`]).
@@ -59,95 +74,90 @@ pub const CONCERNS: &[Concern] = &[
     Concern {
         name: "namespace",
         compile: |i, b| b.objects.extend(workloads::namespace(i.spec)),
-        objects: true,
     },
     Concern {
         name: "volumes",
         compile: |i, b| b.objects.extend(workloads::volume_claims(i.spec)),
-        objects: true,
     },
     Concern {
         name: "training",
         compile: |i, b| b.objects.extend(training::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "training-distributed",
         compile: |i, b| b.objects.extend(training_distributed::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "serving",
         compile: |i, b| b.objects.extend(serving::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "canary",
         compile: |i, b| b.objects.extend(canary::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "exposure",
         compile: |i, b| b.objects.extend(exposure::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "scaling",
         compile: |i, b| b.objects.extend(scaling::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "keda",
         compile: |i, b| b.objects.extend(keda::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "scheduling",
         compile: |i, b| b.objects.extend(scheduling::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "rbac",
         compile: |i, b| b.objects.extend(rbac::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "network",
         compile: |i, b| b.objects.extend(network::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "backup",
         compile: |i, b| b.objects.extend(backup::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "monitoring",
         compile: |i, b| b.objects.extend(monitoring::compile(i.spec)),
-        objects: true,
     },
     Concern {
         name: "dashboard",
         compile: |i, b| {
-            b.files.extend(dashboard::files(i.spec));
+            b.files.extend(if i.scope == Scope::Outline {
+                dashboard::empty_files(i.spec)
+            } else {
+                dashboard::files(i.spec)
+            });
             let objects = dashboard::config_map(i.spec, &b.files);
             b.objects.extend(objects);
         },
-        objects: true,
     },
     Concern {
         name: "logging",
         compile: |i, b| {
-            b.files.extend(logging::files(i.spec));
+            b.files.extend(if i.scope == Scope::Outline {
+                logging::empty_files(i.spec)
+            } else {
+                logging::files(i.spec)
+            });
             let objects = logging::objects(i.spec, &b.files);
             b.objects.extend(objects);
         },
-        objects: true,
     },
     Concern {
         name: "ci",
-        compile: |i, b| b.files.extend(ci::files(i.spec)),
-        objects: false,
+        compile: |i, b| {
+            if i.scope == Scope::Full {
+                b.files.extend(ci::files(i.spec));
+            }
+        },
     },
     Concern {
         name: "gitops",
@@ -158,7 +168,6 @@ pub const CONCERNS: &[Concern] = &[
                 gitops::sync_waves(&mut b.objects);
             }
         },
-        objects: true,
     },
 ];
 
@@ -183,27 +192,19 @@ pub fn compile(spec: &AppSpec) -> Bundle {
 /// environment once ([`AppSpec::for_environment`]: its namespaces and per-environment names),
 /// runs every concern of [`CONCERNS`] in order, then sorts the bundle.
 pub fn compile_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
-    run(spec, env, CONCERNS.iter())
+    compile_scoped(spec, env, Scope::Full)
 }
 
-/// [`compile_for`] without the concerns that only write files (the CI pipelines): the same
-/// objects, for rules that compare the objects of several environments.
-pub fn compile_objects_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
-    run(spec, env, CONCERNS.iter().filter(|concern| concern.objects))
-}
-
-fn run<'a>(
-    spec: &AppSpec,
-    env: Option<&str>,
-    concerns: impl Iterator<Item = &'a Concern>,
-) -> Bundle {
+/// [`compile_for`], writing what `scope` asks for.
+pub fn compile_scoped(spec: &AppSpec, env: Option<&str>, scope: Scope) -> Bundle {
     let resolved = spec.for_environment(env);
     let input = Input {
         spec: &resolved,
         env,
+        scope,
     };
     let mut bundle = Bundle::default();
-    for concern in concerns {
+    for concern in CONCERNS {
         (concern.compile)(input, &mut bundle);
     }
     bundle.sort();
@@ -337,5 +338,55 @@ pub(crate) mod testing {
         load_str("specs/seed-article.yaml", &rendered.text)
             .expect("the seed-article spec loads")
             .spec
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// Every scope emits the full compile's objects: `Objects` exactly them, with every file
+    /// but the CI pipelines; `Outline` the same kinds, names and labels, with the files
+    /// objects carry left empty (the environments are compared on it).
+    #[test]
+    fn every_scope_emits_the_full_compiles_objects() {
+        // The seed writes all three kinds of file: dashboard, logging and CI.
+        let seed_files = compile_for(&testing::seed(), None).files;
+        for dir in ["dashboards/", "logging/", "ci/"] {
+            assert!(seed_files.keys().any(|path| path.starts_with(dir)), "{dir}");
+        }
+        let production = include_str!("../../../../specs/production.yaml");
+        let specs = [
+            testing::seed(),
+            testing::minimal(),
+            crate::spec::load_str("production.yaml", production)
+                .unwrap()
+                .spec,
+        ];
+        fn skeleton(bundle: &Bundle) -> Vec<(String, Option<BTreeMap<String, String>>)> {
+            let objects = bundle.objects.iter();
+            objects
+                .map(|o| (format!("{:?}", o.sort_key()), o.metadata().labels.clone()))
+                .collect()
+        }
+        for spec in &specs {
+            for env in [None, Some("staging"), Some("prod")] {
+                let full = compile_for(spec, env);
+                let carries = |path: &str| !path.starts_with("ci/");
+
+                let objects = compile_scoped(spec, env, Scope::Objects);
+                assert_eq!(objects.objects, full.objects, "{env:?}");
+                let mut carried = full.files.clone();
+                carried.retain(|path, _| carries(path));
+                assert_eq!(objects.files, carried, "{env:?}");
+
+                let outline = compile_scoped(spec, env, Scope::Outline);
+                assert_eq!(skeleton(&outline), skeleton(&full), "{env:?}");
+                assert!(outline.files.keys().eq(carried.keys()), "{env:?}");
+                assert!(outline.files.values().all(String::is_empty), "{env:?}");
+            }
+        }
     }
 }

@@ -375,7 +375,11 @@ impl Bundle {
 
     /// Orders objects by kind rank, kind, namespace and name.
     pub fn sort(&mut self) {
-        self.objects.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        // Each key once: the kind's rank is a search of `KIND_ORDER`.
+        self.objects.sort_by_cached_key(|object| {
+            let (rank, kind, namespace, name) = object.sort_key();
+            (rank, kind.to_owned(), namespace.to_owned(), name.to_owned())
+        });
     }
 
     /// The objects of one kind.

@@ -1,8 +1,10 @@
 //! Checking many expressions quickly: an expression's *shape* is its text with every label
-//! matcher value replaced by `""` and every plain number by `0`. Two expressions of one shape
-//! differ only in values the grammar does not look at, so the shape is parsed once per
-//! [`Memo`] (one per bundle check: no state outlives a run) and the values are checked on their own (a regular expression with `regex-syntax`, which
-//! is far cheaper than compiling it as the parser does).
+//! matcher value replaced by `""`, a regex matcher's operator by its equality twin (`=~` by
+//! `=`, `!~` by `!=`: the same grammar, without the parser compiling a regex) and every plain
+//! number by `0`. Two expressions of one shape differ only in values the grammar does not
+//! look at, so the shape is parsed once per [`Memo`] (one per bundle check: no state outlives
+//! a run) and the values are checked on their own (a regular expression with `regex-syntax`,
+//! which is far cheaper than compiling it as the parser does).
 //!
 //! The shape only ever makes the parser stricter (an empty matcher value can only turn a
 //! selector into one that "matches everything", which the parser rejects), so when a shape or
@@ -76,10 +78,16 @@ impl<'a> Shape<'a> {
                     let simple = byte != b'`' && !content.contains(['\\', '\n']);
                     match matcher_operator(&text) {
                         Some(operator) if in_braces && simple => {
-                            text.push_str("\"\"");
                             if operator.ends_with('~') {
+                                // `=~` becomes `=` and `!~` becomes `!=`: the same grammar and
+                                // the same verdict on an empty value, without the parser
+                                // compiling a regex (checked on its own).
+                                let tilde = text.trim_end().len() - 1;
+                                let equal = if operator == "=~" { "" } else { "=" };
+                                text.replace_range(tilde..=tilde, equal);
                                 regexes.push(content);
                             }
+                            text.push_str("\"\"");
                         }
                         _ => text.push_str(&expr[i..=end]),
                     }
@@ -206,7 +214,7 @@ mod tests {
         assert_eq!(
             shape(r#"sum(rate(x{a="ai-x",pod=~"(b|c)-[a-z]{5}",r!~'/m'}[5m])) > 0.8"#),
             (
-                r#"sum(rate(x{a="",pod=~"",r!~""}[5m])) > 0"#.to_string(),
+                r#"sum(rate(x{a="",pod="",r!=""}[5m])) > 0"#.to_string(),
                 vec!["(b|c)-[a-z]{5}", "/m"]
             )
         );

@@ -26,19 +26,13 @@ use crate::yaml;
 /// );
 /// ```
 pub fn object_yaml(object: &Object) -> String {
-    let mut out = String::new();
-    push_object_yaml(&mut out, object);
-    out
-}
-
-/// Appends [`object_yaml`] to `out`: what `yaml::to_string(&object.to_value())` writes,
-/// without building the JSON value.
-fn push_object_yaml(out: &mut String, object: &Object) {
+    // What `yaml::to_string(&object.to_value())` writes, with the object's own apiVersion
+    // and kind.
     let root = [
         ("apiVersion", object.api_version()),
         ("kind", object.kind()),
     ];
-    yaml::push_sorted(out, &object.fields(), &root).expect("Kubernetes objects serialise to YAML");
+    yaml::to_string_sorted(&object.fields(), &root).expect("Kubernetes objects serialise to YAML")
 }
 
 /// Every object of the bundle as one multi-document YAML stream, in bundle order.
@@ -52,12 +46,18 @@ fn push_object_yaml(out: &mut String, object: &Object) {
 /// assert!(yaml.starts_with("---\napiVersion: v1\nkind: Namespace\n"));
 /// ```
 pub fn to_yaml(bundle: &Bundle) -> String {
-    let mut out = String::new();
-    for object in &bundle.objects {
+    let documents = objects_yaml(bundle);
+    let mut out = String::with_capacity(documents.iter().map(|d| d.len() + 4).sum());
+    for document in documents {
         out.push_str("---\n");
-        push_object_yaml(&mut out, object);
+        out.push_str(&document);
     }
     out
+}
+
+/// [`object_yaml`] of every object, in bundle order.
+pub(crate) fn objects_yaml(bundle: &Bundle) -> Vec<String> {
+    bundle.objects.iter().map(object_yaml).collect()
 }
 
 /// The file name of an object in a directory of one file per object:
@@ -114,7 +114,8 @@ pub fn to_files(bundle: &Bundle) -> BTreeMap<String, String> {
     let mut files: BTreeMap<String, String> = bundle
         .objects
         .iter()
-        .map(|object| (file_name(object, qualify), object_yaml(object)))
+        .map(|object| file_name(object, qualify))
+        .zip(objects_yaml(bundle))
         .collect();
     files.extend(bundle.files.clone());
     files

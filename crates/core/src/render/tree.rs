@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{file_name, object_yaml, to_files};
+use super::{file_name, objects_yaml, to_files};
 use crate::compile::{Bundle, Object};
 use crate::spec::AppSpec;
 use crate::yaml::{self, YamlError};
@@ -61,14 +61,14 @@ pub fn layout(bundle: &Bundle, spec: &AppSpec, env: Option<&str>) -> BTreeMap<St
             let mut files = BTreeMap::new();
             let mut resources = Vec::new();
             let mut argo = String::new();
-            for object in &bundle.objects {
+            for (object, yaml) in bundle.objects.iter().zip(objects_yaml(bundle)) {
                 if ARGO_KINDS.contains(&object.kind()) {
                     argo.push_str("---\n");
-                    argo.push_str(&object_yaml(object));
+                    argo.push_str(&yaml);
                     continue;
                 }
                 let name = file_name(object, false);
-                files.insert(format!("{dir}/{name}"), object_yaml(object));
+                files.insert(format!("{dir}/{name}"), yaml);
                 resources.push(name);
             }
             files.insert(

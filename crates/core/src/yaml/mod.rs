@@ -19,8 +19,8 @@
 //!
 //! - Block style, two-space indentation; a sequence inside a mapping is not indented
 //!   (`ports:\n- 80`), as kubectl writes it. Empty collections are `{}` and `[]`.
-//! - Keys in the order serde gives them; [`to_string_sorted`] (and the renderer's `push_sorted`)
-//!   sort every mapping bytewise: they write the value's `serde_json` form, whose maps are
+//! - Keys in the order serde gives them; [`to_string_sorted`] (what the renderer writes)
+//!   sorts every mapping bytewise: it writes the value's `serde_json` form, whose maps are
 //!   sorted.
 //! - Strings are plain unless a reader could take them for anything else. Every string that a
 //!   YAML 1.1 reader (go-yaml v2 as kubectl and Argo CD use it, PyYAML) or a YAML 1.2 reader
@@ -254,18 +254,6 @@ pub fn to_string_sorted<T: Serialize + ?Sized>(
     value: &T,
     root: &[(&str, &str)],
 ) -> Result<String, YamlError> {
-    let mut out = String::with_capacity(1024);
-    push_sorted(&mut out, value, root)?;
-    Ok(out)
-}
-
-/// [`to_string_sorted`] appended to `out`, which must be empty or end with a line break (as
-/// `---\n` does); on an error, `out` is left as it was.
-pub(crate) fn push_sorted<T: Serialize + ?Sized>(
-    out: &mut String,
-    value: &T,
-    root: &[(&str, &str)],
-) -> Result<(), YamlError> {
     let mut value = serde_json::to_value(value).map_err(|error| YamlError {
         kind: YamlErrorKind::Write,
         message: error.to_string(),
@@ -277,9 +265,7 @@ pub(crate) fn push_sorted<T: Serialize + ?Sized>(
             map.insert((*key).to_string(), serde_json::Value::from(*entry));
         }
     }
-    let start = out.len();
-    serde_saphyr::to_fmt_writer_with_options(out, &value, write_options()).map_err(|error| {
-        out.truncate(start);
-        YamlError::from(error)
-    })
+    let mut out = String::with_capacity(1024);
+    serde_saphyr::to_fmt_writer_with_options(&mut out, &value, write_options())?;
+    Ok(out)
 }

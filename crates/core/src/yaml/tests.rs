@@ -230,15 +230,9 @@ fn sorted_output_sorts_every_mapping_and_puts_root_entries_in() {
         spec: json!({"z": 1, "a": [{"c": 1, "b": 2}]}),
         metadata: json!({"name": "x"}),
     };
-    let mut out = String::from("---\n");
-    push_sorted(
-        &mut out,
-        &object,
-        &[("kind", "Widget"), ("apiVersion", "v1")],
-    )
-    .unwrap();
+    let out = to_string_sorted(&object, &[("kind", "Widget"), ("apiVersion", "v1")]).unwrap();
     assert_eq!(
         out,
-        "---\napiVersion: v1\nkind: Widget\nmetadata:\n  name: x\nspec:\n  a:\n  - b: 2\n    c: 1\n  z: 1\n"
+        "apiVersion: v1\nkind: Widget\nmetadata:\n  name: x\nspec:\n  a:\n  - b: 2\n    c: 1\n  z: 1\n"
     );
 }

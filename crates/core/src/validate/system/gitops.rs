@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::compile::gitops::{self, KEEP_OPTIONS, SYNC_OPTIONS};
-use crate::compile::{Bundle, Object, compile_objects_for};
-use crate::diagnostic::{Diagnostic, codes, join_key};
+use crate::compile::{Bundle, Object, Scope, compile_scoped};
+use crate::diagnostic::{Diagnostic, codes, join_index, join_key};
 use crate::spec::{AppSpec, ServiceType};
 
 /// `Kind namespace/name`, or `Kind name` for a cluster-scoped object.
@@ -58,7 +58,7 @@ pub fn check_environments_disjoint(
     let mut reported = BTreeSet::new();
     for env in environments {
         let server = spec.destination(Some(env)).server;
-        let bundle = compile_objects_for(spec, Some(env));
+        let bundle = compile_scoped(spec, Some(env), Scope::Outline);
         for object in bundle.objects.iter().filter(|o| gitops::synced(o)) {
             let key = (server.clone(), identity(object));
             match owners.get(&key) {
@@ -91,47 +91,71 @@ pub fn check_environments_disjoint(
     }
 }
 
-/// Every label key a selector of `value` (an object as JSON) uses, with the selector's path:
-/// the keys of a map-shaped `selector` (Services), of `matchLabels` and of
-/// `matchExpressions[].key`, under any field named `selector` or ending in `Selector`.
-fn selector_keys(value: &Value, path: &str, inside: bool, out: &mut Vec<(String, String)>) {
+/// A step into an object's JSON: a field or a list index.
+#[derive(Debug, Clone, Copy)]
+enum Step<'a> {
+    Field(&'a str),
+    Index(usize),
+}
+
+/// The field path `steps` spell (`spec.selector.matchLabels`, `x[0].y`).
+fn path_of(steps: &[Step<'_>]) -> String {
+    steps.iter().fold(String::new(), |path, step| match step {
+        Step::Field(key) => join_key(&path, key),
+        Step::Index(index) => join_index(&path, *index),
+    })
+}
+
+/// Calls `found(path, key)` for every label key a selector of `value` (an object as JSON)
+/// uses, with the selector's path: the keys of a map-shaped `selector` (Services), of
+/// `matchLabels` and of `matchExpressions[].key`, under any field named `selector` or ending
+/// in `Selector`. The walk builds no path until it finds a key.
+fn selector_keys<'v>(
+    value: &'v Value,
+    steps: &mut Vec<Step<'v>>,
+    inside: bool,
+    found: &mut dyn FnMut(&[Step<'v>], &str),
+) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
-                let child_path = join_key(path, key);
+                steps.push(Step::Field(key));
                 let is_selector = key == "selector" || key.ends_with("Selector");
                 match key.as_str() {
                     "matchLabels" if inside => {
-                        if let Value::Object(labels) = child {
-                            out.extend(labels.keys().map(|k| (child_path.clone(), k.clone())));
+                        for label in child.as_object().into_iter().flat_map(|m| m.keys()) {
+                            found(steps, label);
                         }
                     }
                     "matchExpressions" if inside => {
                         for expression in child.as_array().into_iter().flatten() {
-                            if let Some(k) = expression.get("key").and_then(Value::as_str) {
-                                out.push((child_path.clone(), k.to_string()));
+                            if let Some(label) = expression.get("key").and_then(Value::as_str) {
+                                found(steps, label);
                             }
                         }
                     }
                     _ if is_selector => {
-                        if let Value::Object(labels) = child {
-                            // A Service's selector is the label map itself.
-                            out.extend(
-                                labels
-                                    .iter()
-                                    .filter(|(_, v)| v.is_string())
-                                    .map(|(k, _)| (child_path.clone(), k.clone())),
-                            );
+                        // A Service's selector is the label map itself.
+                        for (label, _) in child
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .filter(|(_, v)| v.is_string())
+                        {
+                            found(steps, label);
                         }
-                        selector_keys(child, &child_path, true, out);
+                        selector_keys(child, steps, true, found);
                     }
-                    _ => selector_keys(child, &child_path, inside, out),
+                    _ => selector_keys(child, steps, inside, found),
                 }
+                steps.pop();
             }
         }
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
-                selector_keys(item, &format!("{path}[{index}]"), inside, out);
+                steps.push(Step::Index(index));
+                selector_keys(item, steps, inside, found);
+                steps.pop();
             }
         }
         _ => {}
@@ -178,9 +202,18 @@ pub fn check_tracking_label(
         .iter()
         .filter(|o| gitops::synced(o) && !WITHOUT_LABEL_SELECTORS.contains(&o.kind()))
     {
-        let mut keys = Vec::new();
-        selector_keys(&object.to_value(), "", false, &mut keys);
-        if let Some((path, _)) = keys.iter().find(|(_, key)| key == tracking) {
+        let mut first = None;
+        selector_keys(
+            &object.to_value(),
+            &mut Vec::new(),
+            false,
+            &mut |steps, key| {
+                if key == tracking && first.is_none() {
+                    first = Some(path_of(steps));
+                }
+            },
+        );
+        if let Some(path) = first {
             offenders.push(format!("{} ({path})", identity(object)));
         }
     }
@@ -560,17 +593,6 @@ mod tests {
         assert!(ids(&spec, Some("prod")).is_empty());
     }
 
-    /// The environments are compared on the objects the full compile emits.
-    #[test]
-    fn the_objects_only_compile_emits_the_full_compiles_objects() {
-        for env in [None, Some("staging"), Some("prod")] {
-            let full = compile_for(&seed(), env);
-            let objects = compile_objects_for(&seed(), env);
-            assert_eq!(full.objects, objects.objects, "{env:?}");
-            assert!(objects.files.len() < full.files.len(), "no CI pipelines");
-        }
-    }
-
     /// The kinds the tracking-label walk skips carry no selector in any spec of the repo.
     #[test]
     fn skipped_kinds_have_no_selectors() {
@@ -587,7 +609,14 @@ mod tests {
         for object in bundles.iter().flat_map(|b| &b.objects) {
             if WITHOUT_LABEL_SELECTORS.contains(&object.kind()) {
                 let mut keys = Vec::new();
-                selector_keys(&object.to_value(), "", false, &mut keys);
+                selector_keys(
+                    &object.to_value(),
+                    &mut Vec::new(),
+                    false,
+                    &mut |steps, key| {
+                        keys.push((path_of(steps), key.to_string()));
+                    },
+                );
                 assert_eq!(keys, [], "{} {}", object.kind(), object.name());
                 checked.insert(object.kind().to_string());
             }
