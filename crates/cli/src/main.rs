@@ -17,12 +17,6 @@ use slipway_core::render::{diff, tree};
 use slipway_core::template::{self, Partials};
 use slipway_core::{Compiled, Pipeline, render, spec};
 
-/// A render makes tens of thousands of small allocations (typed objects, their JSON values,
-/// YAML keys): mimalloc serves them in about a third of glibc's instructions (README,
-/// "Performance").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Compile one typed AI-application spec into validated Kubernetes YAML.
 ///
 /// Exit codes: 0 success, 1 invalid input (the spec, or a file that cannot be read or
