@@ -44,6 +44,7 @@
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -228,6 +229,47 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, YamlError> 
     let mut out = String::with_capacity(1024);
     serde_saphyr::to_fmt_writer_with_options(&mut out, &value, write_options())?;
     Ok(out)
+}
+
+/// `text`, a mapping as [`to_string`] writes it, with its top-level entries in bytewise key
+/// order (a later duplicate key replaces the earlier one): [`to_string_sorted`] for a value
+/// whose nested mappings already come in key order, without building its JSON value. `None`
+/// when a top-level key is not a plain scalar (it would have to be unquoted to be sorted).
+///
+/// ```
+/// use slipway_core::yaml::sort_top_level;
+/// let text = "kind: x\ndata:\n  a: 1\nspec:\n- 1\nkind: Widget\n";
+/// assert_eq!(sort_top_level(text).unwrap(), "data:\n  a: 1\nkind: Widget\nspec:\n- 1\n");
+/// assert!(sort_top_level("\"on\": 1\n").is_none());
+/// ```
+pub fn sort_top_level(text: &str) -> Option<String> {
+    // Where each top-level entry starts: a line that starts with its key. Indented lines,
+    // blank lines (in a block scalar) and the items of a top-level sequence (`- `, written
+    // unindented) continue the entry before.
+    let mut starts: Vec<(&str, usize)> = Vec::new();
+    let line_starts =
+        std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+    for start in line_starts.filter(|&start| start < text.len()) {
+        let line = &text[start..];
+        if !line.starts_with([' ', '-', '\n']) {
+            let (key, _) = line.split_once(':')?;
+            let plain = key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_./-".contains(&b));
+            if key.is_empty() || !plain {
+                return None;
+            }
+            starts.push((key, start));
+        } else if starts.is_empty() {
+            return None;
+        }
+    }
+    let mut entries: BTreeMap<&str, &str> = BTreeMap::new();
+    for (i, &(key, start)) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(text.len(), |&(_, next)| next);
+        entries.insert(key, &text[start..end]);
+    }
+    Some(entries.into_values().collect())
 }
 
 /// Serialises `serde_json::to_value(value)` with the `root` entries inserted into its

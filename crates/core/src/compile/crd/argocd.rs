@@ -18,12 +18,12 @@ custom_resource!(Application, group: "argoproj.io", version: "v1alpha1", kind: "
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationSpec {
+    /// The cluster and namespace.
+    pub destination: ApplicationDestination,
     /// The AppProject the Application belongs to.
     pub project: String,
     /// The Git source.
     pub source: ApplicationSource,
-    /// The cluster and namespace.
-    pub destination: ApplicationDestination,
     /// Automated sync, options and retries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_policy: Option<SyncPolicy>,
@@ -33,11 +33,11 @@ pub struct ApplicationSpec {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationSource {
+    /// Directory inside the repository.
+    pub path: String,
     /// Repository URL.
     #[serde(rename = "repoURL")]
     pub repo_url: String,
-    /// Directory inside the repository.
-    pub path: String,
     /// Branch, tag or commit.
     pub target_revision: String,
 }
@@ -46,10 +46,10 @@ pub struct ApplicationSource {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationDestination {
-    /// API server URL.
-    pub server: String,
     /// Namespace.
     pub namespace: String,
+    /// API server URL.
+    pub server: String,
 }
 
 /// `Application.spec.syncPolicy`.
@@ -59,12 +59,12 @@ pub struct SyncPolicy {
     /// Sync on every change in Git; `None` syncs by hand.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub automated: Option<AutomatedSync>,
-    /// Options such as `CreateNamespace=true`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub sync_options: Vec<String>,
     /// Retries of a failed sync.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<Retry>,
+    /// Options such as `CreateNamespace=true`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sync_options: Vec<String>,
 }
 
 /// `syncPolicy.automated`.
@@ -81,10 +81,10 @@ pub struct AutomatedSync {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Retry {
-    /// Attempts before giving up.
-    pub limit: i64,
     /// Wait between attempts.
     pub backoff: Backoff,
+    /// Attempts before giving up.
+    pub limit: i64,
 }
 
 /// Exponential backoff between sync retries.
@@ -113,14 +113,14 @@ custom_resource!(AppProject, group: "argoproj.io", version: "v1alpha1", kind: "A
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppProjectSpec {
-    /// What the project is for.
-    pub description: String,
-    /// Repositories Applications of the project may read.
-    pub source_repos: Vec<String>,
-    /// Clusters and namespaces they may deploy to.
-    pub destinations: Vec<ApplicationDestination>,
     /// Cluster-scoped kinds they may create (nothing else cluster-wide).
     pub cluster_resource_whitelist: Vec<GroupKind>,
+    /// What the project is for.
+    pub description: String,
+    /// Clusters and namespaces they may deploy to.
+    pub destinations: Vec<ApplicationDestination>,
+    /// Repositories Applications of the project may read.
+    pub source_repos: Vec<String>,
 }
 
 /// A group and kind, e.g. `rbac.authorization.k8s.io` / `ClusterRole` (`""` is the core group).

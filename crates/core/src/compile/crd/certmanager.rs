@@ -19,12 +19,12 @@ custom_resource!(Certificate, group: "cert-manager.io", version: "v1", kind: "Ce
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateSpec {
-    /// Secret (in the Certificate's namespace) that receives `tls.crt` and `tls.key`.
-    pub secret_name: String,
     /// Host names the certificate is valid for.
     pub dns_names: Vec<String>,
     /// The issuer that signs it.
     pub issuer_ref: IssuerReference,
+    /// Secret (in the Certificate's namespace) that receives `tls.crt` and `tls.key`.
+    pub secret_name: String,
 }
 
 /// A cert-manager issuer.

@@ -19,11 +19,11 @@ custom_resource!(HTTPRoute, group: "gateway.networking.k8s.io", version: "v1", k
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPRouteSpec {
-    /// The Gateways (and listeners) the route attaches to.
-    pub parent_refs: Vec<ParentReference>,
     /// Host headers the route matches.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hostnames: Vec<String>,
+    /// The Gateways (and listeners) the route attaches to.
+    pub parent_refs: Vec<ParentReference>,
     /// Matches and the backends they route to.
     pub rules: Vec<HTTPRouteRule>,
 }
@@ -50,10 +50,10 @@ pub struct ParentReference {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPRouteRule {
-    /// Request matches (any of them).
-    pub matches: Vec<HTTPRouteMatch>,
     /// Services receiving the matched requests.
     pub backend_refs: Vec<BackendRef>,
+    /// Request matches (any of them).
+    pub matches: Vec<HTTPRouteMatch>,
 }
 
 /// A request match.

@@ -22,16 +22,16 @@ custom_resource!(ScaledObject, group: "keda.sh", version: "v1alpha1", kind: "Sca
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScaledObjectSpec {
-    /// The scaled workload.
-    pub scale_target_ref: ScaleTargetRef,
-    /// Seconds between two trigger queries.
-    pub polling_interval: i32,
     /// Seconds without activity before scaling to `minReplicaCount` 0.
     pub cooldown_period: i32,
-    /// Fewest replicas (0 allows scale-to-zero).
-    pub min_replica_count: i32,
     /// Most replicas.
     pub max_replica_count: i32,
+    /// Fewest replicas (0 allows scale-to-zero).
+    pub min_replica_count: i32,
+    /// Seconds between two trigger queries.
+    pub polling_interval: i32,
+    /// The scaled workload.
+    pub scale_target_ref: ScaleTargetRef,
     /// The metrics scaled on.
     pub triggers: Vec<Trigger>,
 }
@@ -52,11 +52,11 @@ pub struct ScaleTargetRef {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Trigger {
+    /// Scaler settings (KEDA takes strings only).
+    pub metadata: BTreeMap<String, String>,
+    /// `AverageValue`: the threshold is per pod.
+    pub metric_type: String,
     /// Scaler type, e.g. `prometheus`.
     #[serde(rename = "type")]
     pub type_: String,
-    /// `AverageValue`: the threshold is per pod.
-    pub metric_type: String,
-    /// Scaler settings (KEDA takes strings only).
-    pub metadata: BTreeMap<String, String>,
 }

@@ -23,26 +23,26 @@ custom_resource!(PyTorchJob, group: "kubeflow.org", version: "v1", kind: "PyTorc
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PyTorchJobSpec {
-    /// Retries, deadline and lifetime.
-    pub run_policy: RunPolicy,
     /// `Master` and `Worker` replica specs.
     pub pytorch_replica_specs: BTreeMap<String, ReplicaSpec>,
+    /// Retries, deadline and lifetime.
+    pub run_policy: RunPolicy,
 }
 
 /// Retries, deadline and lifetime of the job.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunPolicy {
-    /// Retries before the job is marked failed.
-    pub backoff_limit: i32,
     /// Hard deadline in seconds.
     pub active_deadline_seconds: i64,
+    /// Retries before the job is marked failed.
+    pub backoff_limit: i32,
+    /// Pods deleted when the job ends: `None`, `Running` or `All`.
+    pub clean_pod_policy: String,
     /// Seconds a finished job is kept; unset, it is kept (under Argo CD self-heal a deleted
     /// job is re-created and trains again).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ttl_seconds_after_finished: Option<i32>,
-    /// Pods deleted when the job ends: `None`, `Running` or `All`.
-    pub clean_pod_policy: String,
 }
 
 /// One replica type.

@@ -1,6 +1,11 @@
 //! Custom resources Slipway emits, as small typed structs with only the fields it sets (the
 //! `kcr_*` crates pin another k8s-openapi). Each implements `k8s_openapi::Resource` and
 //! `Metadata`, so the `objects!` macro takes it like a built-in kind.
+//!
+//! Fields are declared in the order of their JSON names, as k8s-openapi declares its own: the
+//! renderer writes an object's fields in the order serde gives them and sorts only the top
+//! level (`render::object_yaml`; a test proves the output equals the fully sorted form for
+//! every object of every spec).
 
 /// Implements `k8s_openapi::Resource` and `Metadata` for a namespaced custom resource whose
 /// `metadata` field is an `ObjectMeta`.

@@ -21,16 +21,16 @@ custom_resource!(ServiceMonitor, group: "monitoring.coreos.com", version: "v1", 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceMonitorSpec {
-    /// Labels of the Services whose endpoints are scraped.
-    pub selector: LabelSelector,
+    /// Endpoints (ports) scraped on every selected Service.
+    pub endpoints: Vec<Endpoint>,
     /// Namespaces the Services are looked up in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace_selector: Option<NamespaceSelector>,
-    /// Endpoints (ports) scraped on every selected Service.
-    pub endpoints: Vec<Endpoint>,
     /// Pod labels copied onto every scraped series.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pod_target_labels: Vec<String>,
+    /// Labels of the Services whose endpoints are scraped.
+    pub selector: LabelSelector,
 }
 
 /// Namespaces a monitor looks in.
@@ -45,14 +45,14 @@ pub struct NamespaceSelector {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoint {
-    /// Name of the Service port.
-    pub port: String,
-    /// HTTP path of the metrics.
-    pub path: String,
-    /// `http` or `https`.
-    pub scheme: String,
     /// Scrape interval, e.g. `30s`.
     pub interval: String,
+    /// HTTP path of the metrics.
+    pub path: String,
+    /// Name of the Service port.
+    pub port: String,
+    /// `http` or `https`.
+    pub scheme: String,
     /// Scrape timeout, at most the interval.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scrape_timeout: Option<String>,
@@ -90,6 +90,8 @@ pub struct RuleGroup {
 pub struct AlertRule {
     /// Alert name (a label value), e.g. `InferenceHighErrorRate`.
     pub alert: String,
+    /// `summary`, `description` and `runbook_url`.
+    pub annotations: BTreeMap<String, String>,
     /// The PromQL expression; the alert fires for every series it returns.
     pub expr: String,
     /// How long the expression must hold before the alert fires.
@@ -97,6 +99,4 @@ pub struct AlertRule {
     pub for_: String,
     /// Labels added to the alert (`severity`, the application).
     pub labels: BTreeMap<String, String>,
-    /// `summary`, `description` and `runbook_url`.
-    pub annotations: BTreeMap<String, String>,
 }

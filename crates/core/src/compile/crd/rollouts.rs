@@ -29,10 +29,10 @@ pub struct RolloutSpec {
     pub revision_history_limit: i32,
     /// The pods' selector.
     pub selector: LabelSelector,
-    /// The pod template.
-    pub template: PodTemplateSpec,
     /// The update strategy.
     pub strategy: RolloutStrategy,
+    /// The pod template.
+    pub template: PodTemplateSpec,
 }
 
 /// `Rollout.spec.strategy` (canary only).
@@ -46,13 +46,13 @@ pub struct RolloutStrategy {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CanaryStrategy {
+    /// Analysis running in the background of the steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<BackgroundAnalysis>,
     /// Extra pods during the update.
     pub max_surge: IntOrString,
     /// Pods that may be unavailable during the update.
     pub max_unavailable: IntOrString,
-    /// Analysis running in the background of the steps.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub analysis: Option<BackgroundAnalysis>,
     /// The steps.
     pub steps: Vec<CanaryStep>,
 }
@@ -61,27 +61,27 @@ pub struct CanaryStrategy {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackgroundAnalysis {
-    /// The templates run.
-    pub templates: Vec<TemplateRef>,
-    /// Step index the analysis starts at.
-    pub starting_step: i32,
     /// Template arguments.
     pub args: Vec<AnalysisArg>,
+    /// Step index the analysis starts at.
+    pub starting_step: i32,
+    /// The templates run.
+    pub templates: Vec<TemplateRef>,
 }
 
 /// One canary step; exactly one field is set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CanaryStep {
-    /// Share of pods on the new version, percent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub set_weight: Option<i32>,
-    /// A pause.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pause: Option<Pause>,
     /// An inline analysis.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<StepAnalysis>,
+    /// A pause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause: Option<Pause>,
+    /// Share of pods on the new version, percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_weight: Option<i32>,
 }
 
 /// A pause; without a duration, until promoted.
@@ -95,10 +95,10 @@ pub struct Pause {
 /// An inline analysis step.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct StepAnalysis {
-    /// The templates run.
-    pub templates: Vec<TemplateRef>,
     /// Template arguments.
     pub args: Vec<AnalysisArg>,
+    /// The templates run.
+    pub templates: Vec<TemplateRef>,
 }
 
 /// A reference to an AnalysisTemplate.
@@ -158,23 +158,23 @@ pub struct TemplateArg {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisMetric {
-    /// Metric name.
-    pub name: String,
-    /// Time between measurements.
-    pub interval: String,
-    /// Wait before the first measurement.
-    pub initial_delay: String,
     /// Measurements; absent: until the analysis is stopped (background analysis).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
-    /// Failed measurements tolerated.
-    pub failure_limit: i32,
-    /// When a measurement succeeds (an `expr` expression over `result`).
-    pub success_condition: String,
     /// When a measurement fails; neither: inconclusive (the rollout pauses).
     pub failure_condition: String,
+    /// Failed measurements tolerated.
+    pub failure_limit: i32,
+    /// Wait before the first measurement.
+    pub initial_delay: String,
+    /// Time between measurements.
+    pub interval: String,
+    /// Metric name.
+    pub name: String,
     /// The query.
     pub provider: MetricProvider,
+    /// When a measurement succeeds (an `expr` expression over `result`).
+    pub success_condition: String,
 }
 
 /// Where a metric is measured.

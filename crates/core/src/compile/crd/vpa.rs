@@ -20,14 +20,14 @@ pub struct VerticalPodAutoscaler {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerticalPodAutoscalerSpec {
+    /// Bounds of the recommendations, per container.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<PodResourcePolicy>,
     /// The workload whose pods are scaled.
     pub target_ref: CrossVersionObjectReference,
     /// Whether and how recommendations are applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub update_policy: Option<PodUpdatePolicy>,
-    /// Bounds of the recommendations, per container.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource_policy: Option<PodResourcePolicy>,
 }
 
 /// `spec.targetRef`.
@@ -65,18 +65,18 @@ pub struct PodResourcePolicy {
 pub struct ContainerResourcePolicy {
     /// The container the policy applies to (`*` for all others).
     pub container_name: String,
-    /// `Auto` or `Off`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    /// Lowest recommendation per resource.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_allowed: Option<BTreeMap<String, Quantity>>,
-    /// Highest recommendation per resource.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_allowed: Option<BTreeMap<String, Quantity>>,
     /// Resources the VPA recommends (and possibly sets): `cpu`, `memory`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub controlled_resources: Option<Vec<String>>,
+    /// Highest recommendation per resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_allowed: Option<BTreeMap<String, Quantity>>,
+    /// Lowest recommendation per resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_allowed: Option<BTreeMap<String, Quantity>>,
+    /// `Auto` or `Off`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
 }
 
 custom_resource!(VerticalPodAutoscaler, group: "autoscaling.k8s.io", version: "v1", kind: "VerticalPodAutoscaler", plural: "verticalpodautoscalers");
