@@ -41,12 +41,13 @@ fn field_of_kind(spec: &AppSpec, kind: &str) -> &'static str {
 }
 
 /// Reports [`codes::CLUSTER_OBJECT_MANAGED_TWICE`](crate::diagnostic::codes::CLUSTER_OBJECT_MANAGED_TWICE):
-/// compiles the spec for every environment it declares and checks that the objects of any two
-/// environments on one cluster are disjoint.
+/// compiles the spec for every environment it declares (an outline; the rendered environment's
+/// bundle is reused) and checks that the objects of any two environments on one cluster are
+/// disjoint.
 pub fn check_environments_disjoint(
     spec: &AppSpec,
-    _env: Option<&str>,
-    _bundle: &Bundle,
+    rendered: Option<&str>,
+    bundle: &Bundle,
     out: &mut Vec<Diagnostic>,
 ) {
     let environments = spec.declared_environments();
@@ -58,7 +59,14 @@ pub fn check_environments_disjoint(
     let mut reported = BTreeSet::new();
     for env in environments {
         let server = spec.destination(Some(env)).server;
-        let bundle = compile_scoped(spec, Some(env), Scope::Outline);
+        // The environment being rendered has its bundle already (same objects as an outline).
+        let outline;
+        let bundle = if rendered == Some(env) {
+            bundle
+        } else {
+            outline = compile_scoped(spec, Some(env), Scope::Outline);
+            &outline
+        };
         for object in bundle.objects.iter().filter(|o| gitops::synced(o)) {
             let key = (server.clone(), identity(object));
             match owners.get(&key) {
@@ -578,6 +586,23 @@ mod tests {
         for env in [None, Some("staging"), Some("prod")] {
             assert_eq!(ids(&seed(), env), Vec::<&str>::new(), "{env:?}");
         }
+    }
+
+    /// The rendered environment's bundle stands in for its outline: whichever environment is
+    /// rendered, the comparison finds the same.
+    #[test]
+    fn the_comparison_is_the_same_whichever_environment_is_rendered() {
+        let mut spec = seed();
+        spec.spec.scheduling.priority_class.as_mut().unwrap().shared = true;
+        let found = |env: Option<&str>| {
+            let mut out = Vec::new();
+            check_environments_disjoint(&spec, env, &compile_for(&spec, env), &mut out);
+            out.into_iter().map(|d| d.to_string()).collect::<Vec<_>>()
+        };
+        let unrendered = found(None);
+        assert_eq!(unrendered.len(), 1, "{unrendered:?}");
+        assert_eq!(found(Some("staging")), unrendered);
+        assert_eq!(found(Some("prod")), unrendered);
     }
 
     #[test]
