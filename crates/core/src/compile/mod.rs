@@ -29,6 +29,8 @@ pub mod workloads;
 
 pub use object::{Bundle, CustomObject, KIND_ORDER, Object, Workload, typed};
 
+use std::collections::BTreeMap;
+
 use crate::spec::AppSpec;
 
 /// What every concern compiles from: the spec, the environment it is rendered for and how
@@ -130,11 +132,8 @@ pub const CONCERNS: &[Concern] = &[
     Concern {
         name: "dashboard",
         compile: |i, b| {
-            b.files.extend(if i.scope == Scope::Outline {
-                dashboard::empty_files(i.spec)
-            } else {
-                dashboard::files(i.spec)
-            });
+            b.files
+                .extend(carried(i, dashboard::files, dashboard::empty_files));
             let objects = dashboard::config_map(i.spec, &b.files);
             b.objects.extend(objects);
         },
@@ -142,11 +141,8 @@ pub const CONCERNS: &[Concern] = &[
     Concern {
         name: "logging",
         compile: |i, b| {
-            b.files.extend(if i.scope == Scope::Outline {
-                logging::empty_files(i.spec)
-            } else {
-                logging::files(i.spec)
-            });
+            b.files
+                .extend(carried(i, logging::files, logging::empty_files));
             let objects = logging::objects(i.spec, &b.files);
             b.objects.extend(objects);
         },
@@ -170,6 +166,19 @@ pub const CONCERNS: &[Concern] = &[
         },
     },
 ];
+
+/// Files an object of the concern carries: `files` of the spec, or in an outline `empty`
+/// (the same paths, holding nothing).
+fn carried(
+    input: Input<'_>,
+    files: fn(&AppSpec) -> BTreeMap<String, String>,
+    empty: fn(&AppSpec) -> BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    match input.scope {
+        Scope::Outline => empty(input.spec),
+        Scope::Full | Scope::Objects => files(input.spec),
+    }
+}
 
 /// Compiles a spec into its bundle of objects and files, sorted for rendering.
 ///
@@ -343,8 +352,6 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
 
     /// Every scope emits the full compile's objects: `Objects` exactly them, with every file
