@@ -66,18 +66,12 @@ pub fn object_yaml(object: &Object) -> String {
 /// assert!(yaml.starts_with("---\napiVersion: v1\nkind: Namespace\n"));
 /// ```
 pub fn to_yaml(bundle: &Bundle) -> String {
-    let documents = objects_yaml(bundle);
-    let mut out = String::with_capacity(documents.iter().map(|d| d.len() + 4).sum());
-    for document in documents {
+    let mut out = String::new();
+    for object in &bundle.objects {
         out.push_str("---\n");
-        out.push_str(&document);
+        out.push_str(&object_yaml(object));
     }
     out
-}
-
-/// [`object_yaml`] of every object, in bundle order.
-pub(crate) fn objects_yaml(bundle: &Bundle) -> Vec<String> {
-    bundle.objects.iter().map(object_yaml).collect()
 }
 
 /// The file name of an object in a directory of one file per object:
@@ -134,8 +128,7 @@ pub fn to_files(bundle: &Bundle) -> BTreeMap<String, String> {
     let mut files: BTreeMap<String, String> = bundle
         .objects
         .iter()
-        .map(|object| file_name(object, qualify))
-        .zip(objects_yaml(bundle))
+        .map(|object| (file_name(object, qualify), object_yaml(object)))
         .collect();
     files.extend(bundle.files.clone());
     files

@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{file_name, objects_yaml, to_files};
+use super::{file_name, object_yaml, to_files};
 use crate::compile::{Bundle, Object};
 use crate::spec::AppSpec;
 use crate::yaml::{self, YamlError};
@@ -61,7 +61,8 @@ pub fn layout(bundle: &Bundle, spec: &AppSpec, env: Option<&str>) -> BTreeMap<St
             let mut files = BTreeMap::new();
             let mut resources = Vec::new();
             let mut argo = String::new();
-            for (object, yaml) in bundle.objects.iter().zip(objects_yaml(bundle)) {
+            for object in &bundle.objects {
+                let yaml = object_yaml(object);
                 if ARGO_KINDS.contains(&object.kind()) {
                     argo.push_str("---\n");
                     argo.push_str(&yaml);
