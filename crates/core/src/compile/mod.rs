@@ -323,6 +323,19 @@ pub(crate) mod testing {
         spec
     }
 
+    /// The test specs above and the repository's specs that exercise the other features
+    /// (exposure, canary, KEDA, distributed training, environments).
+    pub fn every_spec() -> Vec<AppSpec> {
+        let files = [
+            include_str!("../../../../specs/production.yaml"),
+            include_str!("../../../../specs/ingress-bluegreen.yaml"),
+            include_str!("../../../../specs/minimal.yaml"),
+        ];
+        let mut specs = vec![seed(), minimal(), gpu_runtime(), distributed(), canary()];
+        specs.extend(files.map(|text| load_str("spec.yaml", text).unwrap().spec));
+        specs
+    }
+
     /// The seed with its training output on a claim of its own, `claim`.
     pub fn training_into(claim: &str) -> AppSpec {
         let mut spec = seed();

@@ -139,13 +139,19 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
     None
 }
 
-/// The matcher operator the shape written so far ends with (spaces skipped).
+/// The matcher operator the shape written so far ends with (spaces skipped). Not when an
+/// operator character comes right before it (`==`, `!=~`): rewriting `=~` there would make
+/// another token (`!=~` is no operator, `!=` is).
 fn matcher_operator(text: &str) -> Option<&'static str> {
     let before = text.trim_end();
-    ["=~", "!~", "!=", "="]
+    let operator = ["=~", "!~", "!=", "="]
         .into_iter()
-        .find(|operator| before.ends_with(operator))
-        .filter(|operator| *operator != "=" || !before.ends_with("=="))
+        .find(|operator| before.ends_with(operator))?;
+    let previous = before[..before.len() - operator.len()].bytes().next_back();
+    match previous {
+        Some(b'=' | b'!' | b'~' | b'<' | b'>') => None,
+        _ => Some(operator),
+    }
 }
 
 /// A digit at `i` starts a number literal when it does not continue a name (`http_2xx`), a
@@ -231,6 +237,28 @@ mod tests {
             shape("histogram_quantile(0.99, x) == 1").0,
             "histogram_quantile(0, x) == 0"
         );
+    }
+
+    /// Rewriting `=~` after another operator character would make a valid operator of an
+    /// invalid one (`!=~` → `!=`): such a value is kept as written, and the shape fails as the
+    /// expression does (the property test found this one).
+    #[test]
+    fn no_operator_is_made_by_the_rewrite() {
+        for expr in [
+            r#"x{a!=~"b"}"#,
+            r#"x{a==~"b"}"#,
+            r#"x{a<=~"b"}"#,
+            r#"x{a=!~"b"}"#,
+        ] {
+            let (text, regexes) = shape(expr);
+            assert_eq!((text.as_str(), regexes), (expr, vec![]), "{expr}");
+            assert!(crate::promql::parse(expr).is_err(), "{expr}");
+            assert!(
+                crate::promql::Checker::default().check(expr).is_err(),
+                "{expr}"
+            );
+        }
+        assert_eq!(shape(r#"x{a =~ "b"}"#).0, r#"x{a = ""}"#);
     }
 
     #[test]

@@ -150,21 +150,7 @@ mod tests {
     /// k8s-openapi does, so sorting the top level is enough.
     #[test]
     fn every_object_of_every_spec_is_written_fully_sorted() {
-        use crate::compile::testing;
-
-        let files = [
-            include_str!("../../../../specs/production.yaml"),
-            include_str!("../../../../specs/ingress-bluegreen.yaml"),
-            include_str!("../../../../specs/minimal.yaml"),
-        ];
-        let mut specs = vec![
-            testing::seed(),
-            testing::minimal(),
-            testing::gpu_runtime(),
-            testing::distributed(),
-            testing::canary(),
-        ];
-        specs.extend(files.map(|text| crate::spec::load_str("spec.yaml", text).unwrap().spec));
+        let specs = crate::compile::testing::every_spec();
         let mut kinds = std::collections::BTreeSet::new();
         for spec in &specs {
             for env in [None, Some("staging"), Some("prod")] {

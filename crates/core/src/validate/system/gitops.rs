@@ -11,11 +11,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
+use super::selectors;
 use crate::compile::gitops::{self, KEEP_OPTIONS, SYNC_OPTIONS};
 use crate::compile::{Bundle, Object, Scope, compile_scoped};
-use crate::diagnostic::{Diagnostic, codes, join_index, join_key};
+use crate::diagnostic::{Diagnostic, codes, join_key};
 use crate::spec::{AppSpec, ServiceType};
 
 /// `Kind namespace/name`, or `Kind name` for a cluster-scoped object.
@@ -99,100 +98,6 @@ pub fn check_environments_disjoint(
     }
 }
 
-/// A step into an object's JSON: a field or a list index.
-#[derive(Debug, Clone, Copy)]
-enum Step<'a> {
-    Field(&'a str),
-    Index(usize),
-}
-
-/// The field path `steps` spell (`spec.selector.matchLabels`, `x[0].y`).
-fn path_of(steps: &[Step<'_>]) -> String {
-    steps.iter().fold(String::new(), |path, step| match step {
-        Step::Field(key) => join_key(&path, key),
-        Step::Index(index) => join_index(&path, *index),
-    })
-}
-
-/// Calls `found(path, key)` for every label key a selector of `value` (an object as JSON)
-/// uses, with the selector's path: the keys of a map-shaped `selector` (Services), of
-/// `matchLabels` and of `matchExpressions[].key`, under any field named `selector` or ending
-/// in `Selector`. The walk builds no path until it finds a key.
-fn selector_keys<'v>(
-    value: &'v Value,
-    steps: &mut Vec<Step<'v>>,
-    inside: bool,
-    found: &mut dyn FnMut(&[Step<'v>], &str),
-) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                steps.push(Step::Field(key));
-                let is_selector = key == "selector" || key.ends_with("Selector");
-                match key.as_str() {
-                    "matchLabels" if inside => {
-                        for label in child.as_object().into_iter().flat_map(|m| m.keys()) {
-                            found(steps, label);
-                        }
-                    }
-                    "matchExpressions" if inside => {
-                        for expression in child.as_array().into_iter().flatten() {
-                            if let Some(label) = expression.get("key").and_then(Value::as_str) {
-                                found(steps, label);
-                            }
-                        }
-                    }
-                    _ if is_selector => {
-                        // A Service's selector is the label map itself.
-                        for (label, _) in child
-                            .as_object()
-                            .into_iter()
-                            .flatten()
-                            .filter(|(_, v)| v.is_string())
-                        {
-                            found(steps, label);
-                        }
-                        selector_keys(child, steps, true, found);
-                    }
-                    _ => selector_keys(child, steps, inside, found),
-                }
-                steps.pop();
-            }
-        }
-        Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                steps.push(Step::Index(index));
-                selector_keys(item, steps, inside, found);
-                steps.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Kinds Slipway emits whose schema has no label selector anywhere: the walk skips them (a
-/// dashboard ConfigMap or a PrometheusRule is most of a bundle's bytes). Every other kind,
-/// including any custom object, is walked.
-const WITHOUT_LABEL_SELECTORS: &[&str] = &[
-    "Namespace",
-    "PriorityClass",
-    "ServiceAccount",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "Role",
-    "RoleBinding",
-    "ConfigMap",
-    "Secret",
-    "Certificate",
-    "ReferenceGrant",
-    "Ingress",
-    "HTTPRoute",
-    "AnalysisTemplate",
-    "ScaledObject",
-    "VerticalPodAutoscaler",
-    "PrometheusRule",
-];
-
 /// Reports [`codes::SELECTOR_ON_TRACKING_LABEL`](crate::diagnostic::codes::SELECTOR_ON_TRACKING_LABEL).
 pub fn check_tracking_label(
     spec: &AppSpec,
@@ -205,22 +110,13 @@ pub fn check_tracking_label(
     };
     let tracking = gitops.instance_label_key.as_str();
     let mut offenders = Vec::new();
-    for object in bundle
-        .objects
-        .iter()
-        .filter(|o| gitops::synced(o) && !WITHOUT_LABEL_SELECTORS.contains(&o.kind()))
-    {
+    for object in bundle.objects.iter().filter(|o| gitops::synced(o)) {
         let mut first = None;
-        selector_keys(
-            &object.to_value(),
-            &mut Vec::new(),
-            false,
-            &mut |steps, key| {
-                if key == tracking && first.is_none() {
-                    first = Some(path_of(steps));
-                }
-            },
-        );
+        selectors::label_keys(&object.fields(), &mut |steps, key| {
+            if key == tracking && first.is_none() {
+                first = Some(selectors::path_of(steps));
+            }
+        });
         if let Some(path) = first {
             offenders.push(format!("{} ({path})", identity(object)));
         }
@@ -616,37 +512,6 @@ mod tests {
             .unwrap()
             .shared_objects_environment = Some("prod".into());
         assert!(ids(&spec, Some("prod")).is_empty());
-    }
-
-    /// The kinds the tracking-label walk skips carry no selector in any spec of the repo.
-    #[test]
-    fn skipped_kinds_have_no_selectors() {
-        let specs = [
-            include_str!("../../../../../specs/production.yaml"),
-            include_str!("../../../../../specs/ingress-bluegreen.yaml"),
-        ];
-        let mut bundles = vec![compile_for(&crate::compile::testing::seed(), Some("prod"))];
-        for text in specs {
-            let spec = crate::spec::load_str("spec.yaml", text).unwrap().spec;
-            bundles.push(compile_for(&spec, None));
-        }
-        let mut checked = BTreeSet::new();
-        for object in bundles.iter().flat_map(|b| &b.objects) {
-            if WITHOUT_LABEL_SELECTORS.contains(&object.kind()) {
-                let mut keys = Vec::new();
-                selector_keys(
-                    &object.to_value(),
-                    &mut Vec::new(),
-                    false,
-                    &mut |steps, key| {
-                        keys.push((path_of(steps), key.to_string()));
-                    },
-                );
-                assert_eq!(keys, [], "{} {}", object.kind(), object.name());
-                checked.insert(object.kind().to_string());
-            }
-        }
-        assert!(checked.len() >= 12, "{checked:?}");
     }
 
     #[test]

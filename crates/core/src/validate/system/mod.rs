@@ -5,6 +5,7 @@
 
 pub mod gitops;
 pub mod model;
+pub mod selectors;
 
 use crate::compile::Bundle;
 use crate::diagnostic::Diagnostic;
