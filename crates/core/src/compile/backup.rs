@@ -25,7 +25,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::labels::{self, Component};
 use super::object::Object;
-use super::{pod, workloads};
+use super::{Scope, pod, workloads};
 use crate::spec::{
     AccessMode, AppSpec, BackupSpec, ModelSource, ResourceList, Resources, VolumeClaim,
 };
@@ -71,9 +71,10 @@ enum Direction {
 /// The keys the credentials Secret must hold, passed as the same-named variables.
 pub const CREDENTIAL_KEYS: [&str; 2] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
 
-/// The backup CronJob and its ServiceAccount; nothing without `spec.backup`, or when the model
-/// has no PVC to copy (validation reports that as `backup-source`).
-pub fn compile(spec: &AppSpec) -> Vec<Object> {
+/// The backup and restore CronJobs (without their pods in an outline) and ServiceAccounts;
+/// nothing without `spec.backup`, or when the model has no PVC to copy (validation reports
+/// that as `backup-source`).
+pub fn compile(spec: &AppSpec, scope: Scope) -> Vec<Object> {
     let Some(backup) = &spec.spec.backup else {
         return Vec::new();
     };
@@ -130,7 +131,9 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
                                     labels: Some(pod_labels),
                                     ..Default::default()
                                 }),
-                                spec: Some(pod_spec(spec, backup, claim, name, direction)),
+                                spec: scope
+                                    .bodies()
+                                    .then(|| pod_spec(spec, backup, claim, name, direction)),
                             },
                             ..Default::default()
                         }),
@@ -227,7 +230,7 @@ mod tests {
     use crate::spec::ObjectStoreSource;
 
     fn cron_job(spec: &AppSpec) -> CronJob {
-        compile(spec)
+        compile(spec, Scope::Full)
             .into_iter()
             .find_map(|o| match o {
                 Object::CronJob(c) => Some(*c),
@@ -370,7 +373,7 @@ aws() {{
 
     #[test]
     fn the_restore_is_a_suspended_job_template_writing_the_model_claim() {
-        let restore = compile(&seed())
+        let restore = compile(&seed(), Scope::Full)
             .into_iter()
             .find_map(|o| match o {
                 Object::CronJob(c) if o_name(&c) == "ai-inference-restore" => Some(*c),
@@ -440,7 +443,7 @@ aws() {{
 
     #[test]
     fn nothing_without_backup_or_without_a_model_claim() {
-        assert!(compile(&minimal()).is_empty());
+        assert!(compile(&minimal(), Scope::Full).is_empty());
         let mut spec = seed();
         spec.spec.model.source = ModelSource::ObjectStore(ObjectStoreSource {
             uri: "s3://models/model.onnx".into(),
@@ -449,6 +452,6 @@ aws() {{
             image: None,
             size_limit: "1Gi".parse().unwrap(),
         });
-        assert!(compile(&spec).is_empty());
+        assert!(compile(&spec, Scope::Full).is_empty());
     }
 }

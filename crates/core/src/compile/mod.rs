@@ -55,9 +55,18 @@ pub enum Scope {
     /// pipelines): what [`crate::render::to_yaml`] prints.
     Objects,
     /// Every object (kinds, namespaces, names, labels), with the files objects carry (the
-    /// dashboard JSON, `fluent.conf`) left empty and the others not written: for rules that
-    /// compare the objects of several environments.
+    /// dashboard JSON, `fluent.conf`) left empty and the others not written, and without the
+    /// bodies no identity depends on (pod specs, alert rules): for rules that compare the
+    /// objects of several environments.
     Outline,
+}
+
+impl Scope {
+    /// Whether object bodies that no name, namespace or label depends on are built (pod
+    /// specs, alert rules): not in an [`Outline`](Scope::Outline).
+    pub fn bodies(self) -> bool {
+        self != Self::Outline
+    }
 }
 
 /// One concern: a name (what it compiles) and a pure function that adds its objects and files
@@ -83,7 +92,7 @@ pub const CONCERNS: &[Concern] = &[
     },
     Concern {
         name: "training",
-        compile: |i, b| b.objects.extend(training::compile(i.spec)),
+        compile: |i, b| b.objects.extend(training::compile(i.spec, i.scope)),
     },
     Concern {
         name: "training-distributed",
@@ -91,7 +100,7 @@ pub const CONCERNS: &[Concern] = &[
     },
     Concern {
         name: "serving",
-        compile: |i, b| b.objects.extend(serving::compile(i.spec)),
+        compile: |i, b| b.objects.extend(serving::compile(i.spec, i.scope)),
     },
     Concern {
         name: "canary",
@@ -123,11 +132,11 @@ pub const CONCERNS: &[Concern] = &[
     },
     Concern {
         name: "backup",
-        compile: |i, b| b.objects.extend(backup::compile(i.spec)),
+        compile: |i, b| b.objects.extend(backup::compile(i.spec, i.scope)),
     },
     Concern {
         name: "monitoring",
-        compile: |i, b| b.objects.extend(monitoring::compile(i.spec)),
+        compile: |i, b| b.objects.extend(monitoring::compile(i.spec, i.scope)),
     },
     Concern {
         name: "dashboard",
@@ -367,9 +376,10 @@ pub(crate) mod testing {
 mod tests {
     use super::*;
 
-    /// Every scope emits the full compile's objects: `Objects` exactly them, with every file
-    /// but the CI pipelines; `Outline` the same kinds, names and labels, with the files
-    /// objects carry left empty (the environments are compared on it).
+    /// Every scope emits the full compile's objects, for every test spec in every environment:
+    /// `Objects` exactly them, with every file but the CI pipelines; `Outline` the same kinds,
+    /// names and labels (pod specs and alert rules left out), with the files objects carry
+    /// left empty (the environments are compared on it).
     #[test]
     fn every_scope_emits_the_full_compiles_objects() {
         // The seed writes all three kinds of file: dashboard, logging and CI.
@@ -377,14 +387,7 @@ mod tests {
         for dir in ["dashboards/", "logging/", "ci/"] {
             assert!(seed_files.keys().any(|path| path.starts_with(dir)), "{dir}");
         }
-        let production = include_str!("../../../../specs/production.yaml");
-        let specs = [
-            testing::seed(),
-            testing::minimal(),
-            crate::spec::load_str("production.yaml", production)
-                .unwrap()
-                .spec,
-        ];
+        let specs = testing::every_spec();
         fn skeleton(bundle: &Bundle) -> Vec<(String, Option<BTreeMap<String, String>>)> {
             let objects = bundle.objects.iter();
             objects

@@ -20,7 +20,7 @@ use super::crd::monitoring::{
 use super::labels::{self, COLOR_LABEL, Component};
 use super::object::Object;
 use super::runtime::{METRIC_REQUEST_DURATION, METRIC_REQUESTS, PORT_NAME};
-use super::serving;
+use super::{Scope, serving};
 use crate::k8s::duration::Duration;
 use crate::promql;
 use crate::spec::{AppSpec, METRICS_PATH, Quantity, RuntimeSpec};
@@ -218,8 +218,8 @@ pub fn hpa_matchers(spec: &AppSpec) -> Option<(String, &'static str, i32)> {
 }
 
 /// The headless metrics Service and the ServiceMonitor, when monitoring is on and the server
-/// has a metrics endpoint.
-pub fn compile(spec: &AppSpec) -> Vec<Object> {
+/// has a metrics endpoint, and the PrometheusRule (without rules in an outline).
+pub fn compile(spec: &AppSpec, scope: Scope) -> Vec<Object> {
     let monitoring = &spec.spec.monitoring;
     let mut objects = Vec::new();
     if monitoring.enabled
@@ -229,7 +229,7 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
         objects.push(service_monitor(spec, path).into());
     }
     if monitoring.enabled && monitoring.alerts.enabled {
-        objects.push(prometheus_rule(spec).into());
+        objects.push(prometheus_rule(spec, scope).into());
     }
     objects
 }
@@ -309,13 +309,18 @@ pub fn rule_name(spec: &AppSpec) -> String {
     labels::name(spec, "alerts")
 }
 
-fn prometheus_rule(spec: &AppSpec) -> PrometheusRule {
+/// The alert rules (none in an outline).
+fn prometheus_rule(spec: &AppSpec, scope: Scope) -> PrometheusRule {
     PrometheusRule {
         metadata: operator_meta(spec, rule_name(spec)),
         spec: PrometheusRuleSpec {
             groups: vec![RuleGroup {
                 name: spec.metadata.name.clone(),
-                rules: alerts(spec),
+                rules: if scope.bodies() {
+                    alerts(spec)
+                } else {
+                    Vec::new()
+                },
             }],
         },
     }
@@ -812,7 +817,7 @@ mod tests {
 
     #[test]
     fn one_scrape_target_per_pod_for_both_colors() {
-        let objects = compile(&seed());
+        let objects = compile(&seed(), Scope::Full);
         let service: &k8s_openapi::api::core::v1::Service =
             crate::compile::typed(&objects).next().unwrap();
         let spec = service.spec.as_ref().unwrap();
@@ -859,9 +864,13 @@ mod tests {
     fn switches_turn_outputs_off() {
         let mut spec = seed();
         spec.spec.monitoring.alerts.enabled = false;
-        assert!(compile(&spec).iter().all(|o| o.kind() != "PrometheusRule"));
+        assert!(
+            compile(&spec, Scope::Full)
+                .iter()
+                .all(|o| o.kind() != "PrometheusRule")
+        );
         spec.spec.monitoring.enabled = false;
-        assert!(compile(&spec).is_empty());
+        assert!(compile(&spec, Scope::Full).is_empty());
         let mut custom = minimal();
         custom.spec.inference.runtime = RuntimeSpec::Custom(crate::spec::CustomRuntimeSpec {
             image: "x:1".into(),
@@ -870,7 +879,7 @@ mod tests {
             metrics_path: None,
         });
         assert!(
-            compile(&custom)
+            compile(&custom, Scope::Full)
                 .iter()
                 .all(|o| o.kind() != "ServiceMonitor")
         );

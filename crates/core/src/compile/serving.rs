@@ -25,7 +25,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::labels::{self, Component};
 use super::object::Object;
 use super::runtime::*;
-use super::{canary, pod, store, workloads};
+use super::{Scope, canary, pod, store, workloads};
 use crate::spec::{AppSpec, Color, ModelSource, ModelSpec, ProbeSpec, RuntimeSpec};
 
 /// Name of the inference server container.
@@ -123,14 +123,14 @@ pub fn service_account_name(spec: &AppSpec) -> String {
     spec.metadata.name.clone()
 }
 
-/// The inference ServiceAccount, Deployments and Services.
-pub fn compile(spec: &AppSpec) -> Vec<Object> {
+/// The inference ServiceAccount, Deployments and Services (without pod specs in an outline).
+pub fn compile(spec: &AppSpec, scope: Scope) -> Vec<Object> {
     let mut account =
         workloads::service_account(spec, service_account_name(spec), Component::Inference);
     store::bind_identity(spec, &mut account);
     let mut objects = vec![account];
     for workload in workloads(spec) {
-        let deployment = deployment(spec, &workload);
+        let deployment = deployment(spec, &workload, scope);
         // Under a canary, an Argo Rollouts Rollout with the same pods replaces the Deployment.
         objects.push(match &spec.spec.rollout.canary {
             Some(canary) => canary::rollout(spec, canary, deployment).into(),
@@ -141,7 +141,7 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
     objects
 }
 
-fn deployment(spec: &AppSpec, workload: &Workload) -> Deployment {
+fn deployment(spec: &AppSpec, workload: &Workload, scope: Scope) -> Deployment {
     let rollout = &spec.spec.rollout;
     let selector = labels::selector(spec, Component::Inference, workload.color);
     let pod_labels = labels::labels(
@@ -184,7 +184,7 @@ fn deployment(spec: &AppSpec, workload: &Workload) -> Deployment {
                     )])),
                     ..Default::default()
                 }),
-                spec: Some(pod_spec(spec, workload)),
+                spec: scope.bodies().then(|| pod_spec(spec, workload)),
             },
             ..Default::default()
         }),
@@ -442,7 +442,7 @@ mod tests {
 
     #[test]
     fn rolling_update_gives_one_deployment_with_a_named_http_port_and_probes() {
-        let objects = compile(&minimal());
+        let objects = compile(&minimal(), Scope::Full);
         let deployments = deployments(&objects);
         assert_eq!(deployments.len(), 1);
         let pod = pod(deployments[0]);
@@ -472,7 +472,7 @@ mod tests {
     #[test]
     fn batching_settings_reach_the_server_as_contract_variables() {
         let env_of = |spec: &AppSpec| -> BTreeMap<String, String> {
-            let objects = compile(spec);
+            let objects = compile(spec, Scope::Full);
             let pod = pod(deployments(&objects)[0]);
             pod.containers[0]
                 .env
@@ -503,7 +503,7 @@ mod tests {
 
     #[test]
     fn the_service_targets_the_named_port_and_selects_the_deployment_pods() {
-        let objects = compile(&minimal());
+        let objects = compile(&minimal(), Scope::Full);
         let svc = service(&objects, "demo").spec.as_ref().unwrap();
         let port = &svc.ports.as_ref().unwrap()[0];
         assert_eq!(port.target_port, Some(IntOrString::String("http".into())));
@@ -515,7 +515,7 @@ mod tests {
 
     #[test]
     fn blue_green_services_select_one_color_each() {
-        let objects = compile(&seed());
+        let objects = compile(&seed(), Scope::Full);
         assert_eq!(deployments(&objects).len(), 2);
         let main = service(&objects, "ai-inference").spec.as_ref().unwrap();
         let preview = service(&objects, "ai-inference-preview")
@@ -609,7 +609,7 @@ mod tests {
 
     #[test]
     fn each_color_serves_its_own_model_version_and_tells_the_server() {
-        let objects = compile(&seed());
+        let objects = compile(&seed(), Scope::Full);
         let served: Vec<(String, String, String)> = deployments(&objects)
             .iter()
             .map(|d| {
@@ -649,7 +649,7 @@ mod tests {
     fn the_idle_color_runs_its_small_count_and_the_active_one_is_left_to_the_hpa() {
         let mut spec = seed();
         let replicas = |spec: &AppSpec| -> Vec<Option<i32>> {
-            deployments(&compile(spec))
+            deployments(&compile(spec, Scope::Full))
                 .iter()
                 .map(|d| d.spec.as_ref().unwrap().replicas)
                 .collect()
@@ -676,7 +676,7 @@ mod tests {
             size_limit: "1Gi".parse().unwrap(),
         });
         spec.spec.model.version = "7".into();
-        let objects = compile(&spec);
+        let objects = compile(&spec, Scope::Full);
         let pod = pod(deployments(&objects)[0]);
         let init = &pod.init_containers.as_ref().unwrap()[0];
         assert_eq!(init.image.as_deref(), Some(GCLOUD_IMAGE));
@@ -702,7 +702,7 @@ mod tests {
 
     #[test]
     fn the_model_is_mounted_read_only_and_its_path_passed_to_the_server() {
-        let objects = compile(&seed());
+        let objects = compile(&seed(), Scope::Full);
         let pod = pod(deployments(&objects)[0]);
         let server = &pod.containers[0];
         let mount = server
@@ -731,7 +731,7 @@ mod tests {
             image: None,
             size_limit: "1Gi".parse().unwrap(),
         });
-        let objects = compile(&spec);
+        let objects = compile(&spec, Scope::Full);
         let pod = pod(deployments(&objects)[0]);
         let init = &pod.init_containers.as_ref().unwrap()[0];
         assert_eq!(init.image.as_deref(), Some(AWS_CLI_IMAGE));
@@ -754,7 +754,7 @@ mod tests {
     fn an_hpa_owns_the_replica_count() {
         let mut spec = minimal();
         assert_eq!(
-            deployments(&compile(&spec))[0]
+            deployments(&compile(&spec, Scope::Full))[0]
                 .spec
                 .as_ref()
                 .unwrap()
@@ -769,7 +769,7 @@ mod tests {
             scale_down_stabilization_seconds: 300,
         });
         assert_eq!(
-            deployments(&compile(&spec))[0]
+            deployments(&compile(&spec, Scope::Full))[0]
                 .spec
                 .as_ref()
                 .unwrap()

@@ -27,7 +27,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::labels::{self, Component};
 use super::object::Object;
-use super::{pod, store, workloads};
+use super::{Scope, pod, store, workloads};
 use crate::spec::{AppSpec, CRON_JOB_TTL, ModelSpec, TrainingSpec};
 
 /// Environment variable telling the trainer which model version it produces.
@@ -77,8 +77,9 @@ const PRE_SYNC: [(&str, &str); 2] = [
     ),
 ];
 
-/// The training Job or CronJob and its ServiceAccount; nothing without `spec.training`.
-pub fn compile(spec: &AppSpec) -> Vec<Object> {
+/// The training Job or CronJob and its ServiceAccount (without the pod in an outline);
+/// nothing without `spec.training`.
+pub fn compile(spec: &AppSpec, scope: Scope) -> Vec<Object> {
     // Distributed training is a PyTorchJob (`compile/training_distributed.rs`).
     let Some(training) = spec
         .spec
@@ -89,7 +90,11 @@ pub fn compile(spec: &AppSpec) -> Vec<Object> {
         return Vec::new();
     };
     let name = labels::name(spec, "training");
-    let template = pod_template(spec, training, &name);
+    let template = if scope.bodies() {
+        pod_template(spec, training, &name)
+    } else {
+        PodTemplateSpec::default()
+    };
     let job_spec = JobSpec {
         backoff_limit: Some(training.backoff_limit),
         active_deadline_seconds: Some(training.active_deadline_seconds),
@@ -271,7 +276,7 @@ mod tests {
 
     #[test]
     fn the_job_is_bounded_in_retries_and_run_time_and_kept_after_it_finishes() {
-        let objects = compile(&seed());
+        let objects = compile(&seed(), Scope::Full);
         let spec = job(&objects).spec.as_ref().unwrap();
         assert_eq!(spec.backoff_limit, Some(3));
         assert!(spec.active_deadline_seconds.is_some_and(|s| s > 0));
@@ -282,7 +287,7 @@ mod tests {
 
     #[test]
     fn data_is_read_only_and_output_writable() {
-        let objects = compile(&seed());
+        let objects = compile(&seed(), Scope::Full);
         let pod = pod(job(&objects));
         let mounts = pod.containers[0].volume_mounts.clone().unwrap();
         let read_only = |name: &str| mounts.iter().find(|m| m.name == name).unwrap().read_only;
@@ -299,7 +304,7 @@ mod tests {
 
     #[test]
     fn the_trainer_writes_the_model_version_into_the_store_the_server_reads() {
-        let objects = compile(&seed());
+        let objects = compile(&seed(), Scope::Full);
         let pod = pod(job(&objects));
         let env = pod.containers[0].env.clone().unwrap();
         let var = |name: &str| {
@@ -323,7 +328,7 @@ mod tests {
     #[test]
     fn an_output_claim_of_its_own_is_used_when_the_spec_names_one() {
         let spec = crate::compile::testing::training_into("elsewhere");
-        let objects = compile(&spec);
+        let objects = compile(&spec, Scope::Full);
         let pod = pod(job(&objects));
         let output = volume(pod, "output");
         assert_eq!(
@@ -338,7 +343,7 @@ mod tests {
         spec.spec.model.source = crate::spec::ModelSource::ObjectStore(
             crate::spec::ObjectStoreSource::new("s3://models/ai/{version}/model.onnx"),
         );
-        let objects = compile(&spec);
+        let objects = compile(&spec, Scope::Full);
         let pod = pod(job(&objects));
         let trainer = &pod.init_containers.as_ref().unwrap()[0];
         assert_eq!(trainer.name, "trainer");
@@ -368,7 +373,7 @@ mod tests {
             },
         ));
         spec.spec.model.source = crate::spec::ModelSource::ObjectStore(store);
-        let objects = compile(&spec);
+        let objects = compile(&spec, Scope::Full);
         let account = objects
             .iter()
             .find(|o| o.kind() == "ServiceAccount")
@@ -395,7 +400,7 @@ mod tests {
             .as_mut()
             .unwrap()
             .claim = Some(crate::spec::VolumeClaim::new("elsewhere"));
-        let objects = compile(&spec);
+        let objects = compile(&spec, Scope::Full);
         let account = objects.iter().find(|o| o.kind() == "ServiceAccount");
         assert!(account.unwrap().metadata().annotations.is_none());
     }
@@ -404,7 +409,7 @@ mod tests {
     fn a_schedule_makes_a_cron_job_that_never_overlaps() {
         let mut spec = seed();
         spec.spec.training.as_mut().unwrap().schedule = Some("0 3 * * 0".parse().unwrap());
-        let objects = compile(&spec);
+        let objects = compile(&spec, Scope::Full);
         let Some(Object::CronJob(cron)) = objects.iter().find(|o| o.kind() == "CronJob") else {
             panic!("expected a CronJob");
         };
@@ -419,6 +424,6 @@ mod tests {
     fn no_training_no_objects() {
         let mut spec = seed();
         spec.spec.training = None;
-        assert!(compile(&spec).is_empty());
+        assert!(compile(&spec, Scope::Full).is_empty());
     }
 }

@@ -44,7 +44,6 @@
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -231,83 +230,193 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, YamlError> 
     Ok(out)
 }
 
-/// `text`, a mapping as [`to_string`] writes it, with its top-level entries in bytewise key
-/// order (a later duplicate key replaces the earlier one): [`to_string_sorted`] for a value
-/// whose nested mappings already come in key order, without building its JSON value. `None`
-/// when a top-level key is not a plain scalar (it would have to be unquoted to be sorted).
-///
-/// ```
-/// use slipway_core::yaml::sort_top_level;
-/// let text = "kind: x\ndata:\n  a: 1\nspec:\n- 1\nkind: Widget\n";
-/// assert_eq!(sort_top_level(text).unwrap(), "data:\n  a: 1\nkind: Widget\nspec:\n- 1\n");
-/// assert!(sort_top_level("\"on\": 1\n").is_none());
-/// ```
-pub fn sort_top_level(text: &str) -> Option<String> {
-    // Where each top-level entry starts: a line that starts with its key. Indented lines,
-    // blank lines (in a block scalar) and the items of a top-level sequence (`- `, written
-    // unindented) continue the entry before.
-    let mut starts: Vec<(&str, usize)> = Vec::new();
-    let line_starts =
-        std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-    for start in line_starts.filter(|&start| start < text.len()) {
-        let line = &text[start..];
-        if !line.starts_with([' ', '-', '\n']) {
-            let (key, _) = line.split_once(':')?;
-            let plain = key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_./-".contains(&b));
-            if key.is_empty() || !plain {
-                return None;
-            }
-            starts.push((key, start));
-        } else if starts.is_empty() {
-            return None;
-        }
-    }
-    let mut entries: BTreeMap<&str, &str> = BTreeMap::new();
-    for (i, &(key, start)) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).map_or(text.len(), |&(_, next)| next);
-        entries.insert(key, &text[start..end]);
-    }
-    Some(entries.into_values().collect())
-}
-
-/// Serialises `serde_json::to_value(value)` with the `root` entries inserted into its
-/// top-level object, as [`to_string`] does: every mapping in bytewise key order (a later
-/// duplicate key replaces the earlier one, keys become strings).
+/// Serialises a mapping as [`to_string`] does, with its top-level entries in bytewise key
+/// order (keys become strings; a later duplicate key replaces the earlier one). Each entry
+/// is written on its own and the texts are joined in key order, so a value whose nested
+/// mappings already come in key order (k8s-openapi's objects declare their fields by JSON
+/// name) is written fully sorted without building its JSON value.
 ///
 /// ```
 /// #[derive(serde::Serialize)]
-/// struct Service {
+/// struct Widget {
 ///     spec: serde_json::Value,
-///     metadata: std::collections::BTreeMap<u16, &'static str>,
+///     kind: &'static str,
+///     #[serde(flatten)]
+///     extra: std::collections::BTreeMap<u16, &'static str>,
+///     #[serde(rename = "kind")]
+///     own_kind: &'static str,
 /// }
 ///
-/// let service = Service {
-///     spec: serde_json::json!({"type": "ClusterIP"}),
-///     metadata: [(8080, "http")].into(),
+/// let widget = Widget {
+///     spec: serde_json::json!({"type": "ClusterIP", "ports": [80]}),
+///     kind: "Replaced",
+///     extra: [(8080, "http")].into(),
+///     own_kind: "Widget",
 /// };
 /// assert_eq!(
-///     slipway_core::yaml::to_string_sorted(&service, &[("kind", "Service")]).unwrap(),
-///     "kind: Service\nmetadata:\n  \"8080\": http\nspec:\n  type: ClusterIP\n"
+///     slipway_core::yaml::to_string_key_ordered(&widget).unwrap(),
+///     "\"8080\": http\nkind: Widget\nspec:\n  ports:\n  - 80\n  type: ClusterIP\n"
 /// );
+/// assert!(slipway_core::yaml::to_string_key_ordered(&[1, 2]).is_err());
 /// ```
-pub fn to_string_sorted<T: Serialize + ?Sized>(
-    value: &T,
-    root: &[(&str, &str)],
-) -> Result<String, YamlError> {
-    let mut value = serde_json::to_value(value).map_err(|error| YamlError {
-        kind: YamlErrorKind::Write,
-        message: error.to_string(),
-        location: None,
-        help: None,
-    })?;
-    if let serde_json::Value::Object(map) = &mut value {
-        for (key, entry) in root {
-            map.insert((*key).to_string(), serde_json::Value::from(*entry));
+pub fn to_string_key_ordered<T: Serialize + ?Sized>(value: &T) -> Result<String, YamlError> {
+    let mut entries = Entries::default();
+    value.serialize(&mut entries)?;
+    let mut entries = entries.written;
+    // Stable: of two equal keys, the later stays after the earlier and replaces it.
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = String::with_capacity(entries.iter().map(|(_, text)| text.len()).sum());
+    for (i, (key, text)) in entries.iter().enumerate() {
+        if entries.get(i + 1).is_none_or(|(next, _)| next != key) {
+            out.push_str(text);
         }
     }
-    let mut out = String::with_capacity(1024);
-    serde_saphyr::to_fmt_writer_with_options(&mut out, &value, write_options())?;
     Ok(out)
+}
+
+/// The top-level entries of a mapping, each written as a mapping of its own, with its key.
+#[derive(Default)]
+struct Entries {
+    written: Vec<(String, String)>,
+    /// A key whose value comes next.
+    key: Option<String>,
+}
+
+impl Entries {
+    fn write<V: Serialize + ?Sized>(&mut self, key: String, value: &V) -> Result<(), WriteError> {
+        /// One entry as a mapping.
+        struct Entry<'a, V: ?Sized>(&'a str, &'a V);
+        impl<V: Serialize + ?Sized> Serialize for Entry<'_, V> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry(self.0, self.1)?;
+                map.end()
+            }
+        }
+        let mut text = String::with_capacity(256);
+        serde_saphyr::to_fmt_writer_with_options(&mut text, &Entry(&key, value), write_options())?;
+        self.written.push((key, text));
+        Ok(())
+    }
+}
+
+type WriteError = serde_saphyr::SerializeError;
+
+/// Anything but a mapping is an error: only mappings have entries to order.
+macro_rules! not_a_mapping {
+    ($($method:ident($($arg:ty),*) -> $ok:ty),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<$ok, WriteError> {
+            Err(serde::ser::Error::custom("only a mapping has its entries ordered"))
+        })*
+    };
+}
+
+impl serde::Serializer for &mut Entries {
+    type Ok = ();
+    type Error = WriteError;
+    type SerializeSeq = serde::ser::Impossible<(), WriteError>;
+    type SerializeTuple = serde::ser::Impossible<(), WriteError>;
+    type SerializeTupleStruct = serde::ser::Impossible<(), WriteError>;
+    type SerializeTupleVariant = serde::ser::Impossible<(), WriteError>;
+    type SerializeMap = Self;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = serde::ser::Impossible<(), WriteError>;
+
+    not_a_mapping!(
+        serialize_bool(bool) -> (),
+        serialize_i8(i8) -> (),
+        serialize_i16(i16) -> (),
+        serialize_i32(i32) -> (),
+        serialize_i64(i64) -> (),
+        serialize_u8(u8) -> (),
+        serialize_u16(u16) -> (),
+        serialize_u32(u32) -> (),
+        serialize_u64(u64) -> (),
+        serialize_f32(f32) -> (),
+        serialize_f64(f64) -> (),
+        serialize_char(char) -> (),
+        serialize_str(&str) -> (),
+        serialize_bytes(&[u8]) -> (),
+        serialize_none() -> (),
+        serialize_unit() -> (),
+        serialize_unit_struct(&'static str) -> (),
+        serialize_unit_variant(&'static str, u32, &'static str) -> (),
+        serialize_seq(Option<usize>) -> Self::SerializeSeq,
+        serialize_tuple(usize) -> Self::SerializeTuple,
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct,
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant,
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant,
+    );
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), WriteError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), WriteError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), WriteError> {
+        self.write(variant.to_string(), value)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self, WriteError> {
+        Ok(self)
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, WriteError> {
+        Ok(self)
+    }
+}
+
+impl serde::ser::SerializeMap for &mut Entries {
+    type Ok = ();
+    type Error = WriteError;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), WriteError> {
+        // Keys become strings, as in JSON.
+        let key = serde_json::to_value(key).map_err(<WriteError as serde::ser::Error>::custom)?;
+        self.key = Some(match key {
+            serde_json::Value::String(key) => key,
+            key => key.to_string(),
+        });
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), WriteError> {
+        let key = self.key.take().unwrap_or_default();
+        self.write(key, value)
+    }
+
+    fn end(self) -> Result<(), WriteError> {
+        Ok(())
+    }
+}
+
+impl serde::ser::SerializeStruct for &mut Entries {
+    type Ok = ();
+    type Error = WriteError;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), WriteError> {
+        self.write(key.to_string(), value)
+    }
+
+    fn end(self) -> Result<(), WriteError> {
+        Ok(())
+    }
 }

@@ -218,21 +218,3 @@ fn long_strings_stay_on_one_line() {
         format!("v: {text}\n")
     );
 }
-
-#[test]
-fn sorted_output_sorts_every_mapping_and_puts_root_entries_in() {
-    #[derive(serde::Serialize)]
-    struct Object {
-        spec: Value,
-        metadata: Value,
-    }
-    let object = Object {
-        spec: json!({"z": 1, "a": [{"c": 1, "b": 2}]}),
-        metadata: json!({"name": "x"}),
-    };
-    let out = to_string_sorted(&object, &[("kind", "Widget"), ("apiVersion", "v1")]).unwrap();
-    assert_eq!(
-        out,
-        "apiVersion: v1\nkind: Widget\nmetadata:\n  name: x\nspec:\n  a:\n  - b: 2\n    c: 1\n  z: 1\n"
-    );
-}
