@@ -140,3 +140,28 @@ pub fn cluster_meta(spec: &AppSpec, name: impl Into<String>, component: Componen
 pub fn name(spec: &AppSpec, suffix: &str) -> String {
     format!("{}-{suffix}", spec.metadata.name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The spec's own labels are kept, except where Slipway sets the same key: Slipway's
+    /// value wins (the reserved `app.kubernetes.io/*` keys are rejected earlier; these are not).
+    #[test]
+    fn slipways_labels_replace_the_specs_own() {
+        let mut spec = crate::compile::testing::minimal();
+        spec.metadata.labels = [
+            ("team", "ai"),
+            (COLOR_LABEL, "purple"),
+            (ENVIRONMENT_LABEL, "nowhere"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into();
+        let labels = labels(&spec, Component::Inference, Some(Color::Blue), Some("7"));
+        assert_eq!(labels["team"], "ai");
+        assert_eq!(labels[COLOR_LABEL], "blue");
+        assert_eq!(labels[ENVIRONMENT_LABEL], "nowhere"); // no environment: not set
+        assert_eq!(labels["app.kubernetes.io/version"], "7");
+        assert_eq!(labels.len(), 9, "{labels:?}");
+    }
+}

@@ -59,10 +59,17 @@ pub fn object_yaml(object: &Object) -> String {
 /// assert!(yaml.starts_with("---\napiVersion: v1\nkind: Namespace\n"));
 /// ```
 pub fn to_yaml(bundle: &Bundle) -> String {
-    let mut out = String::new();
-    for object in &bundle.objects {
-        out.push_str("---\n");
-        out.push_str(&object_yaml(object));
+    // Written object by object, then joined at the exact size (no growing and copying).
+    const SEPARATOR: &str = "---\n";
+    let objects: Vec<String> = bundle.objects.iter().map(object_yaml).collect();
+    let size = objects
+        .iter()
+        .map(|text| SEPARATOR.len() + text.len())
+        .sum();
+    let mut out = String::with_capacity(size);
+    for text in &objects {
+        out.push_str(SEPARATOR);
+        out.push_str(text);
     }
     out
 }
