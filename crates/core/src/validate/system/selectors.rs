@@ -59,6 +59,7 @@ pub fn label_keys<T: Serialize + ?Sized>(value: &T, found: &mut dyn FnMut(&[Step
     });
 }
 
+/// The walk: the steps to the value being serialised, and what to call with each label.
 struct Walk<'f> {
     steps: Vec<Step>,
     found: &'f mut dyn FnMut(&[Step], &str),
@@ -140,6 +141,7 @@ struct Compound<'a, 'f> {
 }
 
 impl Compound<'_, '_> {
+    /// Walks the value of the entry `step` (a field or a key).
     fn entry<T: Serialize + ?Sized>(&mut self, step: Step, value: &T) -> Result<(), Error> {
         let name = step.name().unwrap_or_default();
         if let Role::MatchLabels = self.role {
@@ -158,6 +160,7 @@ impl Compound<'_, '_> {
         result
     }
 
+    /// Walks the next item of a list.
     fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
         let role = self.role.of_item(self.walk.steps.len());
         self.walk.steps.push(Step::Index(self.index));
@@ -177,6 +180,15 @@ macro_rules! scalars {
     ($($method:ident($ty:ty)),*) => {
         $(fn $method(self, _: $ty) -> Result<(), Error> {
             Ok(())
+        })*
+    };
+}
+
+/// Lists, maps and structs are walked by a [`Compound`].
+macro_rules! compounds {
+    ($($method:ident($($arg:ty),*)),*) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<Compound<'a, 'f>, Error> {
+            Ok(self.compound())
         })*
     };
 }
@@ -255,98 +267,48 @@ impl<'a, 'f> ser::Serializer for &'a mut Walker<'_, 'f> {
         self.compound().entry(Step::Field(variant), value)
     }
 
-    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a, 'f>, Error> {
-        Ok(self.compound())
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Compound<'a, 'f>, Error> {
-        Ok(self.compound())
-    }
-
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Compound<'a, 'f>, Error> {
-        Ok(self.compound())
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Compound<'a, 'f>, Error> {
-        Ok(self.compound())
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a, 'f>, Error> {
-        Ok(self.compound())
-    }
-
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'a, 'f>, Error> {
-        Ok(self.compound())
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Compound<'a, 'f>, Error> {
-        Ok(self.compound())
-    }
+    compounds!(
+        serialize_seq(Option<usize>),
+        serialize_tuple(usize),
+        serialize_tuple_struct(&'static str, usize),
+        serialize_tuple_variant(&'static str, u32, &'static str, usize),
+        serialize_map(Option<usize>),
+        serialize_struct(&'static str, usize),
+        serialize_struct_variant(&'static str, u32, &'static str, usize)
+    );
 }
 
-impl ser::SerializeSeq for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
+/// The list-like compounds: every element is an item; the struct-like ones: every field an
+/// entry.
+macro_rules! elements {
+    ($($trait:ident::$method:ident($($name:ident: $ty:ty)?) => $walk:ident),*) => {
+        $(impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Error;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.item(value)
-    }
+            fn $method<T: Serialize + ?Sized>(
+                &mut self,
+                $($name: $ty,)?
+                value: &T,
+            ) -> Result<(), Error> {
+                self.$walk($(Step::Field($name),)? value)
+            }
 
-    fn end(self) -> Result<(), Error> {
-        Ok(())
-    }
+            fn end(self) -> Result<(), Error> {
+                Ok(())
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.item(value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.item(value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.item(value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Ok(())
-    }
-}
+elements!(
+    SerializeSeq::serialize_element() => item,
+    SerializeTuple::serialize_element() => item,
+    SerializeTupleStruct::serialize_field() => item,
+    SerializeTupleVariant::serialize_field() => item,
+    SerializeStruct::serialize_field(name: &'static str) => entry,
+    SerializeStructVariant::serialize_field(name: &'static str) => entry
+);
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
@@ -363,40 +325,6 @@ impl ser::SerializeMap for Compound<'_, '_> {
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
         let key = self.key.take().unwrap_or_default();
         self.entry(Step::Key(key), value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.entry(Step::Field(name), value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.entry(Step::Field(name), value)
     }
 
     fn end(self) -> Result<(), Error> {
