@@ -234,7 +234,8 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, YamlError> 
 /// order (keys become strings; a later duplicate key replaces the earlier one). Each entry
 /// is written on its own and the texts are joined in key order, so a value whose nested
 /// mappings already come in key order (k8s-openapi's objects declare their fields by JSON
-/// name) is written fully sorted without building its JSON value.
+/// name) is written fully sorted without building its JSON value. (An empty mapping gives an
+/// empty text, where [`to_string`] writes `{}`.)
 ///
 /// ```
 /// #[derive(serde::Serialize)]
