@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# CI checks of slipway-serve (crates/runtime), called by .ci/run with ROOT and TARGET set:
+# interoperability with the Open Inference Protocol's own clients against onnxruntime.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=${ROOT:-$PWD}
+TARGET=${TARGET:-${CARGO_TARGET_DIR:-$ROOT/target}}
+
+echo "==> tritonclient interoperability: binary tensor extension vs onnxruntime (slipway-serve)"
+# The peers' pinned versions (bench/serve/requirements.txt) in a venv of their own.
+INTEROP=$ROOT/.venv-interop
+if [ ! -x "$INTEROP/bin/python" ] || ! "$INTEROP/bin/python" -c 'import tritonclient.http, onnxruntime, onnx' 2>/dev/null; then
+  python3 -m venv "$INTEROP"
+  "$INTEROP/bin/pip" install -q "tritonclient[http]==2.73.0" onnxruntime==1.32.0 onnx==1.23.2 numpy==2.4.6
+fi
+cargo build -q -p slipway-serve
+mkdir -p "$TARGET/ci-models"
+[ -f "$TARGET/ci-models/medium.onnx" ] ||
+  "$INTEROP/bin/python" crates/runtime/tests/models/make_models.py --medium "$TARGET/ci-models/medium.onnx"
+"$INTEROP/bin/python" bench/serve/triton_check.py --server "$TARGET/debug/slipway-serve" \
+  --model crates/runtime/tests/models/tiny.onnx --model "$TARGET/ci-models/medium.onnx"
+
