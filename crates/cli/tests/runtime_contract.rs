@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use slipway_core::compile::{Object, Workload, runtime};
+use slipway_core::compile::{Object, Workload};
+use slipway_core::contract as runtime;
 use slipway_core::{Pipeline, promql};
 
 /// Longest wait for the server to become ready.

@@ -52,12 +52,14 @@
 //! it: `cargo run -p slipway-core --example in_code`.
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod compile;
 pub mod diagnostic;
 pub mod k8s;
 pub mod pipeline;
 pub mod promql;
 pub mod render;
+pub mod sections;
 pub mod spec;
 pub mod template;
 pub mod validate;
@@ -66,4 +68,7 @@ pub mod yaml;
 pub use compile::{Bundle, CustomObject, Object, compile};
 pub use diagnostic::{Diagnostic, Severity};
 pub use pipeline::{Compiled, Failed, Pipeline};
+/// What `slipway-serve` and the manifests agree on: endpoints, settings, metric names and log
+/// fields (the `slipway-contract` crate).
+pub use slipway_contract as contract;
 pub use spec::{AppSpec, LoadError, LoadedSpec, load_str};

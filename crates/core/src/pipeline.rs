@@ -5,10 +5,22 @@
 
 use serde_json::Value;
 
-use crate::compile::{self, Bundle, Scope};
-use crate::diagnostic::{Diagnostic, Location, Stage, codes, render_all};
-use crate::spec::{self, LoadedSpec};
-use crate::template::{self, Context, Partials, Rendered};
+use crate::compile;
+
+use crate::bundle::Bundle;
+
+use crate::diagnostic::Diagnostic;
+use crate::diagnostic::Location;
+use crate::diagnostic::Stage;
+use crate::diagnostic::codes;
+use crate::diagnostic::render_all;
+use crate::sections::Scope;
+use crate::spec;
+use crate::spec::LoadedSpec;
+use crate::template;
+use crate::template::Context;
+use crate::template::Partials;
+use crate::template::Rendered;
 use crate::validate;
 
 /// One run's input: a spec file's text, the values its template sees, the environment and

@@ -1,193 +1,10 @@
-//! AppSpec → [`Bundle`]: one pure module per concern. [`CONCERNS`] is the one place that
-//! lists every output, in the order they are compiled, each with the same signature.
+//! AppSpec → [`Bundle`]: every section of [`SECTIONS`] adds its objects and files in
+//! order, each with the same signature; the bundle is then sorted for rendering.
 
-pub mod backup;
-pub mod canary;
-pub mod ci;
-pub mod crd;
-pub mod dashboard;
-pub mod exposure;
-pub mod fluentd;
-pub mod gitops;
-pub mod keda;
-pub mod labels;
-pub mod log_retention;
-pub mod logging;
-pub mod monitoring;
-pub mod network;
-mod object;
-pub mod pod;
-pub mod rbac;
-pub mod runtime;
-pub mod scaling;
-pub mod scheduling;
-pub mod serving;
-pub mod store;
-pub mod training;
-pub mod training_distributed;
-pub mod workloads;
+pub use crate::bundle::{Bundle, CustomObject, KIND_ORDER, Object, Workload, typed};
+pub use crate::sections::{Input, Scope};
 
-pub use object::{Bundle, CustomObject, KIND_ORDER, Object, Workload, typed};
-
-use std::collections::BTreeMap;
-
-use crate::spec::AppSpec;
-
-/// What every concern compiles from: the spec, the environment it is rendered for and how
-/// much of the output is wanted.
-#[derive(Debug, Clone, Copy)]
-pub struct Input<'a> {
-    /// The validated spec.
-    pub spec: &'a AppSpec,
-    /// The environment (`--env`), `None` without one.
-    pub env: Option<&'a str>,
-    /// What to write.
-    pub scope: Scope,
-}
-
-/// How much of its output a compile writes. Every scope emits every object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Scope {
-    /// Every object and every file: what a GitOps tree or a directory holds.
-    #[default]
-    Full,
-    /// Every object with all it carries, but not the files no object carries (the CI
-    /// pipelines): what [`crate::render::to_yaml`] prints.
-    Objects,
-    /// Every object (kinds, namespaces, names, labels), with the files objects carry (the
-    /// dashboard JSON, `fluent.conf`) left empty and the others not written, and without the
-    /// bodies no identity depends on (pod specs, alert rules): for rules that compare the
-    /// objects of several environments.
-    Outline,
-}
-
-impl Scope {
-    /// Whether object bodies that no name, namespace or label depends on are built (pod
-    /// specs, alert rules): not in an [`Outline`](Scope::Outline).
-    pub fn bodies(self) -> bool {
-        self != Self::Outline
-    }
-}
-
-/// One concern: a name (what it compiles) and a pure function that adds its objects and files
-/// to the bundle compiled so far. A concern may read what earlier concerns added (the
-/// dashboard's ConfigMap carries the dashboard file; Argo CD's AppProject whitelists the kinds
-/// the other concerns emit), and writes the files [`Input::scope`] asks for.
-pub struct Concern {
-    /// What the concern compiles, e.g. `serving`.
-    pub name: &'static str,
-    /// Adds the concern's output to `bundle`.
-    pub compile: fn(Input<'_>, &mut Bundle),
-}
-
-/// Every concern, in compile order (render order is fixed by [`Bundle::sort`]).
-pub const CONCERNS: &[Concern] = &[
-    Concern {
-        name: "namespace",
-        compile: |i, b| b.objects.extend(workloads::namespace(i.spec)),
-    },
-    Concern {
-        name: "volumes",
-        compile: |i, b| b.objects.extend(workloads::volume_claims(i.spec)),
-    },
-    Concern {
-        name: "training",
-        compile: |i, b| b.objects.extend(training::compile(i.spec, i.scope)),
-    },
-    Concern {
-        name: "training-distributed",
-        compile: |i, b| b.objects.extend(training_distributed::compile(i.spec)),
-    },
-    Concern {
-        name: "serving",
-        compile: |i, b| b.objects.extend(serving::compile(i.spec, i.scope)),
-    },
-    Concern {
-        name: "canary",
-        compile: |i, b| b.objects.extend(canary::compile(i.spec)),
-    },
-    Concern {
-        name: "exposure",
-        compile: |i, b| b.objects.extend(exposure::compile(i.spec)),
-    },
-    Concern {
-        name: "scaling",
-        compile: |i, b| b.objects.extend(scaling::compile(i.spec)),
-    },
-    Concern {
-        name: "keda",
-        compile: |i, b| b.objects.extend(keda::compile(i.spec)),
-    },
-    Concern {
-        name: "scheduling",
-        compile: |i, b| b.objects.extend(scheduling::compile(i.spec)),
-    },
-    Concern {
-        name: "rbac",
-        compile: |i, b| b.objects.extend(rbac::compile(i.spec)),
-    },
-    Concern {
-        name: "network",
-        compile: |i, b| b.objects.extend(network::compile(i.spec)),
-    },
-    Concern {
-        name: "backup",
-        compile: |i, b| b.objects.extend(backup::compile(i.spec, i.scope)),
-    },
-    Concern {
-        name: "monitoring",
-        compile: |i, b| b.objects.extend(monitoring::compile(i.spec, i.scope)),
-    },
-    Concern {
-        name: "dashboard",
-        compile: |i, b| {
-            b.files
-                .extend(carried(i, dashboard::files, dashboard::empty_files));
-            let objects = dashboard::config_map(i.spec, &b.files);
-            b.objects.extend(objects);
-        },
-    },
-    Concern {
-        name: "logging",
-        compile: |i, b| {
-            b.files
-                .extend(carried(i, logging::files, logging::empty_files));
-            let objects = logging::objects(i.spec, &b.files);
-            b.objects.extend(objects);
-        },
-    },
-    Concern {
-        name: "ci",
-        compile: |i, b| {
-            if i.scope == Scope::Full {
-                b.files.extend(ci::files(i.spec));
-            }
-        },
-    },
-    Concern {
-        name: "gitops",
-        compile: |i, b| {
-            let argo = gitops::compile(i.spec, i.env, &b.objects);
-            b.objects.extend(argo);
-            if i.spec.spec.gitops.is_some() {
-                gitops::sync_waves(&mut b.objects);
-            }
-        },
-    },
-];
-
-/// Files an object of the concern carries: `files` of the spec, or in an outline `empty`
-/// (the same paths, holding nothing).
-fn carried(
-    input: Input<'_>,
-    files: fn(&AppSpec) -> BTreeMap<String, String>,
-    empty: fn(&AppSpec) -> BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
-    match input.scope {
-        Scope::Outline => empty(input.spec),
-        Scope::Full | Scope::Objects => files(input.spec),
-    }
-}
+use crate::sections::{AppSpec, SECTIONS};
 
 /// Compiles a spec into its bundle of objects and files, sorted for rendering.
 ///
@@ -208,7 +25,7 @@ pub fn compile(spec: &AppSpec) -> Bundle {
 
 /// Compiles a spec for the environment `env` (`--env`; `None` without one): resolves the
 /// environment once ([`AppSpec::for_environment`]: its namespaces and per-environment names),
-/// runs every concern of [`CONCERNS`] in order, then sorts the bundle.
+/// runs every section of [`SECTIONS`] in order, then sorts the bundle.
 pub fn compile_for(spec: &AppSpec, env: Option<&str>) -> Bundle {
     compile_scoped(spec, env, Scope::Full)
 }
@@ -222,8 +39,8 @@ pub fn compile_scoped(spec: &AppSpec, env: Option<&str>, scope: Scope) -> Bundle
         scope,
     };
     let mut bundle = Bundle::default();
-    for concern in CONCERNS {
-        (concern.compile)(input, &mut bundle);
+    for section in SECTIONS {
+        (section.compile)(input, &mut bundle);
     }
     bundle.sort();
     bundle
@@ -234,7 +51,7 @@ pub(crate) mod testing {
     //! Specs and accessors for unit tests.
 
     /// The pod spec of a workload (tests read its containers, volumes and init containers).
-    pub fn pod<W: crate::compile::Workload>(workload: &W) -> &k8s_openapi::api::core::v1::PodSpec {
+    pub fn pod<W: crate::bundle::Workload>(workload: &W) -> &k8s_openapi::api::core::v1::PodSpec {
         workload.pod_spec().expect("a workload has a pod template")
     }
 
@@ -251,7 +68,7 @@ pub(crate) mod testing {
     }
 
     /// The pod template's labels of a workload.
-    pub fn pod_labels<W: crate::compile::Workload>(
+    pub fn pod_labels<W: crate::bundle::Workload>(
         workload: &W,
     ) -> &std::collections::BTreeMap<String, String> {
         workload
@@ -261,7 +78,7 @@ pub(crate) mod testing {
     }
 
     /// The pod template's annotations of a workload.
-    pub fn pod_annotations<W: crate::compile::Workload>(
+    pub fn pod_annotations<W: crate::bundle::Workload>(
         workload: &W,
     ) -> &std::collections::BTreeMap<String, String> {
         workload
@@ -270,7 +87,9 @@ pub(crate) mod testing {
             .expect("the pod template has annotations")
     }
 
-    use crate::spec::{AppSpec, load_str};
+    use crate::sections::AppSpec;
+
+    use crate::spec::load_str;
 
     /// `specs/minimal.yaml`-like: name and model only.
     pub fn minimal() -> AppSpec {
@@ -285,13 +104,14 @@ pub(crate) mod testing {
     /// The seed with a custom runtime that serves on one GPU per pod.
     pub fn gpu_runtime() -> AppSpec {
         let mut spec = seed();
-        spec.spec.inference.runtime =
-            crate::spec::RuntimeSpec::Custom(crate::spec::CustomRuntimeSpec {
+        spec.spec.inference.runtime = crate::sections::serving::RuntimeSpec::Custom(
+            crate::sections::serving::CustomRuntimeSpec {
                 image: "example.com/triton:24.10".into(),
                 command: Vec::new(),
                 args: Vec::new(),
                 metrics_path: Some("/metrics".into()),
-            });
+            },
+        );
         spec.spec
             .scheduling
             .gpu
@@ -305,18 +125,23 @@ pub(crate) mod testing {
     /// each.
     pub fn distributed() -> AppSpec {
         let mut spec = seed();
-        spec.spec.training.as_mut().unwrap().distributed = Some(crate::spec::DistributedSpec {
-            workers: 2,
-            gpus_per_worker: 1,
-            restart_policy: crate::spec::ReplicaRestartPolicy::OnFailure,
-            queue_name: None,
-        });
+        spec.spec.training.as_mut().unwrap().distributed =
+            Some(crate::sections::training::DistributedSpec {
+                workers: 2,
+                gpus_per_worker: 1,
+                restart_policy: crate::sections::training::ReplicaRestartPolicy::OnFailure,
+                queue_name: None,
+            });
         spec
     }
 
     /// [`minimal`] released by an Argo Rollouts canary: 20% → 2 min pause → analysis → 50%.
     pub fn canary() -> AppSpec {
-        use crate::spec::{AnalysisSpec, AnalysisStep, CanarySpec, CanaryStep, PauseStep};
+        use crate::sections::rollout::AnalysisSpec;
+        use crate::sections::rollout::AnalysisStep;
+        use crate::sections::rollout::CanarySpec;
+        use crate::sections::rollout::CanaryStep;
+        use crate::sections::rollout::PauseStep;
         let mut spec = minimal();
         spec.spec.rollout.canary = Some(CanarySpec {
             steps: vec![
@@ -353,7 +178,7 @@ pub(crate) mod testing {
             .output
             .as_mut()
             .expect("the seed's training has an output");
-        output.claim = Some(crate::spec::VolumeClaim::new(claim));
+        output.claim = Some(crate::sections::VolumeClaim::new(claim));
         spec
     }
 
@@ -374,6 +199,8 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     /// Every scope emits the full compile's objects, for every test spec in every environment:

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::Severity;
+use crate::diagnostic::Severity;
 
 /// The pipeline stage that reports a code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -29,7 +29,7 @@ impl fmt::Display for Stage {
     }
 }
 
-/// One registered diagnostic code (see [`codes`](super::codes) for all of them).
+/// One registered diagnostic code (see [`codes`](crate::diagnostic::codes) for all of them).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Code {
     /// Stable id, e.g. `quantity-syntax`.

@@ -1,10 +1,11 @@
 //! Every diagnostic code Slipway can emit, in one registry (like ruff's `codes.rs`): its id,
 //! severity, stage and documentation. Diagnostics are built from these constants
-//! ([`Diagnostic::new`](super::Diagnostic::new)), so an id cannot be misspelt or emitted
+//! ([`Diagnostic::new`](crate::diagnostic::Diagnostic::new)), so an id cannot be misspelt or emitted
 //! unregistered; `slipway rules` and the README's rule list are generated from [`ALL`].
 
-use super::Severity;
-use super::code::{Code, Stage};
+use crate::diagnostic::Severity;
+use crate::diagnostic::code::Code;
+use crate::diagnostic::code::Stage;
 
 /// `template-undefined`: The spec template uses a value that is not defined (strict undefined).
 pub const TEMPLATE_UNDEFINED: Code = Code {

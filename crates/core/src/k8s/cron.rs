@@ -132,7 +132,7 @@ fn out_of_range(fields: &str) -> Option<String> {
     None
 }
 
-super::parsed_text!(Schedule, ScheduleError, string);
+crate::k8s::parsed_text!(Schedule, ScheduleError, string);
 
 impl schemars::JsonSchema for Schedule {
     fn schema_name() -> std::borrow::Cow<'static, str> {

@@ -118,7 +118,7 @@ impl Duration {
     }
 }
 
-super::parsed_text!(Duration, DurationError);
+crate::k8s::parsed_text!(Duration, DurationError);
 
 impl<'de> serde::Deserialize<'de> for Duration {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

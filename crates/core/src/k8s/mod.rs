@@ -2,6 +2,7 @@
 //! quantities, durations, cron schedules and int-or-percent values. It depends on nothing else
 //! in the crate.
 
+pub mod crd;
 pub mod cron;
 pub mod duration;
 pub mod image;

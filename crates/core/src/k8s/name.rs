@@ -85,6 +85,26 @@ pub fn shorten(name: &str, max: usize) -> String {
     format!("{head}-{hash:08x}")
 }
 
+/// Reports [`codes::DNS_NAME`] at `path` unless `value` is a DNS-1123 subdomain, naming it a
+/// `what` name.
+pub(crate) fn dns_name(
+    out: &mut Vec<crate::diagnostic::Diagnostic>,
+    path: String,
+    value: &str,
+    what: &str,
+) {
+    if !is_dns1123_subdomain(value) {
+        out.push(
+            crate::diagnostic::Diagnostic::new(
+                &crate::diagnostic::codes::DNS_NAME,
+                path,
+                format!("`{value}` is not a valid {what} name"),
+            )
+            .with_help("use lowercase letters, digits, '-' and '.'"),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

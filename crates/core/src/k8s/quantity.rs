@@ -134,7 +134,7 @@ impl<'de> serde::Deserialize<'de> for Quantity {
     }
 }
 
-super::parsed_text!(Quantity, QuantityError);
+crate::k8s::parsed_text!(Quantity, QuantityError);
 
 impl schemars::JsonSchema for Quantity {
     fn schema_name() -> std::borrow::Cow<'static, str> {

@@ -233,7 +233,9 @@ mod tests {
 
     /// The alert expressions of the seed application, and edits of them.
     fn seed_expressions() -> Vec<String> {
-        use crate::compile::{Object, compile, testing::seed};
+        use crate::bundle::Object;
+        use crate::compile::compile;
+        use crate::compile::testing::seed;
         compile(&seed())
             .objects
             .iter()

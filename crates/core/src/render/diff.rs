@@ -14,7 +14,7 @@ use std::fmt::{self, Write as _};
 
 use serde_json::Value;
 
-use crate::compile::KIND_ORDER;
+use crate::bundle::KIND_ORDER;
 
 /// Identifies an object: kind (in render order), namespace, name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

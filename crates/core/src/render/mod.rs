@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::compile::{Bundle, Object};
+use crate::bundle::Bundle;
+
+use crate::bundle::Object;
 use crate::yaml;
 
 /// One object as a YAML document (sorted keys, no leading `---`).
@@ -143,7 +145,9 @@ mod tests {
 
     use super::*;
     use crate::CustomObject;
-    use crate::spec::{AppSpec, ModelSource, VolumeClaim};
+    use crate::sections::AppSpec;
+    use crate::sections::VolumeClaim;
+    use crate::sections::model::ModelSource;
 
     /// Every object of every spec of the repository, in every environment, is written with
     /// every mapping sorted: the custom resources declare their fields by JSON name, as

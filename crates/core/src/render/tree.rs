@@ -24,10 +24,16 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{file_name, object_yaml, to_files};
-use crate::compile::{Bundle, Object};
-use crate::spec::AppSpec;
-use crate::yaml::{self, YamlError};
+use crate::render::file_name;
+
+use crate::render::object_yaml;
+
+use crate::bundle::Bundle;
+use crate::bundle::Object;
+use crate::render::to_files;
+use crate::sections::AppSpec;
+use crate::yaml;
+use crate::yaml::YamlError;
 
 /// Directory of the manifests, at the root of the output tree.
 pub const MANIFEST_DIR: &str = ".slipway";
@@ -349,7 +355,8 @@ pub fn object_values(bundle: &Bundle) -> Vec<serde_json::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::{compile_for, testing::seed};
+    use crate::compile::compile_for;
+    use crate::compile::testing::seed;
 
     fn files(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs

@@ -8,10 +8,23 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::{
-    API_VERSION, AppSpec, HpaSpec, KIND, ModelSource, ObjectStoreSource, ProbeSpec, TrainingSpec,
-    VolumeClaim,
-};
+use crate::sections::API_VERSION;
+
+use crate::sections::AppSpec;
+
+use crate::sections::scaling::HpaSpec;
+
+use crate::sections::KIND;
+
+use crate::sections::model::ModelSource;
+
+use crate::sections::model::ObjectStoreSource;
+
+use crate::sections::serving::ProbeSpec;
+
+use crate::sections::training::TrainingSpec;
+
+use crate::sections::VolumeClaim;
 
 /// Deserialises the required fields of `T`; every other field gets its default.
 fn with_defaults<T: DeserializeOwned>(required: Value) -> T {
@@ -114,7 +127,7 @@ impl ProbeSpec {
     }
 }
 
-impl super::ResourceList {
+impl crate::sections::ResourceList {
     /// A CPU and a memory quantity, no ephemeral storage.
     ///
     /// # Panics
@@ -129,8 +142,8 @@ impl super::ResourceList {
     /// ```
     pub fn cpu_memory(cpu: &str, memory: &str) -> Self {
         Self {
-            cpu: Some(super::parsed(cpu)),
-            memory: Some(super::parsed(memory)),
+            cpu: Some(crate::sections::parsed(cpu)),
+            memory: Some(crate::sections::parsed(memory)),
             ephemeral_storage: None,
         }
     }

@@ -5,9 +5,16 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::{AppSpec, schema};
-use crate::diagnostic::{Diagnostic, Location, PositionIndex, codes, render_all};
-use crate::yaml::{self, YamlErrorKind};
+use crate::sections::AppSpec;
+
+use crate::diagnostic::Diagnostic;
+use crate::diagnostic::Location;
+use crate::diagnostic::PositionIndex;
+use crate::diagnostic::codes;
+use crate::diagnostic::render_all;
+use crate::spec::schema;
+use crate::yaml;
+use crate::yaml::YamlErrorKind;
 
 /// A spec read from text, with what diagnostics need to point into that text.
 #[derive(Debug, Clone)]

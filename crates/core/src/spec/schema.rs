@@ -6,11 +6,17 @@ use std::sync::OnceLock;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
-use super::{AppSpec, ByteSize};
-use crate::diagnostic::{Code, codes, join_index, join_key};
-use crate::k8s::{
-    cron::Schedule, duration::Duration, int_or_percent::IntOrPercent, quantity::Quantity,
-};
+use crate::sections::AppSpec;
+
+use crate::diagnostic::Code;
+use crate::diagnostic::codes;
+use crate::diagnostic::join_index;
+use crate::diagnostic::join_key;
+use crate::k8s::cron::Schedule;
+use crate::k8s::duration::Duration;
+use crate::k8s::int_or_percent::IntOrPercent;
+use crate::k8s::quantity::Quantity;
+use crate::sections::logging::ByteSize;
 
 /// The schema's `$id`: editors that support the YAML language server link a spec to it with
 /// the modeline `# yaml-language-server: $schema=<this URL>` (`slipway init` writes it).

@@ -21,7 +21,11 @@ use std::sync::{Arc, OnceLock};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value as JinjaValue};
 use serde_json::Value;
 
-use crate::diagnostic::{Diagnostic, Location, codes};
+use crate::diagnostic::Diagnostic;
+
+use crate::diagnostic::Location;
+
+use crate::diagnostic::codes;
 
 /// Where `{% include "name" %}` finds its text. Implemented by maps of name → text; the CLI
 /// implements it over files beside the spec.

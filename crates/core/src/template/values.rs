@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::diagnostic::{Location, PositionIndex};
+use crate::diagnostic::Location;
+
+use crate::diagnostic::PositionIndex;
 use crate::yaml;
 
 fn help_line(help: &Option<&'static str>) -> String {

@@ -9,8 +9,11 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::compile::{Bundle, Object};
-use crate::diagnostic::{Diagnostic, codes};
+use crate::bundle::Bundle;
+
+use crate::bundle::Object;
+use crate::diagnostic::Diagnostic;
+use crate::diagnostic::codes;
 
 /// A workload's pod template, with the workload's identity.
 struct Pods<'a> {
@@ -98,8 +101,8 @@ pub fn bundle(bundle: &Bundle) -> Vec<Diagnostic> {
     check_workload_selectors(&pods, &mut out);
     check_services(bundle, &pods, &mut out);
     check_scaling(bundle, &pods, &mut out);
-    out.extend(super::promql::promql(bundle));
-    out.extend(super::limits::limits(bundle));
+    out.extend(crate::validate::promql::promql(bundle));
+    out.extend(crate::validate::limits::limits(bundle));
     let restricted = restricted_namespaces(bundle);
     for pod in &pods {
         if restricted
@@ -451,7 +454,8 @@ fn check_gpus(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::{compile, testing::seed};
+    use crate::compile::compile;
+    use crate::compile::testing::seed;
 
     #[test]
     fn the_seed_bundle_passes_every_cross_object_rule() {
@@ -464,7 +468,7 @@ mod tests {
         for object in &mut compiled.objects {
             if let Object::Service(service) = object {
                 let selector = service.spec.as_mut().unwrap().selector.as_mut().unwrap();
-                selector.remove(crate::compile::labels::COLOR_LABEL);
+                selector.remove(crate::sections::shared::labels::COLOR_LABEL);
             }
         }
         let ids: Vec<_> = bundle(&compiled).into_iter().map(|d| d.id).collect();
@@ -498,10 +502,10 @@ mod tests {
     #[test]
     fn an_hpa_beside_a_scaled_object_is_a_conflict() {
         let mut spec = seed();
-        spec.spec.scaling.keda = Some(crate::spec::KedaSpec {
+        spec.spec.scaling.keda = Some(crate::sections::scaling::KedaSpec {
             min_replicas: 1,
             max_replicas: 4,
-            metric: crate::spec::LoadMetric::InFlight,
+            metric: crate::sections::scaling::LoadMetric::InFlight,
             target_per_pod: 4.0,
             idle_color_to_zero: false,
             polling_interval_seconds: 15,
@@ -510,11 +514,13 @@ mod tests {
         // Compiled alone, scaling steps aside for KEDA.
         assert!(bundle(&compile(&spec)).is_empty());
         let mut compiled = compile(&spec);
-        compiled.objects.extend(crate::compile::scaling::compile(&{
-            let mut hpa_only = spec.clone();
-            hpa_only.spec.scaling.keda = None;
-            hpa_only
-        }));
+        compiled
+            .objects
+            .extend(crate::sections::scaling::compile::compile(&{
+                let mut hpa_only = spec.clone();
+                hpa_only.spec.scaling.keda = None;
+                hpa_only
+            }));
         let conflicts: Vec<_> = bundle(&compiled)
             .into_iter()
             .filter(|d| d.id == "autoscaler-conflict")
@@ -539,7 +545,7 @@ mod tests {
                 Object::PodDisruptionBudget(pdb) => {
                     let selector = pdb.spec.as_mut().unwrap().selector.as_mut().unwrap();
                     let labels = selector.match_labels.as_mut().unwrap();
-                    labels.remove(crate::compile::labels::COLOR_LABEL);
+                    labels.remove(crate::sections::shared::labels::COLOR_LABEL);
                 }
                 _ => {}
             }

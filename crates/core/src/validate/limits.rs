@@ -5,9 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::compile::{Bundle, Object};
-use crate::diagnostic::{Diagnostic, codes};
-use crate::k8s::name::{is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_label_value};
+use crate::bundle::Bundle;
+
+use crate::bundle::Object;
+use crate::diagnostic::Diagnostic;
+use crate::diagnostic::codes;
+use crate::k8s::name::is_dns1035_label;
+use crate::k8s::name::is_dns1123_label;
+use crate::k8s::name::is_dns1123_subdomain;
+use crate::k8s::name::is_label_value;
 
 /// The API server rejects an object whose annotations (keys and values) exceed 256 KiB.
 pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
@@ -151,7 +157,8 @@ fn data_bytes_binary(config_map: &k8s_openapi::api::core::v1::ConfigMap) -> usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::{compile, testing::minimal};
+    use crate::compile::compile;
+    use crate::compile::testing::minimal;
 
     #[test]
     fn the_examples_are_within_every_limit() {

@@ -4,15 +4,16 @@
 mod bundle;
 mod limits;
 mod promql;
-mod rules;
-mod system;
+pub mod system;
 
+pub use crate::sections::Check;
 pub use bundle::bundle;
-pub use rules::{Check, RULES};
-pub use system::{SYSTEM_RULES, SystemCheck, system};
+pub use system::{SYSTEM_RULES, SystemCheck};
 
+use crate::bundle::Bundle;
 use crate::diagnostic::Diagnostic;
-use crate::spec::{AppSpec, LoadedSpec};
+use crate::sections::{AppSpec, SECTIONS};
+use crate::spec::LoadedSpec;
 
 /// Runs every rule over `loaded` and returns all diagnostics, placed in its file and sorted
 /// by position.
@@ -55,10 +56,31 @@ pub fn spec(loaded: &LoadedSpec) -> Vec<Diagnostic> {
 /// ```
 pub fn check(spec: &AppSpec) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    for check in RULES {
+    for check in SECTIONS.iter().flat_map(|section| section.rules) {
         check(spec, &mut diagnostics);
     }
     diagnostics
+}
+
+/// Runs every system rule of every section; diagnostics carry spec field paths (place them
+/// with [`LoadedSpec::locate`]).
+///
+/// ```
+/// let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
+///             metadata: {name: demo}\n\
+///             spec: {model: {source: {pvc: {claimName: models}}}}\n";
+/// let spec = slipway_core::spec::load_str("demo.yaml", text).unwrap().spec;
+/// let bundle = slipway_core::compile::compile_for(&spec, Some("prod"));
+/// let diagnostics = slipway_core::validate::system(&spec, Some("prod"), &bundle);
+/// // An empty claim Slipway creates, which nothing writes: the server would find no model.
+/// assert_eq!(diagnostics[0].id, "model-not-delivered");
+/// ```
+pub fn system(spec: &AppSpec, env: Option<&str>, bundle: &Bundle) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for check in SYSTEM_RULES {
+        check(spec, env, bundle, &mut out);
+    }
+    out
 }
 
 /// Whether any diagnostic is an error (warnings alone do not stop compilation).

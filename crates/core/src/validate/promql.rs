@@ -6,8 +6,11 @@
 
 use serde::Deserialize;
 
-use crate::compile::{Bundle, Object};
-use crate::diagnostic::{Diagnostic, codes};
+use crate::bundle::Bundle;
+
+use crate::bundle::Object;
+use crate::diagnostic::Diagnostic;
+use crate::diagnostic::codes;
 use crate::promql;
 
 const HELP: &str = "the expression is generated from the spec: check the values it quotes \
@@ -178,10 +181,10 @@ mod tests {
     fn broken_keda_and_analysis_queries_are_errors_naming_the_object() {
         let mut spec = seed();
         spec.spec.scaling.hpa = None;
-        spec.spec.scaling.keda = Some(crate::spec::KedaSpec {
+        spec.spec.scaling.keda = Some(crate::sections::scaling::KedaSpec {
             min_replicas: 1,
             max_replicas: 4,
-            metric: crate::spec::LoadMetric::InFlight,
+            metric: crate::sections::scaling::LoadMetric::InFlight,
             target_per_pod: 4.0,
             idle_color_to_zero: false,
             polling_interval_seconds: 15,

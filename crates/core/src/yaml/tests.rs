@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::*;
+use crate::yaml::*;
 
 fn read(text: &str) -> Result<Value, YamlError> {
     from_str(text)

@@ -11,11 +11,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::selectors;
-use crate::compile::gitops::{self, KEEP_OPTIONS, SYNC_OPTIONS};
-use crate::compile::{Bundle, Object, Scope, compile_scoped};
-use crate::diagnostic::{Diagnostic, codes, join_key};
-use crate::spec::{AppSpec, ServiceType};
+use crate::bundle::Bundle;
+use crate::bundle::Object;
+use crate::compile::compile_scoped;
+use crate::diagnostic::Diagnostic;
+use crate::diagnostic::codes;
+use crate::diagnostic::join_key;
+use crate::sections::AppSpec;
+use crate::sections::Scope;
+use crate::sections::delivery::argocd as gitops;
+use crate::sections::delivery::argocd::KEEP_OPTIONS;
+use crate::sections::serving::ServiceType;
+use crate::sections::shared::labels::SYNC_OPTIONS;
+use crate::validate::system::selectors;
 
 /// `Kind namespace/name`, or `Kind name` for a cluster-scoped object.
 fn identity(object: &Object) -> String {
@@ -524,7 +532,7 @@ mod tests {
     #[test]
     fn an_existing_project_must_allow_the_namespaces_and_kinds() {
         let mut spec = seed();
-        spec.spec.gitops.as_mut().unwrap().project = Some(crate::spec::ProjectSpec {
+        spec.spec.gitops.as_mut().unwrap().project = Some(crate::sections::delivery::ProjectSpec {
             name: "ai-team".into(),
             namespaces: vec!["ai-applications-*".into()],
             cluster_kinds: vec!["Namespace".into()],

@@ -7,13 +7,19 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
-use crate::compile::runtime::{ENV_MODEL_PATH, ENV_MODEL_VERSION};
-use crate::compile::serving::SERVER_CONTAINER;
-use crate::compile::store::ENV_MODEL_URI;
-use crate::compile::training::{ENV_MODEL_OUTPUT_PATH, ENV_MODEL_UPLOAD_URI};
-use crate::compile::{Bundle, Object, gitops};
-use crate::diagnostic::{Diagnostic, codes};
-use crate::spec::{AppSpec, ModelSource};
+use crate::sections::shared::runtime::ENV_MODEL_PATH;
+
+use crate::bundle::Bundle;
+use crate::bundle::Object;
+use crate::diagnostic::Diagnostic;
+use crate::diagnostic::codes;
+use crate::sections::AppSpec;
+use crate::sections::model::ModelSource;
+use crate::sections::model::store::ENV_MODEL_URI;
+use crate::sections::serving::compile::SERVER_CONTAINER;
+use crate::sections::shared::runtime::ENV_MODEL_VERSION;
+use crate::sections::training::compile::ENV_MODEL_OUTPUT_PATH;
+use crate::sections::training::compile::ENV_MODEL_UPLOAD_URI;
 
 /// A pod spec of the bundle with its owner (`Kind/name`).
 struct Pod<'a> {
@@ -242,7 +248,7 @@ pub fn check_model_delivered(
 fn field_to_fix(spec: &AppSpec, pod: &Pod<'_>, version: &str) -> String {
     let model = &spec.spec.model;
     if let Some(blue_green) = &spec.spec.rollout.blue_green {
-        for color in crate::spec::Color::ALL {
+        for color in crate::sections::Color::ALL {
             let explicit = blue_green.slot(color).model_version.as_deref();
             if pod.owner.ends_with(&format!("-{}", color.as_str()))
                 && explicit.is_some_and(|v| v == version && v != model.version)
@@ -305,7 +311,7 @@ pub fn check_job_ttl_under_self_heal(
             .metadata
             .annotations
             .as_ref()
-            .is_some_and(|a| a.contains_key(gitops::HOOK));
+            .is_some_and(|a| a.contains_key(crate::sections::shared::labels::HOOK));
         let ttl = job.spec.as_ref().and_then(|s| s.ttl_seconds_after_finished);
         if let (false, Some(ttl)) = (hook, ttl) {
             out.push(
@@ -339,8 +345,9 @@ pub fn check_backup_coverage(
         .iter()
         .filter(|p| {
             p.kind == "CronJob"
-                && p.annotations
-                    .is_some_and(|a| a.contains_key(crate::compile::backup::RESTORE_ANNOTATION))
+                && p.annotations.is_some_and(|a| {
+                    a.contains_key(crate::sections::backup::compile::RESTORE_ANNOTATION)
+                })
         })
         .flat_map(|p| {
             all_containers(p.spec)
@@ -383,10 +390,11 @@ pub fn check_backup_coverage(
 mod tests {
     use super::*;
     use crate::compile::compile;
-    use crate::compile::testing::{minimal, seed};
+    use crate::compile::testing::minimal;
+    use crate::compile::testing::seed;
 
     fn ids(spec: &AppSpec) -> Vec<(&'static str, String)> {
-        super::super::system(spec, None, &compile(spec))
+        crate::validate::system(spec, None, &compile(spec))
             .into_iter()
             .map(|d| (d.id, d.path))
             .collect()
@@ -455,9 +463,9 @@ mod tests {
     #[test]
     fn a_fetched_model_needs_its_version_declared() {
         let mut spec = minimal();
-        spec.spec.model.source = ModelSource::ObjectStore(crate::spec::ObjectStoreSource::new(
-            "gs://models/demo/{version}/model.onnx",
-        ));
+        spec.spec.model.source = ModelSource::ObjectStore(
+            crate::sections::model::ObjectStoreSource::new("gs://models/demo/{version}/model.onnx"),
+        );
         assert_eq!(
             ids(&spec),
             [(
@@ -472,9 +480,9 @@ mod tests {
     #[test]
     fn a_model_training_uploads_is_delivered_to_the_servers_that_fetch_it() {
         let mut spec = seed();
-        spec.spec.model.source = ModelSource::ObjectStore(crate::spec::ObjectStoreSource::new(
-            "gs://models/ai/{version}/model.onnx",
-        ));
+        spec.spec.model.source = ModelSource::ObjectStore(
+            crate::sections::model::ObjectStoreSource::new("gs://models/ai/{version}/model.onnx"),
+        );
         spec.spec.backup = None;
         assert_eq!(ids(&spec), [], "green's 2 is uploaded, blue's 1 declared");
         spec.spec.model.existing_versions.clear();

@@ -10,7 +10,9 @@ use serde::Serialize;
 use serde::ser;
 use serde_json::Error;
 
-use crate::diagnostic::{join_index, join_key};
+use crate::diagnostic::join_index;
+
+use crate::diagnostic::join_key;
 
 /// A step into an object: a field, a map key or a list index.
 #[derive(Debug, Clone)]

@@ -1,0 +1,251 @@
+//! The rules of the `rollout` section.
+
+use crate::diagnostic::Diagnostic;
+use crate::diagnostic::codes;
+use crate::k8s::int_or_percent::IntOrPercent;
+use crate::sections::AppSpec;
+use crate::sections::Color;
+use crate::sections::model::ModelSource;
+use crate::sections::rollout::CanaryStep;
+use crate::sections::serving::RuntimeSpec;
+
+/// Reports [`codes::ROLLOUT_VALUES`](crate::diagnostic::codes::ROLLOUT_VALUES).
+pub(crate) fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let rollout = &spec.spec.rollout;
+    if let IntOrPercent::Percent(percent) = rollout.max_unavailable
+        && percent > 100
+    {
+        out.push(
+            Diagnostic::new(
+                &codes::ROLLOUT_VALUES,
+                "spec.rollout.maxUnavailable",
+                format!("maxUnavailable `{percent}%` is above 100%"),
+            )
+            .with_help("use a percentage from 0% to 100%"),
+        );
+    }
+    if rollout.max_surge.is_zero() && rollout.max_unavailable.is_zero() {
+        out.push(
+            Diagnostic::new(
+                &codes::ROLLOUT_VALUES,
+                "spec.rollout.maxSurge",
+                "maxSurge and maxUnavailable are both 0: no update can make progress",
+            )
+            .with_help("set maxSurge to 1 or 25%"),
+        );
+    }
+}
+
+/// Reports [`codes::ROLLOUT_STRATEGY`], [`codes::CANARY_STEPS`] and [`codes::CANARY_ANALYSIS`].
+pub(crate) fn check_canary(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let Some(canary) = &spec.spec.rollout.canary else {
+        return;
+    };
+    if spec.spec.rollout.blue_green.is_some() {
+        out.push(
+            Diagnostic::new(
+                &codes::ROLLOUT_STRATEGY,
+                "spec.rollout.canary",
+                "rollout has both blueGreen and canary",
+            )
+            .with_help("choose one strategy"),
+        );
+    }
+    let steps = |path: String, message: String, help: &str| {
+        Diagnostic::new(&codes::CANARY_STEPS, path, message).with_help(help)
+    };
+    if canary.steps.is_empty() {
+        out.push(steps(
+            "spec.rollout.canary.steps".into(),
+            "the canary has no steps: the new version would take all traffic at once".into(),
+            "e.g. `[{setWeight: 20}, {pause: {duration: 5m}}, {analysis: {}}, {setWeight: 50}]`",
+        ));
+    } else if !canary
+        .steps
+        .iter()
+        .any(|s| matches!(s, CanaryStep::SetWeight(_)))
+    {
+        out.push(steps(
+            "spec.rollout.canary.steps".into(),
+            "the canary never sets a weight: the new version would take all traffic at once".into(),
+            "add `setWeight` steps, e.g. `{setWeight: 20}`",
+        ));
+    }
+    let mut previous = 0;
+    for (i, step) in canary.steps.iter().enumerate() {
+        match step {
+            CanaryStep::SetWeight(weight) => {
+                let path = format!("spec.rollout.canary.steps[{i}].setWeight");
+                if !(1..=100).contains(weight) {
+                    out.push(steps(
+                        path,
+                        format!("weight {weight} is not a percentage between 1 and 100"),
+                        "e.g. 20",
+                    ));
+                } else if *weight <= previous {
+                    out.push(steps(
+                        path,
+                        format!(
+                            "weight {weight} does not increase on the previous weight {previous}"
+                        ),
+                        "weights rise step by step towards 100",
+                    ));
+                }
+                previous = previous.max(*weight);
+            }
+            CanaryStep::Pause(_) | CanaryStep::Analysis(_) => {}
+        }
+    }
+    let analysis = |path: &str, message: String, help: &str| {
+        Diagnostic::new(&codes::CANARY_ANALYSIS, path, message).with_help(help)
+    };
+    if !spec.spec.monitoring.enabled {
+        out.push(analysis(
+            "spec.rollout.canary",
+            "the canary analysis has no metrics source: monitoring is off, so Prometheus scrapes no request metrics".into(),
+            "turn `monitoring.enabled` back on",
+        ));
+    } else if !matches!(spec.spec.inference.runtime, RuntimeSpec::SlipwayServe(_)) {
+        out.push(analysis(
+            "spec.rollout.canary",
+            "the canary analysis has no metrics source: a custom runtime does not export slipway-serve's request metrics".into(),
+            "use the built-in runtime, or roll out with `maxSurge`/`maxUnavailable` or blue/green",
+        ));
+    }
+    let settings = &canary.analysis;
+    if settings.count < 1 || settings.failure_limit < 0 {
+        out.push(analysis(
+            "spec.rollout.canary.analysis",
+            format!(
+                "count is {} and failureLimit {}: count must be at least 1, failureLimit not negative",
+                settings.count, settings.failure_limit
+            ),
+            "e.g. `count: 5, failureLimit: 0`",
+        ));
+    }
+}
+
+/// Reports [`codes::MODEL_PATH_UNVERSIONED`](crate::diagnostic::codes::MODEL_PATH_UNVERSIONED)
+/// and [`codes::BLUE_GREEN_IDENTICAL`](crate::diagnostic::codes::BLUE_GREEN_IDENTICAL).
+pub(crate) fn check_blue_green_models(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let Some(blue_green) = &spec.spec.rollout.blue_green else {
+        return;
+    };
+    let model = &spec.spec.model;
+    let version = |color: Color| {
+        blue_green
+            .slot(color)
+            .model_version
+            .as_deref()
+            .unwrap_or(&model.version)
+    };
+    let (blue, green) = (version(Color::Blue), version(Color::Green));
+    let idle = blue_green.active.other();
+    let idle_path = |field: &str| format!("spec.rollout.blueGreen.{}.{field}", idle.as_str());
+    if blue != green {
+        let (path, text) = match &model.source {
+            ModelSource::ObjectStore(store)
+                if !store
+                    .uri
+                    .contains(crate::sections::model::VERSION_PLACEHOLDER) =>
+            {
+                ("spec.model.source.objectStore.uri", store.uri.as_str())
+            }
+            _ if !model.is_versioned() => ("spec.model.path", model.path.as_str()),
+            _ => return,
+        };
+        out.push(
+            Diagnostic::new(
+                &codes::MODEL_PATH_UNVERSIONED,
+                path,
+                format!(
+                    "blue serves model version `{blue}` and green `{green}`, but `{text}` has no `{{version}}`: both load the same file"
+                ),
+            )
+            .with_help("put `{version}` where the version goes, e.g. `/models/{version}/model.onnx`"),
+        );
+    } else if blue_green.blue.image == blue_green.green.image && blue_green.idle_replicas > 0 {
+        out.push(
+            Diagnostic::new(
+                &codes::BLUE_GREEN_IDENTICAL,
+                idle_path("image"),
+                format!(
+                    "blue and green both run `{}` with model version `{blue}`: switching `active` changes nothing that runs",
+                    blue_green.blue.image
+                ),
+            )
+            .with_help(format!(
+                "put the next release in the idle color ({}): a new `image` or `modelVersion`; \
+                 or stop it with `rollout.blueGreen.idleReplicas: 0` while there is none",
+                idle.as_str()
+            )),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::seed;
+    use crate::sections::scheduling::GpuSpec;
+    use crate::sections::serving::CustomRuntimeSpec;
+    use crate::sections::serving::rules::check_runtime_gpu;
+
+    fn run(spec: &AppSpec) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        check_runtime_gpu(spec, &mut out);
+        check_blue_green_models(spec, &mut out);
+        out.into_iter().map(|d| (d.id, d.path)).collect()
+    }
+
+    #[test]
+    fn the_seed_passes() {
+        assert!(run(&seed()).is_empty());
+    }
+
+    #[test]
+    fn gpus_for_the_builtin_runtime_are_an_error_but_a_custom_runtime_may_use_them() {
+        let mut spec = seed();
+        spec.spec.scheduling.gpu = Some(GpuSpec {
+            count: 1.into(),
+            resource_name: "nvidia.com/gpu".into(),
+            tolerate_gpu_taint: true,
+        });
+        assert_eq!(
+            run(&spec),
+            [("builtin-runtime-gpu", "spec.scheduling.gpu.count".into())]
+        );
+        spec.spec.inference.runtime = RuntimeSpec::Custom(CustomRuntimeSpec {
+            image: "example.com/triton:24.10".into(),
+            command: Vec::new(),
+            args: Vec::new(),
+            metrics_path: None,
+        });
+        assert!(run(&spec).is_empty());
+    }
+
+    #[test]
+    fn different_versions_need_a_versioned_path_and_identical_colors_warn() {
+        let mut spec = seed();
+        spec.spec.model.path = "/models/model.onnx".into();
+        assert_eq!(
+            run(&spec),
+            [("model-path-unversioned", "spec.model.path".into())]
+        );
+        let mut spec = seed();
+        let bg = spec.spec.rollout.blue_green.as_mut().unwrap();
+        bg.blue = bg.green.clone();
+        assert_eq!(
+            run(&spec),
+            [(
+                "blue-green-identical",
+                "spec.rollout.blueGreen.blue.image".into()
+            )]
+        );
+        spec.spec.rollout.blue_green.as_mut().unwrap().idle_replicas = 0;
+        assert!(
+            run(&spec).is_empty(),
+            "a stopped idle color is no false rollback"
+        );
+    }
+}
