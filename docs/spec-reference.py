@@ -171,7 +171,10 @@ def reference():
         kind, _, desc = describe(SCHEMA["properties"][name])
         root_rows.append(f"| `{name}` | {kind} | required | {one_line(SCHEMA['properties'][name].get('description') or desc)} |")
     out += root_rows
-    text = ["### The document", "", *out, ""]
+    spec_names = sorted(DEFS[ref_name(SCHEMA["properties"]["spec"])]["properties"])
+    index = ["[`metadata`](#metadata)"] + [f"[`spec.{n}`](#spec{n.lower()})" for n in spec_names]
+    text = ["Sections: " + " · ".join(index) + " · [value syntaxes](#value-syntaxes)", ""]
+    text += ["### The document", "", *out, ""]
 
     metadata = DEFS[ref_name(SCHEMA["properties"]["metadata"])]
     section = ["### `metadata`", "", one_line(metadata.get("description")), "",
