@@ -1,6 +1,7 @@
 //! The rule registry (`slipway_core::diagnostic::codes`) is complete and documented: every
 //! diagnostic that any example or invalid spec produces carries a registered code with the
-//! same severity, every code is documented, and the README's rule list is generated from it.
+//! same severity, every code is documented, and the rule list of `docs/rules.md` is generated
+//! from it.
 
 use std::path::{Path, PathBuf};
 
@@ -78,20 +79,20 @@ fn every_code_is_unique_and_documented() {
     }
 }
 
-/// The README's rule list is `slipway rules`' table; regenerate it with
+/// The rule list of `docs/rules.md` is `slipway rules`' table; regenerate it with
 /// `cargo run -p slipway-cli -- rules` when a code changes.
 #[test]
-fn the_readme_lists_every_rule() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+fn docs_rules_lists_every_rule() {
+    let docs = std::fs::read_to_string(root().join("docs/rules.md")).unwrap();
     let (start, end) = ("<!-- rules:start -->\n", "<!-- rules:end -->");
-    let listed = readme
+    let listed = docs
         .split_once(start)
         .and_then(|(_, rest)| rest.split_once(end))
         .map(|(listed, _)| listed)
-        .expect("README.md has a rules section");
+        .expect("docs/rules.md has the rules:start and rules:end markers");
     let expected = table(codes::ALL);
     assert_eq!(
         listed, expected,
-        "README.md's rule list is out of date; replace it with:\n{expected}"
+        "docs/rules.md's rule list is out of date; replace it with:\n{expected}"
     );
 }
