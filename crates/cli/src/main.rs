@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use slipway_core::compile::Scope;
-use slipway_core::diagnostic::{self, codes};
+use slipway_core::diagnostic;
 use slipway_core::k8s::name::is_dns1123_label;
 use slipway_core::render::{diff, tree};
 use slipway_core::template::{self, Partials};
@@ -238,12 +238,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { id: None } => {
-            stdout(&diagnostic::table(codes::ALL))?;
+            stdout(&diagnostic::table(&slipway_core::validate::registry()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { id: Some(id) } => {
-            let code = codes::ALL
-                .iter()
+            let code = slipway_core::validate::registry()
+                .into_iter()
                 .find(|code| code.id == id)
                 .with_context(|| format!("no rule `{id}`; `slipway rules` lists them all"))?;
             stdout(&code.docs())?;

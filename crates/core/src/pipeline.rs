@@ -12,7 +12,6 @@ use crate::bundle::Bundle;
 use crate::diagnostic::Diagnostic;
 use crate::diagnostic::Location;
 use crate::diagnostic::Stage;
-use crate::diagnostic::codes;
 use crate::diagnostic::render_all;
 use crate::sections::Scope;
 use crate::spec;
@@ -134,7 +133,7 @@ impl<'a> Pipeline<'a> {
         };
         if has_values && !template::has_template_syntax(self.text) {
             let mut diagnostic = Diagnostic::new(
-                &codes::VALUES_WITHOUT_TEMPLATE,
+                &crate::template::VALUES_WITHOUT_TEMPLATE,
                 "",
                 format!(
                     "values were given (-f, --set or the environment's file), but `{}` is not a template: they would be ignored",

@@ -53,7 +53,7 @@ fn every_spec_renders_to_its_golden_yaml() {
             let bundle_warnings: Vec<_> = compiled
                 .diagnostics
                 .iter()
-                .filter(|d| d.code().stage == Stage::Bundle)
+                .filter(|d| d.code.stage == Stage::Bundle)
                 .cloned()
                 .collect();
             assert!(

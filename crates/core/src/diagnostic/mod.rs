@@ -4,7 +4,6 @@
 use std::fmt;
 
 mod code;
-pub mod codes;
 mod position;
 
 pub use code::{Code, Stage, table};
@@ -28,11 +27,56 @@ impl fmt::Display for Severity {
     }
 }
 
+/// Declares diagnostic codes beside the check that reports them: each becomes a `pub const`
+/// [`Code`] documented by its `what`, and the module gets `CODES`, the list of them all, which
+/// its section (or stage) registers (`validate::registry` gathers every list).
+///
+/// ```ignore
+/// crate::diagnostic::codes! {
+///     HPA_BOUNDS {
+///         id: "hpa-bounds",
+///         severity: Error,
+///         stage: Spec,
+///         what: "…",
+///         why: "…",
+///         example: "…",
+///         instead: "…",
+///     }
+/// }
+/// ```
+macro_rules! codes {
+    ($($name:ident {
+        id: $id:literal,
+        severity: $severity:ident,
+        stage: $stage:ident,
+        what: $what:literal,
+        why: $why:literal,
+        example: $example:literal,
+        instead: $instead:literal $(,)?
+    })*) => {
+        $(
+            #[doc = concat!("`", $id, "`: ", $what)]
+            pub const $name: $crate::diagnostic::Code = $crate::diagnostic::Code {
+                id: $id,
+                severity: $crate::diagnostic::Severity::$severity,
+                stage: $crate::diagnostic::Stage::$stage,
+                what: $what,
+                why: $why,
+                example: $example,
+                instead: $instead,
+            };
+        )*
+        /// Every code this module declares.
+        pub const CODES: &[&$crate::diagnostic::Code] = &[$(&$name),*];
+    };
+}
+pub(crate) use codes;
+
 /// One problem, tied to a field of the spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// Stable rule id, e.g. `quantity-syntax`.
-    pub id: &'static str,
+    /// The registered code: its stable id (e.g. `quantity-syntax`), severity and documentation.
+    pub code: &'static Code,
     /// Error or warning.
     pub severity: Severity,
     /// Dotted field path, e.g. `spec.inference.replicas`.
@@ -52,7 +96,7 @@ impl Diagnostic {
     /// [`Diagnostic::located`].
     pub fn new(code: &'static Code, path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
-            id: code.id,
+            code,
             severity: code.severity,
             path: path.into(),
             file: String::new(),
@@ -62,13 +106,9 @@ impl Diagnostic {
         }
     }
 
-    /// The registered code of this diagnostic.
-    pub fn code(&self) -> &'static Code {
-        codes::ALL
-            .iter()
-            .copied()
-            .find(|code| code.id == self.id)
-            .expect("diagnostics are built from registered codes")
+    /// The code's stable id, e.g. `quantity-syntax`.
+    pub fn id(&self) -> &'static str {
+        self.code.id
     }
 
     /// Adds a help line.
@@ -103,7 +143,7 @@ impl Diagnostic {
     /// use slipway_core::diagnostic::{Diagnostic, PositionIndex, codes};
     ///
     /// let source = "spec:\n  inference:\n    replicas: 0\n";
-    /// let diagnostic = Diagnostic::new(&codes::REPLICAS_RANGE, "spec.inference.replicas", "too few")
+    /// let diagnostic = Diagnostic::new(&crate::sections::scaling::rules::REPLICAS_RANGE, "spec.inference.replicas", "too few")
     ///     .with_help("set `replicas: 1` or more")
     ///     .located("app.yaml", &PositionIndex::new(source));
     /// assert_eq!(diagnostic.position(), "app.yaml:3:5");
@@ -112,7 +152,7 @@ impl Diagnostic {
     /// assert!(text.contains("3 |     replicas: 0\n"));
     /// ```
     pub fn render(&self, source: Option<&str>) -> String {
-        let mut out = format!("{}[{}]: {}\n", self.severity, self.id, self.message);
+        let mut out = format!("{}[{}]: {}\n", self.severity, self.code.id, self.message);
         let line_text = self.location.and_then(|location| {
             source.and_then(|text| text.lines().nth(location.line.saturating_sub(1)))
         });
@@ -152,7 +192,7 @@ impl fmt::Display for Diagnostic {
             "{}: {}[{}] {}: {}",
             self.position(),
             self.severity,
-            self.id,
+            self.code.id,
             self.path_label(),
             self.message
         )
@@ -165,8 +205,8 @@ impl fmt::Display for Diagnostic {
 /// use slipway_core::diagnostic::{Diagnostic, codes, render_all};
 ///
 /// let diagnostics = [
-///     Diagnostic::new(&codes::HPA_BOUNDS, "spec.x", "wrong"),
-///     Diagnostic::new(&codes::IMAGE_TAG, "spec.y", "risky"),
+///     Diagnostic::new(&crate::sections::scaling::rules::HPA_BOUNDS, "spec.x", "wrong"),
+///     Diagnostic::new(&crate::sections::app::images::IMAGE_TAG, "spec.y", "risky"),
 /// ];
 /// assert!(render_all(&diagnostics, None).ends_with("1 error and 1 warning emitted\n"));
 /// assert_eq!(render_all(&[], None), "");
@@ -202,7 +242,7 @@ mod tests {
         let source = "spec:\n  inference:\n    replicas: -1\n";
         let index = PositionIndex::new(source);
         let diagnostic = Diagnostic::new(
-            &codes::REPLICAS_RANGE,
+            &crate::sections::scaling::rules::REPLICAS_RANGE,
             "spec.inference.replicas",
             "replicas must be at least 1",
         )
@@ -219,9 +259,9 @@ mod tests {
     #[test]
     fn summary_counts_errors_and_warnings() {
         let diagnostics = [
-            Diagnostic::new(&codes::HPA_BOUNDS, "x", "m"),
-            Diagnostic::new(&codes::IMAGE_TAG, "y", "m"),
-            Diagnostic::new(&codes::MODEL_FORMAT, "z", "m"),
+            Diagnostic::new(&crate::sections::scaling::rules::HPA_BOUNDS, "x", "m"),
+            Diagnostic::new(&crate::sections::app::images::IMAGE_TAG, "y", "m"),
+            Diagnostic::new(&crate::sections::model::rules::MODEL_FORMAT, "z", "m"),
         ];
         assert!(render_all(&diagnostics, None).ends_with("1 error and 2 warnings emitted\n"));
     }

@@ -85,7 +85,7 @@ pub fn shorten(name: &str, max: usize) -> String {
     format!("{head}-{hash:08x}")
 }
 
-/// Reports [`codes::DNS_NAME`] at `path` unless `value` is a DNS-1123 subdomain, naming it a
+/// Reports [`DNS_NAME`] at `path` unless `value` is a DNS-1123 subdomain, naming it a
 /// `what` name.
 pub(crate) fn dns_name(
     out: &mut Vec<crate::diagnostic::Diagnostic>,
@@ -96,12 +96,24 @@ pub(crate) fn dns_name(
     if !is_dns1123_subdomain(value) {
         out.push(
             crate::diagnostic::Diagnostic::new(
-                &crate::diagnostic::codes::DNS_NAME,
+                &DNS_NAME,
                 path,
                 format!("`{value}` is not a valid {what} name"),
             )
             .with_help("use lowercase letters, digits, '-' and '.'"),
         );
+    }
+}
+
+crate::diagnostic::codes! {
+    DNS_NAME {
+        id: "dns-name",
+        severity: Error,
+        stage: Spec,
+        what: "Checks every name Slipway turns into an object name or a reference: the application name (a DNS-1035 label of at most 40 characters), the namespace (DNS-1123 label), claim, Secret, PriorityClass and RuntimeClass names (DNS-1123 subdomains), and the model name (a URL path segment).",
+        why: "The API server rejects such objects at apply time, after the GitOps commit landed; Argo CD then shows a failed sync instead of the author seeing the mistake.",
+        example: "`metadata.name: AI_Inference`",
+        instead: "`metadata.name: ai-inference`",
     }
 }
 

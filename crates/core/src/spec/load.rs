@@ -10,7 +10,6 @@ use crate::sections::AppSpec;
 use crate::diagnostic::Diagnostic;
 use crate::diagnostic::Location;
 use crate::diagnostic::PositionIndex;
-use crate::diagnostic::codes;
 use crate::diagnostic::render_all;
 use crate::spec::schema;
 use crate::yaml;
@@ -142,7 +141,7 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
             path => path,
         };
         LoadError::Shape(Box::new(
-            Diagnostic::new(&codes::SPEC_SHAPE, path, error.into_inner().to_string())
+            Diagnostic::new(&SPEC_SHAPE, path, error.into_inner().to_string())
                 .located(file, &positions),
         ))
     })?;
@@ -158,9 +157,9 @@ pub fn load_str(file: &str, text: &str) -> Result<LoadedSpec, LoadError> {
 /// A YAML error as a diagnostic: its id by kind, its position, and the field it is about.
 fn yaml_diagnostic(file: &str, text: &str, error: yaml::YamlError) -> Diagnostic {
     let code = match error.kind {
-        YamlErrorKind::DuplicateKey => &codes::YAML_DUPLICATE_KEY,
-        YamlErrorKind::Limit => &codes::YAML_LIMIT,
-        YamlErrorKind::Syntax | YamlErrorKind::Type | YamlErrorKind::Write => &codes::YAML_SYNTAX,
+        YamlErrorKind::DuplicateKey => &YAML_DUPLICATE_KEY,
+        YamlErrorKind::Limit => &YAML_LIMIT,
+        YamlErrorKind::Syntax | YamlErrorKind::Type | YamlErrorKind::Write => &YAML_SYNTAX,
     };
     // The location is the parser's; the path is the field written at or before it.
     let path = error
@@ -188,7 +187,7 @@ fn not_a_mapping(file: &str, text: &str, document: &serde_json::Value) -> Diagno
         serde_json::Value::Object(_) => unreachable!("only called for non-mappings"),
     };
     let mut diagnostic = Diagnostic::new(
-        &codes::YAML_DOCUMENT,
+        &YAML_DOCUMENT,
         "",
         format!("{found}: a spec is a mapping with `apiVersion`, `kind`, `metadata` and `spec`"),
     )
@@ -200,6 +199,54 @@ fn not_a_mapping(file: &str, text: &str, document: &serde_json::Value) -> Diagno
             .unwrap_or(Location { line: 1, column: 1 }),
     );
     diagnostic
+}
+
+crate::diagnostic::codes! {
+    YAML_SYNTAX {
+        id: "yaml-syntax",
+        severity: Error,
+        stage: Load,
+        what: "The spec (after templating) is not a YAML document.",
+        why: "Nothing can be read from it.",
+        example: "`metadata: {name: demo`",
+        instead: "`metadata: {name: demo}`",
+    }
+    YAML_DUPLICATE_KEY {
+        id: "yaml-duplicate-key",
+        severity: Error,
+        stage: Load,
+        what: "Rejects a mapping that has the same key twice, anywhere in a spec or values file.",
+        why: "YAML requires unique keys; readers that accept duplicates keep the last one silently, so a second `metadata:` block renames the application and a repeated env var or RBAC entry wins unseen.",
+        example: "`metadata: {name: a}` followed later by `metadata: {name: b}`",
+        instead: "one key, with everything it holds merged under it",
+    }
+    YAML_LIMIT {
+        id: "yaml-limit",
+        severity: Error,
+        stage: Load,
+        what: "Stops a document whose aliases expand past the reader's budget (an alias bomb) or that nests too deep.",
+        why: "A few lines of anchors and aliases can expand to gigabytes; reading such a spec must fail fast with a location, not exhaust memory.",
+        example: "`a: &a [x, x]`, `b: &b [*a, *a]`, … nine levels deep",
+        instead: "write the values out, or use a template loop; plain anchors and aliases within the budget still work",
+    }
+    YAML_DOCUMENT {
+        id: "yaml-document",
+        severity: Error,
+        stage: Load,
+        what: "Rejects a file that is empty, only comments, or whose document is a list or a scalar instead of a mapping.",
+        why: "A spec is one mapping with `apiVersion`, `kind`, `metadata` and `spec`; anything else is a wrong file or a broken template.",
+        example: "an empty file, or `- name: demo`",
+        instead: "`slipway init NAME --stdout` prints a starter spec",
+    }
+    SPEC_SHAPE {
+        id: "spec-shape",
+        severity: Error,
+        stage: Load,
+        what: "The document matches the schema but cannot be read into the typed spec (e.g. `3.0` where an integer is required).",
+        why: "Slipway parses every value once into a type; a value it cannot type is not used as a guess.",
+        example: "`inference: {port: 8000.0}`",
+        instead: "`inference: {port: 8000}`",
+    }
 }
 
 #[cfg(test)]
@@ -277,7 +324,7 @@ mod tests {
         };
         let at = diagnostic.location.expect("every YAML error is located");
         (
-            diagnostic.id,
+            diagnostic.id(),
             diagnostic.path.clone(),
             at.line,
             at.column,
@@ -471,11 +518,11 @@ mod tests {
             let found: Vec<_> = error
                 .diagnostics()
                 .iter()
-                .filter(|d| d.id != "schema")
-                .map(|d| (d.id, d.path.as_str(), d.location.map(|l| l.line)))
+                .filter(|d| d.id() != "schema")
+                .map(|d| (d.id(), d.path.as_str(), d.location.map(|l| l.line)))
                 .collect();
             assert_eq!(found, [(id, path, Some(line))], "{body}: {error:?}");
-            let diagnostic = error.diagnostics().iter().find(|d| d.id == id).unwrap();
+            let diagnostic = error.diagnostics().iter().find(|d| d.id() == id).unwrap();
             assert!(
                 diagnostic.message.contains(reason),
                 "{body}: {}",

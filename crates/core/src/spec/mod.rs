@@ -6,8 +6,8 @@
 //! step and its rules); they are all re-exported here, the one public path of the typed spec.
 
 mod build;
-mod load;
-mod schema;
+pub(crate) mod load;
+pub(crate) mod schema;
 
 pub use load::{LoadError, LoadedSpec, load_str};
 pub use schema::{SCHEMA_ID, json_schema, json_schema_value};

@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::sections::AppSpec;
 
 use crate::diagnostic::Code;
-use crate::diagnostic::codes;
 use crate::diagnostic::join_index;
 use crate::diagnostic::join_key;
 use crate::k8s::cron::Schedule;
@@ -68,31 +67,31 @@ const SYNTAXES: &[Syntax] = &[
     Syntax {
         format: "kubernetes-quantity",
         explain: explain::<Quantity>,
-        code: &codes::QUANTITY_SYNTAX,
+        code: &QUANTITY_SYNTAX,
         help: "write e.g. `500m` or `2` for CPU and `512Mi` or `4Gi` for memory",
     },
     Syntax {
         format: "fluentd-size",
         explain: explain::<ByteSize>,
-        code: &codes::QUANTITY_SYNTAX,
+        code: &QUANTITY_SYNTAX,
         help: "whole digits and an optional k, m, g or t, e.g. `8MB` or `512m`",
     },
     Syntax {
         format: "prometheus-duration",
         explain: explain::<Duration>,
-        code: &codes::DURATION_SYNTAX,
+        code: &DURATION_SYNTAX,
         help: "digits and a unit (ms, s, m, h, d, w, y), largest first, e.g. `30s`, `5m`, `1h30m`",
     },
     Syntax {
         format: "cron-schedule",
         explain: explain::<Schedule>,
-        code: &codes::CRON_SYNTAX,
+        code: &CRON_SYNTAX,
         help: "use five fields `minute hour day-of-month month day-of-week`, e.g. `0 2 * * *`, or @hourly/@daily/@weekly/@monthly",
     },
     Syntax {
         format: "int-or-percent",
         explain: explain::<IntOrPercent>,
-        code: &codes::INT_OR_PERCENT_SYNTAX,
+        code: &INT_OR_PERCENT_SYNTAX,
         help: "a number of pods without quotes (`1`) or a percentage (`25%`)",
     },
 ];
@@ -212,7 +211,7 @@ fn violations_of(
                 .map(|p| p.keys().cloned().collect::<Vec<_>>())
                 .unwrap_or_default();
             SchemaViolation {
-                code: &codes::SCHEMA,
+                code: &SCHEMA,
                 path: join_key(&path, &field),
                 message: format!("unknown field `{field}`"),
                 help: Some(suggest(&field, &known)),
@@ -227,7 +226,7 @@ fn violations_of(
             }
             let choices = parent_schema.map(one_of_choices).unwrap_or_default();
             SchemaViolation {
-                code: &codes::SCHEMA,
+                code: &SCHEMA,
                 path,
                 message: if choices.is_empty() {
                     error.to_string()
@@ -240,20 +239,20 @@ fn violations_of(
         ValidationErrorKind::Required { property } => {
             let field = property.as_str().unwrap_or_default().to_string();
             SchemaViolation {
-                code: &codes::SCHEMA,
+                code: &SCHEMA,
                 message: format!("missing required field `{field}`"),
                 path: join_key(&path, &field),
                 help: None,
             }
         }
         ValidationErrorKind::Type { .. } => SchemaViolation {
-            code: &codes::SCHEMA,
+            code: &SCHEMA,
             message: wrong_type(error.instance(), parent_schema),
             path,
             help: None,
         },
         _ => SchemaViolation {
-            code: &codes::SCHEMA,
+            code: &SCHEMA,
             path,
             message: error.to_string(),
             help: None,
@@ -448,6 +447,54 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
+}
+
+crate::diagnostic::codes! {
+    SCHEMA {
+        id: "schema",
+        severity: Error,
+        stage: Load,
+        what: "The document does not match the AIApplication JSON Schema (`slipway schema`): an unknown field, a wrong type, a missing required field, a value out of range.",
+        why: "The schema is the spec's contract; every violation is listed with its field path, with a `did you mean` for misspelt fields.",
+        example: "`inference: {replicas: three}`",
+        instead: "`inference: {replicas: 3}`",
+    }
+    QUANTITY_SYNTAX {
+        id: "quantity-syntax",
+        severity: Error,
+        stage: Load,
+        what: "Parses every quantity of the spec when it is loaded: resource quantities (requests, limits, VPA bounds, volume sizes) with the Kubernetes grammar, a string such as `500m` or `4Gi` or a number such as `1` or `0.5`; Fluentd's buffer sizes (`logging.buffer.chunkLimitSize`, `totalLimitSize`) with Fluentd's, e.g. `8MB`.",
+        why: "`2GBytes` or `1 CPU` is rejected by the API server only when the object is applied; parsed once, quantities compare exactly (`1000m` equals `1`). Fluentd reads the first digits-and-unit anywhere in a size, so `1.5g` would buffer 5 GiB.",
+        example: "`limits: {memory: 4GBytes}`",
+        instead: "`limits: {memory: 4Gi}` (binary suffixes Ki, Mi, Gi; decimal k, M, G; millicores `500m`)",
+    }
+    CRON_SYNTAX {
+        id: "cron-syntax",
+        severity: Error,
+        stage: Load,
+        what: "Parses cron schedules (training, backup) when the spec is loaded: five fields (minute hour day-of-month month day-of-week) of numbers within their ranges, `*`, `,`, `-`, `/` or names, or a descriptor such as `@daily`.",
+        why: "The API server accepts many malformed schedules (`99 99 99 99 99`, `a b c d e`), which then never fire.",
+        example: "`schedule: \"every day\"`",
+        instead: "`schedule: \"0 2 * * *\"`",
+    }
+    DURATION_SYNTAX {
+        id: "duration-syntax",
+        severity: Error,
+        stage: Load,
+        what: "Parses every duration of the spec when it is loaded (`scrapeInterval`, alert `forDuration`/`atMaxReplicasFor`, canary pauses and analysis intervals, Fluentd's `flushInterval`): digits and units from the largest to the smallest, each once, above zero.",
+        why: "The Prometheus operator rejects the ServiceMonitor or rule group (`30s1m`, `30 seconds`), and the alerts silently never load; Argo Rollouts and Fluentd misread what they cannot parse.",
+        example: "`scrapeInterval: 30 seconds`, `scrapeInterval: 30s1m` or `scrapeInterval: 30`",
+        instead: "`scrapeInterval: 30s`",
+    }
+    INT_OR_PERCENT_SYNTAX {
+        id: "int-or-percent-syntax",
+        severity: Error,
+        stage: Load,
+        what: "Parses `rollout.maxSurge`, `rollout.maxUnavailable` and `scaling.disruptionBudget.maxUnavailable` when the spec is loaded: a whole number of pods (`1`) or a percentage (`\"25%\"`), as Kubernetes' int-or-string.",
+        why: "The API server rejects a quoted number (`\"1\"`), a fraction or a negative count only when the Deployment or budget is applied.",
+        example: "`maxSurge: \"1\"`, `maxSurge: 1.5` or `maxUnavailable: one`",
+        instead: "`maxSurge: 1` or `maxSurge: 25%`",
+    }
 }
 
 #[cfg(test)]

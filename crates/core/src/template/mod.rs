@@ -25,8 +25,6 @@ use crate::diagnostic::Diagnostic;
 
 use crate::diagnostic::Location;
 
-use crate::diagnostic::codes;
-
 /// Where `{% include "name" %}` finds its text. Implemented by maps of name → text; the CLI
 /// implements it over files beside the spec.
 pub trait Partials: Send + Sync + 'static {
@@ -262,32 +260,32 @@ fn template_error(
         .filter(|snippet| !snippet.is_empty());
     let (code, message) = match error.kind() {
         ErrorKind::UndefinedError => (
-            &codes::TEMPLATE_UNDEFINED,
+            &TEMPLATE_UNDEFINED,
             match snippet {
                 Some(expression) => format!("undefined value `{expression}`"),
                 None => "undefined value".to_string(),
             },
         ),
         ErrorKind::SyntaxError => (
-            &codes::TEMPLATE_SYNTAX,
+            &TEMPLATE_SYNTAX,
             format!(
                 "template syntax error: {}",
                 error.detail().unwrap_or("invalid syntax")
             ),
         ),
         ErrorKind::OutOfFuel => (
-            &codes::TEMPLATE_FUEL,
+            &TEMPLATE_FUEL,
             format!("the template ran out of fuel ({FUEL} instructions): a loop runs too long"),
         ),
         ErrorKind::TemplateNotFound => (
-            &codes::TEMPLATE_INCLUDE,
+            &TEMPLATE_INCLUDE,
             format!(
                 "partial not found: {}",
                 error.detail().unwrap_or("unknown template")
             ),
         ),
         _ => (
-            &codes::TEMPLATE,
+            &TEMPLATE,
             match error.detail() {
                 Some(detail) => format!("{}: {detail}", error.kind()),
                 None => error.kind().to_string(),
@@ -414,6 +412,63 @@ fn middle_line_map(old: &[&str], new: &[&str]) -> Vec<usize> {
     map
 }
 
+crate::diagnostic::codes! {
+    TEMPLATE_UNDEFINED {
+        id: "template-undefined",
+        severity: Error,
+        stage: Template,
+        what: "The spec template uses a value that is not defined (strict undefined).",
+        why: "Rendering an undefined value as an empty string produces a spec that loads with a silently missing field.",
+        example: "`replicas: {{ values.replicas }}` with no `replicas` in any values file",
+        instead: "define it (`-f values.yaml`, `--set replicas=3`) or give a default: `{{ values.replicas | default(2) }}`",
+    }
+    TEMPLATE_SYNTAX {
+        id: "template-syntax",
+        severity: Error,
+        stage: Template,
+        what: "The spec template is not valid minijinja syntax.",
+        why: "Nothing can be rendered from it.",
+        example: "`replicas: {{ values.replicas }`",
+        instead: "`replicas: {{ values.replicas }}`",
+    }
+    TEMPLATE_FUEL {
+        id: "template-fuel",
+        severity: Error,
+        stage: Template,
+        what: "Stops a template that runs more than `template::FUEL` (5 million) engine instructions, naming the line it was on.",
+        why: "A spec is rendered in CI and by every developer: a runaway loop must fail fast with a location, not hang the pipeline until it is killed.",
+        example: "`{% for i in range(100000) %}{% for j in range(100000) %}…{% endfor %}{% endfor %}`",
+        instead: "loop over the values you need (`{% for m in values.models %}`), a few hundred entries at most",
+    }
+    VALUES_WITHOUT_TEMPLATE {
+        id: "values-without-template",
+        severity: Error,
+        stage: Template,
+        what: "Rejects values (`-f`, `--set`, `--set-string`, the environment's values file) given for a spec that has no template syntax.",
+        why: "A spec that is not a template renders as written, so the values would be silently ignored: `--set inference.replicas=3` reads like a Helm override and would change nothing.",
+        example: "`slipway render specs/minimal.yaml --set inference.replicas=3`",
+        instead: "write the value into the spec, or make the spec a template: `replicas: {{ values.replicas | default(2) }}`",
+    }
+    TEMPLATE_INCLUDE {
+        id: "template-include",
+        severity: Error,
+        stage: Template,
+        what: "`{% include %}` names a partial that does not exist beside the spec (or lies outside its directory).",
+        why: "Partials are read relative to the spec's directory only, so a template cannot read arbitrary files.",
+        example: "`{% include \"../secrets.yaml\" %}`",
+        instead: "`{% include \"partials/probes.yaml\" %}` with the file beside the spec",
+    }
+    TEMPLATE {
+        id: "template",
+        severity: Error,
+        stage: Template,
+        what: "Any other template failure (a filter on the wrong type, a loop over a non-sequence, …).",
+        why: "The template cannot be rendered; the message carries minijinja's reason.",
+        example: "`{% for x in values.replicas %}` where `replicas` is a number",
+        instead: "iterate over a sequence, or fix the value's type",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,7 +532,7 @@ mod tests {
         )
         .unwrap_err();
         let diagnostic = &error.diagnostic;
-        assert_eq!(diagnostic.id, "template-undefined");
+        assert_eq!(diagnostic.id(), "template-undefined");
         assert_eq!(diagnostic.position(), "spec.yaml:3:7");
         assert!(
             diagnostic.message.contains("values.missing"),
@@ -534,7 +589,7 @@ mod tests {
             BTreeMap::new(),
         )
         .unwrap_err();
-        assert_eq!(missing.diagnostic.id, "template-include");
+        assert_eq!(missing.diagnostic.id(), "template-include");
     }
 
     #[test]

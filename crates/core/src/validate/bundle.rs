@@ -13,7 +13,6 @@ use crate::bundle::Bundle;
 
 use crate::bundle::Object;
 use crate::diagnostic::Diagnostic;
-use crate::diagnostic::codes;
 
 /// A workload's pod template, with the workload's identity.
 struct Pods<'a> {
@@ -130,7 +129,7 @@ fn check_workload_selectors(pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) {
             && !selects(selector, labels)
         {
             out.push(Diagnostic::new(
-                &codes::SELECTOR_MISMATCH,
+                &SELECTOR_MISMATCH,
                 format!("{}.spec.selector", pod.owner),
                 format!(
                     "{}'s selector does not match its own pod template labels",
@@ -169,7 +168,7 @@ fn check_services(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>)
             .collect();
         match selected.len() {
             0 => out.push(Diagnostic::new(
-                &codes::SELECTOR_MISMATCH,
+                &SELECTOR_MISMATCH,
                 format!("{owner}.spec.selector"),
                 format!("{owner} selects no pods of this application"),
             )),
@@ -177,7 +176,7 @@ fn check_services(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>)
             _ if headless => {}
             _ => out.push(
                 Diagnostic::new(
-                    &codes::SERVICE_SELECTS_SEVERAL_WORKLOADS,
+                    &SERVICE_SELECTS_SEVERAL_WORKLOADS,
                     format!("{owner}.spec.selector"),
                     format!(
                         "{owner} selects the pods of {}",
@@ -202,7 +201,7 @@ fn check_services(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>)
             });
             if !found {
                 out.push(Diagnostic::new(
-                    &codes::UNKNOWN_PORT,
+                    &UNKNOWN_PORT,
                     format!("{owner}.spec.ports"),
                     format!("{owner} targets port `{name}`, which its pods do not name"),
                 ));
@@ -291,7 +290,7 @@ fn check_restricted(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
             if !tmp_mounted {
                 out.push(
                     Diagnostic::new(
-                        &codes::READ_ONLY_ROOT_WITHOUT_TMP,
+                        &READ_ONLY_ROOT_WITHOUT_TMP,
                         format!("{owner}.spec.template.spec"),
                         format!("container `{name}` has a read-only root filesystem but no writable /tmp"),
                     )
@@ -303,7 +302,7 @@ fn check_restricted(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
     for what in problems {
         out.push(
             Diagnostic::new(
-                &codes::POD_SECURITY,
+                &POD_SECURITY,
                 format!("{owner}.spec.template.spec"),
                 format!("{owner} does not meet Pod Security \"restricted\": {what}"),
             )
@@ -374,7 +373,7 @@ fn check_scaling(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) 
                 if covered != 1 {
                     out.push(
                         Diagnostic::new(
-                            &codes::PDB_SELECTOR,
+                            &PDB_SELECTOR,
                             format!("{owner}.spec.selector"),
                             format!(
                                 "{owner} covers the pods of {covered} workloads instead of one"
@@ -395,7 +394,7 @@ fn check_scaling(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) 
         });
         if !found {
             out.push(Diagnostic::new(
-                &codes::SCALE_TARGET,
+                &SCALE_TARGET,
                 format!("{owner}.spec"),
                 format!("{owner} scales {kind}/{name}, which the bundle does not contain"),
             ));
@@ -411,7 +410,7 @@ fn check_scaling(bundle: &Bundle, pods: &[Pods<'_>], out: &mut Vec<Diagnostic>) 
         if exists && owners.len() > 1 {
             out.push(
                 Diagnostic::new(
-                    &codes::AUTOSCALER_CONFLICT,
+                    &AUTOSCALER_CONFLICT,
                     format!("{}.spec", owners[1]),
                     format!("{kind}/{name} is scaled by {}", owners.join(" and ")),
                 )
@@ -438,7 +437,7 @@ fn check_gpus(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
         if extended(&resources.requests) != extended(&resources.limits) {
             out.push(
                 Diagnostic::new(
-                    &codes::GPU_REQUESTS_LIMITS,
+                    &GPU_REQUESTS_LIMITS,
                     format!("{owner}.spec.template.spec"),
                     format!(
                         "container `{}` requests GPUs differently from its limit",
@@ -448,6 +447,90 @@ fn check_gpus(owner: &str, spec: &PodSpec, out: &mut Vec<Diagnostic>) {
                 .with_help("extended resources such as GPUs must be requested exactly as limited"),
             );
         }
+    }
+}
+
+crate::diagnostic::codes! {
+    SELECTOR_MISMATCH {
+        id: "selector-mismatch",
+        severity: Error,
+        stage: Bundle,
+        what: "A workload's selector does not match its own pod template, or a Service selects no pod of the application.",
+        why: "The API server rejects the first; the second is a Service with no endpoints, which answers nothing.",
+        example: "a Deployment selecting `app: api` whose pods are labelled `app: api-v2`",
+        instead: "one label helper for selectors and pod labels (Slipway's `app.kubernetes.io/*` labels)",
+    }
+    SERVICE_SELECTS_SEVERAL_WORKLOADS {
+        id: "service-selects-several-workloads",
+        severity: Error,
+        stage: Bundle,
+        what: "A Service selects the pods of more than one workload (e.g. both blue and green).",
+        why: "Traffic is then split between colors, which defeats a blue/green switch: the source article's `app: ai-inference` selector does exactly this.",
+        example: "a Service selecting `app: ai-inference` over blue and green Deployments",
+        instead: "add the color to the selector: `slipway.dev/color: green`",
+    }
+    UNKNOWN_PORT {
+        id: "unknown-port",
+        severity: Error,
+        stage: Bundle,
+        what: "A Service's `targetPort` names a port that the selected pods do not declare.",
+        why: "The Service has endpoints but connections to them are refused.",
+        example: "`targetPort: http` on pods whose port is named `web`",
+        instead: "name the container port `http` (Slipway does), or target the number",
+    }
+    READ_ONLY_ROOT_WITHOUT_TMP {
+        id: "read-only-root-without-tmp",
+        severity: Error,
+        stage: Bundle,
+        what: "A container has `readOnlyRootFilesystem: true` but no writable volume at `/tmp`.",
+        why: "Many libraries write temporary files; the container then fails at run time, not at deploy time.",
+        example: "`securityContext: {readOnlyRootFilesystem: true}` with no `/tmp` mount",
+        instead: "an `emptyDir` mounted at `/tmp` (Slipway adds one to every pod)",
+    }
+    POD_SECURITY {
+        id: "pod-security",
+        severity: Error,
+        stage: Bundle,
+        what: "A pod in a namespace that enforces Pod Security \"restricted\" does not meet it (non-root, no privilege escalation, all capabilities dropped, seccomp `RuntimeDefault`).",
+        why: "The API server refuses to create the pods: the Deployment exists but its ReplicaSet never gets a pod.",
+        example: "a container without `seccompProfile`",
+        instead: "`securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}`",
+    }
+    PDB_SELECTOR {
+        id: "pdb-selector",
+        severity: Error,
+        stage: Bundle,
+        what: "A PodDisruptionBudget covers the pods of several workloads, or none.",
+        why: "A budget over two colors lets a drain take all pods of one color; a budget over nothing protects nothing.",
+        example: "one PDB selecting `app: ai-inference` over blue and green",
+        instead: "one PDB per workload and color",
+    }
+    SCALE_TARGET {
+        id: "scale-target",
+        severity: Error,
+        stage: Bundle,
+        what: "An HPA or VPA targets a workload that the bundle does not contain.",
+        why: "The autoscaler reports `FailedGetScale` and scales nothing.",
+        example: "`scaleTargetRef: {kind: Deployment, name: ai-inference}` after the Deployment was renamed per color",
+        instead: "target the Deployment the bundle emits (Slipway derives the names from one place)",
+    }
+    GPU_REQUESTS_LIMITS {
+        id: "gpu-requests-limits",
+        severity: Error,
+        stage: Bundle,
+        what: "A container requests a GPU resource differently from its limit.",
+        why: "Extended resources such as `nvidia.com/gpu` cannot be overcommitted: the API server rejects requests that differ from limits.",
+        example: "`requests: {nvidia.com/gpu: 1}` with no GPU limit",
+        instead: "`limits: {nvidia.com/gpu: 1}` (requests default to the limit)",
+    }
+    AUTOSCALER_CONFLICT {
+        id: "autoscaler-conflict",
+        severity: Error,
+        stage: Bundle,
+        what: "A workload is the target of more than one horizontal autoscaler (HPAs and KEDA ScaledObjects, whose HPA KEDA creates).",
+        why: "Two autoscalers overwrite each other's replica count on every sync period, so the workload flaps between their recommendations.",
+        example: "an HPA and a ScaledObject both with `scaleTargetRef: {kind: Deployment, name: ai-inference}`",
+        instead: "one autoscaler per workload: `scaling.keda` or `scaling.hpa`",
     }
 }
 
@@ -471,7 +554,7 @@ mod tests {
                 selector.remove(crate::sections::shared::labels::COLOR_LABEL);
             }
         }
-        let ids: Vec<_> = bundle(&compiled).into_iter().map(|d| d.id).collect();
+        let ids: Vec<_> = bundle(&compiled).into_iter().map(|d| d.id()).collect();
         assert!(
             ids.contains(&"service-selects-several-workloads"),
             "{ids:?}"
@@ -523,7 +606,7 @@ mod tests {
             }));
         let conflicts: Vec<_> = bundle(&compiled)
             .into_iter()
-            .filter(|d| d.id == "autoscaler-conflict")
+            .filter(|d| d.id() == "autoscaler-conflict")
             .map(|d| d.message)
             .collect();
         // The HPA goes to the active color only (green); the idle one runs its fixed count.
@@ -550,7 +633,7 @@ mod tests {
                 _ => {}
             }
         }
-        let ids: Vec<_> = bundle(&compiled).into_iter().map(|d| d.id).collect();
+        let ids: Vec<_> = bundle(&compiled).into_iter().map(|d| d.id()).collect();
         assert_eq!(
             ids,
             // One HPA (the active color's), a PDB per color.
@@ -580,7 +663,7 @@ mod tests {
         assert!(
             diagnostics
                 .iter()
-                .any(|d| d.id == "pod-security" && d.message.contains("seccomp"))
+                .any(|d| d.id() == "pod-security" && d.message.contains("seccomp"))
         );
     }
 
@@ -599,7 +682,7 @@ mod tests {
         assert!(
             bundle(&compiled)
                 .iter()
-                .any(|d| d.id == "gpu-requests-limits")
+                .any(|d| d.id() == "gpu-requests-limits")
         );
     }
 }

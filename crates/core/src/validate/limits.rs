@@ -9,7 +9,6 @@ use crate::bundle::Bundle;
 
 use crate::bundle::Object;
 use crate::diagnostic::Diagnostic;
-use crate::diagnostic::codes;
 use crate::k8s::name::is_dns1035_label;
 use crate::k8s::name::is_dns1123_label;
 use crate::k8s::name::is_dns1123_subdomain;
@@ -41,7 +40,7 @@ pub fn limits(bundle: &Bundle) -> Vec<Diagnostic> {
                 let dashboard = object.name().ends_with("-dashboard");
                 out.push(
                     Diagnostic::new(
-                        &codes::CONFIG_MAP_TOO_LARGE,
+                        &CONFIG_MAP_TOO_LARGE,
                         if dashboard {
                             "spec.monitoring.dashboard".to_string()
                         } else {
@@ -65,7 +64,7 @@ pub fn limits(bundle: &Bundle) -> Vec<Diagnostic> {
             .collect();
         out.push(
             Diagnostic::new(
-                &codes::ANNOTATIONS_TOO_LARGE,
+                &ANNOTATIONS_TOO_LARGE,
                 "metadata.annotations",
                 format!(
                     "{} objects would carry up to {bytes} bytes of annotations; the API server accepts at most {MAX_ANNOTATIONS_BYTES} per object ({})",
@@ -100,7 +99,7 @@ fn check_name(object: &Object, out: &mut Vec<Diagnostic>) {
     if !valid {
         out.push(
             Diagnostic::new(
-                &codes::OBJECT_NAME,
+                &OBJECT_NAME,
                 "metadata.name",
                 format!(
                     "{kind} `{name}` ({} characters) is derived from the spec but is not {rule}",
@@ -118,7 +117,7 @@ fn check_labels(object: &Object, out: &mut Vec<Diagnostic>) {
         if !is_label_value(value) {
             out.push(
                 Diagnostic::new(
-                    &codes::OBJECT_NAME,
+                    &OBJECT_NAME,
                     format!("metadata.labels.{key}"),
                     format!(
                         "{} `{}` gets the label {key}=`{value}`, which is not a label value (at most 63 characters)",
@@ -154,6 +153,36 @@ fn data_bytes_binary(config_map: &k8s_openapi::api::core::v1::ConfigMap) -> usiz
         .sum()
 }
 
+crate::diagnostic::codes! {
+    OBJECT_NAME {
+        id: "object-name",
+        severity: Error,
+        stage: Bundle,
+        what: "Checks every emitted object's name against its kind's rule (DNS-1035 label for Services, DNS-1123 label for Namespaces, DNS-1123 subdomain otherwise) and every label value against the 63-character label rule.",
+        why: "Names are derived from the spec (`<app>-<color>`, `<app>-metrics`): each spec field can be valid while a derived name is not, and the API server then rejects that object in the middle of a sync.",
+        example: "an application name whose `-metrics` Service name would be 64 characters",
+        instead: "a shorter `metadata.name` (at most 40 characters leaves room for every suffix)",
+    }
+    ANNOTATIONS_TOO_LARGE {
+        id: "annotations-too-large",
+        severity: Error,
+        stage: Bundle,
+        what: "Rejects an object whose annotations (keys and values together) exceed 256 KiB, the API server's limit.",
+        why: "`metadata.annotations` is copied onto every object: one large value multiplies into every manifest, and the API server refuses each object that carries it.",
+        example: "`metadata: {annotations: {notes: <300 KB of text>}}`",
+        instead: "short annotations (a link to the document), with large data in a ConfigMap",
+    }
+    CONFIG_MAP_TOO_LARGE {
+        id: "config-map-too-large",
+        severity: Error,
+        stage: Bundle,
+        what: "Rejects a ConfigMap (the dashboard's sidecar ConfigMap, Fluentd's) whose data exceed 1 MiB, the API server's limit.",
+        why: "The API server refuses the object and the sync fails; Grafana's sidecar never sees the dashboard.",
+        example: "a dashboard with thousands of panels",
+        instead: "fewer panels, or the dashboard file provisioned without the sidecar ConfigMap",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,7 +207,7 @@ mod tests {
             panic!("one diagnostic: {found:?}")
         };
         assert_eq!(
-            (found.id, found.path.as_str()),
+            (found.id(), found.path.as_str()),
             ("annotations-too-large", "metadata.annotations")
         );
         let annotated = bundle
@@ -206,7 +235,7 @@ mod tests {
         assert!(
             found
                 .iter()
-                .any(|d| d.id == "object-name" && d.message.starts_with("Service `")),
+                .any(|d| d.id() == "object-name" && d.message.starts_with("Service `")),
             "{found:?}"
         );
     }

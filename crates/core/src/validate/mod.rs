@@ -11,7 +11,7 @@ pub use bundle::bundle;
 pub use system::{SYSTEM_RULES, SystemCheck};
 
 use crate::bundle::Bundle;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::sections::{AppSpec, SECTIONS};
 use crate::spec::LoadedSpec;
 
@@ -33,7 +33,7 @@ pub fn spec(loaded: &LoadedSpec) -> Vec<Diagnostic> {
         *diagnostic = loaded.locate(diagnostic.clone());
     }
     diagnostics.sort_by(|a, b| {
-        (a.location, &a.path, a.id, &a.message).cmp(&(b.location, &b.path, b.id, &b.message))
+        (a.location, &a.path, a.id(), &a.message).cmp(&(b.location, &b.path, b.id(), &b.message))
     });
     diagnostics
 }
@@ -89,9 +89,36 @@ pub fn system(spec: &AppSpec, env: Option<&str>, bundle: &Bundle) -> Vec<Diagnos
 /// use slipway_core::diagnostic::{Diagnostic, codes};
 /// use slipway_core::validate::has_errors;
 ///
-/// assert!(!has_errors(&[Diagnostic::new(&codes::IMAGE_TAG, "spec.inference", "risky")]));
-/// assert!(has_errors(&[Diagnostic::new(&codes::HPA_BOUNDS, "spec.scaling", "wrong")]));
+/// assert!(!has_errors(&[Diagnostic::new(&crate::sections::app::images::IMAGE_TAG, "spec.inference", "risky")]));
+/// assert!(has_errors(&[Diagnostic::new(&crate::sections::scaling::rules::HPA_BOUNDS, "spec.scaling", "wrong")]));
 /// ```
 pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(Diagnostic::is_error)
+}
+
+/// Every registered code (`slipway rules`), ordered by stage then id: each stage's and each
+/// section's codes, declared beside the checks that report them (`diagnostic::codes!`).
+pub fn registry() -> Vec<&'static Code> {
+    let stages: [&[&'static Code]; 9] = [
+        crate::template::CODES,
+        crate::spec::load::CODES,
+        crate::spec::schema::CODES,
+        crate::k8s::name::CODES,
+        bundle::CODES,
+        limits::CODES,
+        promql::CODES,
+        system::model::CODES,
+        system::gitops::CODES,
+    ];
+    let sections = SECTIONS
+        .iter()
+        .flat_map(|section| section.codes.iter().copied());
+    let mut all: Vec<&'static Code> = stages
+        .into_iter()
+        .chain(sections)
+        .flatten()
+        .copied()
+        .collect();
+    all.sort_by_key(|code| (code.stage, code.id));
+    all
 }

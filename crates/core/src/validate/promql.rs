@@ -10,7 +10,6 @@ use crate::bundle::Bundle;
 
 use crate::bundle::Object;
 use crate::diagnostic::Diagnostic;
-use crate::diagnostic::codes;
 use crate::promql;
 
 const HELP: &str = "the expression is generated from the spec: check the values it quotes \
@@ -28,7 +27,7 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
                     if let Err(error) = checker.check(&alert.expr) {
                         out.push(located(
                             Diagnostic::new(
-                                &codes::PROMQL_SYNTAX,
+                                &PROMQL_SYNTAX,
                                 format!("spec.groups[{g}].rules[{r}].expr"),
                                 format!("alert `{}`: {error}", alert.alert),
                             ),
@@ -74,7 +73,7 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
         for (path, what, query) in queries {
             if let Err(error) = checker.check(query) {
                 out.push(located(
-                    Diagnostic::new(&codes::PROMQL_SYNTAX, path, format!("{what}: {error}")),
+                    Diagnostic::new(&PROMQL_SYNTAX, path, format!("{what}: {error}")),
                     format!("{}/{}", object.kind(), object.name()),
                 ));
             }
@@ -86,7 +85,7 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
         }
         let Ok(dashboard) = serde_json::from_str::<Dashboard>(text) else {
             out.push(located(
-                Diagnostic::new(&codes::PROMQL_SYNTAX, "", "the dashboard is not valid JSON"),
+                Diagnostic::new(&PROMQL_SYNTAX, "", "the dashboard is not valid JSON"),
                 path.clone(),
             ));
             continue;
@@ -99,7 +98,7 @@ pub fn promql(bundle: &Bundle) -> Vec<Diagnostic> {
                 if let Err(error) = checker.check_grafana(expr) {
                     out.push(located(
                         Diagnostic::new(
-                            &codes::PROMQL_SYNTAX,
+                            &PROMQL_SYNTAX,
                             format!("panels[{p}].targets[{t}].expr"),
                             format!("panel `{}`: {error}", panel.title),
                         ),
@@ -136,6 +135,18 @@ fn located(diagnostic: Diagnostic, file: String) -> Diagnostic {
     let mut diagnostic = diagnostic.with_help(HELP);
     diagnostic.file = file;
     diagnostic
+}
+
+crate::diagnostic::codes! {
+    PROMQL_SYNTAX {
+        id: "promql-syntax",
+        severity: Error,
+        stage: Bundle,
+        what: "An alert or dashboard expression is not valid PromQL (checked with promql-parser).",
+        why: "Prometheus rejects the whole rule group, so none of its alerts fire; a broken panel shows an error instead of data.",
+        example: "`rate(slipway_http_requests_total[5m]` (unclosed)",
+        instead: "the expression Slipway generates from the spec; if a quoted value (a name, a path) breaks it, fix that value",
+    }
 }
 
 #[cfg(test)]

@@ -2,14 +2,13 @@
 
 use crate::diagnostic::Diagnostic;
 
-use crate::diagnostic::codes;
 use crate::k8s::image::ImageTag;
 use crate::k8s::image::tag_of;
 use crate::sections::AppSpec;
 use crate::sections::model::ModelSource;
 use crate::sections::serving::RuntimeSpec;
 
-/// Reports [`codes::IMAGE_TAG`](crate::diagnostic::codes::IMAGE_TAG).
+/// Reports [`IMAGE_TAG`](IMAGE_TAG).
 pub(super) fn check_images(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (path, image) in images(spec) {
         let problem = match tag_of(image) {
@@ -19,12 +18,8 @@ pub(super) fn check_images(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         };
         if let Some(problem) = problem {
             out.push(
-                Diagnostic::new(
-                    &codes::IMAGE_TAG,
-                    path,
-                    format!("image `{image}` {problem}"),
-                )
-                .with_help("pin a version tag (`:v1.0`) or a digest (`@sha256:…`)"),
+                Diagnostic::new(&IMAGE_TAG, path, format!("image `{image}` {problem}"))
+                    .with_help("pin a version tag (`:v1.0`) or a digest (`@sha256:…`)"),
             );
         }
     }
@@ -70,4 +65,16 @@ pub fn images(spec: &AppSpec) -> Vec<(String, &str)> {
         found.push(("spec.logging.image".into(), logging.image.as_str()));
     }
     found
+}
+
+crate::diagnostic::codes! {
+    IMAGE_TAG {
+        id: "image-tag",
+        severity: Warning,
+        stage: Spec,
+        what: "Warns about every image reference that is untagged or tagged `latest`.",
+        why: "A moving tag makes two renders of the same spec run different code, defeats rollbacks and blue/green (both colors may pull the same new image), and hides what is in production.",
+        example: "`image: mycompany/ai-model:latest`",
+        instead: "`image: mycompany/ai-model:v1.0` or `image: mycompany/ai-model@sha256:…`",
+    }
 }

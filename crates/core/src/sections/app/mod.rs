@@ -15,5 +15,5 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
         resources::check_requests_within_limits,
         images::check_images,
     ],
-    codes: &[],
+    codes: &[images::CODES, names::CODES, resources::CODES],
 };

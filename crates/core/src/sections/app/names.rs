@@ -2,7 +2,6 @@
 
 use crate::diagnostic::Diagnostic;
 
-use crate::diagnostic::codes;
 use crate::k8s::name::is_dns1035_label;
 use crate::k8s::name::is_dns1123_label;
 use crate::k8s::name::is_dns1123_subdomain;
@@ -25,13 +24,13 @@ const RESERVED_LABELS: [&str; 6] = [
     "app.kubernetes.io/part-of",
 ];
 
-/// Reports [`codes::DNS_NAME`](crate::diagnostic::codes::DNS_NAME).
+/// Reports [`crate::k8s::name::DNS_NAME`](crate::k8s::name::DNS_NAME).
 pub(super) fn check_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let name = &spec.metadata.name;
     if !is_dns1035_label(name) {
         out.push(
             Diagnostic::new(
-                &codes::DNS_NAME,
+                &crate::k8s::name::DNS_NAME,
                 "metadata.name",
                 format!("`{name}` is not a valid application name"),
             )
@@ -42,7 +41,7 @@ pub(super) fn check_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     } else if name.len() > MAX_APP_NAME {
         out.push(
             Diagnostic::new(
-                &codes::DNS_NAME,
+                &crate::k8s::name::DNS_NAME,
                 "metadata.name",
                 format!(
                     "`{name}` has {} characters; at most {MAX_APP_NAME} leave room for the suffixes of derived names",
@@ -64,7 +63,7 @@ pub(super) fn check_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             Diagnostic::new(
-                &codes::DNS_NAME,
+                &crate::k8s::name::DNS_NAME,
                 "spec.model.name",
                 format!("model name `{model_name}` cannot stand in the URL /v2/models/{{name}}"),
             )
@@ -171,7 +170,7 @@ fn label_name(out: &mut Vec<Diagnostic>, path: &str, value: &str, what: &str) {
     if !is_dns1123_label(value) {
         out.push(
             Diagnostic::new(
-                &codes::DNS_NAME,
+                &crate::k8s::name::DNS_NAME,
                 path,
                 format!("`{value}` is not a valid {what} name (DNS-1123 label)"),
             )
@@ -186,7 +185,7 @@ fn subdomain(out: &mut Vec<Diagnostic>, path: &str, value: &str, what: &str) {
     if !is_dns1123_subdomain(value) {
         out.push(
             Diagnostic::new(
-                &codes::DNS_NAME,
+                &crate::k8s::name::DNS_NAME,
                 path,
                 format!("`{value}` is not a valid {what} name (DNS-1123 subdomain)"),
             )
@@ -195,14 +194,14 @@ fn subdomain(out: &mut Vec<Diagnostic>, path: &str, value: &str, what: &str) {
     }
 }
 
-/// Reports [`codes::LABEL_SYNTAX`](crate::diagnostic::codes::LABEL_SYNTAX).
+/// Reports [`LABEL_SYNTAX`](LABEL_SYNTAX).
 pub(super) fn check_labels(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (key, value) in &spec.metadata.labels {
         let path = format!("metadata.labels.{key}");
         if RESERVED_LABELS.contains(&key.as_str()) {
             out.push(
                 Diagnostic::new(
-                    &codes::LABEL_SYNTAX,
+                    &LABEL_SYNTAX,
                     &path,
                     format!("label `{key}` is set by Slipway"),
                 )
@@ -224,7 +223,7 @@ pub(super) fn check_labels(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         if !is_qualified_name(key) {
             out.push(
                 Diagnostic::new(
-                    &codes::LABEL_SYNTAX,
+                    &LABEL_SYNTAX,
                     format!("metadata.annotations.{key}"),
                     format!("`{key}` is not a valid annotation key"),
                 )
@@ -238,7 +237,7 @@ fn label_pair(out: &mut Vec<Diagnostic>, path: &str, key: &str, value: &str) {
     if !is_qualified_name(key) {
         out.push(
             Diagnostic::new(
-                &codes::LABEL_SYNTAX,
+                &LABEL_SYNTAX,
                 path,
                 format!("`{key}` is not a valid label key"),
             )
@@ -250,11 +249,23 @@ fn label_pair(out: &mut Vec<Diagnostic>, path: &str, key: &str, value: &str) {
     if !is_label_value(value) {
         out.push(
             Diagnostic::new(
-                &codes::LABEL_SYNTAX,
+                &LABEL_SYNTAX,
                 path,
                 format!("`{value}` is not a valid label value"),
             )
             .with_help("use at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"),
         );
+    }
+}
+
+crate::diagnostic::codes! {
+    LABEL_SYNTAX {
+        id: "label-syntax",
+        severity: Error,
+        stage: Spec,
+        what: "Checks label keys and values (`metadata.labels`, `scheduling.nodeSelector`) and annotation keys against the Kubernetes syntax, and refuses the `app.kubernetes.io/*` labels Slipway sets itself.",
+        why: "An invalid label fails at apply time; overriding `app.kubernetes.io/name` would break the selectors Slipway derives from it.",
+        example: "`labels: {team: \"AI Team\"}`",
+        instead: "`labels: {team: ai-team}`",
     }
 }

@@ -3,7 +3,6 @@
 
 use crate::diagnostic::Diagnostic;
 
-use crate::diagnostic::codes;
 use crate::k8s::quantity::Quantity;
 use crate::sections::AppSpec;
 use crate::sections::ResourceList;
@@ -16,7 +15,7 @@ fn named(list: &ResourceList) -> [(&'static str, &Option<Quantity>); 3] {
     ]
 }
 
-/// Reports [`codes::REQUESTS_EXCEED_LIMITS`](crate::diagnostic::codes::REQUESTS_EXCEED_LIMITS).
+/// Reports [`REQUESTS_EXCEED_LIMITS`](REQUESTS_EXCEED_LIMITS).
 pub(super) fn check_requests_within_limits(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let body = &spec.spec;
     let mut pairs = vec![(
@@ -52,7 +51,7 @@ pub(super) fn check_requests_within_limits(spec: &AppSpec, out: &mut Vec<Diagnos
             if low_text.cmp_value(high_text).is_gt() {
                 out.push(
                     Diagnostic::new(
-                        &codes::REQUESTS_EXCEED_LIMITS,
+                        &REQUESTS_EXCEED_LIMITS,
                         format!("{base}.{low_name}.{name}"),
                         format!("{low_name}.{name} `{low_text}` is above {high_name}.{name} `{high_text}`"),
                     )
@@ -64,12 +63,33 @@ pub(super) fn check_requests_within_limits(spec: &AppSpec, out: &mut Vec<Diagnos
     if body.inference.resources.limits.memory.is_none() {
         out.push(
             Diagnostic::new(
-                &codes::MISSING_LIMITS,
+                &MISSING_LIMITS,
                 "spec.inference.resources.limits",
                 "the inference container has no memory limit",
             )
             .with_help("set limits.memory; memory alerts are computed as a share of it"),
         );
+    }
+}
+
+crate::diagnostic::codes! {
+    REQUESTS_EXCEED_LIMITS {
+        id: "requests-exceed-limits",
+        severity: Error,
+        stage: Spec,
+        what: "Compares each request with its limit (inference, training) and each VPA `minAllowed` with its `maxAllowed`; warns when the inference container has no memory limit.",
+        why: "The API server rejects a request above its limit; a server without a memory limit can take the node's memory, and alerts on \"share of the limit\" have nothing to measure against.",
+        example: "`requests: {cpu: \"2\"}` with `limits: {cpu: \"1\"}`",
+        instead: "`requests: {cpu: 500m}` with `limits: {cpu: \"1\"}`",
+    }
+    MISSING_LIMITS {
+        id: "missing-limits",
+        severity: Warning,
+        stage: Spec,
+        what: "Warns when the inference container has no memory limit.",
+        why: "A pod without a memory limit can take a node's memory and get other pods evicted; Slipway's memory alert is a share of the limit, so it has nothing to compare with.",
+        example: "`resources: {requests: {memory: 2Gi}}`",
+        instead: "`resources: {requests: {memory: 2Gi}, limits: {memory: 4Gi}}`",
     }
 }
 
@@ -85,7 +105,7 @@ mod tests {
         let mut out = Vec::new();
         check_requests_within_limits(&spec, &mut out);
         out.into_iter()
-            .filter(|d| d.id == codes::REQUESTS_EXCEED_LIMITS.id)
+            .filter(|d| d.id() == REQUESTS_EXCEED_LIMITS.id)
             .map(|d| d.path)
             .collect()
     }

@@ -8,7 +8,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
     name: "backup",
     compile: |i, b| b.objects.extend(compile::compile(i.spec, i.scope)),
     rules: &[rules::check_backup],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 use crate::k8s::cron::Schedule;

@@ -2,12 +2,11 @@
 
 use crate::diagnostic::Diagnostic;
 
-use crate::diagnostic::codes;
 use crate::sections::AccessMode;
 use crate::sections::AppSpec;
 use crate::sections::model::ModelSource;
 
-/// Reports [`codes::BACKUP_SOURCE`](crate::diagnostic::codes::BACKUP_SOURCE).
+/// Reports [`BACKUP_SOURCE`](BACKUP_SOURCE).
 pub(super) fn check_backup(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(backup) = &spec.spec.backup else {
         return;
@@ -15,7 +14,7 @@ pub(super) fn check_backup(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if let ModelSource::ObjectStore(store) = &spec.spec.model.source {
         out.push(
             Diagnostic::new(
-                &codes::BACKUP_SOURCE,
+                &BACKUP_SOURCE,
                 "spec.backup",
                 format!(
                     "the model is fetched from `{}`, so there is no model volume for the backup to copy",
@@ -30,7 +29,7 @@ pub(super) fn check_backup(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             Diagnostic::new(
-                &codes::BACKUP_SOURCE,
+                &BACKUP_SOURCE,
                 "spec.model.source.pvc.accessMode",
                 "the model claim is ReadWriteOncePod: while an inference pod holds it, the backup pod cannot mount it",
             )
@@ -45,12 +44,24 @@ pub(super) fn check_backup(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if bucket.is_empty() {
         out.push(
             Diagnostic::new(
-                &codes::BACKUP_SOURCE,
+                &BACKUP_SOURCE,
                 "spec.backup.destination",
                 format!("`{}` is not an s3://bucket/prefix URI", backup.destination),
             )
             .with_help("e.g. `destination: s3://ai-model-backup/models/`"),
         );
+    }
+}
+
+crate::diagnostic::codes! {
+    BACKUP_SOURCE {
+        id: "backup-source",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `backup`: the model must live on a PersistentVolumeClaim (the backup copies that claim) that a second pod can mount (not `ReadWriteOncePod`), and `destination` must be an `s3://bucket/prefix` URI.",
+        why: "A model fetched from object storage has no volume for the backup to mount: the CronJob would copy nothing while looking like a backup. `aws s3 sync` takes only `s3://` destinations; anything else fails at 02:00, not at render time.",
+        example: "`model: {source: {objectStore: {uri: s3://models/m.onnx}}}` with `backup: {...}`",
+        instead: "drop `backup` and version the bucket (or replicate it) with the object store's own tools;\nor keep the model on a PVC: `model: {source: {pvc: {claimName: models}}}`",
     }
 }
 

@@ -23,7 +23,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
         rules::check_destinations,
         rules::check_environment_names,
     ],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 pub use environment::{Destination, Environment};

@@ -2,10 +2,9 @@
 
 use crate::diagnostic::Diagnostic;
 
-use crate::diagnostic::codes;
 use crate::sections::AppSpec;
 
-/// Reports [`codes::PRESYNC_HOOK_DEPENDENCIES`](crate::diagnostic::codes::PRESYNC_HOOK_DEPENDENCIES).
+/// Reports [`PRESYNC_HOOK_DEPENDENCIES`](PRESYNC_HOOK_DEPENDENCIES).
 pub(super) fn check_pre_sync_hook(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(training) = &spec.spec.training else {
         return;
@@ -29,7 +28,7 @@ pub(super) fn check_pre_sync_hook(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     );
     out.push(
         Diagnostic::new(
-            &codes::PRESYNC_HOOK_DEPENDENCIES,
+            &PRESYNC_HOOK_DEPENDENCIES,
             "spec.training.preSyncHook",
             format!(
                 "the PreSync training Job runs before the Sync phase creates what it uses ({}): \
@@ -67,7 +66,7 @@ fn namespace_field(spec: &AppSpec, env: &str) -> String {
     }
 }
 
-/// Reports [`codes::ENVIRONMENTS_SHARE_DESTINATION`](crate::diagnostic::codes::ENVIRONMENTS_SHARE_DESTINATION).
+/// Reports [`ENVIRONMENTS_SHARE_DESTINATION`](ENVIRONMENTS_SHARE_DESTINATION).
 pub(super) fn check_destinations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let mut seen: BTreeMap<Destination, &str> = BTreeMap::new();
     for env in spec.declared_environments() {
@@ -75,7 +74,7 @@ pub(super) fn check_destinations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         if let Some(first) = seen.get(&destination) {
             out.push(
                 Diagnostic::new(
-                    &codes::ENVIRONMENTS_SHARE_DESTINATION,
+                    &ENVIRONMENTS_SHARE_DESTINATION,
                     namespace_field(spec, env),
                     format!(
                         "environments `{first}` and `{env}` both deploy to namespace `{}` on \
@@ -95,7 +94,7 @@ pub(super) fn check_destinations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports [`codes::NAME_TOO_LONG_FOR_ARGO`](crate::diagnostic::codes::NAME_TOO_LONG_FOR_ARGO).
+/// Reports [`NAME_TOO_LONG_FOR_ARGO`](NAME_TOO_LONG_FOR_ARGO).
 pub(super) fn check_environment_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for env in spec.declared_environments() {
         let field = spec
@@ -107,7 +106,7 @@ pub(super) fn check_environment_names(spec: &AppSpec, out: &mut Vec<Diagnostic>)
             .unwrap_or_else(|| format!("spec.gitops.environments.{env}"));
         if !crate::k8s::name::is_label_value(env) || env.is_empty() {
             out.push(Diagnostic::new(
-                &codes::NAME_TOO_LONG_FOR_ARGO,
+                &NAME_TOO_LONG_FOR_ARGO,
                 field,
                 format!(
                     "environment name `{env}` is not a label value (at most 63 letters, digits, \
@@ -138,7 +137,7 @@ pub(super) fn check_environment_names(spec: &AppSpec, out: &mut Vec<Diagnostic>)
             if name.len() > MAX_LABEL_NAME || !is_dns1123_label(&name) {
                 out.push(
                     Diagnostic::new(
-                        &codes::NAME_TOO_LONG_FOR_ARGO,
+                        &NAME_TOO_LONG_FOR_ARGO,
                         field,
                         format!(
                             "the {what} of environment `{env}`, `{name}` ({} characters), is not \
@@ -153,6 +152,36 @@ pub(super) fn check_environment_names(spec: &AppSpec, out: &mut Vec<Diagnostic>)
                 );
             }
         }
+    }
+}
+
+crate::diagnostic::codes! {
+    PRESYNC_HOOK_DEPENDENCIES {
+        id: "presync-hook-dependencies",
+        severity: Warning,
+        stage: Spec,
+        what: "Warns when the training Job is an Argo CD PreSync hook while Slipway also creates what the Job needs (its ServiceAccount, the PVCs it mounts) in the Sync phase.",
+        why: "PreSync hooks run before every sync wave: on the first sync of a new environment the Job's ServiceAccount and PVCs do not exist yet, so the hook fails and the whole sync with it.",
+        example: "`training: {preSyncHook: true, data: {claim: {claimName: data, size: 100Gi}}}` with\n`gitops` set",
+        instead: "Leave `preSyncHook` off: the Job then syncs after RBAC (wave -2) and PVCs (wave -1), and\nis replaced when it changes. Or sync once without the hook before turning it on.",
+    }
+    ENVIRONMENTS_SHARE_DESTINATION {
+        id: "environments-share-destination",
+        severity: Error,
+        stage: Spec,
+        what: "Checks that no two environments of the spec deploy to the same cluster and namespace.",
+        why: "Two Argo CD Applications would then manage the same objects with different replicas and limits; under self-heal each reverts the other's sync for ever.",
+        example: "`gitops: {environments: {staging: {namespace: ai}, prod: {namespace: ai}}}`",
+        instead: "Leave the namespaces out (each environment gets `<namespace>-<env>`), or give each environment its own namespace or `server`.",
+    }
+    NAME_TOO_LONG_FOR_ARGO {
+        id: "name-too-long-for-argo",
+        severity: Error,
+        stage: Spec,
+        what: "Checks that every name derived for an environment fits 63 characters: its namespaces (`<namespace>-<env>`, Fluentd's) and the environment name Argo CD and the labels carry.",
+        why: "Argo CD creates the destination namespace (`CreateNamespace=true`) and writes names into labels, both limited to 63 characters: the first sync fails. (Application and AppProject names longer than 63 characters are shortened with a stable hash instead.)",
+        example: "`metadata: {namespace: ai-applications-for-the-recommendation-platform-of-europe}` with `--env staging`",
+        instead: "A shorter namespace, or `gitops.environments.staging.namespace` naming one that fits.",
     }
 }
 
@@ -199,7 +228,7 @@ mod environment_tests {
         let mut out = Vec::new();
         check_destinations(spec, &mut out);
         check_environment_names(spec, &mut out);
-        out.into_iter().map(|d| d.id).collect()
+        out.into_iter().map(|d| d.id()).collect()
     }
 
     #[test]

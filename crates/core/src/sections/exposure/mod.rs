@@ -8,7 +8,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
     name: "exposure",
     compile: |i, b| b.objects.extend(compile::compile(i.spec)),
     rules: &[rules::check_exposure],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 use schemars::JsonSchema;

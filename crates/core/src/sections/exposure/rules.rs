@@ -1,14 +1,13 @@
 //! The rules of the `exposure` section.
 
 use crate::diagnostic::Diagnostic;
-use crate::diagnostic::codes;
 use crate::k8s::name::dns_name;
 use crate::k8s::name::is_dns1123_label;
 use crate::k8s::name::is_dns1123_subdomain;
 use crate::sections::AppSpec;
 
-/// Reports [`codes::EXPOSURE_HOSTNAME`], [`codes::EXPOSURE_ROUTE`] and
-/// [`codes::EXPOSURE_NETWORK_POLICY`].
+/// Reports [`EXPOSURE_HOSTNAME`], [`EXPOSURE_ROUTE`] and
+/// [`EXPOSURE_NETWORK_POLICY`].
 pub(crate) fn check_exposure(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(exposure) = &spec.spec.exposure else {
         return;
@@ -17,7 +16,7 @@ pub(crate) fn check_exposure(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         if !is_hostname(host) {
             out.push(
                 Diagnostic::new(
-                    &codes::EXPOSURE_HOSTNAME,
+                    &EXPOSURE_HOSTNAME,
                     format!("spec.exposure.hostnames[{i}]"),
                     format!("`{host}` is not a DNS name"),
                 )
@@ -26,7 +25,7 @@ pub(crate) fn check_exposure(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         }
     }
     let route = |path: &str, message: String, help: &str| {
-        Diagnostic::new(&codes::EXPOSURE_ROUTE, path, message).with_help(help)
+        Diagnostic::new(&EXPOSURE_ROUTE, path, message).with_help(help)
     };
     match (&exposure.gateway, &exposure.ingress) {
         (None, None) => out.push(route(
@@ -86,7 +85,7 @@ pub(crate) fn check_exposure(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         {
             out.push(
                 Diagnostic::new(
-                    &codes::EXPOSURE_NETWORK_POLICY,
+                    &EXPOSURE_NETWORK_POLICY,
                     "spec.exposure.gateway.namespace",
                     format!(
                         "the Gateway is in namespace `{namespace}`, which the inference NetworkPolicy does not admit"
@@ -108,7 +107,7 @@ pub(crate) fn check_exposure(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         {
             out.push(
                 Diagnostic::new(
-                    &codes::DNS_NAME,
+                    &crate::k8s::name::DNS_NAME,
                     "spec.exposure.gateway.namespace",
                     format!("`{namespace}` is not a valid namespace name"),
                 )
@@ -125,6 +124,36 @@ fn is_hostname(host: &str) -> bool {
     is_dns1123_subdomain(name) && name.contains('.') && name.split('.').all(is_dns1123_label)
 }
 
+crate::diagnostic::codes! {
+    EXPOSURE_HOSTNAME {
+        id: "exposure-hostname",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `exposure.hostnames`: each a DNS name (lowercase labels of letters, digits and `-`), optionally with a leading `*.` wildcard.",
+        why: "The API server rejects an HTTPRoute or Ingress with such a host, and cert-manager cannot get a certificate for it: the route never serves, after the GitOps commit landed.",
+        example: "`exposure: {hostnames: [\"https://models.example.com/\"]}`",
+        instead: "`exposure: {hostnames: [models.example.com]}`",
+    }
+    EXPOSURE_ROUTE {
+        id: "exposure-route",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `exposure`: exactly one of `gateway` and `ingress`, path prefixes that are absolute, at least one path, and hostnames whenever `tls` asks for a Certificate.",
+        why: "A route with no path or backend sends nothing to the model; two routes to one host fight over it; cert-manager rejects a Certificate without dnsNames, so the listener serves no certificate.",
+        example: "`exposure: {tls: {issuer: {name: letsencrypt}}, gateway: {name: public}}` without `hostnames`",
+        instead: "`exposure: {hostnames: [models.example.com], tls: {issuer: {name: letsencrypt}}, gateway: {name: public}}`",
+    }
+    EXPOSURE_NETWORK_POLICY {
+        id: "exposure-network-policy",
+        severity: Warning,
+        stage: Spec,
+        what: "Warns when the HTTPRoute's Gateway lives in a namespace the inference NetworkPolicy does not admit.",
+        why: "The Gateway's proxies usually run in the Gateway's namespace; the NetworkPolicy then drops their connections to the pods and every routed request times out, although route, certificate and pods all look healthy.",
+        example: "`exposure: {gateway: {name: public, namespace: gateway-system}}` with `security.networkPolicy.allowNamespaces: []`",
+        instead: "`security: {networkPolicy: {allowNamespaces: [gateway-system]}}` (or the namespace the Gateway's data plane runs in)",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,7 +163,7 @@ mod tests {
     fn ids(spec: &AppSpec) -> Vec<&'static str> {
         crate::validate::check(spec)
             .into_iter()
-            .map(|d| d.id)
+            .map(|d| d.id())
             .collect()
     }
 
@@ -156,7 +185,7 @@ mod tests {
         spec.spec.security.network_policy.allow_namespaces.clear();
         let diagnostics = crate::validate::check(&spec);
         assert_eq!(diagnostics.len(), 1);
-        assert_eq!(diagnostics[0].id, "exposure-network-policy");
+        assert_eq!(diagnostics[0].id(), "exposure-network-policy");
         assert!(!diagnostics[0].is_error());
     }
 

@@ -21,7 +21,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
         b.objects.extend(objects);
     },
     rules: &[rules::check_logging_namespace],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 pub use size::{ByteSize, ByteSizeError};

@@ -1,10 +1,9 @@
 //! The rules of the `logging` section.
 
 use crate::diagnostic::Diagnostic;
-use crate::diagnostic::codes;
 use crate::sections::AppSpec;
 
-/// Reports [`codes::LOGGING_NAMESPACE`](crate::diagnostic::codes::LOGGING_NAMESPACE).
+/// Reports [`LOGGING_NAMESPACE`](LOGGING_NAMESPACE).
 pub(crate) fn check_logging_namespace(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(namespace) = spec
         .spec
@@ -17,7 +16,7 @@ pub(crate) fn check_logging_namespace(spec: &AppSpec, out: &mut Vec<Diagnostic>)
     if namespace == spec.metadata.namespace() {
         out.push(
             Diagnostic::new(
-                &codes::LOGGING_NAMESPACE,
+                &LOGGING_NAMESPACE,
                 "spec.logging.namespace",
                 format!(
                     "Fluentd cannot run in `{namespace}`: its Pod Security \"restricted\" forbids \
@@ -26,5 +25,17 @@ pub(crate) fn check_logging_namespace(spec: &AppSpec, out: &mut Vec<Diagnostic>)
             )
             .with_help("leave `logging.namespace` out to use `<app>-logging`"),
         );
+    }
+}
+
+crate::diagnostic::codes! {
+    LOGGING_NAMESPACE {
+        id: "logging-namespace",
+        severity: Error,
+        stage: Spec,
+        what: "Checks that Fluentd does not run in the application's namespace.",
+        why: "Fluentd mounts the node's log directories (`hostPath`), which Pod Security \"restricted\", enforced on the application's namespace, forbids: the DaemonSet would create no pod.",
+        example: "`logging: {namespace: ai-applications}` (the application's namespace)",
+        instead: "Leave `logging.namespace` out (default `<app>-logging`) or name a namespace of its own.",
     }
 }

@@ -9,7 +9,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
     name: "model",
     compile: |i, b| b.objects.extend(compile::volume_claims(i.spec)),
     rules: &[rules::check_model, rules::check_store_identity],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 use crate::k8s::quantity::Quantity;

@@ -1,19 +1,18 @@
 //! The rules of the `model` section.
 
 use crate::diagnostic::Diagnostic;
-use crate::diagnostic::codes;
 use crate::k8s::name::dns_name;
 use crate::sections::AppSpec;
 use crate::sections::model::ModelSource;
 use crate::sections::model::StoreUri;
 
-/// Reports [`codes::MODEL_SOURCE`](crate::diagnostic::codes::MODEL_SOURCE).
+/// Reports [`MODEL_SOURCE`](MODEL_SOURCE).
 pub(crate) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let model = &spec.spec.model;
     if !model.path.starts_with('/') || model.path.ends_with('/') {
         out.push(
             Diagnostic::new(
-                &codes::MODEL_SOURCE,
+                &MODEL_SOURCE,
                 "spec.model.path",
                 format!("model path `{}` must be an absolute file path", model.path),
             )
@@ -22,7 +21,7 @@ pub(crate) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     } else if model.path.matches('/').count() < 2 {
         out.push(
             Diagnostic::new(
-                &codes::MODEL_SOURCE,
+                &MODEL_SOURCE,
                 "spec.model.path",
                 format!("model path `{}` must be inside a directory, which the model volume is mounted at", model.path),
             )
@@ -31,7 +30,7 @@ pub(crate) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     } else if !model.path.ends_with(".onnx") {
         out.push(
             Diagnostic::new(
-                &codes::MODEL_FORMAT,
+                &MODEL_FORMAT,
                 "spec.model.path",
                 format!("model path `{}` does not end in .onnx", model.path),
             )
@@ -49,7 +48,7 @@ pub(crate) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             Diagnostic::new(
-                &codes::MODEL_SOURCE,
+                &MODEL_SOURCE,
                 "spec.model.source.pvc.accessMode",
                 format!(
                     "training writes the model claim `{}`, which is ReadOnlyMany: the training Job cannot mount it read-write",
@@ -70,7 +69,7 @@ pub(crate) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         if several && claim.access_mode == crate::sections::AccessMode::ReadWriteOnce {
             out.push(
                 Diagnostic::new(
-                    &codes::MODEL_CLAIM_ACCESS,
+                    &MODEL_CLAIM_ACCESS,
                     "spec.model.source.pvc.accessMode",
                     "the model claim is ReadWriteOnce, but several inference pods mount it",
                 )
@@ -107,7 +106,7 @@ pub(crate) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         if !valid {
             out.push(
                 Diagnostic::new(
-                    &codes::MODEL_SOURCE,
+                    &MODEL_SOURCE,
                     path,
                     format!("model version `{version}` is not a path segment of letters, digits, `.`, `_` and `-` (at most 63)"),
                 )
@@ -120,7 +119,7 @@ pub(crate) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         if uri.is_none() {
             out.push(
                 Diagnostic::new(
-                    &codes::MODEL_SOURCE,
+                    &MODEL_SOURCE,
                     "spec.model.source.objectStore.uri",
                     format!(
                         "`{}` is not a model URI the init container can fetch",
@@ -135,7 +134,7 @@ pub(crate) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         {
             out.push(
                 Diagnostic::new(
-                    &codes::UNUSED_CREDENTIALS,
+                    &UNUSED_CREDENTIALS,
                     "spec.model.source.objectStore.credentialsSecret",
                     "credentialsSecret is not used for https:// URIs",
                 )
@@ -145,7 +144,7 @@ pub(crate) fn check_model(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports [`codes::MODEL_STORE_IDENTITY`] (the URI itself is checked by `model-source`).
+/// Reports [`MODEL_STORE_IDENTITY`] (the URI itself is checked by `model-source`).
 pub(crate) fn check_store_identity(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (i, secret) in spec.spec.security.image_pull_secrets.iter().enumerate() {
         dns_name(
@@ -165,7 +164,7 @@ pub(crate) fn check_store_identity(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if store.credentials_secret.is_some() {
         out.push(
             Diagnostic::new(
-                &codes::MODEL_STORE_IDENTITY,
+                &MODEL_STORE_IDENTITY,
                 path,
                 "the model store has both a workload identity and a credentialsSecret",
             )
@@ -179,7 +178,7 @@ pub(crate) fn check_store_identity(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         Some(provider) if provider == identity.provider() => {}
         Some(provider) => out.push(
             Diagnostic::new(
-                &codes::MODEL_STORE_IDENTITY,
+                &MODEL_STORE_IDENTITY,
                 path,
                 format!(
                     "the `{}` identity cannot read `{}://` URIs",
@@ -191,7 +190,7 @@ pub(crate) fn check_store_identity(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         ),
         None => out.push(
             Diagnostic::new(
-                &codes::MODEL_STORE_IDENTITY,
+                &MODEL_STORE_IDENTITY,
                 path,
                 format!(
                     "`{}://` URIs take no workload identity",
@@ -204,5 +203,53 @@ pub(crate) fn check_store_identity(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                 "remove `identity`"
             }),
         ),
+    }
+}
+
+crate::diagnostic::codes! {
+    MODEL_SOURCE {
+        id: "model-source",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `model`: an absolute `path` ending in `.onnx`, model versions that are path segments, an object-store `uri` that the init container can fetch (`s3://bucket/key`, `gs://bucket/object`, `azure://account/container/blob`, `hf://org/repo[@revision]/path` or `https://…`), and warns when several inference pods share a `ReadWriteOnce` model claim.",
+        why: "A relative path, a version with a `/`, or an `ftp://` URI renders fine and fails only when the pod starts.",
+        example: "`path: models/model.onnx`",
+        instead: "`path: /models/model.onnx`",
+    }
+    MODEL_FORMAT {
+        id: "model-format",
+        severity: Warning,
+        stage: Spec,
+        what: "Warns when `model.path` does not end in `.onnx` while the built-in runtime serves it.",
+        why: "slipway-serve loads ONNX files only; another format fails at start-up, after the rollout began.",
+        example: "`model: {path: /models/model.pt}`",
+        instead: "`model: {path: /models/model.onnx}` (export the model to ONNX), or a custom runtime",
+    }
+    MODEL_CLAIM_ACCESS {
+        id: "model-claim-access",
+        severity: Warning,
+        stage: Spec,
+        what: "Warns when the model's PersistentVolumeClaim is `ReadWriteOnce` but several inference pods mount it (more than one replica, an HPA, or blue/green).",
+        why: "A ReadWriteOnce volume attaches to one node: pods scheduled elsewhere stay `ContainerCreating` forever.",
+        example: "`source: {pvc: {claimName: models, accessMode: ReadWriteOnce}}` with `replicas: 3`",
+        instead: "`accessMode: ReadOnlyMany`, or an `objectStore` source fetched by each pod",
+    }
+    UNUSED_CREDENTIALS {
+        id: "unused-credentials",
+        severity: Warning,
+        stage: Spec,
+        what: "Warns when an object-store model source names a `credentialsSecret` for a URI scheme that does not use it.",
+        why: "The Secret is mounted but never read, which suggests the URI or the scheme is not what was meant.",
+        example: "`objectStore: {uri: https://models.example.com/m.onnx, credentialsSecret: s3-creds}`",
+        instead: "drop `credentialsSecret`, or use an `s3://` or `gs://` URI",
+    }
+    MODEL_STORE_IDENTITY {
+        id: "model-store-identity",
+        severity: Error,
+        stage: Spec,
+        what: "Checks how an object-store model gets credentials: a workload identity of the store's cloud (`aws` for `s3://`, `gcp` for `gs://`, `azure` for `azure://`), none for `hf://` and `https://`, and not both an identity and a `credentialsSecret`.",
+        why: "An IAM role cannot read a Google bucket: the fetch init container fails with 403 and the pod never starts. With both an identity and a Secret it is unclear which one the tool uses.",
+        example: "`objectStore: {uri: gs://models/m.onnx, identity: {aws: {roleArn: arn:aws:iam::1:role/models}}}`",
+        instead: "`objectStore: {uri: gs://models/m.onnx, identity: {gcp: {serviceAccount: models@p.iam.gserviceaccount.com}}}`",
     }
 }

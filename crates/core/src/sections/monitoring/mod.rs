@@ -20,7 +20,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
         b.objects.extend(objects);
     },
     rules: &[rules::check_thresholds, rules::check_limits],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 use crate::k8s::duration::Duration;

@@ -15,7 +15,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
         rules::check_blue_green_models,
         rules::check_canary,
     ],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 use crate::k8s::duration::Duration;

@@ -1,7 +1,6 @@
 //! The rules of the `rollout` section.
 
 use crate::diagnostic::Diagnostic;
-use crate::diagnostic::codes;
 use crate::k8s::int_or_percent::IntOrPercent;
 use crate::sections::AppSpec;
 use crate::sections::Color;
@@ -9,7 +8,7 @@ use crate::sections::model::ModelSource;
 use crate::sections::rollout::CanaryStep;
 use crate::sections::serving::RuntimeSpec;
 
-/// Reports [`codes::ROLLOUT_VALUES`](crate::diagnostic::codes::ROLLOUT_VALUES).
+/// Reports [`ROLLOUT_VALUES`](ROLLOUT_VALUES).
 pub(crate) fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let rollout = &spec.spec.rollout;
     if let IntOrPercent::Percent(percent) = rollout.max_unavailable
@@ -17,7 +16,7 @@ pub(crate) fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             Diagnostic::new(
-                &codes::ROLLOUT_VALUES,
+                &ROLLOUT_VALUES,
                 "spec.rollout.maxUnavailable",
                 format!("maxUnavailable `{percent}%` is above 100%"),
             )
@@ -27,7 +26,7 @@ pub(crate) fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if rollout.max_surge.is_zero() && rollout.max_unavailable.is_zero() {
         out.push(
             Diagnostic::new(
-                &codes::ROLLOUT_VALUES,
+                &ROLLOUT_VALUES,
                 "spec.rollout.maxSurge",
                 "maxSurge and maxUnavailable are both 0: no update can make progress",
             )
@@ -36,7 +35,7 @@ pub(crate) fn check_rollout(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports [`codes::ROLLOUT_STRATEGY`], [`codes::CANARY_STEPS`] and [`codes::CANARY_ANALYSIS`].
+/// Reports [`ROLLOUT_STRATEGY`], [`CANARY_STEPS`] and [`CANARY_ANALYSIS`].
 pub(crate) fn check_canary(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(canary) = &spec.spec.rollout.canary else {
         return;
@@ -44,7 +43,7 @@ pub(crate) fn check_canary(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if spec.spec.rollout.blue_green.is_some() {
         out.push(
             Diagnostic::new(
-                &codes::ROLLOUT_STRATEGY,
+                &ROLLOUT_STRATEGY,
                 "spec.rollout.canary",
                 "rollout has both blueGreen and canary",
             )
@@ -52,7 +51,7 @@ pub(crate) fn check_canary(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         );
     }
     let steps = |path: String, message: String, help: &str| {
-        Diagnostic::new(&codes::CANARY_STEPS, path, message).with_help(help)
+        Diagnostic::new(&CANARY_STEPS, path, message).with_help(help)
     };
     if canary.steps.is_empty() {
         out.push(steps(
@@ -97,7 +96,7 @@ pub(crate) fn check_canary(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         }
     }
     let analysis = |path: &str, message: String, help: &str| {
-        Diagnostic::new(&codes::CANARY_ANALYSIS, path, message).with_help(help)
+        Diagnostic::new(&CANARY_ANALYSIS, path, message).with_help(help)
     };
     if !spec.spec.monitoring.enabled {
         out.push(analysis(
@@ -125,8 +124,8 @@ pub(crate) fn check_canary(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports [`codes::MODEL_PATH_UNVERSIONED`](crate::diagnostic::codes::MODEL_PATH_UNVERSIONED)
-/// and [`codes::BLUE_GREEN_IDENTICAL`](crate::diagnostic::codes::BLUE_GREEN_IDENTICAL).
+/// Reports [`MODEL_PATH_UNVERSIONED`](MODEL_PATH_UNVERSIONED)
+/// and [`BLUE_GREEN_IDENTICAL`](BLUE_GREEN_IDENTICAL).
 pub(crate) fn check_blue_green_models(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(blue_green) = &spec.spec.rollout.blue_green else {
         return;
@@ -156,7 +155,7 @@ pub(crate) fn check_blue_green_models(spec: &AppSpec, out: &mut Vec<Diagnostic>)
         };
         out.push(
             Diagnostic::new(
-                &codes::MODEL_PATH_UNVERSIONED,
+                &MODEL_PATH_UNVERSIONED,
                 path,
                 format!(
                     "blue serves model version `{blue}` and green `{green}`, but `{text}` has no `{{version}}`: both load the same file"
@@ -167,7 +166,7 @@ pub(crate) fn check_blue_green_models(spec: &AppSpec, out: &mut Vec<Diagnostic>)
     } else if blue_green.blue.image == blue_green.green.image && blue_green.idle_replicas > 0 {
         out.push(
             Diagnostic::new(
-                &codes::BLUE_GREEN_IDENTICAL,
+                &BLUE_GREEN_IDENTICAL,
                 idle_path("image"),
                 format!(
                     "blue and green both run `{}` with model version `{blue}`: switching `active` changes nothing that runs",
@@ -183,6 +182,63 @@ pub(crate) fn check_blue_green_models(spec: &AppSpec, out: &mut Vec<Diagnostic>)
     }
 }
 
+crate::diagnostic::codes! {
+    ROLLOUT_VALUES {
+        id: "rollout-values",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `rollout.maxSurge` and `rollout.maxUnavailable`: not both zero, and `maxUnavailable` at most 100%.",
+        why: "The API server rejects a Deployment whose update could never make progress.",
+        example: "`maxSurge: 0` with `maxUnavailable: 0`",
+        instead: "`maxSurge: 25%` with `maxUnavailable: 0`",
+    }
+    MODEL_PATH_UNVERSIONED {
+        id: "model-path-unversioned",
+        severity: Error,
+        stage: Spec,
+        what: "The blue/green colors serve different model versions, but `model.path` (or `model.source.objectStore.uri`) has no `{version}`, so both load the same file.",
+        why: "Each server reports the version it was told while loading the one file there is: a switch changes the reported version, not the model, and a rollback cannot go back to the old model.",
+        example: "`model: {path: /models/model.onnx}` with `blue: {modelVersion: \"1\"}` and `green: {modelVersion: \"2\"}`",
+        instead: "`model: {path: /models/{version}/model.onnx}` (the default), and for an object store\n`uri: s3://models/app/{version}/model.onnx`",
+    }
+    BLUE_GREEN_IDENTICAL {
+        id: "blue-green-identical",
+        severity: Error,
+        stage: Spec,
+        what: "Both blue/green colors run the same image and the same model version while the idle color runs (`idleReplicas` above 0).",
+        why: "The idle color is paid for as the next release (checked through `<app>-preview`) or the rollback target; identical to the active one, it is neither: a switch or a rollback changes nothing that runs, and the spec suggests a way back that does not exist. An error rather than a warning because that false safety is the harm; the legitimate identical state (the first release, or a retired old color) is expressed by stopping the idle color with `idleReplicas: 0`.",
+        example: "`blueGreen: {blue: {image: app:v2}, green: {image: app:v2}}` with one `model.version`",
+        instead: "put the next release (a new `image` or `modelVersion`) in the idle color, check it through\nthe `<app>-preview` Service, then switch `active`; or set `idleReplicas: 0` while there is none",
+    }
+    ROLLOUT_STRATEGY {
+        id: "rollout-strategy",
+        severity: Error,
+        stage: Spec,
+        what: "`rollout.canary` and `rollout.blueGreen` are both set.",
+        why: "A workload is replaced one way: blue/green switches a Service between two Deployments, a canary shifts pods of one Rollout; both at once has no meaning.",
+        example: "`rollout: {blueGreen: {...}, canary: {steps: [...]}}`",
+        instead: "one of them",
+    }
+    CANARY_STEPS {
+        id: "canary-steps",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `rollout.canary.steps`: not empty, at least one `setWeight`, weights between 1 and 100 that only increase (pause durations are parsed at load time: `duration-syntax`).",
+        why: "A canary without weights sends the new version all traffic at once; a weight that goes down, or above 100, is not a progressive rollout and Argo Rollouts rejects or misreads it.",
+        example: "`canary: {steps: [{setWeight: 50}, {setWeight: 20}]}`",
+        instead: "`canary: {steps: [{setWeight: 20}, {pause: {duration: 5m}}, {analysis: {}}, {setWeight: 50}]}`",
+    }
+    CANARY_ANALYSIS {
+        id: "canary-analysis",
+        severity: Error,
+        stage: Spec,
+        what: "A canary needs its metrics source: slipway-serve's metrics scraped by Prometheus (monitoring on, the built-in runtime); and valid analysis settings (`count` ≥ 1, `failureLimit` ≥ 0; `interval` and `initialDelay` are parsed at load time: `duration-syntax`).",
+        why: "The analysis queries the error ratio and p99 latency of the new pods; with no series every measurement is inconclusive and every rollout stops half-way, or a broken version is promoted unmeasured.",
+        example: "`monitoring: {enabled: false}` with `rollout: {canary: {...}}`",
+        instead: "keep monitoring on (the default) with the built-in runtime",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,7 +251,7 @@ mod tests {
         let mut out = Vec::new();
         check_runtime_gpu(spec, &mut out);
         check_blue_green_models(spec, &mut out);
-        out.into_iter().map(|d| (d.id, d.path)).collect()
+        out.into_iter().map(|d| (d.id(), d.path)).collect()
     }
 
     #[test]

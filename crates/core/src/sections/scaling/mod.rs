@@ -18,7 +18,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
         rules::check_disruption_budget,
         rules::check_keda,
     ],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 use crate::k8s::int_or_percent::IntOrPercent;

@@ -3,15 +3,14 @@
 use crate::diagnostic::Diagnostic;
 use crate::sections::serving::RuntimeSpec;
 
-use crate::diagnostic::codes;
 use crate::k8s::int_or_percent::IntOrPercent;
 use crate::sections::AppSpec;
 use crate::sections::scaling::ScaledResource;
 use crate::sections::scaling::VpaUpdateMode;
 
-/// Reports [`codes::REPLICAS_RANGE`](crate::diagnostic::codes::REPLICAS_RANGE),
-/// [`codes::ZERO_REPLICAS`](crate::diagnostic::codes::ZERO_REPLICAS) and
-/// [`codes::REPLICAS_IGNORED`](crate::diagnostic::codes::REPLICAS_IGNORED).
+/// Reports [`REPLICAS_RANGE`](REPLICAS_RANGE),
+/// [`ZERO_REPLICAS`](ZERO_REPLICAS) and
+/// [`REPLICAS_IGNORED`](REPLICAS_IGNORED).
 pub(super) fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let scaling = &spec.spec.scaling;
     let autoscaler = match (&scaling.hpa, &scaling.keda) {
@@ -23,7 +22,7 @@ pub(super) fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if replicas < 0 {
         out.push(
             Diagnostic::new(
-                &codes::REPLICAS_RANGE,
+                &REPLICAS_RANGE,
                 "spec.inference.replicas",
                 format!("replicas is {replicas}; it cannot be negative"),
             )
@@ -32,7 +31,7 @@ pub(super) fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     } else if replicas == 0 && autoscaler.is_none() {
         out.push(
             Diagnostic::new(
-                &codes::ZERO_REPLICAS,
+                &ZERO_REPLICAS,
                 "spec.inference.replicas",
                 "replicas is 0: no pod will serve the model",
             )
@@ -46,7 +45,7 @@ pub(super) fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             Diagnostic::new(
-                &codes::REPLICAS_IGNORED,
+                &REPLICAS_IGNORED,
                 "spec.inference.replicas",
                 format!(
                     "replicas is {written}, but {owner} owns the replica count: the Deployment \
@@ -70,7 +69,7 @@ pub(super) fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             Diagnostic::new(
-                &codes::REPLICAS_RANGE,
+                &REPLICAS_RANGE,
                 "spec.rollout.blueGreen.idleReplicas",
                 format!("idleReplicas is {idle}; it cannot be negative"),
             )
@@ -79,7 +78,7 @@ pub(super) fn check_replicas(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports [`codes::HPA_BOUNDS`](crate::diagnostic::codes::HPA_BOUNDS).
+/// Reports [`HPA_BOUNDS`](HPA_BOUNDS).
 pub(super) fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(hpa) = &spec.spec.scaling.hpa else {
         return;
@@ -87,7 +86,7 @@ pub(super) fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if hpa.min_replicas < 1 {
         out.push(
             Diagnostic::new(
-                &codes::HPA_BOUNDS,
+                &HPA_BOUNDS,
                 "spec.scaling.hpa.minReplicas",
                 format!("minReplicas is {}; it must be at least 1", hpa.min_replicas),
             )
@@ -97,7 +96,7 @@ pub(super) fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if hpa.min_replicas > hpa.max_replicas {
         out.push(
             Diagnostic::new(
-                &codes::HPA_BOUNDS,
+                &HPA_BOUNDS,
                 "spec.scaling.hpa.minReplicas",
                 format!(
                     "minReplicas ({}) is greater than maxReplicas ({})",
@@ -110,7 +109,7 @@ pub(super) fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if hpa.cpu_utilization.is_none() && hpa.memory_utilization.is_none() {
         out.push(
             Diagnostic::new(
-                &codes::HPA_BOUNDS,
+                &HPA_BOUNDS,
                 "spec.scaling.hpa",
                 "the HPA has no target: set cpuUtilization and/or memoryUtilization",
             )
@@ -132,7 +131,7 @@ pub(super) fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         if target <= 0 {
             out.push(
                 Diagnostic::new(
-                    &codes::HPA_BOUNDS,
+                    &HPA_BOUNDS,
                     &path,
                     format!("{field} is {target}; it must be a positive percentage"),
                 )
@@ -142,7 +141,7 @@ pub(super) fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         if request.is_none() {
             out.push(
                 Diagnostic::new(
-                    &codes::HPA_BOUNDS,
+                    &HPA_BOUNDS,
                     &path,
                     format!("{field} is a share of the {resource} request, but inference.resources.requests.{resource} is not set"),
                 )
@@ -152,7 +151,7 @@ pub(super) fn check_hpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports [`codes::HPA_VPA_CONFLICT`](crate::diagnostic::codes::HPA_VPA_CONFLICT).
+/// Reports [`HPA_VPA_CONFLICT`](HPA_VPA_CONFLICT).
 pub(super) fn check_hpa_vpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let scaling = &spec.spec.scaling;
     let (Some(hpa), Some(vpa)) = (&scaling.hpa, &scaling.vpa) else {
@@ -196,7 +195,7 @@ pub(super) fn check_hpa_vpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     };
     out.push(
         Diagnostic::new(
-            &codes::HPA_VPA_CONFLICT,
+            &HPA_VPA_CONFLICT,
             "spec.scaling.vpa.updateMode",
             format!(
                 "the VPA in `{}` mode would change the {} request the HPA scales on; the two autoscalers would fight",
@@ -208,7 +207,7 @@ pub(super) fn check_hpa_vpa(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     );
 }
 
-/// Reports [`codes::DISRUPTION_BUDGET`](crate::diagnostic::codes::DISRUPTION_BUDGET).
+/// Reports [`DISRUPTION_BUDGET`](DISRUPTION_BUDGET).
 pub(super) fn check_disruption_budget(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let budget = &spec.spec.scaling.disruption_budget;
     if !budget.enabled {
@@ -217,7 +216,7 @@ pub(super) fn check_disruption_budget(spec: &AppSpec, out: &mut Vec<Diagnostic>)
     if budget.max_unavailable.is_zero() {
         out.push(
             Diagnostic::new(
-                &codes::DISRUPTION_BUDGET,
+                &DISRUPTION_BUDGET,
                 "spec.scaling.disruptionBudget.maxUnavailable",
                 format!(
                     "maxUnavailable is {}: no pod could ever be evicted, so node drains would hang",
@@ -231,7 +230,7 @@ pub(super) fn check_disruption_budget(spec: &AppSpec, out: &mut Vec<Diagnostic>)
     {
         out.push(
             Diagnostic::new(
-                &codes::DISRUPTION_BUDGET,
+                &DISRUPTION_BUDGET,
                 "spec.scaling.disruptionBudget.maxUnavailable",
                 format!("maxUnavailable is {percent}%: the API server rejects more than 100%"),
             )
@@ -240,8 +239,8 @@ pub(super) fn check_disruption_budget(spec: &AppSpec, out: &mut Vec<Diagnostic>)
     }
 }
 
-/// Reports [`codes::KEDA_HPA_CONFLICT`], [`codes::KEDA_SCALER`] and
-/// [`codes::PROMETHEUS_ADDRESS`].
+/// Reports [`KEDA_HPA_CONFLICT`], [`KEDA_SCALER`] and
+/// [`PROMETHEUS_ADDRESS`].
 pub(crate) fn check_keda(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let monitoring = &spec.spec.monitoring;
     if let Some(address) = &monitoring.prometheus_address
@@ -249,7 +248,7 @@ pub(crate) fn check_keda(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             Diagnostic::new(
-                &codes::PROMETHEUS_ADDRESS,
+                &PROMETHEUS_ADDRESS,
                 "spec.monitoring.prometheusAddress",
                 format!("`{address}` is not an http:// or https:// URL"),
             )
@@ -262,7 +261,7 @@ pub(crate) fn check_keda(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if spec.spec.scaling.hpa.is_some() {
         out.push(
             Diagnostic::new(
-                &codes::KEDA_HPA_CONFLICT,
+                &KEDA_HPA_CONFLICT,
                 "spec.scaling.keda",
                 "scaling.keda and scaling.hpa both scale the inference workload; KEDA creates its own HPA",
             )
@@ -271,12 +270,8 @@ pub(crate) fn check_keda(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
     let mut bad = |field: &str, message: String, help: &str| {
         out.push(
-            Diagnostic::new(
-                &codes::KEDA_SCALER,
-                format!("spec.scaling.keda{field}"),
-                message,
-            )
-            .with_help(help),
+            Diagnostic::new(&KEDA_SCALER, format!("spec.scaling.keda{field}"), message)
+                .with_help(help),
         );
     };
     if keda.min_replicas < 1 {
@@ -339,6 +334,90 @@ fn has_scraped_runtime_metrics(spec: &AppSpec) -> bool {
         && matches!(spec.spec.inference.runtime, RuntimeSpec::SlipwayServe(_))
 }
 
+crate::diagnostic::codes! {
+    REPLICAS_RANGE {
+        id: "replicas-range",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `inference.replicas` (negative is an error, zero a warning) and `rollout.blueGreen.idleReplicas` (negative is an error).",
+        why: "Zero replicas deploys an application that answers nothing; the Deployment is valid, so nothing else would say so.",
+        example: "`replicas: 0`",
+        instead: "`replicas: 2` (or more, so one pod can restart while another serves)",
+    }
+    HPA_BOUNDS {
+        id: "hpa-bounds",
+        severity: Error,
+        stage: Spec,
+        what: "Checks the HPA: `minReplicas` at least 1 and at most `maxReplicas`, at least one target, targets above 0, and a request for every resource the HPA targets.",
+        why: "The API server rejects `minReplicas > maxReplicas`; an HPA with a CPU target but no CPU request never scales (utilisation is a share of the request).",
+        example: "`hpa: {minReplicas: 10, maxReplicas: 2}`",
+        instead: "`hpa: {minReplicas: 2, maxReplicas: 10, cpuUtilization: 70}`",
+    }
+    HPA_VPA_CONFLICT {
+        id: "hpa-vpa-conflict",
+        severity: Error,
+        stage: Spec,
+        what: "Reports a VPA that would change a resource the HPA scales on: `updateMode` `Recreate` or `Auto` while `controlledResources` (cpu and memory when empty) includes a resource the HPA targets by utilisation.",
+        why: "The HPA's utilisation is usage divided by the request. A VPA that raises the request lowers the utilisation, so the HPA removes pods, which raises usage per pod, so the VPA raises the request again: the two chase each other and evict pods on the way.",
+        example: "`hpa: {cpuUtilization: 70}` with `vpa: {updateMode: Auto}`",
+        instead: "`vpa: {updateMode: \"Off\"}` (recommendations only) or `Initial` (set at pod creation), or\n`controlledResources: [memory]` when the HPA scales on CPU alone.",
+    }
+    DISRUPTION_BUDGET {
+        id: "disruption-budget",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `scaling.disruptionBudget.maxUnavailable`: at least 1 (or 1%) and at most 100% when the budget is emitted.",
+        why: "`maxUnavailable: 0` forbids every voluntary eviction: `kubectl drain` and cluster upgrades hang on the application's nodes until someone deletes the budget by hand.",
+        example: "`disruptionBudget: {maxUnavailable: 0}`",
+        instead: "`disruptionBudget: {maxUnavailable: 1}`, and more replicas if one pod less is too few",
+    }
+    ZERO_REPLICAS {
+        id: "zero-replicas",
+        severity: Warning,
+        stage: Spec,
+        what: "Warns when `inference.replicas` is 0 and no autoscaler raises it.",
+        why: "The application deploys cleanly and answers nothing; no other check would say so.",
+        example: "`inference: {replicas: 0}`",
+        instead: "`inference: {replicas: 2}`",
+    }
+    REPLICAS_IGNORED {
+        id: "replicas-ignored",
+        severity: Warning,
+        stage: Spec,
+        what: "Warns when `inference.replicas` is written while an HPA or KEDA scales the Deployment and the value lies outside the autoscaler's `minReplicas`..`maxReplicas`.",
+        why: "With an autoscaler the Deployment carries no `replicas` (a GitOps sync must not reset the autoscaler's count), so the written value is ignored: `replicas: 1` with `minReplicas: 5` runs five pods, `replicas: 20` with `maxReplicas: 10` never runs twenty.",
+        example: "`inference: {replicas: 1}` with `scaling: {hpa: {minReplicas: 5, maxReplicas: 10}}`",
+        instead: "leave `replicas` out and set `scaling.hpa.minReplicas` to the count you want at least",
+    }
+    KEDA_HPA_CONFLICT {
+        id: "keda-hpa-conflict",
+        severity: Error,
+        stage: Spec,
+        what: "`scaling.keda` and `scaling.hpa` are both set.",
+        why: "KEDA creates its own HorizontalPodAutoscaler for the workload; a second HPA on the same Deployment makes the two overwrite each other's replica count every few seconds.",
+        example: "`scaling: {hpa: {maxReplicas: 10, cpuUtilization: 70}, keda: {maxReplicas: 10}}`",
+        instead: "one of them: `scaling: {keda: {maxReplicas: 10, targetPerPod: 8}}`",
+    }
+    KEDA_SCALER {
+        id: "keda-scaler",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `scaling.keda`: 1 ≤ `minReplicas` ≤ `maxReplicas`, a positive target, positive polling and cooldown periods, `idleColorToZero` only with blue/green, and a source for its query (slipway-serve's metrics, scraped because monitoring is on).",
+        why: "A serving workload at zero pods exports no load metric and has no endpoints, so nothing would ever scale it up again; without the ServiceMonitor (or with a custom runtime) the query returns nothing and KEDA never scales.",
+        example: "`scaling: {keda: {minReplicas: 0, maxReplicas: 5}}` on a rolling-update application",
+        instead: "`scaling: {keda: {minReplicas: 1, maxReplicas: 5}}`; scale to zero only the idle blue/green color (`idleColorToZero: true`)",
+    }
+    PROMETHEUS_ADDRESS {
+        id: "prometheus-address",
+        severity: Error,
+        stage: Spec,
+        what: "`monitoring.prometheusAddress` is not an `http://` or `https://` URL.",
+        why: "KEDA and the canary analysis query Prometheus there; a bare host name fails every query, so scaling stops and every canary is aborted.",
+        example: "`monitoring: {prometheusAddress: prometheus:9090}`",
+        instead: "`monitoring: {prometheusAddress: http://prometheus-operated.monitoring.svc:9090}`",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,7 +432,7 @@ mod tests {
     fn replica_warnings(spec: &AppSpec) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         check_replicas(spec, &mut out);
-        out.into_iter().map(|d| (d.id, d.message)).collect()
+        out.into_iter().map(|d| (d.id(), d.message)).collect()
     }
 
     #[test]
@@ -369,7 +448,7 @@ mod tests {
         assert_eq!(found[0].0, "replicas-ignored");
         assert!(found[0].1.contains("minReplicas (5)"), "{}", found[0].1);
         assert_eq!(
-            codes::REPLICAS_IGNORED.severity,
+            REPLICAS_IGNORED.severity,
             crate::diagnostic::Severity::Warning
         );
         // Within the bounds, or not written at all: nothing to say.

@@ -12,7 +12,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
         rules::check_tolerations,
         rules::check_priority,
     ],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 use schemars::JsonSchema;

@@ -2,7 +2,6 @@
 
 use crate::diagnostic::Diagnostic;
 
-use crate::diagnostic::codes;
 use crate::sections::AppSpec;
 use crate::sections::scheduling::TaintEffect;
 use crate::sections::scheduling::TolerationOperator;
@@ -10,7 +9,7 @@ use crate::sections::scheduling::TolerationOperator;
 /// Highest value of a PriorityClass outside the system classes.
 const MAX_USER_PRIORITY: i32 = 1_000_000_000;
 
-/// Reports [`codes::TOLERATION`](crate::diagnostic::codes::TOLERATION).
+/// Reports [`TOLERATION`](TOLERATION).
 pub(super) fn check_tolerations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (i, toleration) in spec.spec.scheduling.tolerations.iter().enumerate() {
         let path = format!("spec.scheduling.tolerations[{i}]");
@@ -18,7 +17,7 @@ pub(super) fn check_tolerations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         if exists && toleration.value.as_deref().is_some_and(|v| !v.is_empty()) {
             out.push(
                 Diagnostic::new(
-                    &codes::TOLERATION,
+                    &TOLERATION,
                     format!("{path}.value"),
                     "a toleration with `operator: Exists` matches any value, so it takes none",
                 )
@@ -28,7 +27,7 @@ pub(super) fn check_tolerations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         if !exists && toleration.key.as_deref().is_none_or(str::is_empty) {
             out.push(
                 Diagnostic::new(
-                    &codes::TOLERATION,
+                    &TOLERATION,
                     path.clone(),
                     "a toleration without a key must use `operator: Exists`",
                 )
@@ -42,7 +41,7 @@ pub(super) fn check_tolerations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         {
             out.push(
                 Diagnostic::new(
-                    &codes::TOLERATION,
+                    &TOLERATION,
                     format!("{path}.tolerationSeconds"),
                     "tolerationSeconds applies to the NoExecute effect only",
                 )
@@ -52,7 +51,7 @@ pub(super) fn check_tolerations(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports [`codes::PRIORITY_CLASS`](crate::diagnostic::codes::PRIORITY_CLASS).
+/// Reports [`PRIORITY_CLASS`](PRIORITY_CLASS).
 pub(super) fn check_priority(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(priority) = &spec.spec.scheduling.priority_class else {
         return;
@@ -60,7 +59,7 @@ pub(super) fn check_priority(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if let Some(value) = priority.value.filter(|v| *v > MAX_USER_PRIORITY) {
         out.push(
             Diagnostic::new(
-                &codes::PRIORITY_CLASS,
+                &PRIORITY_CLASS,
                 "spec.scheduling.priorityClass.value",
                 format!(
                     "priority {value} is above 1000000000, the range reserved for system classes"
@@ -71,7 +70,7 @@ pub(super) fn check_priority(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports [`codes::GPU_COUNT`](crate::diagnostic::codes::GPU_COUNT).
+/// Reports [`GPU_COUNT`](GPU_COUNT).
 pub(crate) fn check_gpu(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(gpu) = &spec.spec.scheduling.gpu else {
         return;
@@ -79,7 +78,7 @@ pub(crate) fn check_gpu(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if gpu.whole_count().is_none() {
         out.push(
             Diagnostic::new(
-                &codes::GPU_COUNT,
+                &GPU_COUNT,
                 "spec.scheduling.gpu.count",
                 format!("GPU count `{}` must be a whole number", gpu.count),
             )
@@ -93,12 +92,42 @@ pub(crate) fn check_gpu(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     if !valid_name {
         out.push(
             Diagnostic::new(
-                &codes::GPU_COUNT,
+                &GPU_COUNT,
                 "spec.scheduling.gpu.resourceName",
                 format!("`{}` is not an extended resource name", gpu.resource_name),
             )
             .with_help("use a vendor-domain name such as `nvidia.com/gpu` or `amd.com/gpu`"),
         );
+    }
+}
+
+crate::diagnostic::codes! {
+    TOLERATION {
+        id: "toleration",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `scheduling.tolerations`: `Exists` takes no value, an empty key needs `Exists`, and `tolerationSeconds` goes with the `NoExecute` effect only.",
+        why: "The API server rejects such a pod template, so the Deployment is created but never gets a pod; the error shows only in the ReplicaSet's events.",
+        example: "`{key: gpu, operator: Exists, value: \"true\"}`",
+        instead: "`{key: gpu, operator: Exists, effect: NoSchedule}`, or `{key: gpu, operator: Equal,\nvalue: \"true\"}`",
+    }
+    PRIORITY_CLASS {
+        id: "priority-class",
+        severity: Error,
+        stage: Spec,
+        what: "Checks a PriorityClass Slipway creates: its value is at most 1,000,000,000.",
+        why: "Higher values are reserved for the `system-` classes; the API server rejects the PriorityClass, and every pod referring to it is then rejected too.",
+        example: "`priorityClass: {name: ai-critical, value: 2000000000}`",
+        instead: "`priorityClass: {name: ai-critical, value: 1000000}`",
+    }
+    GPU_COUNT {
+        id: "gpu-count",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `scheduling.gpu.count` and `training.gpus`: GPUs are whole numbers (0 for none).",
+        why: "Extended resources cannot be overcommitted or split: `0.5` GPUs is rejected by the API server, and a GPU request must equal its limit. The spec cannot express requests ≠ limits for GPUs (one `count` sets both, see `compile::pod::resources`), so no rule is needed for that; `validate::bundle` still checks the compiled pods.",
+        example: "`gpu: {count: 0.5}`",
+        instead: "`gpu: {count: 1}` (use MIG or time-slicing profiles with their own resource names to share)",
     }
 }
 
@@ -139,6 +168,6 @@ mod tests {
         spec.spec.scheduling.priority_class.as_mut().unwrap().value = Some(2_000_000_000);
         let mut out = Vec::new();
         check_priority(&spec, &mut out);
-        assert_eq!(out[0].id, "priority-class");
+        assert_eq!(out[0].id(), "priority-class");
     }
 }

@@ -18,7 +18,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
         rules::check_subjects,
         rules::check_binding_names,
     ],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 use schemars::JsonSchema;

@@ -2,7 +2,6 @@
 
 use crate::diagnostic::Diagnostic;
 
-use crate::diagnostic::codes;
 use crate::sections::AppSpec;
 use crate::sections::security::SubjectKind;
 
@@ -22,13 +21,13 @@ const VERBS: &[&str] = &[
     "deletecollection",
 ];
 
-/// Reports [`codes::RBAC_API_GROUP`](crate::diagnostic::codes::RBAC_API_GROUP).
+/// Reports [`RBAC_API_GROUP`](RBAC_API_GROUP).
 pub(super) fn check_api_groups(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for_each_rule(spec, |path, rule| {
         if rule.api_groups.is_empty() {
             out.push(
                 Diagnostic::new(
-                    &codes::RBAC_API_GROUP,
+                    &RBAC_API_GROUP,
                     format!("{path}.apiGroups"),
                     "the rule names no API group, so it grants nothing",
                 )
@@ -50,7 +49,7 @@ pub(super) fn check_api_groups(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             };
             out.push(
                 Diagnostic::new(
-                    &codes::RBAC_API_GROUP,
+                    &RBAC_API_GROUP,
                     format!("{path}.apiGroups[{i}]"),
                     format!("`{group}` is not an API group"),
                 )
@@ -60,7 +59,7 @@ pub(super) fn check_api_groups(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     });
 }
 
-/// Reports [`codes::RBAC_WILDCARD`](crate::diagnostic::codes::RBAC_WILDCARD).
+/// Reports [`RBAC_WILDCARD`](RBAC_WILDCARD).
 pub(super) fn check_wildcards(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for_each_rule(spec, |path, rule| {
         for (field, values) in [
@@ -72,7 +71,7 @@ pub(super) fn check_wildcards(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                 if value.contains('*') {
                     out.push(
                         Diagnostic::new(
-                            &codes::RBAC_WILDCARD,
+                            &RBAC_WILDCARD,
                             format!("{path}.{field}[{i}]"),
                             format!("`{value}` in {field} grants everything, including what is installed later"),
                         )
@@ -84,17 +83,13 @@ pub(super) fn check_wildcards(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     });
 }
 
-/// Reports [`codes::RBAC_VERB`](crate::diagnostic::codes::RBAC_VERB).
+/// Reports [`RBAC_VERB`](RBAC_VERB).
 pub(super) fn check_verbs(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for_each_rule(spec, |path, rule| {
         if rule.verbs.is_empty() {
             out.push(
-                Diagnostic::new(
-                    &codes::RBAC_VERB,
-                    format!("{path}.verbs"),
-                    "the rule has no verb",
-                )
-                .with_help("e.g. `verbs: [get, list, watch]`"),
+                Diagnostic::new(&RBAC_VERB, format!("{path}.verbs"), "the rule has no verb")
+                    .with_help("e.g. `verbs: [get, list, watch]`"),
             );
         }
         for (i, verb) in rule.verbs.iter().enumerate() {
@@ -103,7 +98,7 @@ pub(super) fn check_verbs(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             }
             out.push(
                 Diagnostic::new(
-                    &codes::RBAC_VERB,
+                    &RBAC_VERB,
                     format!("{path}.verbs[{i}]"),
                     format!("`{verb}` is not a verb a Role grants on resources"),
                 )
@@ -113,14 +108,14 @@ pub(super) fn check_verbs(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     });
 }
 
-/// Reports [`codes::RBAC_SUBJECTS`](crate::diagnostic::codes::RBAC_SUBJECTS).
+/// Reports [`RBAC_SUBJECTS`](RBAC_SUBJECTS).
 pub(super) fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     for (b, binding) in spec.spec.security.rbac.iter().enumerate() {
         let path = format!("spec.security.rbac[{b}].subjects");
         if binding.subjects.is_empty() {
             out.push(
                 Diagnostic::new(
-                    &codes::RBAC_SUBJECTS,
+                    &RBAC_SUBJECTS,
                     path.clone(),
                     format!(
                         "the `{}` binding has no subjects, so it grants access to nobody",
@@ -134,7 +129,7 @@ pub(super) fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             if subject.name.trim().is_empty() {
                 out.push(
                     Diagnostic::new(
-                        &codes::RBAC_SUBJECTS,
+                        &RBAC_SUBJECTS,
                         format!("{path}[{i}].name"),
                         "the subject has no name",
                     )
@@ -143,10 +138,8 @@ pub(super) fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             }
             let everyone = match (subject.kind, subject.name.as_str()) {
                 (SubjectKind::Group, "system:unauthenticated")
-                | (SubjectKind::User, "system:anonymous") => Some(&codes::RBAC_ANONYMOUS),
-                (SubjectKind::Group, "system:authenticated") => {
-                    Some(&codes::RBAC_ALL_AUTHENTICATED)
-                }
+                | (SubjectKind::User, "system:anonymous") => Some(&RBAC_ANONYMOUS),
+                (SubjectKind::Group, "system:authenticated") => Some(&RBAC_ALL_AUTHENTICATED),
                 _ => None,
             };
             if let Some(code) = everyone {
@@ -158,7 +151,7 @@ pub(super) fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
                             "`{}` grants the `{}` access to {}",
                             subject.name,
                             binding.preset.as_str(),
-                            if code.id == codes::RBAC_ANONYMOUS.id {
+                            if code.id == RBAC_ANONYMOUS.id {
                                 "every unauthenticated request"
                             } else {
                                 "every authenticated user and service account of the cluster"
@@ -171,7 +164,7 @@ pub(super) fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             if subject.namespace.is_some() && subject.kind != SubjectKind::ServiceAccount {
                 out.push(
                     Diagnostic::new(
-                        &codes::RBAC_SUBJECT_NAMESPACE,
+                        &RBAC_SUBJECT_NAMESPACE,
                         format!("{path}[{i}].namespace"),
                         format!(
                             "a {} is not namespaced: Kubernetes ignores this namespace",
@@ -185,7 +178,7 @@ pub(super) fn check_subjects(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports [`codes::RBAC_DUPLICATE_BINDING`](crate::diagnostic::codes::RBAC_DUPLICATE_BINDING)
+/// Reports [`RBAC_DUPLICATE_BINDING`](RBAC_DUPLICATE_BINDING)
 /// and entry names that are not DNS labels.
 pub(super) fn check_binding_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::BTreeMap::new();
@@ -195,7 +188,7 @@ pub(super) fn check_binding_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         {
             out.push(
                 Diagnostic::new(
-                    &codes::DNS_NAME,
+                    &crate::k8s::name::DNS_NAME,
                     format!("spec.security.rbac[{b}].name"),
                     format!("`{name}` is not a DNS-1123 label"),
                 )
@@ -207,7 +200,7 @@ pub(super) fn check_binding_names(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         if let Some(first) = seen.insert(name.clone(), b) {
             out.push(
                 Diagnostic::new(
-                    &codes::RBAC_DUPLICATE_BINDING,
+                    &RBAC_DUPLICATE_BINDING,
                     format!("spec.security.rbac[{b}]"),
                     format!("entries {first} and {b} both compile to the Role `{name}`"),
                 )
@@ -257,6 +250,81 @@ fn is_domain(group: &str) -> bool {
         })
 }
 
+crate::diagnostic::codes! {
+    RBAC_ANONYMOUS {
+        id: "rbac-anonymous",
+        severity: Error,
+        stage: Spec,
+        what: "Rejects RBAC subjects that stand for anyone: the group `system:unauthenticated` and the user `system:anonymous`.",
+        why: "Every request without credentials, from anywhere the API server is reachable, gets the preset's access: read pods and logs, or change Deployments.",
+        example: "`subjects: [{kind: Group, name: \"system:unauthenticated\"}]`",
+        instead: "`subjects: [{kind: Group, name: ml-engineers}]`",
+    }
+    RBAC_ALL_AUTHENTICATED {
+        id: "rbac-all-authenticated",
+        severity: Warning,
+        stage: Spec,
+        what: "Warns when an RBAC subject is the group `system:authenticated`.",
+        why: "It includes every user and every service account of every namespace: one compromised pod anywhere in the cluster gets the application's access.",
+        example: "`subjects: [{kind: Group, name: \"system:authenticated\"}]`",
+        instead: "the groups or service accounts that need the access",
+    }
+    RBAC_DUPLICATE_BINDING {
+        id: "rbac-duplicate-binding",
+        severity: Error,
+        stage: Spec,
+        what: "Rejects two `security.rbac` entries that compile to the same Role and RoleBinding name (same explicit `name`, or the same preset, subjects and rules).",
+        why: "One object would silently replace the other: whoever the lost entry was meant for has no access, and a reviewer reading the spec cannot tell.",
+        example: "the same `{preset: viewer, subjects: [{kind: Group, name: ops}]}` entry twice",
+        instead: "one entry per set of subjects and grants, or distinct `name`s",
+    }
+    RBAC_API_GROUP {
+        id: "rbac-api-group",
+        severity: Error,
+        stage: Spec,
+        what: "Checks every `apiGroups` entry of the extra RBAC rules: the core group is `\"\"`, the other built-in groups without a dot are `apps`, `autoscaling`, `batch` and `policy`, and every other group is a DNS subdomain such as `networking.k8s.io`. A rule must name at least one group.",
+        why: "`apiGroups: [\"v1\"]` names a group that does not exist (`v1` is the core group's version), so the rule grants nothing and the subject gets `forbidden` on pods and Services; the API server accepts the Role without a word.",
+        example: "`{apiGroups: [\"v1\"], resources: [pods], verbs: [get]}`",
+        instead: "`{apiGroups: [\"\"], resources: [pods], verbs: [get]}`",
+    }
+    RBAC_WILDCARD {
+        id: "rbac-wildcard",
+        severity: Error,
+        stage: Spec,
+        what: "Rejects `*` in the `apiGroups`, `resources` or `verbs` of the extra RBAC rules.",
+        why: "A wildcard grants everything that exists and everything installed later (Secrets, RBAC objects, custom resources), which no reviewer can see from the rule.",
+        example: "`{apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"*\"]}`",
+        instead: "`{apiGroups: [apps], resources: [deployments], verbs: [get, list, watch]}`, or a preset",
+    }
+    RBAC_VERB {
+        id: "rbac-verb",
+        severity: Error,
+        stage: Spec,
+        what: "Checks the `verbs` of the extra RBAC rules against the verbs a Role grants on resources: get, list, watch, create, update, patch, delete, deletecollection.",
+        why: "A misspelt verb (`read`, `Get`) grants nothing and the API server accepts it silently; `escalate`, `bind` and `impersonate` hand out more than the Role itself.",
+        example: "`verbs: [read]`",
+        instead: "`verbs: [get, list, watch]`",
+    }
+    RBAC_SUBJECTS {
+        id: "rbac-subjects",
+        severity: Error,
+        stage: Spec,
+        what: "Checks the subjects of every RBAC binding: at least one, each with a name, and a `namespace` only on a ServiceAccount.",
+        why: "A RoleBinding without subjects binds nobody: the API server accepts it and the team that was meant to get access gets `forbidden`. Users and groups are cluster-wide; a namespace on them is ignored by Kubernetes and usually means a ServiceAccount was meant.",
+        example: "`{preset: deployer, subjects: []}`, or `{kind: User, name: ci, namespace: ci}`",
+        instead: "`{preset: deployer, subjects: [{kind: ServiceAccount, name: ci, namespace: ci}]}`",
+    }
+    RBAC_SUBJECT_NAMESPACE {
+        id: "rbac-subject-namespace",
+        severity: Warning,
+        stage: Spec,
+        what: "Warns when an RBAC subject of kind `User` or `Group` carries a `namespace`.",
+        why: "Users and groups are not namespaced: Kubernetes ignores the field, so a reader believes access is narrower than it is.",
+        example: "`subjects: [{kind: User, name: alice, namespace: team-a}]`",
+        instead: "`subjects: [{kind: User, name: alice}]`, or `kind: ServiceAccount` if a service account was meant",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,7 +349,7 @@ mod tests {
     fn the_articles_v1_group_is_an_error_pointing_at_the_core_group() {
         let out = with_rule(&["v1"], &["pods"], &["get"]);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].id, "rbac-api-group");
+        assert_eq!(out[0].id(), "rbac-api-group");
         assert_eq!(out[0].path, "spec.security.rbac[0].rules[0].apiGroups[0]");
         assert!(
             out[0]
@@ -310,9 +378,9 @@ mod tests {
     fn wildcards_and_unknown_verbs_are_errors() {
         let out = with_rule(&["*"], &["*"], &["*"]);
         assert_eq!(out.len(), 3);
-        assert!(out.iter().all(|d| d.id == "rbac-wildcard"));
+        assert!(out.iter().all(|d| d.id() == "rbac-wildcard"));
         let out = with_rule(&["apps"], &["deployments"], &["read", "escalate"]);
-        let ids: Vec<&str> = out.iter().map(|d| d.id).collect();
+        let ids: Vec<&str> = out.iter().map(|d| d.id()).collect();
         assert_eq!(ids, ["rbac-verb", "rbac-verb"]);
     }
 

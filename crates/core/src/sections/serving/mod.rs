@@ -14,7 +14,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
         rules::check_batching,
         rules::check_runtime_gpu,
     ],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 use crate::sections::DEFAULT_RUNTIME_IMAGE;

@@ -12,7 +12,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
         b.objects.extend(distributed::compile(i.spec));
     },
     rules: &[rules::check_training, rules::check_distributed],
-    codes: &[],
+    codes: &[rules::CODES],
 };
 
 use crate::k8s::cron::Schedule;

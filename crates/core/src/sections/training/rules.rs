@@ -1,24 +1,19 @@
 //! The rules of the `training` section.
 
 use crate::diagnostic::Diagnostic;
-use crate::diagnostic::codes;
 use crate::k8s::name::is_dns1123_subdomain;
 use crate::sections::AppSpec;
 use crate::sections::model::ModelSource;
 
-/// Reports [`codes::TRAINING_JOB`](crate::diagnostic::codes::TRAINING_JOB).
+/// Reports [`TRAINING_JOB`](TRAINING_JOB).
 pub(crate) fn check_training(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(training) = &spec.spec.training else {
         return;
     };
     let mut bad = |field: &str, message: String, help: &str| {
         out.push(
-            Diagnostic::new(
-                &codes::TRAINING_JOB,
-                format!("spec.training.{field}"),
-                message,
-            )
-            .with_help(help),
+            Diagnostic::new(&TRAINING_JOB, format!("spec.training.{field}"), message)
+                .with_help(help),
         );
     };
     if training.backoff_limit < 0 {
@@ -87,7 +82,7 @@ pub(crate) fn check_training(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports [`codes::TRAINING_DISTRIBUTED`].
+/// Reports [`TRAINING_DISTRIBUTED`].
 pub(crate) fn check_distributed(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     let Some(training) = &spec.spec.training else {
         return;
@@ -96,7 +91,7 @@ pub(crate) fn check_distributed(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
         return;
     };
     let mut bad = |field: &str, message: String, help: &str| {
-        out.push(Diagnostic::new(&codes::TRAINING_DISTRIBUTED, field, message).with_help(help));
+        out.push(Diagnostic::new(&TRAINING_DISTRIBUTED, field, message).with_help(help));
     };
     if distributed.gpus_per_worker == 0 {
         bad(
@@ -166,5 +161,26 @@ pub(crate) fn check_distributed(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
             format!("`{queue}` is not a valid LocalQueue name"),
             "use lowercase letters, digits, '-' and '.'",
         );
+    }
+}
+
+crate::diagnostic::codes! {
+    TRAINING_JOB {
+        id: "training-job",
+        severity: Error,
+        stage: Spec,
+        what: "Checks the training Job: `backoffLimit` ≥ 0, `activeDeadlineSeconds` > 0, `ttlSecondsAfterFinished` ≥ 0, absolute and distinct mount paths, and an output it can write.",
+        why: "A Job without a deadline can hold a GPU node forever; two volumes on one path hide each other.",
+        example: "`activeDeadlineSeconds: 0`",
+        instead: "`activeDeadlineSeconds: 86400`",
+    }
+    TRAINING_DISTRIBUTED {
+        id: "training-distributed",
+        severity: Error,
+        stage: Spec,
+        what: "Checks `training.distributed`: GPUs per worker (≥ 1), at least one worker, no `schedule` or `preSyncHook` (a PyTorchJob is not a Job), no `training.gpus` beside `gpusPerWorker`, and data and output claims that pods on several nodes can mount (not `ReadWriteOnce`).",
+        why: "Distributed data-parallel training without GPUs is slower than one pod and still holds several nodes; a PyTorchJob cannot be a CronJob or an Argo CD hook; two GPU counts leave it unclear which one is meant; replicas on other nodes cannot mount a `ReadWriteOnce` claim and wait forever.",
+        example: "`training: {distributed: {workers: 4, gpusPerWorker: 0}}`",
+        instead: "`training: {distributed: {workers: 4, gpusPerWorker: 1}}`",
     }
 }

@@ -15,7 +15,6 @@ use crate::bundle::Bundle;
 use crate::bundle::Object;
 use crate::compile::compile_scoped;
 use crate::diagnostic::Diagnostic;
-use crate::diagnostic::codes;
 use crate::diagnostic::join_key;
 use crate::sections::AppSpec;
 use crate::sections::Scope;
@@ -47,7 +46,7 @@ fn field_of_kind(spec: &AppSpec, kind: &str) -> &'static str {
     }
 }
 
-/// Reports [`codes::CLUSTER_OBJECT_MANAGED_TWICE`](crate::diagnostic::codes::CLUSTER_OBJECT_MANAGED_TWICE):
+/// Reports [`CLUSTER_OBJECT_MANAGED_TWICE`](CLUSTER_OBJECT_MANAGED_TWICE):
 /// compiles the spec for every environment it declares (an outline; the rendered environment's
 /// bundle is reused) and checks that the objects of any two environments on one cluster are
 /// disjoint.
@@ -80,7 +79,7 @@ pub fn check_environments_disjoint(
                 Some(first) if reported.insert(key.1.clone()) => {
                     let shared = object.namespace().is_empty();
                     let mut diagnostic = Diagnostic::new(
-                        &codes::CLUSTER_OBJECT_MANAGED_TWICE,
+                        &CLUSTER_OBJECT_MANAGED_TWICE,
                         field_of_kind(spec, object.kind()),
                         format!(
                             "{} is managed by the Applications of both `{first}` and `{env}` \
@@ -106,7 +105,7 @@ pub fn check_environments_disjoint(
     }
 }
 
-/// Reports [`codes::SELECTOR_ON_TRACKING_LABEL`](crate::diagnostic::codes::SELECTOR_ON_TRACKING_LABEL).
+/// Reports [`SELECTOR_ON_TRACKING_LABEL`](SELECTOR_ON_TRACKING_LABEL).
 pub fn check_tracking_label(
     spec: &AppSpec,
     _env: Option<&str>,
@@ -134,7 +133,7 @@ pub fn check_tracking_label(
     }
     out.push(
         Diagnostic::new(
-            &codes::SELECTOR_ON_TRACKING_LABEL,
+            &SELECTOR_ON_TRACKING_LABEL,
             "spec.gitops.instanceLabelKey",
             format!(
                 "Argo CD tracking rewrites `{tracking}`, which these selectors use: {}",
@@ -164,8 +163,8 @@ fn glob(pattern: &str, text: &str) -> bool {
     }
 }
 
-/// Reports [`codes::APPPROJECT_MISSING_DESTINATION`](crate::diagnostic::codes::APPPROJECT_MISSING_DESTINATION)
-/// and [`codes::APPPROJECT_MISSING_KIND`](crate::diagnostic::codes::APPPROJECT_MISSING_KIND):
+/// Reports [`APPPROJECT_MISSING_DESTINATION`](APPPROJECT_MISSING_DESTINATION)
+/// and [`APPPROJECT_MISSING_KIND`](APPPROJECT_MISSING_KIND):
 /// every synced object's namespace and, when cluster-scoped, kind is allowed by the AppProject
 /// of its Application (the one in the bundle, or the existing `gitops.project`).
 pub fn check_project(
@@ -221,7 +220,7 @@ pub fn check_project(
         ),
         _ => {
             out.push(Diagnostic::new(
-                &codes::APPPROJECT_MISSING_DESTINATION,
+                &APPPROJECT_MISSING_DESTINATION,
                 "spec.gitops",
                 format!("the Application's AppProject `{project}` is neither emitted nor declared"),
             ));
@@ -252,7 +251,7 @@ pub fn check_project(
     if !missing_namespaces.is_empty() {
         out.push(
             Diagnostic::new(
-                &codes::APPPROJECT_MISSING_DESTINATION,
+                &APPPROJECT_MISSING_DESTINATION,
                 namespace_field,
                 format!(
                     "AppProject `{project}` does not allow the namespaces {} that objects of the \
@@ -266,7 +265,7 @@ pub fn check_project(
     if !missing_kinds.is_empty() {
         out.push(
             Diagnostic::new(
-                &codes::APPPROJECT_MISSING_KIND,
+                &APPPROJECT_MISSING_KIND,
                 kind_field,
                 format!(
                     "AppProject `{project}` does not whitelist the cluster-scoped kinds {} of \
@@ -287,7 +286,7 @@ fn quoted(items: &BTreeSet<String>) -> String {
         .join(", ")
 }
 
-/// Reports [`codes::PVC_NOT_PROTECTED`](crate::diagnostic::codes::PVC_NOT_PROTECTED).
+/// Reports [`PVC_NOT_PROTECTED`](PVC_NOT_PROTECTED).
 pub fn check_volume_claims(
     spec: &AppSpec,
     _env: Option<&str>,
@@ -320,7 +319,7 @@ pub fn check_volume_claims(
         };
         out.push(
             Diagnostic::new(
-                &codes::PVC_NOT_PROTECTED,
+                &PVC_NOT_PROTECTED,
                 field,
                 format!(
                     "{} lacks the sync option {}: pruning it or deleting the Application \
@@ -355,7 +354,7 @@ fn open_door(spec: &AppSpec) -> Option<&'static str> {
     }
 }
 
-/// Reports [`codes::SOURCE_RANGES_NOT_ENFORCED`](crate::diagnostic::codes::SOURCE_RANGES_NOT_ENFORCED):
+/// Reports [`SOURCE_RANGES_NOT_ENFORCED`](SOURCE_RANGES_NOT_ENFORCED):
 /// every `LoadBalancer` Service with source ranges keeps client addresses
 /// (`externalTrafficPolicy: Local`), and every NetworkPolicy covering its pods admits from
 /// outside the cluster (`ipBlock`) exactly the ranges of the load balancers.
@@ -392,7 +391,7 @@ pub fn check_source_ranges(
         if service.external_traffic_policy.as_deref() != Some("Local") {
             out.push(
                 Diagnostic::new(
-                    &codes::SOURCE_RANGES_NOT_ENFORCED,
+                    &SOURCE_RANGES_NOT_ENFORCED,
                     field,
                     format!(
                         "{} restricts its sources but does not set externalTrafficPolicy: \
@@ -439,7 +438,7 @@ pub fn check_source_ranges(
             if !extra.is_empty() {
                 out.push(
                     Diagnostic::new(
-                        &codes::SOURCE_RANGES_NOT_ENFORCED,
+                        &SOURCE_RANGES_NOT_ENFORCED,
                         open_door(spec).unwrap_or(field),
                         format!(
                             "{} admits {} from outside the cluster, so the sourceRanges of {} \
@@ -456,7 +455,7 @@ pub fn check_source_ranges(
                 );
             } else if !dropped.is_empty() {
                 out.push(Diagnostic::new(
-                    &codes::SOURCE_RANGES_NOT_ENFORCED,
+                    &SOURCE_RANGES_NOT_ENFORCED,
                     field,
                     format!(
                         "{} does not admit {}, which {} accepts: those clients are dropped",
@@ -467,6 +466,63 @@ pub fn check_source_ranges(
                 ));
             }
         }
+    }
+}
+
+crate::diagnostic::codes! {
+    CLUSTER_OBJECT_MANAGED_TWICE {
+        id: "cluster-object-managed-twice",
+        severity: Error,
+        stage: Bundle,
+        what: "Compiles the spec for every environment it declares and checks that no object (cluster-scoped ones above all) is emitted by two environments on the same cluster.",
+        why: "Two Applications managing one object fight over it (self-heal flips it back and forth), and deleting either Application deletes it under the other.",
+        example: "`scheduling: {priorityClass: {name: ai-high, value: 1000000, shared: true}}` with no `gitops.sharedObjectsEnvironment`",
+        instead: "Name the one environment that manages shared objects (`gitops.sharedObjectsEnvironment: prod`), or drop `shared` so each environment gets its own `<name>-<env>`.",
+    }
+    SELECTOR_ON_TRACKING_LABEL {
+        id: "selector-on-tracking-label",
+        severity: Error,
+        stage: Bundle,
+        what: "Checks that no selector (Service, ServiceMonitor, NetworkPolicy, PodDisruptionBudget, workload) uses the label Argo CD tracking writes (`gitops.instanceLabelKey`).",
+        why: "Under label tracking Argo CD rewrites that label to the Application's name on every object it manages: a Service or ServiceMonitor selecting the old value selects nothing, and scraping or traffic stops silently.",
+        example: "`gitops: {instanceLabelKey: app.kubernetes.io/name}` (Slipway selects on `app.kubernetes.io/name`)",
+        instead: "Keep Argo CD's default `app.kubernetes.io/instance` (Slipway never selects on it), `argocd.argoproj.io/instance`, or annotation tracking.",
+    }
+    APPPROJECT_MISSING_DESTINATION {
+        id: "appproject-missing-destination",
+        severity: Error,
+        stage: Bundle,
+        what: "Checks that the AppProject of the Application allows every namespace an object of the tree goes into.",
+        why: "Argo CD refuses to sync an Application with an object outside its project's destinations: the first sync fails, and nothing is deployed.",
+        example: "`gitops: {project: {name: ai-team, namespaces: [ai-applications]}}` while Fluentd goes to `ai-inference-logging`",
+        instead: "Let Slipway emit the AppProject (leave `gitops.project` out), or add the namespace to the existing project and to `gitops.project.namespaces`.",
+    }
+    APPPROJECT_MISSING_KIND {
+        id: "appproject-missing-kind",
+        severity: Error,
+        stage: Bundle,
+        what: "Checks that the AppProject of the Application allows every cluster-scoped kind of the tree in its `clusterResourceWhitelist`.",
+        why: "Argo CD refuses cluster-scoped objects whose kind the project does not whitelist: the sync fails.",
+        example: "`gitops: {project: {name: ai-team, namespaces: ['*'], clusterKinds: [Namespace]}}` with a PriorityClass and Fluentd's ClusterRole in the tree",
+        instead: "Let Slipway emit the AppProject, or list every kind: `clusterKinds: [Namespace, scheduling.k8s.io/PriorityClass, rbac.authorization.k8s.io/ClusterRole, rbac.authorization.k8s.io/ClusterRoleBinding]`.",
+    }
+    PVC_NOT_PROTECTED {
+        id: "pvc-not-protected",
+        severity: Error,
+        stage: Bundle,
+        what: "Checks that every PersistentVolumeClaim Argo CD syncs carries the sync options `Prune=false` and `Delete=false`.",
+        why: "The Application prunes and has the resources finalizer: a claim removed from Git, or the Application deleted, deletes the claim and with it the training data and the model.",
+        example: "`metadata: {annotations: {argocd.argoproj.io/sync-options: \"Prune=confirm\"}}` (the spec's options win over Slipway's)",
+        instead: "Leave `argocd.argoproj.io/sync-options` out of `metadata.annotations` (Slipway sets `Prune=false,Delete=false` on claims), or include both options.",
+    }
+    SOURCE_RANGES_NOT_ENFORCED {
+        id: "source-ranges-not-enforced",
+        severity: Error,
+        stage: Bundle,
+        what: "Checks that a load balancer's `sourceRanges` hold end to end: the Service keeps client addresses (`externalTrafficPolicy: Local`) and the NetworkPolicy of its pods admits exactly those ranges from outside the cluster.",
+        why: "A second way in (a NodePort main Service, a load balancer without ranges) makes the policy admit `0.0.0.0/0`, so the ranges restrict one door of two; and without `Local` the client address is replaced by a node's before the policy sees it.",
+        example: "`service: {type: NodePort, external: {sourceRanges: [203.0.113.0/24]}}`",
+        instead: "`service: {type: ClusterIP, external: {sourceRanges: [203.0.113.0/24]}}`, or the same `sourceRanges` on a `LoadBalancer` main Service.",
     }
 }
 
@@ -481,7 +537,7 @@ mod tests {
         let bundle = compile_for(spec, env);
         system(spec, env, &bundle)
             .into_iter()
-            .map(|d| d.id)
+            .map(|d| d.id())
             .collect()
     }
 
@@ -540,7 +596,7 @@ mod tests {
         let bundle = compile_for(&spec, Some("prod"));
         assert!(bundle.of_kind("AppProject").next().is_none());
         let found = system(&spec, Some("prod"), &bundle);
-        let ids: Vec<_> = found.iter().map(|d| d.id).collect();
+        let ids: Vec<_> = found.iter().map(|d| d.id()).collect();
         assert_eq!(
             ids,
             ["appproject-missing-destination", "appproject-missing-kind"]
@@ -565,7 +621,7 @@ mod tests {
         let mut out = Vec::new();
         check_project(&spec, Some("prod"), &bundle, &mut out);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].id, "appproject-missing-destination");
+        assert_eq!(out[0].id(), "appproject-missing-destination");
     }
 
     #[test]
@@ -576,7 +632,7 @@ mod tests {
             .insert(SYNC_OPTIONS.into(), "Prune=confirm".into());
         let bundle = compile_for(&spec, Some("prod"));
         let found = system(&spec, Some("prod"), &bundle);
-        assert!(found.iter().all(|d| d.id == "pvc-not-protected"));
+        assert!(found.iter().all(|d| d.id() == "pvc-not-protected"));
         assert_eq!(
             found.len(),
             2,
@@ -596,7 +652,7 @@ mod tests {
         let bundle = compile_for(&spec, None);
         let found = system(&spec, None, &bundle);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].id, "source-ranges-not-enforced");
+        assert_eq!(found[0].id(), "source-ranges-not-enforced");
         assert_eq!(found[0].path, "spec.inference.service.type");
     }
 

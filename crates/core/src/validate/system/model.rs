@@ -12,7 +12,6 @@ use crate::sections::shared::runtime::ENV_MODEL_PATH;
 use crate::bundle::Bundle;
 use crate::bundle::Object;
 use crate::diagnostic::Diagnostic;
-use crate::diagnostic::codes;
 use crate::sections::AppSpec;
 use crate::sections::model::ModelSource;
 use crate::sections::model::store::ENV_MODEL_URI;
@@ -125,7 +124,7 @@ fn written(pods: &[Pod<'_>]) -> Vec<Written> {
     found
 }
 
-/// Reports [`codes::MODEL_NOT_DELIVERED`](crate::diagnostic::codes::MODEL_NOT_DELIVERED):
+/// Reports [`MODEL_NOT_DELIVERED`](MODEL_NOT_DELIVERED):
 /// every model file a server reads is written by a Job of the bundle on the same claim, or
 /// fetched into the pod by an init container from a store holding a version declared
 /// existing, or sits on a claim holding a version declared existing.
@@ -160,7 +159,7 @@ pub fn check_model_delivered(
                 out,
                 &mut reported,
                 Diagnostic::new(
-                    &codes::MODEL_NOT_DELIVERED,
+                    &MODEL_NOT_DELIVERED,
                     "spec.model.path",
                     format!(
                         "{} reads {path}, which no volume of its pod holds",
@@ -231,7 +230,7 @@ pub fn check_model_delivered(
             out,
             &mut reported,
             Diagnostic::new(
-                &codes::MODEL_NOT_DELIVERED,
+                &MODEL_NOT_DELIVERED,
                 field_to_fix(spec, pod, version),
                 problem,
             )
@@ -278,7 +277,7 @@ fn push_once(out: &mut Vec<Diagnostic>, reported: &mut Vec<String>, diagnostic: 
     }
 }
 
-/// Reports [`codes::JOB_TTL_UNDER_SELF_HEAL`](crate::diagnostic::codes::JOB_TTL_UNDER_SELF_HEAL).
+/// Reports [`JOB_TTL_UNDER_SELF_HEAL`](JOB_TTL_UNDER_SELF_HEAL).
 pub fn check_job_ttl_under_self_heal(
     _spec: &AppSpec,
     _env: Option<&str>,
@@ -316,7 +315,7 @@ pub fn check_job_ttl_under_self_heal(
         if let (false, Some(ttl)) = (hook, ttl) {
             out.push(
                 Diagnostic::new(
-                    &codes::JOB_TTL_UNDER_SELF_HEAL,
+                    &JOB_TTL_UNDER_SELF_HEAL,
                     "spec.training.ttlSecondsAfterFinished",
                     format!(
                         "Job/{} is deleted {ttl}s after it finishes, and Application/{application} \
@@ -333,7 +332,7 @@ pub fn check_job_ttl_under_self_heal(
     }
 }
 
-/// Reports [`codes::BACKUP_COVERAGE`](crate::diagnostic::codes::BACKUP_COVERAGE).
+/// Reports [`BACKUP_COVERAGE`](BACKUP_COVERAGE).
 pub fn check_backup_coverage(
     _spec: &AppSpec,
     _env: Option<&str>,
@@ -368,7 +367,7 @@ pub fn check_backup_coverage(
             let copied: Vec<&str> = backed_up.iter().map(|(_, claim)| *claim).collect();
             out.push(
                 Diagnostic::new(
-                    &codes::BACKUP_COVERAGE,
+                    &BACKUP_COVERAGE,
                     "spec.training.output.claim.claimName",
                     format!(
                         "{} writes the model on PVC {}, but {backup} copies PVC {}",
@@ -386,6 +385,36 @@ pub fn check_backup_coverage(
     }
 }
 
+crate::diagnostic::codes! {
+    JOB_TTL_UNDER_SELF_HEAL {
+        id: "job-ttl-under-self-heal",
+        severity: Error,
+        stage: Bundle,
+        what: "A Job that Argo CD syncs from Git with self-heal, and that is not a hook, has `ttlSecondsAfterFinished`.",
+        why: "When the TTL deletes the finished Job, self-heal sees it missing from the cluster and creates it again: the training (hours on a GPU) runs again after every TTL, for ever.",
+        example: "`training: {ttlSecondsAfterFinished: 86400}` with `gitops: {syncPolicy: {selfHeal: true}}`",
+        instead: "leave `ttlSecondsAfterFinished` unset (the default): the finished Job stays as the record\nof the trained version, and a changed Job is replaced by the sync and runs once. (A\n`preSyncHook` is no fix for training: a hook runs again on every sync, i.e. every commit.)",
+    }
+    MODEL_NOT_DELIVERED {
+        id: "model-not-delivered",
+        severity: Error,
+        stage: Bundle,
+        what: "An inference Deployment's server reads a model file (`MODEL_PATH`) that nothing in the bundle writes (the training Job's `MODEL_OUTPUT_PATH` on the same claim, or a fetch init container downloading what the training Job uploads) and whose version `model.existingVersions` does not declare as already there.",
+        why: "Every object is valid and the sync succeeds, yet the pods exit with \"missing model file\": an empty claim, a claim training never writes, a version nobody trained, or a bucket nothing uploads to.",
+        example: "`model: {source: {pvc: {claimName: model-pvc}}}` with `training: {output: {claim: {claimName: model-output-pvc}}}`",
+        instead: "let training write the model's claim (`training: {output: {mountPath: /output}}` defaults to\nit); or declare what is already in the store: `model: {existingVersions: [\"1\"]}`",
+    }
+    BACKUP_COVERAGE {
+        id: "backup-coverage",
+        severity: Error,
+        stage: Bundle,
+        what: "The backup CronJob copies a claim other than the one the training Job writes its model to.",
+        why: "What training produced (hours of GPU time) is exactly what a backup must keep; a backup of another claim succeeds every night while the trained models stay unprotected.",
+        example: "`training: {output: {claim: {claimName: model-output-pvc}}}` with the model (and so the backup) on `model-pvc`",
+        instead: "write the model where the server reads it and the backup copies it: leave\n`training.output.claim` unset (it defaults to the model's claim)",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,7 +425,7 @@ mod tests {
     fn ids(spec: &AppSpec) -> Vec<(&'static str, String)> {
         crate::validate::system(spec, None, &compile(spec))
             .into_iter()
-            .map(|d| (d.id, d.path))
+            .map(|d| (d.id(), d.path))
             .collect()
     }
 
