@@ -3,6 +3,7 @@
 //! same severity, every code is documented, and the rule list of `docs/rules.md` is generated
 //! from it.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use slipway_core::Pipeline;
@@ -98,4 +99,68 @@ fn docs_rules_lists_every_rule() {
         listed, expected,
         "docs/rules.md's rule list is out of date; replace it with:\n{expected}"
     );
+}
+
+/// Codes that today only the unit tests beside their checks emit, not yet a spec under
+/// `specs/invalid/`: each needs an invalid spec (and its golden snapshot). The list may only
+/// shrink: the test below fails when a code is emitted by no fixture and is not listed, and
+/// when a listed code gains a fixture.
+const AWAITING_A_FIXTURE: &[&str] = &[
+    "alert-without-limit",
+    "autoscaler-conflict",
+    "config-map-too-large",
+    "exposure-network-policy",
+    "gpu-requests-limits",
+    "image-tag",
+    "label-syntax",
+    "missing-limits",
+    "model-format",
+    "model-source",
+    "object-name",
+    "pdb-selector",
+    "pod-security",
+    "presync-hook-dependencies",
+    "probe",
+    "probe-paths",
+    "probe-timeout",
+    "prometheus-address",
+    "promql-syntax",
+    "rbac-subject-namespace",
+    "read-only-root-without-tmp",
+    "replicas-ignored",
+    "replicas-range",
+    "rollout-strategy",
+    "rollout-values",
+    "scale-target",
+    "selector-mismatch",
+    "service-selects-several-workloads",
+    "spec-shape",
+    "template",
+    "template-include",
+    "template-syntax",
+    "template-undefined",
+    "unknown-port",
+    "unused-credentials",
+    "values-without-template",
+    "zero-replicas",
+];
+
+#[test]
+fn every_registered_code_is_emitted_by_a_fixture() {
+    let found = every_diagnostic();
+    let emitted: BTreeSet<&str> = found.iter().map(|(_, d)| d.id()).collect();
+    let awaiting: BTreeSet<&str> = AWAITING_A_FIXTURE.iter().copied().collect();
+    for code in registry() {
+        let covered = emitted.contains(code.id);
+        assert!(
+            covered || awaiting.contains(code.id),
+            "`{}` is emitted by no spec under specs/ or specs/invalid/: add an invalid spec",
+            code.id
+        );
+        assert!(
+            !(covered && awaiting.contains(code.id)),
+            "`{}` now has a fixture: remove it from AWAITING_A_FIXTURE",
+            code.id
+        );
+    }
 }
