@@ -58,7 +58,7 @@ impl Code {
     }
 }
 
-/// The rule list as a Markdown table: id, severity, stage and what each checks (the README's
+/// The rule list as a Markdown table: id, severity, stage and what each checks (`docs/rules.md`
 /// list and `slipway rules` are this table).
 pub fn table(codes: &[&Code]) -> String {
     let mut out =

@@ -8,7 +8,7 @@
 //! The restore is a Job template: the suspended CronJob `<app>-restore` never runs on its own;
 //! `kubectl create job --from=cronjob/<app>-restore <name>` copies the newest dated copy (or
 //! the one `RESTORE_DATE` names) back into the model store, mounted read-write. The command is
-//! on both CronJobs as the `slipway.dev/restore` annotation and in the README ("Backup and
+//! on both CronJobs as the `slipway.dev/restore` annotation and in docs/operations.md ("Backup and
 //! restore").
 //!
 //! The backup pod takes none of the inference scheduling (priority class, node selector, GPU

@@ -44,7 +44,7 @@ use crate::sections::shared::runtime::METRIC_REQUEST_DURATION;
 use crate::sections::shared::runtime::METRIC_REQUESTS;
 use crate::sections::shared::runtime::PORT_NAME;
 
-/// Name of the inference container (set by `compile/serving.rs`); cAdvisor labels its
+/// Name of the inference container (set by `sections/serving/compile.rs`); cAdvisor labels its
 /// series with it.
 pub const SERVER_CONTAINER: &str = "server";
 /// The shortest window of the alerts' `rate()`s: ten scrapes at the default 30 s interval.
@@ -69,7 +69,7 @@ pub fn metrics_path(spec: &AppSpec) -> Option<&str> {
     }
 }
 
-/// Whether the server exports `slipway-serve`'s metrics (`slipway_*`, `compile/runtime.rs`).
+/// Whether the server exports `slipway-serve`'s metrics (`slipway_*`, `sections/shared/runtime.rs`).
 pub fn has_runtime_metrics(spec: &AppSpec) -> bool {
     matches!(spec.spec.inference.runtime, RuntimeSpec::SlipwayServe(_))
 }
@@ -141,7 +141,7 @@ fn api_matchers(spec: &AppSpec, extra: &str) -> String {
 }
 
 /// The share of API requests answered with a 5xx status over [`alert_rate_window`]: the expression
-/// of the `InferenceHighErrorRate` alert and of the canary analysis (`compile/canary.rs`), so
+/// of the `InferenceHighErrorRate` alert and of the canary analysis (`sections/rollout/compile.rs`), so
 /// the two cannot drift. `extra` appends matchers (`,name="value"`) that narrow the requests,
 /// e.g. to the canary's pods; the alert passes none.
 pub fn error_ratio_expr(spec: &AppSpec, extra: &str) -> String {
@@ -408,7 +408,7 @@ pub fn memory_threshold(spec: &AppSpec) -> Option<Quantity> {
 }
 
 /// Every alerting rule of the spec, in a fixed order. Thresholds come from the declared
-/// limits and the `monitoring.alerts` settings; metric names from `compile/runtime.rs`
+/// limits and the `monitoring.alerts` settings; metric names from `sections/shared/runtime.rs`
 /// (the server's), cAdvisor and kube-state-metrics.
 pub fn alerts(spec: &AppSpec) -> Vec<AlertRule> {
     let app = &spec.metadata.name;

@@ -1,7 +1,7 @@
 //! Autoscaling on request load with KEDA: one `ScaledObject` per inference workload, with a
 //! Prometheus trigger on what `slipway-serve` exports — requests in flight per pod, or API
 //! requests per second per pod. KEDA creates (and owns) the HorizontalPodAutoscaler
-//! `keda-hpa-<workload>`, so `compile/scaling.rs` emits none under `scaling.keda`.
+//! `keda-hpa-<workload>`, so `sections/scaling/compile.rs` emits none under `scaling.keda`.
 //!
 //! Under blue/green, `idleColorToZero` lets the color that takes no traffic scale to zero:
 //! its minimum becomes 0 and, with no request reaching it, KEDA deactivates it after the

@@ -87,7 +87,7 @@ const PRE_SYNC: [(&str, &str); 2] = [
 /// The training Job or CronJob and its ServiceAccount (without the pod in an outline);
 /// nothing without `spec.training`.
 pub fn compile(spec: &AppSpec, scope: Scope) -> Vec<Object> {
-    // Distributed training is a PyTorchJob (`compile/training_distributed.rs`).
+    // Distributed training is a PyTorchJob (`sections/training/distributed.rs`).
     let Some(training) = spec
         .spec
         .training

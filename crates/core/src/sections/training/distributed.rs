@@ -3,7 +3,7 @@
 //! cluster's training operator instead of a single-pod Job, optionally waiting in a Kueue
 //! LocalQueue (`kueue.x-k8s.io/queue-name`) until its GPUs are free.
 //!
-//! Each replica runs the training pod of `compile/training.rs` (same image, mounts, security
+//! Each replica runs the training pod of `sections/training/compile.rs` (same image, mounts, security
 //! and scheduling), with its container named `pytorch` as the operator requires.
 
 use std::collections::BTreeMap;
