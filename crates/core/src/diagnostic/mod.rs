@@ -140,10 +140,10 @@ impl Diagnostic {
     /// Renders the diagnostic like rustc, quoting the line of `source` it points at.
     ///
     /// ```
-    /// use slipway_core::diagnostic::{Diagnostic, PositionIndex, codes};
+    /// use slipway_core::diagnostic::{Diagnostic, PositionIndex};
     ///
     /// let source = "spec:\n  inference:\n    replicas: 0\n";
-    /// let diagnostic = Diagnostic::new(&crate::sections::scaling::rules::REPLICAS_RANGE, "spec.inference.replicas", "too few")
+    /// let diagnostic = Diagnostic::new(&slipway_core::sections::scaling::rules::REPLICAS_RANGE, "spec.inference.replicas", "too few")
     ///     .with_help("set `replicas: 1` or more")
     ///     .located("app.yaml", &PositionIndex::new(source));
     /// assert_eq!(diagnostic.position(), "app.yaml:3:5");
@@ -202,11 +202,11 @@ impl fmt::Display for Diagnostic {
 /// Renders diagnostics one after another with a closing count, like rustc.
 ///
 /// ```
-/// use slipway_core::diagnostic::{Diagnostic, codes, render_all};
+/// use slipway_core::diagnostic::{Diagnostic, render_all};
 ///
 /// let diagnostics = [
-///     Diagnostic::new(&crate::sections::scaling::rules::HPA_BOUNDS, "spec.x", "wrong"),
-///     Diagnostic::new(&crate::sections::app::images::IMAGE_TAG, "spec.y", "risky"),
+///     Diagnostic::new(&slipway_core::sections::scaling::rules::HPA_BOUNDS, "spec.x", "wrong"),
+///     Diagnostic::new(&slipway_core::sections::app::images::IMAGE_TAG, "spec.y", "risky"),
 /// ];
 /// assert!(render_all(&diagnostics, None).ends_with("1 error and 1 warning emitted\n"));
 /// assert_eq!(render_all(&[], None), "");

@@ -24,7 +24,7 @@ use crate::spec::LoadedSpec;
 ///             spec: {model: {source: {pvc: {claimName: models}}}}\n";
 /// let loaded = slipway_core::spec::load_str("demo.yaml", text).unwrap();
 /// let diagnostics = slipway_core::validate::spec(&loaded);
-/// assert_eq!(diagnostics[0].id, "dns-name");
+/// assert_eq!(diagnostics[0].id(), "dns-name");
 /// assert_eq!(diagnostics[0].path, "metadata.name");
 /// ```
 pub fn spec(loaded: &LoadedSpec) -> Vec<Diagnostic> {
@@ -73,7 +73,7 @@ pub fn check(spec: &AppSpec) -> Vec<Diagnostic> {
 /// let bundle = slipway_core::compile::compile_for(&spec, Some("prod"));
 /// let diagnostics = slipway_core::validate::system(&spec, Some("prod"), &bundle);
 /// // An empty claim Slipway creates, which nothing writes: the server would find no model.
-/// assert_eq!(diagnostics[0].id, "model-not-delivered");
+/// assert_eq!(diagnostics[0].id(), "model-not-delivered");
 /// ```
 pub fn system(spec: &AppSpec, env: Option<&str>, bundle: &Bundle) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -86,11 +86,11 @@ pub fn system(spec: &AppSpec, env: Option<&str>, bundle: &Bundle) -> Vec<Diagnos
 /// Whether any diagnostic is an error (warnings alone do not stop compilation).
 ///
 /// ```
-/// use slipway_core::diagnostic::{Diagnostic, codes};
+/// use slipway_core::diagnostic::Diagnostic;
 /// use slipway_core::validate::has_errors;
 ///
-/// assert!(!has_errors(&[Diagnostic::new(&crate::sections::app::images::IMAGE_TAG, "spec.inference", "risky")]));
-/// assert!(has_errors(&[Diagnostic::new(&crate::sections::scaling::rules::HPA_BOUNDS, "spec.scaling", "wrong")]));
+/// assert!(!has_errors(&[Diagnostic::new(&slipway_core::sections::app::images::IMAGE_TAG, "spec.inference", "risky")]));
+/// assert!(has_errors(&[Diagnostic::new(&slipway_core::sections::scaling::rules::HPA_BOUNDS, "spec.scaling", "wrong")]));
 /// ```
 pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(Diagnostic::is_error)
