@@ -18,7 +18,7 @@ cd "$here"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 corpus="$here/corpus/pipeline"
 mkdir -p "$corpus"
-cp "$root"/specs/*.yaml "$root"/specs/invalid/*.yaml "$corpus"/
+cp "$root"/specs/*.yaml "$root"/specs/invalid/*.yaml "$root"/specs/warnings/*.yaml "$corpus"/
 if [ -d "$here/seeds" ]; then cp "$here"/seeds/* "$corpus"/ 2>/dev/null || true; fi
 # -s none: safe Rust needs no AddressSanitizer to find panics, and runs about twice as fast.
 args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -dict="$here/spec.dict" -print_final_stats=1)

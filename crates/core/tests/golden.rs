@@ -1,5 +1,6 @@
 //! Golden snapshots: every spec under `specs/` renders into `golden/`, every invalid spec under
-//! `specs/invalid/` snapshots its diagnostics, and the spec's JSON Schema is a golden file.
+//! `specs/invalid/` snapshots its diagnostics, every spec under `specs/warnings/` compiles and
+//! snapshots its warnings, and the spec's JSON Schema is a golden file.
 //! Review changes with `cargo insta review`.
 
 use std::path::Path;
@@ -112,6 +113,25 @@ fn every_invalid_spec_snapshots_its_diagnostics() {
             assert!(
                 report.contains(&format!("--> {file}:")),
                 "{file}: diagnostics must name file:line:column\n{report}"
+            );
+            insta::assert_snapshot!("diagnostics", report);
+        });
+    });
+}
+
+#[test]
+fn every_warning_spec_compiles_and_snapshots_its_warnings() {
+    golden("warnings").bind(|| {
+        insta::glob!("../../../specs/warnings", "*.yaml", |path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let file = relative(path);
+            let report = match Pipeline::new(&file, &text).run() {
+                Ok(compiled) => compiled.report(),
+                Err(failed) => panic!("{file} is meant to compile:\n{}", failed.render()),
+            };
+            assert!(
+                report.contains("warning["),
+                "{file} is meant to carry a warning:\n{report}"
             );
             insta::assert_snapshot!("diagnostics", report);
         });

@@ -6,9 +6,12 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use slipway_core::Pipeline;
+use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use slipway_core::diagnostic::{Diagnostic, table};
 use slipway_core::validate::registry;
+use slipway_core::{Bundle, Object, Pipeline, validate};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -18,7 +21,7 @@ fn root() -> PathBuf {
 /// them (no values).
 fn every_diagnostic() -> Vec<(String, Diagnostic)> {
     let mut found = Vec::new();
-    for dir in ["specs", "specs/invalid"] {
+    for dir in ["specs", "specs/invalid", "specs/warnings"] {
         let mut paths: Vec<_> = std::fs::read_dir(root().join(dir))
             .unwrap()
             .map(|entry| entry.unwrap().path())
@@ -101,66 +104,189 @@ fn docs_rules_lists_every_rule() {
     );
 }
 
-/// Codes that today only the unit tests beside their checks emit, not yet a spec under
-/// `specs/invalid/`: each needs an invalid spec (and its golden snapshot). The list may only
-/// shrink: the test below fails when a code is emitted by no fixture and is not listed, and
-/// when a listed code gains a fixture.
-const AWAITING_A_FIXTURE: &[&str] = &[
-    "alert-without-limit",
-    "autoscaler-conflict",
-    "config-map-too-large",
-    "exposure-network-policy",
-    "gpu-requests-limits",
-    "image-tag",
-    "label-syntax",
-    "missing-limits",
-    "model-format",
-    "model-source",
-    "object-name",
-    "pdb-selector",
-    "pod-security",
-    "presync-hook-dependencies",
-    "probe",
-    "probe-paths",
-    "probe-timeout",
-    "prometheus-address",
-    "promql-syntax",
-    "rbac-subject-namespace",
-    "read-only-root-without-tmp",
-    "replicas-ignored",
-    "replicas-range",
-    "rollout-strategy",
-    "rollout-values",
-    "scale-target",
-    "selector-mismatch",
-    "service-selects-several-workloads",
-    "spec-shape",
-    "template",
-    "template-include",
-    "template-syntax",
-    "template-undefined",
-    "unknown-port",
-    "unused-credentials",
-    "values-without-template",
-    "zero-replicas",
-];
+/// The seed's bundle, compiled as the CLI compiles it.
+fn seed_bundle() -> Bundle {
+    let text = std::fs::read_to_string(root().join("specs/seed-article.yaml")).unwrap();
+    match Pipeline::new("specs/seed-article.yaml", &text).run() {
+        Ok(compiled) => compiled.bundle,
+        Err(failed) => panic!("{}", failed.render()),
+    }
+}
 
+/// Applies `edit` to every inference Deployment's pod spec.
+fn edit_pods(bundle: &mut Bundle, mut edit: impl FnMut(&mut PodSpec)) {
+    for object in &mut bundle.objects {
+        if let Object::Deployment(deployment) = object {
+            edit(
+                deployment
+                    .spec
+                    .as_mut()
+                    .unwrap()
+                    .template
+                    .spec
+                    .as_mut()
+                    .unwrap(),
+            );
+        }
+    }
+}
+
+/// What the cross-object checks report on bundles a library user edited (or merged objects
+/// into) after compilation: the mistakes a compiled spec never makes, but a bundle can carry.
+fn bundle_fixtures() -> Vec<Diagnostic> {
+    type Edit = fn(&mut Bundle);
+    let edits: [Edit; 10] = [
+        // A Service selecting both colors.
+        |bundle| {
+            for object in &mut bundle.objects {
+                if let Object::Service(service) = object {
+                    let selector = service.spec.as_mut().unwrap().selector.as_mut().unwrap();
+                    selector.remove("slipway.dev/color");
+                }
+            }
+        },
+        // A Deployment whose selector no longer matches its pods.
+        |bundle| {
+            for object in &mut bundle.objects {
+                if let Object::Deployment(deployment) = object {
+                    let spec = deployment.spec.as_mut().unwrap();
+                    let labels = spec.selector.match_labels.as_mut().unwrap();
+                    labels.insert("app".into(), "api".into());
+                }
+            }
+        },
+        // A Service's named target port the pods do not declare.
+        |bundle| {
+            for object in &mut bundle.objects {
+                if let Object::Service(service) = object {
+                    for port in service.spec.as_mut().unwrap().ports.iter_mut().flatten() {
+                        port.target_port = Some(IntOrString::String("web".into()));
+                    }
+                }
+            }
+        },
+        // A container without a seccomp profile, in a restricted namespace.
+        |bundle| {
+            edit_pods(bundle, |pod| {
+                for container in &mut pod.containers {
+                    container.security_context.as_mut().unwrap().seccomp_profile = None;
+                }
+                pod.security_context.as_mut().unwrap().seccomp_profile = None;
+            })
+        },
+        // A read-only root filesystem with no writable /tmp.
+        |bundle| {
+            edit_pods(bundle, |pod| {
+                for container in &mut pod.containers {
+                    container.volume_mounts = None;
+                }
+            })
+        },
+        // A GPU requested without an equal limit.
+        |bundle| {
+            edit_pods(bundle, |pod| {
+                let resources = pod.containers[0].resources.get_or_insert_default();
+                let requests = resources.requests.get_or_insert_default();
+                requests.insert("nvidia.com/gpu".into(), Quantity("1".into()));
+                if let Some(limits) = resources.limits.as_mut() {
+                    limits.remove("nvidia.com/gpu");
+                }
+            })
+        },
+        // An HPA whose target was renamed, a PDB over both colors.
+        |bundle| {
+            for object in &mut bundle.objects {
+                match object {
+                    Object::HorizontalPodAutoscaler(hpa) => {
+                        hpa.spec.as_mut().unwrap().scale_target_ref.name = "gone".into();
+                    }
+                    Object::PodDisruptionBudget(pdb) => {
+                        let selector = pdb.spec.as_mut().unwrap().selector.as_mut().unwrap();
+                        selector
+                            .match_labels
+                            .as_mut()
+                            .unwrap()
+                            .remove("slipway.dev/color");
+                    }
+                    _ => {}
+                }
+            }
+        },
+        // Two HPAs on one workload.
+        |bundle| {
+            let hpa = bundle
+                .objects
+                .iter()
+                .find(|o| o.kind() == "HorizontalPodAutoscaler")
+                .cloned()
+                .unwrap();
+            let mut twin = hpa.clone();
+            if let Object::HorizontalPodAutoscaler(twin) = &mut twin {
+                twin.metadata.name = Some("twin".into());
+            }
+            bundle.objects.push(twin);
+        },
+        // A ConfigMap over the API server's 1 MiB and a name no Service may carry.
+        |bundle| {
+            for object in &mut bundle.objects {
+                match object {
+                    Object::ConfigMap(config_map) => {
+                        let data = config_map.data.get_or_insert_default();
+                        data.insert("big".into(), "x".repeat(1024 * 1024 + 1));
+                    }
+                    Object::Service(service) => service.metadata.name = Some("x".repeat(64)),
+                    _ => {}
+                }
+            }
+        },
+        // An alert expression that is not PromQL.
+        |bundle| {
+            for object in &mut bundle.objects {
+                if let Object::PrometheusRule(rule) = object {
+                    rule.spec.groups[0].rules[0].expr.push_str(" and (");
+                }
+            }
+        },
+    ];
+    let mut found = Vec::new();
+    for edit in edits {
+        let mut bundle = seed_bundle();
+        edit(&mut bundle);
+        found.extend(validate::bundle(&bundle));
+    }
+    // Values given for a spec that is not a template.
+    let text = std::fs::read_to_string(root().join("specs/minimal.yaml")).unwrap();
+    let values = serde_json::json!({"replicas": 3});
+    if let Err(failed) = Pipeline::new("specs/minimal.yaml", &text)
+        .values(values)
+        .run()
+    {
+        found.extend(failed.diagnostics);
+    }
+    found
+}
+
+/// Every code `slipway rules` lists is emitted by a fixture: a spec under `specs/invalid/` or
+/// `specs/warnings/` (each with its golden snapshot), or, for the cross-object checks a
+/// compiled spec never trips, a bundle edited after compilation ([`bundle_fixtures`]).
 #[test]
 fn every_registered_code_is_emitted_by_a_fixture() {
     let found = every_diagnostic();
-    let emitted: BTreeSet<&str> = found.iter().map(|(_, d)| d.id()).collect();
-    let awaiting: BTreeSet<&str> = AWAITING_A_FIXTURE.iter().copied().collect();
-    for code in registry() {
-        let covered = emitted.contains(code.id);
-        assert!(
-            covered || awaiting.contains(code.id),
-            "`{}` is emitted by no spec under specs/ or specs/invalid/: add an invalid spec",
-            code.id
-        );
-        assert!(
-            !(covered && awaiting.contains(code.id)),
-            "`{}` now has a fixture: remove it from AWAITING_A_FIXTURE",
-            code.id
-        );
-    }
+    let in_code = bundle_fixtures();
+    let emitted: BTreeSet<&str> = found
+        .iter()
+        .map(|(_, d)| d)
+        .chain(&in_code)
+        .map(Diagnostic::id)
+        .collect();
+    let missing: Vec<&str> = registry()
+        .into_iter()
+        .map(|code| code.id)
+        .filter(|id| !emitted.contains(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "emitted by no spec under specs/, specs/invalid/ or specs/warnings/ and by no bundle \
+         fixture: {missing:?}; add an invalid spec (or a warning spec) that shows each mistake"
+    );
 }
