@@ -242,9 +242,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { id: Some(id) } => {
-            let code = slipway_core::validate::registry()
-                .into_iter()
-                .find(|code| code.id == id)
+            let code = slipway_core::validate::code(&id)
                 .with_context(|| format!("no rule `{id}`; `slipway rules` lists them all"))?;
             stdout(&code.docs())?;
             Ok(ExitCode::SUCCESS)

@@ -122,3 +122,14 @@ pub fn registry() -> Vec<&'static Code> {
     all.sort_by_key(|code| (code.stage, code.id));
     all
 }
+
+/// The registered code with this id (`slipway rules ID`), if any.
+///
+/// ```
+/// let code = slipway_core::validate::code("hpa-bounds").unwrap();
+/// assert!(code.docs().starts_with("## hpa-bounds (error, spec stage)"));
+/// assert!(slipway_core::validate::code("no-such-rule").is_none());
+/// ```
+pub fn code(id: &str) -> Option<&'static Code> {
+    registry().into_iter().find(|code| code.id == id)
+}
