@@ -129,7 +129,6 @@ const AWAITING_A_FIXTURE: &[&str] = &[
     "read-only-root-without-tmp",
     "replicas-ignored",
     "replicas-range",
-    "rollout-strategy",
     "rollout-values",
     "scale-target",
     "selector-mismatch",
