@@ -200,7 +200,7 @@ pub fn available_pods_expr(spec: &AppSpec) -> String {
         .map(|w| w.name)
         .collect();
     let namespace = spec.metadata.namespace();
-    if crate::sections::rollout::compile::is_rollout(spec) {
+    if spec.spec.rollout.is_rollout() {
         format!(
             "label_replace(sum(kube_pod_status_ready{{namespace=\"{namespace}\",pod=~\"{}\",condition=\"true\"}}), \"workload\", \"{}\", \"\", \"\")",
             pods_regex(&names),
@@ -317,7 +317,7 @@ fn pod_target_labels(spec: &AppSpec) -> Vec<String> {
         COLOR_LABEL.to_string(),
         "app.kubernetes.io/version".to_string(),
     ];
-    if crate::sections::rollout::compile::is_rollout(spec) {
+    if spec.spec.rollout.is_rollout() {
         labels.push(crate::sections::shared::labels::POD_TEMPLATE_HASH_LABEL.to_string());
     }
     labels

@@ -70,8 +70,7 @@ const PROMOTION_HASH_ARG: &str = "preview-hash";
 /// Whether the inference workload is an Argo Rollouts Rollout: under a canary, or blue/green
 /// with the `rollouts` engine.
 pub fn is_rollout(spec: &AppSpec) -> bool {
-    let rollout = &spec.spec.rollout;
-    rollout.canary.is_some() || rollout.blue_green.as_ref().is_some_and(|bg| bg.rollouts())
+    spec.spec.rollout.is_rollout()
 }
 
 /// `apiVersion` and `kind` of the inference workloads: `Rollout` under a canary or a

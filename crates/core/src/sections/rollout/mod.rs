@@ -56,6 +56,15 @@ impl Default for RolloutSpec {
     }
 }
 
+impl RolloutSpec {
+    /// Whether the inference workload is an Argo Rollouts Rollout: under a canary, or
+    /// blue/green with the `rollouts` engine. (A method, so the sections below `rollout` ask
+    /// without importing it.)
+    pub fn is_rollout(&self) -> bool {
+        self.canary.is_some() || self.blue_green.as_ref().is_some_and(|bg| bg.rollouts())
+    }
+}
+
 /// Blue/green rollout. With the `deployments` engine: `<app>-blue` and `<app>-green`
 /// Deployments; the main Service selects the active color, `<app>-preview` the other. With
 /// the `rollouts` engine: one Argo Rollouts `Rollout` running the active color's slot, whose

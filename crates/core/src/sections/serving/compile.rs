@@ -86,8 +86,8 @@ impl Workload {
 pub fn workloads(spec: &AppSpec) -> Vec<Workload> {
     let scaling = &spec.spec.scaling;
     let replicas = spec.spec.inference.replicas();
-    let slot_version = |slot: &crate::sections::rollout::ColorSlot| {
-        slot.model_version
+    let slot_version = |model_version: &Option<String>| {
+        model_version
             .clone()
             .unwrap_or_else(|| spec.spec.model.version.clone())
     };
@@ -99,7 +99,7 @@ pub fn workloads(spec: &AppSpec) -> Vec<Workload> {
                 color: None,
                 image: slot.image.clone(),
                 version: slot.version.clone().or_else(|| image_tag(&slot.image)),
-                model_version: slot_version(slot),
+                model_version: slot_version(&slot.model_version),
                 replicas,
                 active: true,
                 fixed_replicas: (scaling.keda.is_none() && scaling.hpa.is_none())
@@ -130,7 +130,7 @@ pub fn workloads(spec: &AppSpec) -> Vec<Workload> {
                     color: Some(color),
                     image: slot.image.clone(),
                     version: slot.version.clone().or_else(|| image_tag(&slot.image)),
-                    model_version: slot_version(slot),
+                    model_version: slot_version(&slot.model_version),
                     replicas: if active {
                         replicas
                     } else {
