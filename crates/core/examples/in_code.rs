@@ -58,6 +58,9 @@ fn main() -> ExitCode {
             model_version: None,
         },
         idle_replicas: 1,
+        engine: Default::default(),
+        switching: false,
+        scale_down_delay: "30s".parse().unwrap(),
     });
 
     // Validate: a spec built in code has field paths but no file positions.

@@ -235,3 +235,152 @@ fn every_file_of_the_seed_spec_is_golden() {
         }
     });
 }
+
+/// What a sync of one rendered commit leaves running, as the switch test models it.
+#[derive(Debug, Clone, Default)]
+struct Cluster {
+    /// Pods per inference Deployment.
+    pods: std::collections::BTreeMap<String, i32>,
+    /// The Deployment whose pods the main Service selects.
+    serving: String,
+}
+
+/// The seed rendered as CI renders one commit of the switch: its release state as values.
+fn seed_release(state: &str) -> slipway_core::Bundle {
+    let file = "specs/seed-article.yaml";
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let template = std::fs::read_to_string(root.join(file)).unwrap();
+    let values = template::values_from_yaml("release", state).unwrap();
+    run(Pipeline::new(file, &template).values(values)).bundle
+}
+
+/// Applies the objects of `bundle` in sync waves `waves` onto `cluster`, as Argo CD does. A
+/// Deployment with `replicas` runs that many pods; one without keeps the pods it had, and
+/// the HPA targeting it (in the waves applied so far, or before) holds it at `minReplicas` at
+/// least.
+fn apply(
+    cluster: &Cluster,
+    bundle: &slipway_core::Bundle,
+    waves: std::ops::RangeInclusive<i32>,
+    hpa_min: &mut std::collections::BTreeMap<String, i32>,
+) -> Cluster {
+    use slipway_core::Object;
+    let wave = |object: &Object| -> i32 {
+        object
+            .metadata()
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("argocd.argoproj.io/sync-wave"))
+            .map_or(0, |w| w.parse().unwrap())
+    };
+    let mut next = cluster.clone();
+    let applied: Vec<&Object> = bundle
+        .objects
+        .iter()
+        .filter(|o| waves.contains(&wave(o)))
+        .collect();
+    for object in &applied {
+        if let Object::HorizontalPodAutoscaler(hpa) = object {
+            let spec = hpa.spec.as_ref().unwrap();
+            hpa_min.clear();
+            hpa_min.insert(
+                spec.scale_target_ref.name.clone(),
+                spec.min_replicas.unwrap_or(1),
+            );
+        }
+    }
+    for object in &applied {
+        match object {
+            Object::Deployment(deployment) => {
+                let name = object.name().to_string();
+                let before = cluster.pods.get(&name).copied().unwrap_or(0);
+                let pods = match deployment.spec.as_ref().unwrap().replicas {
+                    Some(replicas) => replicas,
+                    None => before.max(hpa_min.get(&name).copied().unwrap_or(0)),
+                };
+                next.pods.insert(name, pods);
+            }
+            Object::Service(service) if object.name() == "ai-inference" => {
+                let color =
+                    &service.spec.as_ref().unwrap().selector.as_ref().unwrap()["slipway.dev/color"];
+                next.serving = format!("ai-inference-{color}");
+            }
+            _ => {}
+        }
+    }
+    next
+}
+
+/// Every point of a sequence of commits, wave by wave: (what was applied, the cluster).
+fn replay(states: &[&str]) -> Vec<(String, Cluster)> {
+    let mut hpa_min = std::collections::BTreeMap::new();
+    let first = seed_release(states[0]);
+    let mut cluster = apply(&Cluster::default(), &first, -10..=10, &mut hpa_min);
+    let mut points = vec![(states[0].to_string(), cluster.clone())];
+    for state in &states[1..] {
+        let bundle = seed_release(state);
+        for (label, waves) in [("workloads", -10..=0), ("traffic", 1..=10)] {
+            cluster = apply(&cluster, &bundle, waves, &mut hpa_min);
+            points.push((format!("{state} ({label})"), cluster.clone()));
+        }
+    }
+    points
+}
+
+/// The two-Deployment blue/green switch as the generated CI makes it (`sections/delivery/ci.rs`:
+/// deploy, switch, drain), replayed commit by commit and, inside each commit, sync wave by sync
+/// wave (workloads in wave 0, then the Services and the HPA in wave 1): the Deployment the main
+/// Service selects never runs fewer pods than `scaling.hpa.minReplicas`, and the old color
+/// keeps its pods until the drain commit. The one-commit flip of before (no `switching`) fails
+/// the same check: the new color takes traffic with its one idle pod.
+#[test]
+fn the_blue_green_switch_never_drops_below_min_replicas() {
+    let min = seed()
+        .loaded
+        .spec
+        .spec
+        .scaling
+        .hpa
+        .as_ref()
+        .unwrap()
+        .min_replicas;
+    assert_eq!(min, 2);
+    let steps = [
+        "{active: green, switching: false}",
+        // CI's switch commit: flip and raise at once, ordered by sync waves.
+        "{active: blue, switching: true}",
+        // CI's drain commit, scaleDownDelay later.
+        "{active: blue, switching: false}",
+    ];
+    let points = replay(&steps);
+    assert_eq!(points.len(), 5);
+    for (step, cluster) in &points {
+        let serving = cluster.pods[&cluster.serving];
+        assert!(
+            serving >= min,
+            "{step}: {} serves with {serving} pods, below minReplicas {min}: {cluster:?}",
+            cluster.serving
+        );
+    }
+    // The switch itself: blue is at full size before it takes traffic, green keeps its pods.
+    let (_, raised) = &points[1];
+    assert_eq!(raised.serving, "ai-inference-green");
+    assert_eq!(raised.pods["ai-inference-blue"], min);
+    let (_, switched) = &points[2];
+    assert_eq!(switched.serving, "ai-inference-blue");
+    assert_eq!(
+        switched.pods["ai-inference-green"], min,
+        "the old color drains"
+    );
+    let (_, drained) = &points[4];
+    assert_eq!(
+        drained.pods["ai-inference-green"], 1,
+        "then drops to idleReplicas"
+    );
+
+    // The flip in one commit without `switching` drops to the idle color's single pod.
+    let unsafe_flip = replay(&[steps[0], "{active: blue, switching: false}"]);
+    let (_, flipped) = unsafe_flip.last().unwrap();
+    assert_eq!(flipped.serving, "ai-inference-blue");
+    assert!(flipped.pods["ai-inference-blue"] < min);
+}

@@ -121,6 +121,9 @@ fn spec(knobs: &Knobs) -> AppSpec {
             model_version: None,
         },
         idle_replicas: 1,
+        engine: Default::default(),
+        switching: false,
+        scale_down_delay: "30s".parse().unwrap(),
     });
     app.spec.scaling.hpa = knobs.hpa.map(|(min, max, cpu)| {
         let mut hpa = HpaSpec::new(max);

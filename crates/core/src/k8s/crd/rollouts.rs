@@ -1,4 +1,4 @@
-//! Argo Rollouts kinds (`argoproj.io/v1alpha1`): Rollout (canary strategy only) and
+//! Argo Rollouts kinds (`argoproj.io/v1alpha1`): Rollout (canary or blue/green strategy) and
 //! AnalysisTemplate (Prometheus metrics only), with only the fields Slipway sets. Checked
 //! against the CRD schemas (Argo Rollouts v1.9.1) in CI.
 
@@ -35,11 +35,39 @@ pub struct RolloutSpec {
     pub template: PodTemplateSpec,
 }
 
-/// `Rollout.spec.strategy` (canary only).
+/// `Rollout.spec.strategy`: exactly one of the two is set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RolloutStrategy {
+    /// The blue/green strategy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blue_green: Option<BlueGreenStrategy>,
     /// The canary strategy.
-    pub canary: CanaryStrategy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryStrategy>,
+}
+
+/// The blue/green strategy: the new revision runs beside the old one behind the preview
+/// Service, is analysed, then the active Service switches to it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlueGreenStrategy {
+    /// The Service that takes production traffic (its selector gets the active revision's
+    /// pod-template hash).
+    pub active_service: String,
+    /// Whether the Rollout promotes by itself once the preview is ready and the
+    /// pre-promotion analysis passed.
+    pub auto_promotion_enabled: bool,
+    /// Analysis after the switch; a failure switches back to the old revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_promotion_analysis: Option<StepAnalysis>,
+    /// Analysis of the preview before the switch; a failure aborts the update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_promotion_analysis: Option<StepAnalysis>,
+    /// The Service that selects the new revision before the switch.
+    pub preview_service: String,
+    /// Seconds the old revision keeps its pods after the switch.
+    pub scale_down_delay_seconds: i32,
 }
 
 /// The canary strategy.

@@ -118,6 +118,39 @@ pub fn sync_waves(objects: &mut [Object]) {
     }
 }
 
+/// The sync wave of what moves traffic and scaling under a two-Deployment blue/green: after
+/// the workloads (wave 0), so a sync that switches colors waits until the new color's
+/// Deployment is healthy (all its pods updated and available) before the Services select it
+/// and the autoscaler moves to it.
+pub const TRAFFIC_WAVE: i32 = 1;
+
+/// Under a blue/green with the `deployments` engine, puts the Services, the
+/// HorizontalPodAutoscalers and the KEDA ScaledObjects in [`TRAFFIC_WAVE`].
+pub fn blue_green_waves(spec: &AppSpec, objects: &mut [Object]) {
+    let two_deployments = spec
+        .spec
+        .rollout
+        .blue_green
+        .as_ref()
+        .is_some_and(|bg| !bg.rollouts());
+    if !two_deployments {
+        return;
+    }
+    for object in objects {
+        if !matches!(
+            object.kind(),
+            "Service" | "HorizontalPodAutoscaler" | "ScaledObject"
+        ) {
+            continue;
+        }
+        object
+            .metadata_mut()
+            .annotations
+            .get_or_insert_default()
+            .insert(labels::SYNC_WAVE.into(), TRAFFIC_WAVE.to_string());
+    }
+}
+
 /// Directory of the environment's tree inside the GitOps repository:
 /// `<gitops.path>/<env>/<namespace>/<app>`, or `<gitops.path>` without an environment.
 pub fn app_path(spec: &AppSpec, gitops: &GitOpsSpec, env: Option<&str>) -> String {

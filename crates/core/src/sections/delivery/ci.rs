@@ -6,12 +6,21 @@
 //!   `pipeline.environments`; every one after the first waits for an explicit approval (a
 //!   Jenkins `input`, a GitHub environment with required reviewers).
 //! - **Blue/green: the idle color gets the build.** Each environment's release state (which
-//!   color is `active`, the image tag of each color) lives in the GitOps repository, in
-//!   `<gitops.path>/release/<app>-<env>.yaml`, and is passed to the render with `-f`. The
-//!   pipeline sets the idle color's tag (`blueTag`/`greenTag`) and commits; a separate step
-//!   then flips `active` and commits again, so the live color is never rebuilt in place. The
-//!   spec template reads `values.active`, `values.blueTag` and `values.greenTag` (see
-//!   `specs/seed-article.yaml`).
+//!   color is `active`, the image tag of each color, whether a switch is in progress) lives in
+//!   the GitOps repository, in `<gitops.path>/release/<app>-<env>.yaml`, and is passed to the
+//!   render with `-f`. The pipeline sets the idle color's tag (`blueTag`/`greenTag`) and
+//!   commits; a separate step then flips `active` and commits again, so the live color is
+//!   never rebuilt in place. The spec template reads `values.active`, `values.blueTag`,
+//!   `values.greenTag` and `values.switching` (see `specs/seed-article.yaml`).
+//! - **A switch that never drops capacity** (two-Deployment engine). The switch commit flips
+//!   `active` together with `switching: true`: the new color's Deployment is raised to the
+//!   active capacity, and Argo CD's sync waves apply the Services and the HPA (wave 1) only
+//!   once it is healthy; the old color keeps its pods. A drain step then waits
+//!   `rollout.blueGreen.scaleDownDelay` (plus [`SYNC_ALLOWANCE_SECONDS`] for Argo CD to pick up
+//!   the switch) and commits `switching: false`, which lowers the old color to `idleReplicas`
+//!   and hands the new one to its HPA. Under the `rollouts` engine the switch commit only
+//!   changes the Rollout's pod template: Argo Rollouts previews, analyses, switches and scales
+//!   down by itself, so there is no drain step.
 //! - **Loop guard.** The pipeline's own commits carry `[skip ci]` and the bot's address; both
 //!   pipelines skip such commits, and GitHub also ignores pushes under `gitops.path`.
 //! - **Pinned tools, no credentials left behind.** slipway is installed at the version that
@@ -45,6 +54,10 @@ pub const BOT_NAME: &str = "slipway-ci";
 pub const BOT_EMAIL: &str = "ci@slipway.invalid";
 /// Marker in the pipeline's commit messages that CI systems skip.
 pub const SKIP_CI: &str = "[skip ci]";
+/// Seconds the drain step adds to the scale-down delay, for Argo CD to sync the switch
+/// commit first: its default reconciliation period (`timeout.reconciliation`, 180 s) when no
+/// webhook announces the push.
+pub const SYNC_ALLOWANCE_SECONDS: i64 = 180;
 
 /// The pipeline files, keyed by path relative to the output root; none without
 /// `spec.pipeline`.
@@ -72,6 +85,10 @@ struct Plan<'a> {
     spec_file: String,
     /// The spec rolls out blue/green.
     blue_green: bool,
+    /// Blue/green on two Deployments: the switch ends with a drain step; `None` under the
+    /// `rollouts` engine (Argo Rollouts scales the old revision down) or without blue/green.
+    /// The seconds the drain step waits.
+    drain_seconds: Option<i64>,
     /// The spec, to find each environment's tree in the GitOps repository.
     spec: &'a AppSpec,
 }
@@ -81,8 +98,12 @@ struct Plan<'a> {
 enum Stage {
     /// Render with the new build (into the idle color under blue/green) and commit.
     Deploy,
-    /// Flip `active` to the color that got the build, render and commit.
+    /// Flip `active` to the color that got the build (with `switching: true` under the
+    /// two-Deployment engine), render and commit.
     Switch,
+    /// After the drain delay, end the switch (`switching: false`): the old color drops to
+    /// `idleReplicas`. Two-Deployment blue/green only.
+    Drain,
 }
 
 impl<'a> Plan<'a> {
@@ -98,6 +119,13 @@ impl<'a> Plan<'a> {
                 .clone()
                 .unwrap_or_else(|| format!("deploy/{app}.yaml")),
             blue_green: spec.spec.rollout.blue_green.is_some(),
+            drain_seconds: spec
+                .spec
+                .rollout
+                .blue_green
+                .as_ref()
+                .filter(|bg| !bg.rollouts())
+                .map(|bg| bg.scale_down_delay_seconds() + SYNC_ALLOWANCE_SECONDS),
             spec,
         }
     }
@@ -139,12 +167,13 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// The steps of one environment: deploy, then switch under blue/green.
+    /// The steps of one environment: deploy, then under blue/green switch, and drain under
+    /// the two-Deployment engine.
     fn steps(&self) -> Vec<Stage> {
-        if self.blue_green {
-            vec![Stage::Deploy, Stage::Switch]
-        } else {
-            vec![Stage::Deploy]
+        match (self.blue_green, self.drain_seconds) {
+            (true, Some(_)) => vec![Stage::Deploy, Stage::Switch, Stage::Drain],
+            (true, None) => vec![Stage::Deploy, Stage::Switch],
+            (false, _) => vec![Stage::Deploy],
         }
     }
 
@@ -164,6 +193,7 @@ impl<'a> Plan<'a> {
             (Stage::Deploy, true) => format!("{env}: deploy to the idle color"),
             (Stage::Deploy, false) => format!("{env}: deploy"),
             (Stage::Switch, _) => format!("{env}: switch traffic to the new color"),
+            (Stage::Drain, _) => format!("{env}: scale down the old color after the drain"),
         }
     }
 
@@ -194,6 +224,12 @@ impl<'a> Plan<'a> {
             }
             (Stage::Deploy, false) => format!("{SKIP_CI} {label}: {} {tag}", self.app),
             (Stage::Switch, _) => format!("{SKIP_CI} {label}: {} now serves $IDLE", self.app),
+            (Stage::Drain, _) => {
+                format!(
+                    "{SKIP_CI} {label}: {} switch done, $IDLE scaled down",
+                    self.app
+                )
+            }
         };
         if self.blue_green {
             let state = self.state_file(gitops, env);
@@ -213,15 +249,32 @@ impl<'a> Plan<'a> {
             ));
             lines.push("ACTIVE=${ACTIVE:-blue}".into());
             lines.push(r#"if [ "$ACTIVE" = blue ]; then IDLE=green; else IDLE=blue; fi"#.into());
+            let switching = |lines: &mut Vec<String>, value: bool| {
+                if self.drain_seconds.is_some() {
+                    lines.push(r#"sed -i '/^switching:/d' "$STATE""#.into());
+                    lines.push(format!(r#"echo "switching: {value}" >> "$STATE""#));
+                }
+            };
             match step {
                 Stage::Deploy => {
                     lines.push(r#"sed -i '/^active:/d' "$STATE""#.into());
                     lines.push(r#"echo "active: $ACTIVE" >> "$STATE""#.into());
                     lines.push(r#"sed -i "/^${IDLE}Tag:/d" "$STATE""#.into());
                     lines.push(format!(r#"echo "${{IDLE}}Tag: '{tag}'" >> "$STATE""#));
+                    switching(&mut lines, false);
                 }
                 Stage::Switch => {
+                    // One commit: the new color is raised to the active capacity (wave 0)
+                    // before the Services and the HPA move to it (wave 1); the old one keeps
+                    // its pods.
                     lines.push(r#"sed -i "s/^active: .*/active: $IDLE/" "$STATE""#.into());
+                    switching(&mut lines, true);
+                }
+                Stage::Drain => {
+                    // The color that just stopped serving is now the idle one.
+                    let seconds = self.drain_seconds.unwrap_or_default();
+                    lines.insert(1, format!("sleep {seconds}"));
+                    switching(&mut lines, false);
                 }
             }
             render.push(r#"-f "$STATE""#.into());
@@ -565,6 +618,7 @@ fn job_id(env: Option<&str>, step: Stage) -> String {
     let step = match step {
         Stage::Deploy => "deploy",
         Stage::Switch => "switch",
+        Stage::Drain => "drain",
     };
     match env {
         Some(env) => format!("{env}-{step}"),
@@ -723,7 +777,7 @@ mod tests {
         // Loop guard first, every later stage conditional on it.
         let guard = jenkinsfile.find("stage('Loop guard')").unwrap();
         assert!(guard < jenkinsfile.find("stage('Build and push images')").unwrap());
-        assert_eq!(jenkinsfile.matches("env.SKIP_CI == 'false'").count(), 6);
+        assert_eq!(jenkinsfile.matches("env.SKIP_CI == 'false'").count(), 8);
         assert!(jenkinsfile.contains("author == 'ci@slipway.invalid'"));
         assert!(jenkinsfile.contains(r"grep -v \'^k8s-manifests/\' || true"));
         assert!(jenkinsfile.contains("|| outside.isEmpty())"));
@@ -731,16 +785,18 @@ mod tests {
         let order: Vec<usize> = [
             "stage('staging: deploy to the idle color')",
             "stage('staging: switch traffic to the new color')",
+            "stage('staging: scale down the old color after the drain')",
             "stage('prod: deploy to the idle color')",
             "stage('prod: switch traffic to the new color')",
+            "stage('prod: scale down the old color after the drain')",
         ]
         .iter()
         .map(|stage| jenkinsfile.find(stage).unwrap_or_else(|| panic!("{stage}")))
         .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]));
-        let promotion = &jenkinsfile[order[2]..order[3]];
+        let promotion = &jenkinsfile[order[3]..order[4]];
         assert!(promotion.contains("input {") && promotion.contains("beforeInput true"));
-        assert!(!jenkinsfile[..order[2]].contains("input {"));
+        assert!(!jenkinsfile[..order[3]].contains("input {"));
         // Pinned slipway, no credentials left on the agent, commits that skip CI.
         assert!(jenkinsfile.contains(&format!(
             "cargo install slipway-cli --version ={SLIPWAY_VERSION} --locked"
@@ -784,7 +840,36 @@ mod tests {
             .script(gitops, Some("staging"), Stage::Switch, "$SHA", "git")
             .join("\n");
         assert!(switch.contains("s/^active: .*/active: $IDLE/"));
+        assert!(switch.contains(r#"echo "switching: true" >> "$STATE""#));
         assert!(!switch.contains("Tag: '"), "switching never builds");
+        assert!(deploy.contains(r#"echo "switching: false" >> "$STATE""#));
+    }
+
+    /// GIVEN the seed (two Deployments, the default 30 s scale-down delay); WHEN the pipeline
+    /// is generated; THEN after the switch a drain step waits the delay plus Argo CD's sync
+    /// allowance, then ends the switch without flipping or building anything.
+    #[test]
+    fn a_drain_step_ends_the_switch_after_the_delay() {
+        let spec = seed();
+        let pipeline = spec.spec.pipeline.as_ref().unwrap();
+        let plan = Plan::new(&spec, pipeline);
+        let gitops = spec.spec.gitops.as_ref().unwrap();
+        let drain = plan.script(gitops, Some("prod"), Stage::Drain, "$SHA", "git");
+        assert_eq!(drain[1], format!("sleep {}", 30 + SYNC_ALLOWANCE_SECONDS));
+        let drain = drain.join("\n");
+        assert!(drain.contains(r#"echo "switching: false" >> "$STATE""#));
+        assert!(!drain.contains("active: $IDLE") && !drain.contains("Tag: '"));
+        assert!(drain.contains("switch done, $IDLE scaled down"));
+        // Under Argo Rollouts the Rollout drains by itself: no drain step, no `switching`.
+        let mut rollouts = seed();
+        rollouts.spec.rollout.blue_green.as_mut().unwrap().engine =
+            crate::sections::rollout::BlueGreenEngine::Rollouts;
+        let plan = Plan::new(&rollouts, pipeline);
+        assert_eq!(plan.steps().len(), 2);
+        let switch = plan
+            .script(gitops, Some("prod"), Stage::Switch, "$SHA", "git")
+            .join("\n");
+        assert!(!switch.contains("switching"));
     }
 
     #[test]
@@ -795,8 +880,10 @@ mod tests {
         let jobs = &workflow["jobs"];
         assert_eq!(jobs["staging-deploy"]["needs"], "build");
         assert_eq!(jobs["staging-switch"]["needs"], "staging-deploy");
-        assert_eq!(jobs["prod-deploy"]["needs"], "staging-switch");
+        assert_eq!(jobs["staging-drain"]["needs"], "staging-switch");
+        assert_eq!(jobs["prod-deploy"]["needs"], "staging-drain");
         assert_eq!(jobs["prod-switch"]["needs"], "prod-deploy");
+        assert_eq!(jobs["prod-drain"]["needs"], "prod-switch");
         assert_eq!(jobs["prod-deploy"]["environment"], "prod");
         for job in jobs.as_object().unwrap().values() {
             let guard = job["if"].as_str().unwrap();

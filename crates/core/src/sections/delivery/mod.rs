@@ -16,6 +16,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
         b.objects.extend(argo);
         if i.spec.spec.gitops.is_some() {
             argocd::sync_waves(&mut b.objects);
+            argocd::blue_green_waves(i.spec, &mut b.objects);
         }
     },
     rules: &[

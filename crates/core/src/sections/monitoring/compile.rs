@@ -192,7 +192,7 @@ pub fn container_matchers(spec: &AppSpec) -> String {
 }
 
 /// Available inference pods per workload (the label `workload`), from kube-state-metrics.
-/// A Deployment reports its available replicas; a canary's Rollout is no Deployment (and
+/// A Deployment reports its available replicas; a Rollout is no Deployment (and
 /// kube-state-metrics does not know it), so its ready pods are counted instead.
 pub fn available_pods_expr(spec: &AppSpec) -> String {
     let names: Vec<String> = serving::workloads(spec)
@@ -200,7 +200,7 @@ pub fn available_pods_expr(spec: &AppSpec) -> String {
         .map(|w| w.name)
         .collect();
     let namespace = spec.metadata.namespace();
-    if spec.spec.rollout.canary.is_some() {
+    if spec.spec.rollout.is_rollout() {
         format!(
             "label_replace(sum(kube_pod_status_ready{{namespace=\"{namespace}\",pod=~\"{}\",condition=\"true\"}}), \"workload\", \"{}\", \"\", \"\")",
             pods_regex(&names),
@@ -309,15 +309,15 @@ fn service_monitor(spec: &AppSpec, path: &str) -> ServiceMonitor {
     }
 }
 
-/// Pod labels copied onto every scraped series: the color and version, and under a canary
-/// the pod-template hash Argo Rollouts puts on each version's pods (the canary analysis
-/// selects the new version's series by it).
+/// Pod labels copied onto every scraped series: the color and version, and under a Rollout
+/// (canary, or blue/green with the `rollouts` engine) the pod-template hash Argo Rollouts puts
+/// on each version's pods (the analysis selects the new version's series by it).
 fn pod_target_labels(spec: &AppSpec) -> Vec<String> {
     let mut labels = vec![
         COLOR_LABEL.to_string(),
         "app.kubernetes.io/version".to_string(),
     ];
-    if spec.spec.rollout.canary.is_some() {
+    if spec.spec.rollout.is_rollout() {
         labels.push(crate::sections::shared::labels::POD_TEMPLATE_HASH_LABEL.to_string());
     }
     labels

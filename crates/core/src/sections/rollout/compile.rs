@@ -28,6 +28,8 @@ use crate::k8s::crd::rollouts::ArgValueFrom;
 
 use crate::k8s::crd::rollouts::BackgroundAnalysis;
 
+use crate::k8s::crd::rollouts::BlueGreenStrategy;
+
 use crate::k8s::crd::rollouts::CanaryStep as RolloutStep;
 
 use crate::k8s::crd::rollouts::CanaryStrategy;
@@ -53,6 +55,8 @@ use crate::k8s::crd::rollouts::TemplateRef;
 use crate::promql;
 use crate::sections::AppSpec;
 use crate::sections::monitoring::compile as monitoring;
+use crate::sections::rollout::AnalysisSpec;
+use crate::sections::rollout::BlueGreenSpec;
 use crate::sections::rollout::CanarySpec;
 use crate::sections::rollout::CanaryStep;
 use crate::sections::shared::labels;
@@ -60,11 +64,19 @@ use crate::sections::shared::labels::Component;
 
 /// The analysis argument holding the new version's pod-template hash.
 const HASH_ARG: &str = "canary-hash";
+/// The same argument in a `rollouts` blue/green's analyses: the preview's hash.
+const PROMOTION_HASH_ARG: &str = "preview-hash";
 
-/// `apiVersion` and `kind` of the inference workloads: `Rollout` under a canary, else
-/// `Deployment`. Autoscalers target them by these.
+/// Whether the inference workload is an Argo Rollouts Rollout: under a canary, or blue/green
+/// with the `rollouts` engine.
+pub fn is_rollout(spec: &AppSpec) -> bool {
+    spec.spec.rollout.is_rollout()
+}
+
+/// `apiVersion` and `kind` of the inference workloads: `Rollout` under a canary or a
+/// `rollouts` blue/green, else `Deployment`. Autoscalers target them by these.
 pub fn workload_kind(spec: &AppSpec) -> (&'static str, &'static str) {
-    if spec.spec.rollout.canary.is_some() {
+    if is_rollout(spec) {
         ("argoproj.io/v1alpha1", "Rollout")
     } else {
         ("apps/v1", "Deployment")
@@ -81,6 +93,61 @@ pub fn background_template_name(spec: &AppSpec) -> String {
     labels::name(spec, "canary-background")
 }
 
+/// Name of the AnalysisTemplate of a `rollouts` blue/green's pre- and post-promotion
+/// analyses.
+pub fn promotion_template_name(spec: &AppSpec) -> String {
+    labels::name(spec, "promotion")
+}
+
+/// The analysis arguments: the hash of the newest revision's pods, as `arg`.
+fn hash_args(arg: &str) -> Vec<AnalysisArg> {
+    vec![AnalysisArg {
+        name: arg.into(),
+        value_from: ArgValueFrom {
+            pod_template_hash_value: "Latest".into(),
+        },
+    }]
+}
+
+/// The Rollout of a `rollouts` blue/green replacing `deployment`: same metadata, selector,
+/// replicas and pod template. The preview runs at full size (no `previewReplicaCount`), the
+/// pre-promotion analysis measures it through the preview Service's traffic, the switch
+/// follows when it passes, the post-promotion analysis measures it under production traffic
+/// (a failure switches back to the old revision, still running for `scaleDownDelaySeconds`).
+pub fn blue_green_rollout(
+    spec: &AppSpec,
+    blue_green: &BlueGreenSpec,
+    deployment: Deployment,
+) -> Rollout {
+    let deployment_spec = deployment.spec.unwrap_or_default();
+    let analysis = || StepAnalysis {
+        templates: vec![TemplateRef {
+            template_name: promotion_template_name(spec),
+        }],
+        args: hash_args(PROMOTION_HASH_ARG),
+    };
+    Rollout {
+        metadata: deployment.metadata,
+        spec: RolloutSpec {
+            replicas: deployment_spec.replicas,
+            revision_history_limit: deployment_spec.revision_history_limit.unwrap_or(5),
+            selector: deployment_spec.selector,
+            template: deployment_spec.template,
+            strategy: RolloutStrategy {
+                blue_green: Some(BlueGreenStrategy {
+                    active_service: spec.metadata.name.clone(),
+                    preview_service: labels::name(spec, "preview"),
+                    auto_promotion_enabled: true,
+                    pre_promotion_analysis: Some(analysis()),
+                    post_promotion_analysis: Some(analysis()),
+                    scale_down_delay_seconds: blue_green.scale_down_delay_seconds() as i32,
+                }),
+                canary: None,
+            },
+        },
+    }
+}
+
 /// The Rollout replacing `deployment`: same metadata, selector, replicas and pod template; the
 /// Deployment's surge and unavailability bounds; the spec's canary steps.
 pub fn rollout(spec: &AppSpec, canary: &CanarySpec, deployment: Deployment) -> Rollout {
@@ -89,14 +156,7 @@ pub fn rollout(spec: &AppSpec, canary: &CanarySpec, deployment: Deployment) -> R
         .strategy
         .and_then(|s| s.rolling_update)
         .unwrap_or_default();
-    let args = || {
-        vec![AnalysisArg {
-            name: HASH_ARG.into(),
-            value_from: ArgValueFrom {
-                pod_template_hash_value: "Latest".into(),
-            },
-        }]
-    };
+    let args = || hash_args(HASH_ARG);
     let steps: Vec<RolloutStep> = canary
         .steps
         .iter()
@@ -136,7 +196,8 @@ pub fn rollout(spec: &AppSpec, canary: &CanarySpec, deployment: Deployment) -> R
             selector: deployment_spec.selector,
             template: deployment_spec.template,
             strategy: RolloutStrategy {
-                canary: CanaryStrategy {
+                blue_green: None,
+                canary: Some(CanaryStrategy {
                     max_surge: rolling
                         .max_surge
                         .unwrap_or(IntOrString::String("25%".into())),
@@ -149,18 +210,20 @@ pub fn rollout(spec: &AppSpec, canary: &CanarySpec, deployment: Deployment) -> R
                         args: args(),
                     }),
                     steps,
-                },
+                }),
             },
         },
     }
 }
 
-/// Under a canary, replaces each inference Deployment the serving section compiled with an
-/// Argo Rollouts Rollout running the same pods.
+/// Under a canary or a `rollouts` blue/green, replaces each inference Deployment the serving
+/// section compiled with an Argo Rollouts Rollout running the same pods.
 pub fn replace_deployments(spec: &AppSpec, objects: &mut [Object]) {
-    let Some(canary) = &spec.spec.rollout.canary else {
+    let rollout = &spec.spec.rollout;
+    let blue_green = rollout.blue_green.as_ref().filter(|bg| bg.rollouts());
+    if rollout.canary.is_none() && blue_green.is_none() {
         return;
-    };
+    }
     let names: Vec<String> = serving::workloads(spec)
         .into_iter()
         .map(|w| w.name)
@@ -171,55 +234,100 @@ pub fn replace_deployments(spec: &AppSpec, objects: &mut [Object]) {
                 .iter()
                 .any(|name| Some(name) == deployment.metadata.name.as_ref())
         {
-            *object = rollout(spec, canary, (**deployment).clone()).into();
+            let deployment = (**deployment).clone();
+            *object = match (&rollout.canary, blue_green) {
+                (Some(canary), _) => self::rollout(spec, canary, deployment),
+                (None, Some(blue_green)) => blue_green_rollout(spec, blue_green, deployment),
+                (None, None) => continue,
+            }
+            .into();
         }
     }
 }
 
-/// The AnalysisTemplates of a canary; nothing without `rollout.canary`.
+/// The AnalysisTemplates of a canary or of a `rollouts` blue/green; nothing otherwise.
 pub fn compile(spec: &AppSpec) -> Vec<Object> {
-    let Some(canary) = &spec.spec.rollout.canary else {
-        return Vec::new();
-    };
-    let mut objects = Vec::new();
-    if canary
-        .steps
-        .iter()
-        .any(|s| matches!(s, CanaryStep::Analysis(_)))
-    {
-        objects.push(
-            analysis_template(
-                spec,
-                canary,
-                step_template_name(spec),
-                Some(canary.analysis.count),
-            )
-            .into(),
-        );
+    let rollout = &spec.spec.rollout;
+    if let Some(canary) = &rollout.canary {
+        let mut objects = Vec::new();
+        if canary
+            .steps
+            .iter()
+            .any(|s| matches!(s, CanaryStep::Analysis(_)))
+        {
+            objects.push(
+                analysis_template(
+                    spec,
+                    &canary.analysis,
+                    step_template_name(spec),
+                    Some(canary.analysis.count),
+                    HASH_ARG,
+                )
+                .into(),
+            );
+        }
+        if canary.analysis.background {
+            objects.push(
+                analysis_template(
+                    spec,
+                    &canary.analysis,
+                    background_template_name(spec),
+                    None,
+                    HASH_ARG,
+                )
+                .into(),
+            );
+        }
+        return objects;
     }
-    if canary.analysis.background {
-        objects.push(analysis_template(spec, canary, background_template_name(spec), None).into());
+    match &rollout.blue_green {
+        Some(blue_green) if blue_green.rollouts() => {
+            let settings = AnalysisSpec::default();
+            vec![
+                analysis_template(
+                    spec,
+                    &settings,
+                    promotion_template_name(spec),
+                    Some(settings.count),
+                    PROMOTION_HASH_ARG,
+                )
+                .into(),
+            ]
+        }
+        _ => Vec::new(),
     }
-    objects
 }
 
-/// Matchers narrowing the alert expressions to the new version's pods.
+/// Matchers narrowing the alert expressions to the new version's pods, whose hash is the
+/// analysis argument `arg`.
+fn hash_matchers(arg: &str) -> String {
+    format!(",{POD_TEMPLATE_HASH_SERIES_LABEL}=\"{{{{args.{arg}}}}}\"")
+}
+
+/// Matchers narrowing the alert expressions to the canary's pods.
+#[cfg(test)]
 fn canary_matchers() -> String {
-    format!(",{POD_TEMPLATE_HASH_SERIES_LABEL}=\"{{{{args.{HASH_ARG}}}}}\"")
+    hash_matchers(HASH_ARG)
 }
 
-/// The queries of the analysis: `(metric name, PromQL, threshold)`.
+/// The queries of the canary analysis: `(metric name, PromQL, threshold)`.
 pub fn queries(spec: &AppSpec) -> Vec<(&'static str, String, f64)> {
+    queries_for(spec, HASH_ARG)
+}
+
+/// The queries of an analysis whose new-revision hash is the argument `arg`: the alerts'
+/// error-ratio and p99 expressions narrowed to those pods, with the alerts' thresholds.
+pub fn queries_for(spec: &AppSpec, arg: &str) -> Vec<(&'static str, String, f64)> {
     let alerts = &spec.spec.monitoring.alerts;
     vec![
         (
             "error-ratio",
-            monitoring::error_ratio_expr(spec, &canary_matchers()),
+            monitoring::error_ratio_expr(spec, &hash_matchers(arg)),
             alerts.error_rate_percent / 100.0,
         ),
         (
             "latency-p99",
-            monitoring::latency_p99_expr(spec, &canary_matchers()),
+            monitoring::latency_p99_expr(spec, &hash_matchers(arg)),
             alerts.latency_p99_seconds,
         ),
     ]
@@ -227,27 +335,26 @@ pub fn queries(spec: &AppSpec) -> Vec<(&'static str, String, f64)> {
 
 fn analysis_template(
     spec: &AppSpec,
-    canary: &CanarySpec,
+    settings: &AnalysisSpec,
     name: String,
     count: Option<i32>,
+    arg: &str,
 ) -> AnalysisTemplate {
     let address = spec.spec.monitoring.prometheus_url();
     AnalysisTemplate {
         metadata: labels::meta(spec, name, Component::Inference),
         spec: AnalysisTemplateSpec {
-            args: vec![TemplateArg {
-                name: HASH_ARG.into(),
-            }],
-            metrics: queries(spec)
+            args: vec![TemplateArg { name: arg.into() }],
+            metrics: queries_for(spec, arg)
                 .into_iter()
                 .map(|(metric, query, threshold)| {
                     let threshold = promql::number(threshold);
                     AnalysisMetric {
                         name: metric.into(),
-                        interval: canary.analysis.interval.go_text().into_owned(),
-                        initial_delay: canary.analysis.initial_delay.go_text().into_owned(),
+                        interval: settings.interval.go_text().into_owned(),
+                        initial_delay: settings.initial_delay.go_text().into_owned(),
                         count,
-                        failure_limit: canary.analysis.failure_limit,
+                        failure_limit: settings.failure_limit,
                         // No request reached the new pods yet (an empty result, or 0/0):
                         // neither condition holds, the measurement is inconclusive and the
                         // rollout pauses instead of promoting blind.
@@ -284,7 +391,7 @@ mod tests {
         let selector = rollout.spec.selector.match_labels.as_ref().unwrap();
         let pod_labels = crate::compile::testing::pod_labels(rollout.as_ref());
         assert!(selector.iter().all(|(k, v)| pod_labels[k] == *v));
-        let canary = &rollout.spec.strategy.canary;
+        let canary = rollout.spec.strategy.canary.as_ref().unwrap();
         assert_eq!(canary.steps.len(), 4);
         assert_eq!(canary.steps[0].set_weight, Some(20));
         assert_eq!(
@@ -299,6 +406,94 @@ mod tests {
         );
         assert_eq!(canary.max_unavailable, IntOrString::Int(0));
         assert_eq!(workload_kind(&spec), ("argoproj.io/v1alpha1", "Rollout"));
+    }
+
+    /// GIVEN the seed (blue/green, HPA 2–10) with `engine: rollouts`; WHEN compiled; THEN one
+    /// Rollout runs the active slot (its image and model version) with a blue/green strategy
+    /// over the main and the preview Service, both analyses, a 30 s scale-down delay, and the
+    /// HPA scales the Rollout.
+    #[test]
+    fn rollouts_blue_green_is_one_rollout_between_two_services() {
+        use crate::sections::rollout::BlueGreenEngine;
+        let mut spec = crate::compile::testing::seed();
+        spec.spec.rollout.blue_green.as_mut().unwrap().engine = BlueGreenEngine::Rollouts;
+        let bundle = crate::compile::compile(&spec);
+        assert_eq!(bundle.of_kind("Deployment").count(), 0);
+        let Some(Object::Rollout(rollout)) = bundle.find("Rollout", "ai-inference") else {
+            panic!("no Rollout ai-inference");
+        };
+        assert!(rollout.spec.strategy.canary.is_none());
+        let strategy = rollout.spec.strategy.blue_green.as_ref().unwrap();
+        assert_eq!(strategy.active_service, "ai-inference");
+        assert_eq!(strategy.preview_service, "ai-inference-preview");
+        assert_eq!(strategy.scale_down_delay_seconds, 30);
+        assert!(strategy.auto_promotion_enabled);
+        for analysis in [
+            &strategy.pre_promotion_analysis,
+            &strategy.post_promotion_analysis,
+        ] {
+            let analysis = analysis.as_ref().unwrap();
+            assert_eq!(
+                analysis.templates[0].template_name,
+                "ai-inference-promotion"
+            );
+            assert_eq!(
+                analysis.args[0].value_from.pod_template_hash_value,
+                "Latest"
+            );
+        }
+        assert_eq!(rollout.spec.replicas, None, "the HPA owns the count");
+        let pod = rollout.spec.template.spec.as_ref().unwrap();
+        let env: Vec<(String, String)> = pod.containers[0]
+            .env
+            .iter()
+            .flatten()
+            .map(|e| (e.name.clone(), e.value.clone().unwrap_or_default()))
+            .collect();
+        assert!(env.contains(&("MODEL_VERSION".into(), "2".into())));
+        assert!(
+            pod.containers[0]
+                .image
+                .as_deref()
+                .unwrap()
+                .ends_with(":v2.0")
+        );
+        // Both Services select the Rollout's pods, without a color: Argo Rollouts adds the hash.
+        for name in ["ai-inference", "ai-inference-preview"] {
+            let Some(Object::Service(service)) = bundle.find("Service", name) else {
+                panic!("no Service {name}");
+            };
+            let selector = service.spec.as_ref().unwrap().selector.as_ref().unwrap();
+            assert!(!selector.contains_key(labels::COLOR_LABEL), "{name}");
+        }
+        let Some(Object::HorizontalPodAutoscaler(hpa)) =
+            bundle.find("HorizontalPodAutoscaler", "ai-inference")
+        else {
+            panic!("no HPA");
+        };
+        let target = &hpa.spec.as_ref().unwrap().scale_target_ref;
+        assert_eq!(
+            (target.api_version.as_deref(), target.kind.as_str()),
+            (Some("argoproj.io/v1alpha1"), "Rollout")
+        );
+        // The analysis measures what the alerts measure, narrowed to the preview's pods.
+        let alerts = monitoring::alerts(&spec);
+        let templates: Vec<&AnalysisTemplate> = crate::bundle::typed(&bundle.objects).collect();
+        assert_eq!(templates.len(), 1);
+        for (metric, alert) in templates[0]
+            .spec
+            .metrics
+            .iter()
+            .zip(["InferenceHighErrorRate", "InferenceHighLatencyP99"])
+        {
+            let alert = alerts.iter().find(|a| a.alert == alert).unwrap();
+            let query = &metric.provider.prometheus.query;
+            promql::parse(query).unwrap();
+            assert_eq!(
+                query.replace(&hash_matchers(PROMOTION_HASH_ARG), ""),
+                alert.expr.rsplit_once(" > ").unwrap().0
+            );
+        }
     }
 
     /// The analysis and the alerts come from one function: the analysis query is the alert's

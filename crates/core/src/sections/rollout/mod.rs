@@ -13,6 +13,7 @@ pub const SECTION: crate::sections::Section = crate::sections::Section {
     rules: &[
         rules::check_rollout,
         rules::check_blue_green_models,
+        rules::check_blue_green_switch,
         rules::check_canary,
     ],
     codes: &[rules::CODES],
@@ -34,7 +35,8 @@ pub struct RolloutSpec {
     /// Pods that may be unavailable during a rolling update: a number or a percentage.
     /// Default: `0` (never below the wanted count).
     pub max_unavailable: IntOrPercent,
-    /// Blue/green: two Deployments and a Service switch. Default: none (rolling update).
+    /// Blue/green: two Deployments and a Service switch, or one Argo Rollouts Rollout with
+    /// an active and a preview Service (`blueGreen.engine`). Default: none (rolling update).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blue_green: Option<BlueGreenSpec>,
     /// Canary with analysis: an Argo Rollouts Rollout instead of the Deployment. Default:
@@ -54,12 +56,31 @@ impl Default for RolloutSpec {
     }
 }
 
-/// Blue/green rollout: `<app>-blue` and `<app>-green` Deployments; the main Service selects
-/// the active color, `<app>-preview` the other.
+impl RolloutSpec {
+    /// Whether the inference workload is an Argo Rollouts Rollout: under a canary, or
+    /// blue/green with the `rollouts` engine. (A method, so the sections below `rollout` ask
+    /// without importing it.)
+    pub fn is_rollout(&self) -> bool {
+        self.canary.is_some() || self.blue_green.as_ref().is_some_and(|bg| bg.rollouts())
+    }
+}
+
+/// Blue/green rollout. With the `deployments` engine: `<app>-blue` and `<app>-green`
+/// Deployments; the main Service selects the active color, `<app>-preview` the other. With
+/// the `rollouts` engine: one Argo Rollouts `Rollout` running the active color's slot, whose
+/// blue/green strategy previews each new revision at full size behind `<app>-preview`,
+/// analyses it, then switches the main Service to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BlueGreenSpec {
-    /// The color that takes production traffic.
+    /// What runs the switch: `deployments` (two Deployments, the switch is a commit that
+    /// flips `active`) or `rollouts` (one Argo Rollouts Rollout: the slot of `active` is its
+    /// pod template, and changing it starts a preview, a pre-promotion analysis, the switch
+    /// and a post-promotion analysis). Default: `deployments`.
+    #[serde(default)]
+    pub engine: BlueGreenEngine,
+    /// The color that takes production traffic. Under the `rollouts` engine, the slot the
+    /// Rollout runs: flipping it starts a blue/green update to the other slot.
     pub active: Color,
     /// The blue slot.
     pub blue: ColorSlot,
@@ -70,10 +91,51 @@ pub struct BlueGreenSpec {
     /// before switching `active`. Default: 1.
     #[serde(default = "default_idle_replicas")]
     pub idle_replicas: i32,
+    /// `deployments` engine: a switch is in progress. The active color runs the active
+    /// capacity (`scaling.hpa.minReplicas`, else `inference.replicas`) as a fixed count, and
+    /// the other color keeps the pods it had instead of dropping to `idleReplicas`. The
+    /// generated CI sets it in the commit that flips `active` (Argo CD syncs the Services and
+    /// autoscalers in wave 1, after the Deployments are healthy) and clears it
+    /// `scaleDownDelay` later, so the new color is at full size before it takes traffic and
+    /// the old one keeps its pods while connections drain. Default: false.
+    #[serde(default)]
+    pub switching: bool,
+    /// How long the previous color keeps its pods after a switch (connections drain, and a
+    /// rollback is instant): the Rollout's `scaleDownDelaySeconds`, or the wait of the
+    /// generated CI before it lowers the old color. At least `30s`. Default: `30s`.
+    #[serde(default = "default_scale_down_delay")]
+    pub scale_down_delay: Duration,
 }
 
 fn default_idle_replicas() -> i32 {
     1
+}
+
+fn default_scale_down_delay() -> Duration {
+    super::parsed("30s")
+}
+
+/// What runs a blue/green switch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum BlueGreenEngine {
+    /// Two Deployments (`<app>-blue`, `<app>-green`); a commit flips `active`.
+    #[default]
+    Deployments,
+    /// One Argo Rollouts Rollout with `strategy.blueGreen` (needs the Rollouts controller).
+    Rollouts,
+}
+
+impl BlueGreenSpec {
+    /// Whether Argo Rollouts runs the switch.
+    pub fn rollouts(&self) -> bool {
+        self.engine == BlueGreenEngine::Rollouts
+    }
+
+    /// `scaleDownDelay` in whole seconds.
+    pub fn scale_down_delay_seconds(&self) -> i64 {
+        self.scale_down_delay.as_std().as_secs() as i64
+    }
 }
 
 impl BlueGreenSpec {

@@ -124,6 +124,64 @@ pub(crate) fn check_canary(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The shortest scale-down delay: the old pods must outlive the endpoint and load-balancer
+/// updates that stop sending them requests.
+pub const MIN_SCALE_DOWN_DELAY_SECONDS: i64 = 30;
+
+/// Reports [`BLUE_GREEN_SCALE_DOWN_DELAY`] and [`BLUE_GREEN_ROLLOUTS`].
+pub(crate) fn check_blue_green_switch(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
+    let Some(blue_green) = &spec.spec.rollout.blue_green else {
+        return;
+    };
+    let delay = blue_green.scale_down_delay_seconds();
+    if delay < MIN_SCALE_DOWN_DELAY_SECONDS {
+        out.push(
+            Diagnostic::new(
+                &BLUE_GREEN_SCALE_DOWN_DELAY,
+                "spec.rollout.blueGreen.scaleDownDelay",
+                format!(
+                    "scaleDownDelay `{}` is below {MIN_SCALE_DOWN_DELAY_SECONDS}s: the old pods stop while clients and load balancers still send them requests",
+                    blue_green.scale_down_delay.as_str()
+                ),
+            )
+            .with_help("use `30s` (the default) or more"),
+        );
+    }
+    if !blue_green.rollouts() {
+        return;
+    }
+    let rollouts = |path: &str, message: String, help: &str| {
+        Diagnostic::new(&BLUE_GREEN_ROLLOUTS, path, message).with_help(help)
+    };
+    if !spec.spec.monitoring.enabled {
+        out.push(rollouts(
+            "spec.rollout.blueGreen.engine",
+            "the promotion analysis has no metrics source: monitoring is off, so Prometheus scrapes no request metrics".into(),
+            "turn `monitoring.enabled` back on, or use `engine: deployments`",
+        ));
+    } else if !matches!(spec.spec.inference.runtime, RuntimeSpec::SlipwayServe(_)) {
+        out.push(rollouts(
+            "spec.rollout.blueGreen.engine",
+            "the promotion analysis has no metrics source: a custom runtime does not export slipway-serve's request metrics".into(),
+            "use the built-in runtime, or `engine: deployments`",
+        ));
+    }
+    if spec.spec.inference.service.external.is_some() {
+        out.push(rollouts(
+            "spec.inference.service.external",
+            "the external Service would select the pods of both revisions: Argo Rollouts narrows only the active and the preview Service to one revision".into(),
+            "expose the main Service instead (`inference.service.type: LoadBalancer`, or `exposure`), or use `engine: deployments`",
+        ));
+    }
+    if blue_green.switching {
+        out.push(rollouts(
+            "spec.rollout.blueGreen.switching",
+            "`switching` belongs to the two-Deployment switch: Argo Rollouts runs its own".into(),
+            "remove `switching`",
+        ));
+    }
+}
+
 /// Reports [`MODEL_PATH_UNVERSIONED`](MODEL_PATH_UNVERSIONED)
 /// and [`BLUE_GREEN_IDENTICAL`](BLUE_GREEN_IDENTICAL).
 pub(crate) fn check_blue_green_models(spec: &AppSpec, out: &mut Vec<Diagnostic>) {
@@ -163,7 +221,10 @@ pub(crate) fn check_blue_green_models(spec: &AppSpec, out: &mut Vec<Diagnostic>)
             )
             .with_help("put `{version}` where the version goes, e.g. `/models/{version}/model.onnx`"),
         );
-    } else if blue_green.blue.image == blue_green.green.image && blue_green.idle_replicas > 0 {
+    } else if blue_green.blue.image == blue_green.green.image
+        && blue_green.idle_replicas > 0
+        && !blue_green.rollouts()
+    {
         out.push(
             Diagnostic::new(
                 &BLUE_GREEN_IDENTICAL,
@@ -183,6 +244,24 @@ pub(crate) fn check_blue_green_models(spec: &AppSpec, out: &mut Vec<Diagnostic>)
 }
 
 crate::diagnostic::codes! {
+    BLUE_GREEN_SCALE_DOWN_DELAY {
+        id: "blue-green-scale-down-delay",
+        severity: Error,
+        stage: Spec,
+        what: "`rollout.blueGreen.scaleDownDelay` is shorter than 30 seconds.",
+        why: "After a switch, kube-proxy, Ingress controllers and cloud load balancers take seconds to stop sending requests to the old pods, and clients keep connections open: old pods that stop sooner fail those requests. The delay is also the window in which a rollback is instant.",
+        example: "`blueGreen: {scaleDownDelay: 5s}`",
+        instead: "`blueGreen: {scaleDownDelay: 30s}` (the default) or more",
+    }
+    BLUE_GREEN_ROLLOUTS {
+        id: "blue-green-rollouts",
+        severity: Error,
+        stage: Spec,
+        what: "A blue/green on Argo Rollouts (`engine: rollouts`) needs its analysis metrics (monitoring on, the built-in runtime), no external Service beside the active one, and no `switching` (which drives the two-Deployment switch).",
+        why: "The pre- and post-promotion analyses query the new revision's error ratio and p99 latency: with no series every analysis is inconclusive and every release stops before promotion. Argo Rollouts narrows only `activeService` and `previewService` to one revision, so a separate LoadBalancer Service would send production traffic to the unpromoted preview.",
+        example: "`rollout: {blueGreen: {engine: rollouts, ...}}` with `inference: {service: {external: {port: 80}}}`",
+        instead: "`inference: {service: {type: LoadBalancer}}` (the active Service itself), monitoring on, the built-in runtime",
+    }
     ROLLOUT_VALUES {
         id: "rollout-values",
         severity: Error,
@@ -214,8 +293,8 @@ crate::diagnostic::codes! {
         id: "rollout-strategy",
         severity: Error,
         stage: Spec,
-        what: "`rollout.canary` and `rollout.blueGreen` are both set.",
-        why: "A workload is replaced one way: blue/green switches a Service between two Deployments, a canary shifts pods of one Rollout; both at once has no meaning.",
+        what: "`rollout.canary` and `rollout.blueGreen` are both set (with either blue/green engine).",
+        why: "A workload is replaced one way: blue/green switches a Service between two Deployments or two revisions of one Rollout, a canary shifts pods of one Rollout; a Rollout has one strategy, and both at once has no meaning.",
         example: "`rollout: {blueGreen: {...}, canary: {steps: [...]}}`",
         instead: "one of them",
     }
@@ -278,6 +357,54 @@ mod tests {
             metrics_path: None,
         });
         assert!(run(&spec).is_empty());
+    }
+
+    /// GIVEN blue/green specs; WHEN the switch rules run; THEN a delay under 30 s is an error,
+    /// and under the `rollouts` engine so are an external Service, `switching`, and monitoring
+    /// off.
+    #[test]
+    fn the_switch_needs_a_drain_delay_and_rollouts_its_metrics() {
+        let ids = |spec: &AppSpec| {
+            let mut out = Vec::new();
+            check_blue_green_switch(spec, &mut out);
+            out.into_iter()
+                .map(|d| (d.id(), d.path))
+                .collect::<Vec<_>>()
+        };
+        let mut spec = seed();
+        assert!(ids(&spec).is_empty());
+        let bg = spec.spec.rollout.blue_green.as_mut().unwrap();
+        bg.scale_down_delay = "10s".parse().unwrap();
+        assert_eq!(
+            ids(&spec),
+            [(
+                "blue-green-scale-down-delay",
+                "spec.rollout.blueGreen.scaleDownDelay".into()
+            )]
+        );
+        let bg = spec.spec.rollout.blue_green.as_mut().unwrap();
+        bg.scale_down_delay = "30s".parse().unwrap();
+        bg.engine = crate::sections::rollout::BlueGreenEngine::Rollouts;
+        bg.switching = true;
+        spec.spec.monitoring.enabled = false;
+        // The seed has an external LoadBalancer Service.
+        assert_eq!(
+            ids(&spec),
+            [
+                (
+                    "blue-green-rollouts",
+                    "spec.rollout.blueGreen.engine".into()
+                ),
+                (
+                    "blue-green-rollouts",
+                    "spec.inference.service.external".into()
+                ),
+                (
+                    "blue-green-rollouts",
+                    "spec.rollout.blueGreen.switching".into()
+                ),
+            ]
+        );
     }
 
     #[test]

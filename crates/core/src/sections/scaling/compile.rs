@@ -6,9 +6,11 @@
 //! Service alone, so it runs `rollout.blueGreen.idleReplicas` pods (default 1, 0 allowed)
 //! with no HPA holding it at `minReplicas` (and its GPUs, when a custom runtime uses them).
 //! Switching `active` therefore moves the HPA and the idle count along with the Service
-//! selectors, and never touches a pod template (see the `serving` tests). The newly active
-//! color starts from the idle count and the HPA raises it to `minReplicas` at once; to switch
-//! onto a warm color, raise `idleReplicas` to production size first (README: "Blue/green").
+//! selectors, and never touches a pod template (see the `serving` tests). A switch made with
+//! `rollout.blueGreen.switching` (as the generated CI does) raises the new color to
+//! `minReplicas` before the Services and the HPA move to it, and lets the old color drain with
+//! its pods (docs/operations.md: "Blue/green"). Under the `rollouts` engine there is one
+//! workload, the Rollout, and its HPA targets it.
 //! A PDB with `maxUnavailable` never blocks a drain, so the idle color keeps its own, also at
 //! 0 or 1 replicas.
 

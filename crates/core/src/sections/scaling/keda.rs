@@ -70,7 +70,8 @@ pub fn query(spec: &AppSpec, keda: &KedaSpec, workload: &str) -> String {
 
 fn scaled_object(spec: &AppSpec, keda: &KedaSpec, workload: &Workload) -> ScaledObject {
     let idle = match (&spec.spec.rollout.blue_green, workload.color) {
-        (Some(blue_green), Some(color)) => color != blue_green.active,
+        // During a switch the old color drains with its pods: not idle yet.
+        (Some(blue_green), Some(color)) => color != blue_green.active && !blue_green.switching,
         _ => false,
     };
     let (api_version, kind) = crate::sections::rollout::compile::workload_kind(spec);

@@ -63,6 +63,10 @@ pub struct Workload {
     /// Whether it takes production traffic (the active color, or the only Deployment); only
     /// an active workload gets an HPA.
     pub active: bool,
+    /// The Deployment's `replicas`: `None` where an autoscaler owns the count (KEDA, the HPA
+    /// of the active workload) or, during a blue/green switch, where the old color keeps
+    /// the count its HPA gave it while it drains.
+    pub fixed_replicas: Option<i32>,
 }
 
 impl Workload {
@@ -73,28 +77,67 @@ impl Workload {
 }
 
 /// The inference Deployments of the spec: one, or blue and green.
+///
+/// Under blue/green with the `rollouts` engine there is one workload (the Rollout), without a
+/// color, running the active color's slot. With the `deployments` engine, while
+/// `rollout.blueGreen.switching` is set the newly active color runs the active capacity
+/// (`scaling.hpa.minReplicas`, else `inference.replicas`) as a fixed count, and the old one
+/// keeps its pods: its HPA's count, else `inference.replicas`.
 pub fn workloads(spec: &AppSpec) -> Vec<Workload> {
+    let scaling = &spec.spec.scaling;
+    let replicas = spec.spec.inference.replicas();
+    let slot_version = |model_version: &Option<String>| {
+        model_version
+            .clone()
+            .unwrap_or_else(|| spec.spec.model.version.clone())
+    };
     match &spec.spec.rollout.blue_green {
+        Some(blue_green) if blue_green.rollouts() => {
+            let slot = blue_green.slot(blue_green.active);
+            vec![Workload {
+                name: spec.metadata.name.clone(),
+                color: None,
+                image: slot.image.clone(),
+                version: slot.version.clone().or_else(|| image_tag(&slot.image)),
+                model_version: slot_version(&slot.model_version),
+                replicas,
+                active: true,
+                fixed_replicas: (scaling.keda.is_none() && scaling.hpa.is_none())
+                    .then_some(replicas),
+            }]
+        }
         Some(blue_green) => Color::ALL
             .into_iter()
             .map(|color| {
                 let slot = blue_green.slot(color);
                 let active = color == blue_green.active;
+                let capacity = scaling
+                    .hpa
+                    .as_ref()
+                    .map_or(replicas, |hpa| hpa.min_replicas);
+                let fixed_replicas = match (active, blue_green.switching) {
+                    _ if scaling.keda.is_some() => None,
+                    (true, false) => scaling.hpa.is_none().then_some(replicas),
+                    // Raised before the Services move to it (sync waves), and kept fixed
+                    // until the switch ends: no `replicas` removal half-way.
+                    (true, true) => Some(capacity),
+                    (false, false) => Some(blue_green.idle_replicas),
+                    // The old color drains with the pods it had.
+                    (false, true) => scaling.hpa.is_none().then_some(replicas),
+                };
                 Workload {
                     name: labels::name(spec, color.as_str()),
                     color: Some(color),
                     image: slot.image.clone(),
                     version: slot.version.clone().or_else(|| image_tag(&slot.image)),
-                    model_version: slot
-                        .model_version
-                        .clone()
-                        .unwrap_or_else(|| spec.spec.model.version.clone()),
+                    model_version: slot_version(&slot.model_version),
                     replicas: if active {
-                        spec.spec.inference.replicas()
+                        replicas
                     } else {
                         blue_green.idle_replicas
                     },
                     active,
+                    fixed_replicas,
                 }
             })
             .collect(),
@@ -106,8 +149,10 @@ pub fn workloads(spec: &AppSpec) -> Vec<Workload> {
                 version: image_tag(&image),
                 image,
                 model_version: spec.spec.model.version.clone(),
-                replicas: spec.spec.inference.replicas(),
+                replicas,
                 active: true,
+                fixed_replicas: (scaling.keda.is_none() && scaling.hpa.is_none())
+                    .then_some(replicas),
             }]
         }
     }
@@ -161,10 +206,8 @@ fn deployment(spec: &AppSpec, workload: &Workload, scope: Scope) -> Deployment {
         spec: Some(DeploymentSpec {
             // An autoscaler owns the replica count and a GitOps sync must not reset it: KEDA
             // (one ScaledObject per color, the idle one too) or the HPA (active workload
-            // only; the idle color runs its small fixed count).
-            replicas: (spec.spec.scaling.keda.is_none()
-                && (spec.spec.scaling.hpa.is_none() || !workload.active))
-                .then_some(workload.replicas),
+            // only; the idle color runs its small fixed count). See `workloads`.
+            replicas: workload.fixed_replicas,
             revision_history_limit: Some(5),
             selector: labels::match_labels(selector),
             strategy: Some(DeploymentStrategy {
@@ -353,7 +396,10 @@ fn probe(probe: &ProbeSpec) -> Probe {
 /// The main Service (active color), the preview Service (other color) and the external one.
 fn services(spec: &AppSpec) -> Vec<Service> {
     let service = &spec.spec.inference.service;
-    let active = spec.spec.rollout.blue_green.as_ref().map(|bg| bg.active);
+    let blue_green = spec.spec.rollout.blue_green.as_ref();
+    // Under the `rollouts` engine both Services select the Rollout's pods; Argo Rollouts adds
+    // each one's revision (`rollouts-pod-template-hash`) to its selector.
+    let active = blue_green.filter(|bg| !bg.rollouts()).map(|bg| bg.active);
     let mut services = vec![make_service(
         spec,
         spec.metadata.name.clone(),
@@ -363,11 +409,11 @@ fn services(spec: &AppSpec) -> Vec<Service> {
         BTreeMap::new(),
         crate::sections::serving::service::main_source_ranges(spec),
     )];
-    if let Some(active) = active {
+    if blue_green.is_some() {
         services.push(make_service(
             spec,
             labels::name(spec, "preview"),
-            Some(active.other()),
+            active.map(Color::other),
             "ClusterIP",
             service.port,
             BTreeMap::new(),
