@@ -193,7 +193,7 @@ fn replicas_below_the_hpa_minimum_render_with_a_located_warning() {
         "  model:",
         "    existingVersions: [\"1\"]",
         "    source:",
-        "      pvc: {claimName: models, accessMode: ReadOnlyMany}",
+        "      pvc: {claimName: models, accessMode: ReadOnlyMany, create: false}",
         "  inference:",
         "    replicas: 1",
         "  scaling:",
