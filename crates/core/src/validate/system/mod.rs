@@ -23,6 +23,7 @@ pub static SYSTEM_RULES: &[SystemCheck] = &[
     model::check_job_ttl_under_self_heal,
     model::check_backup_coverage,
     gitops::check_environments_disjoint,
+    gitops::check_rendered_environment_names,
     gitops::check_tracking_label,
     gitops::check_project,
     gitops::check_volume_claims,
