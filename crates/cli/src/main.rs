@@ -279,11 +279,13 @@ impl Partials for FilePartials {
 }
 
 /// The merged template values: -f files, then the environment's file, then --set and
-/// --set-string.
+/// --set-string. A spec that is not a template needs no environment file (`--env` still
+/// picks its destination); one that is there is read, and rejected as unused values.
 fn merged_values(
     spec_dir: &Path,
     args: &ValueArgs,
     env: Option<&str>,
+    templated: bool,
 ) -> anyhow::Result<serde_json::Value> {
     let mut values = serde_json::Value::Object(Default::default());
     let mut files: Vec<PathBuf> = args.values.clone();
@@ -292,7 +294,10 @@ fn merged_values(
             is_dns1123_label(env),
             "environment `{env}` must be a DNS-1123 label (lowercase letters, digits, '-')"
         );
-        files.push(spec_dir.join("environments").join(format!("{env}.yaml")));
+        let file = spec_dir.join("environments").join(format!("{env}.yaml"));
+        if templated || file.exists() {
+            files.push(file);
+        }
     }
     for file in files {
         let text = std::fs::read_to_string(&file)
@@ -326,7 +331,8 @@ fn compiled(
         Some(dir) if path != Path::new("-") && !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let values = merged_values(&spec_dir, args, env)?;
+    let templated = slipway_core::template::has_template_syntax(&text);
+    let values = merged_values(&spec_dir, args, env, templated)?;
     let run = Pipeline::new(&file, &text)
         .values(values)
         .env(env)

@@ -193,7 +193,7 @@ fn replicas_below_the_hpa_minimum_render_with_a_located_warning() {
         "  model:",
         "    existingVersions: [\"1\"]",
         "    source:",
-        "      pvc: {claimName: models, accessMode: ReadOnlyMany}",
+        "      pvc: {claimName: models, accessMode: ReadOnlyMany, create: false}",
         "  inference:",
         "    replicas: 1",
         "  scaling:",
@@ -365,4 +365,49 @@ fn init_links_the_schema_for_editors_and_the_schema_has_an_id() {
         text.lines().next(),
         Some(format!("# yaml-language-server: $schema={id}").as_str())
     );
+}
+
+#[test]
+fn env_needs_no_values_file_when_the_spec_is_not_a_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("app.yaml");
+    fs::write(
+        &spec,
+        "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: ranker\n  namespace: search\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc: {claimName: models, accessMode: ReadOnlyMany, create: false}\n  gitops:\n    repoURL: https://github.com/example/deploy.git\n    environments:\n      prod:\n        namespace: search-live\n",
+    )
+    .unwrap();
+    assert!(!dir.path().join("environments").exists());
+    let output = run(&["render", spec.to_str().unwrap(), "--env", "prod"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("namespace: search-live"),
+        "the environment still picks its destination"
+    );
+    // An environment file beside a spec that is not a template is still rejected as unused.
+    fs::create_dir(dir.path().join("environments")).unwrap();
+    fs::write(dir.path().join("environments/prod.yaml"), "replicas: 3\n").unwrap();
+    let output = run(&["render", spec.to_str().unwrap(), "--env", "prod"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("values-without-template"));
+}
+
+#[test]
+fn a_namespace_that_names_its_environment_is_not_suffixed_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("app.yaml");
+    fs::write(
+        &spec,
+        "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: tpl-app\n  namespace: {{ values.name }}-{{ env }}\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc: {claimName: models, accessMode: ReadOnlyMany, create: false}\n",
+    )
+    .unwrap();
+    fs::create_dir(dir.path().join("environments")).unwrap();
+    fs::write(dir.path().join("environments/qa.yaml"), "name: tpl-app\n").unwrap();
+    let output = run(&["render", spec.to_str().unwrap(), "--env", "qa"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("namespace: tpl-app-qa\n"), "{stdout}");
+    assert!(!stdout.contains("tpl-app-qa-qa"), "{stdout}");
 }

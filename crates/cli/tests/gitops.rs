@@ -157,7 +157,7 @@ fn check_passes_on_an_unchanged_tree_and_names_the_file_after_an_edit() {
 #[test]
 fn a_hand_placed_file_survives_and_files_no_longer_produced_are_pruned() {
     let work = tempfile::tempdir().unwrap();
-    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc:\n        claimName: models\n{% if values.training | default(false) %}\n  training:\n    image: example.com/train:1.0\n    activeDeadlineSeconds: 3600\n{% endif %}\n";
+    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc:\n        claimName: models\n        create: false\n{% if values.training | default(false) %}\n  training:\n    image: example.com/train:1.0\n    activeDeadlineSeconds: 3600\n{% endif %}\n";
     fs::write(work.path().join("demo.yaml"), spec).unwrap();
     let render = |extra: &[&str]| {
         let mut args = vec!["render", "demo.yaml", "-o", "out"];
@@ -213,7 +213,7 @@ fn an_invalid_spec_changes_nothing_in_an_existing_tree() {
 #[test]
 fn an_undefined_template_variable_fails_with_the_template_line() {
     let work = tempfile::tempdir().unwrap();
-    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    source:\n      pvc:\n        claimName: {{ values.claim }}\n    existingVersions: [\"1\"]\n";
+    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    source:\n      pvc:\n        claimName: {{ values.claim }}\n        create: false\n    existingVersions: [\"1\"]\n";
     fs::write(work.path().join("demo.yaml"), spec).unwrap();
     let out = slipway(work.path(), &["render", "demo.yaml"]);
     assert_eq!(out.status.code(), Some(1));
@@ -237,7 +237,7 @@ fn an_undefined_template_variable_fails_with_the_template_line() {
 #[test]
 fn set_keeps_a_nine_digit_id_an_integer() {
     let work = tempfile::tempdir().unwrap();
-    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc:\n        claimName: models\n  training:\n    image: example.com/train:1.0\n    activeDeadlineSeconds: {{ values.id }}\n";
+    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc:\n        claimName: models\n        create: false\n  training:\n    image: example.com/train:1.0\n    activeDeadlineSeconds: {{ values.id }}\n";
     fs::write(work.path().join("demo.yaml"), spec).unwrap();
     let out = slipway(
         work.path(),
@@ -339,7 +339,7 @@ fn diff_shows_object_changes_between_environments_and_against_the_tree() {
 #[test]
 fn partials_are_included_from_beside_the_spec_and_cannot_escape_it() {
     let work = tempfile::tempdir().unwrap();
-    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc:\n        claimName: models\n  inference:\n{% include \"partials/resources.yaml\" %}\n";
+    let spec = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\nspec:\n  model:\n    existingVersions: [\"1\"]\n    source:\n      pvc:\n        claimName: models\n        create: false\n  inference:\n{% include \"partials/resources.yaml\" %}\n";
     fs::write(work.path().join("demo.yaml"), spec).unwrap();
     fs::create_dir(work.path().join("partials")).unwrap();
     fs::write(

@@ -28,7 +28,7 @@ use crate::validate;
 /// ```
 /// let text = "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\n\
 ///             metadata: {name: demo}\n\
-///             spec: {model: {existingVersions: ['1'], source: {pvc: {claimName: models}}}}\n";
+///             spec: {model: {existingVersions: ['1'], source: {pvc: {claimName: models, create: false}}}}\n";
 /// let compiled = slipway_core::Pipeline::new("demo.yaml", text).run().unwrap();
 /// assert!(compiled.bundle.find("Deployment", "demo").is_some());
 /// assert!(compiled.diagnostics.iter().all(|d| !d.is_error())); // warnings only

@@ -81,7 +81,12 @@ fn knobs() -> impl Strategy<Value = Knobs> {
 fn spec(knobs: &Knobs) -> AppSpec {
     let name = &knobs.name;
     let source = match knobs.object_store {
-        None => ModelSource::Pvc(VolumeClaim::new(format!("{name}-model"))),
+        None => {
+            let mut claim = VolumeClaim::new(format!("{name}-model"));
+            // Slipway creates the claim when training writes it; else it exists with version 1.
+            claim.create = knobs.training.is_some();
+            ModelSource::Pvc(claim)
+        }
         Some(s3) => {
             let uri = if s3 {
                 format!("s3://models/{name}/{{version}}/model.onnx")

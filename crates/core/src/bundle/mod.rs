@@ -307,6 +307,24 @@ impl Object {
             _ => None,
         }
     }
+
+    /// Every pod template of the object: a [`Workload`]'s one, a PyTorchJob's one per
+    /// replica type (in `Master`, `Worker` order); none for other kinds.
+    pub fn pod_templates(&self) -> Vec<&core::PodTemplateSpec> {
+        match self {
+            Self::PyTorchJob(job) => job
+                .spec
+                .pytorch_replica_specs
+                .values()
+                .map(|replica| &replica.template)
+                .collect(),
+            _ => self
+                .workload()
+                .and_then(|w| w.pod_template())
+                .into_iter()
+                .collect(),
+        }
+    }
 }
 
 /// An object of a kind Slipway does not type, kept as JSON.

@@ -80,6 +80,12 @@ pub fn limits(bundle: &Bundle) -> Vec<Diagnostic> {
 
 fn check_name(object: &Object, out: &mut Vec<Diagnostic>) {
     let (kind, name) = (object.kind(), object.name());
+    if kind == "Namespace" {
+        // A namespace's name is written (`dns-name`) or derived for an environment
+        // (`name-too-long-for-argo`): both are checked where the value comes from, at that
+        // field, not at `metadata.name`.
+        return;
+    }
     let (valid, rule) = if DNS1035_KINDS.contains(&kind) {
         (
             is_dns1035_label(name),

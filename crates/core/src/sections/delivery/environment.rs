@@ -1,7 +1,8 @@
 //! Environments (`--env NAME`): where each one deploys, and the spec as compiled for one.
 //!
 //! Environments are separate by construction. Each gets its own destination: the namespace
-//! `<metadata.namespace>-<env>` on `gitops.destinationServer`, unless
+//! `<metadata.namespace>-<env>` (as written when it already ends with `-<env>`: never
+//! doubled) on `gitops.destinationServer`, unless
 //! `gitops.environments.<env>` names a namespace (used as written) or a server. Every other
 //! namespace Slipway creates (Fluentd's) gets the same `-<env>` suffix, and so does every
 //! cluster-scoped object, except those declared shared (a PriorityClass with `shared: true`),
@@ -12,6 +13,19 @@
 use crate::sections::AppSpec;
 
 use crate::sections::delivery::default_server;
+
+/// The namespace `base` of environment `env`: `<base>-<env>`, unless `base` already ends with
+/// `-<env>` (a templated `namespace: {{ values.name }}-{{ env }}`), which is never doubled.
+fn with_suffix(base: &str, env: &str) -> String {
+    if base
+        .strip_suffix(env)
+        .is_some_and(|head| head.ends_with('-'))
+    {
+        base.to_string()
+    } else {
+        format!("{base}-{env}")
+    }
+}
 
 /// A cluster (API server URL) and a namespace in it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -73,7 +87,7 @@ impl AppSpec {
         let written = self.metadata.written_namespace();
         let namespace = match (env, declared.and_then(|d| d.namespace.as_ref())) {
             (_, Some(namespace)) => namespace.clone(),
-            (Some(env), None) => format!("{written}-{env}"),
+            (Some(env), None) => with_suffix(written, env),
             (None, None) => written.to_string(),
         };
         Destination { server, namespace }
@@ -88,7 +102,7 @@ impl AppSpec {
             .clone()
             .unwrap_or_else(|| format!("{}-logging", self.metadata.name));
         Some(match env {
-            Some(env) => format!("{base}-{env}"),
+            Some(env) => with_suffix(&base, env),
             None => base,
         })
     }
@@ -171,6 +185,29 @@ mod tests {
         crate::spec::load_str("seed.yaml", &rendered.text)
             .unwrap()
             .spec
+    }
+
+    #[test]
+    fn a_namespace_that_already_names_the_environment_is_not_suffixed_again() {
+        let mut spec = seed();
+        spec.metadata.namespace = Some("tpl-app-qa".into());
+        spec.spec.logging.as_mut().unwrap().namespace = Some("logs-qa".into());
+        let qa = spec.for_environment(Some("qa"));
+        assert_eq!(qa.metadata.namespace(), "tpl-app-qa");
+        assert_eq!(
+            qa.spec.logging.as_ref().unwrap().namespace.as_deref(),
+            Some("logs-qa")
+        );
+        // Another environment still gets its suffix; a name merely ending in the letters does too.
+        assert_eq!(
+            spec.for_environment(Some("prod")).metadata.namespace(),
+            "tpl-app-qa-prod"
+        );
+        spec.metadata.namespace = Some("faqa".into());
+        assert_eq!(
+            spec.for_environment(Some("qa")).metadata.namespace(),
+            "faqa-qa"
+        );
     }
 
     #[test]

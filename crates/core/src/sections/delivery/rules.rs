@@ -115,43 +115,62 @@ pub(super) fn check_environment_names(spec: &AppSpec, out: &mut Vec<Diagnostic>)
             ));
             continue;
         }
-        let mut names = vec![(
-            namespace_field(spec, env),
-            "namespace",
-            spec.destination(Some(env)).namespace,
-        )];
-        if let Some(logging) = spec.logging_namespace(Some(env)) {
-            let field = if spec
-                .spec
-                .logging
-                .as_ref()
-                .is_some_and(|l| l.namespace.is_some())
-            {
-                "spec.logging.namespace".to_string()
-            } else {
-                "metadata.name".to_string()
+        check_environment_namespaces(spec, env, out);
+    }
+}
+
+/// Reports [`NAME_TOO_LONG_FOR_ARGO`] for the namespaces environment `env` derives (its
+/// destination, Fluentd's), each at the field its value comes from, with the help that fixes
+/// it: the spec's rules run this for every declared environment, the system rules for the one
+/// rendered (`--env`) when the spec does not declare it.
+pub(crate) fn check_environment_namespaces(spec: &AppSpec, env: &str, out: &mut Vec<Diagnostic>) {
+    let mut names = vec![(
+        namespace_field(spec, env),
+        "namespace",
+        spec.destination(Some(env)).namespace,
+    )];
+    if let Some(logging) = spec.logging_namespace(Some(env)) {
+        let field = if spec
+            .spec
+            .logging
+            .as_ref()
+            .is_some_and(|l| l.namespace.is_some())
+        {
+            "spec.logging.namespace".to_string()
+        } else {
+            "metadata.name".to_string()
+        };
+        names.push((field, "Fluentd namespace", logging));
+    }
+    for (field, what, name) in names {
+        if name.len() <= MAX_LABEL_NAME && is_dns1123_label(&name) {
+            continue;
+        }
+        let help = if field.starts_with("spec.gitops.environments.") {
+            format!("shorten `gitops.environments.{env}.namespace` to at most 63 characters")
+        } else {
+            let by = match name.len().saturating_sub(MAX_LABEL_NAME) {
+                0 => String::new(),
+                over => format!(" by {over} characters"),
             };
-            names.push((field, "Fluentd namespace", logging));
-        }
-        for (field, what, name) in names {
-            if name.len() > MAX_LABEL_NAME || !is_dns1123_label(&name) {
-                out.push(
-                    Diagnostic::new(
-                        &NAME_TOO_LONG_FOR_ARGO,
-                        field,
-                        format!(
-                            "the {what} of environment `{env}`, `{name}` ({} characters), is not \
-                             a DNS label of at most 63 characters: Argo CD cannot create it",
-                            name.len()
-                        ),
-                    )
-                    .with_help(format!(
-                        "shorten it, or name the environment's namespace: \
-                         `gitops.environments.{env}.namespace`"
-                    )),
-                );
-            }
-        }
+            format!(
+                "shorten `{}`{by} (`-{env}` is added to it), or name the environment's \
+                 namespace: `gitops.environments.{env}.namespace`",
+                field.trim_start_matches("spec.")
+            )
+        };
+        out.push(
+            Diagnostic::new(
+                &NAME_TOO_LONG_FOR_ARGO,
+                field,
+                format!(
+                    "the {what} of environment `{env}`, `{name}` ({} characters), is not \
+                     a DNS label of at most 63 characters: Argo CD cannot create it",
+                    name.len()
+                ),
+            )
+            .with_help(help),
+        );
     }
 }
 
@@ -274,5 +293,37 @@ mod environment_tests {
         assert_eq!(out.len(), 1, "{out:?}");
         assert_eq!(out[0].path, "metadata.namespace");
         assert!(out[0].message.contains("staging"));
+        assert!(
+            out[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("shorten `metadata.namespace` by 3 characters")),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn a_declared_namespace_too_long_is_blamed_on_its_entry() {
+        let mut spec = seed();
+        let prod = crate::sections::delivery::EnvironmentSpec {
+            namespace: Some("p".repeat(64)),
+            ..Default::default()
+        };
+        spec.spec
+            .gitops
+            .as_mut()
+            .unwrap()
+            .environments
+            .insert("prod".into(), prod);
+        let mut out = Vec::new();
+        check_environment_namespaces(&spec, "prod", &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].path, "spec.gitops.environments.prod.namespace");
+        assert!(
+            out[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("gitops.environments.prod.namespace"))
+        );
     }
 }

@@ -34,14 +34,16 @@ pub struct ModelSpec {
     /// (else above the file). Default: `/models/{version}/model.onnx`.
     #[serde(default = "default_model_path")]
     pub path: String,
-    /// The model version: what the training Job writes (at `path` with `{version}` replaced,
-    /// below its output mount) and what the server serves unless a blue/green color names
+    /// The model version: what a one-off training Job writes (at `path` with `{version}`
+    /// replaced, below its output mount; a scheduled training writes a new version per run,
+    /// named after its Job) and what the server serves unless a blue/green color names
     /// another; passed to the server as `MODEL_VERSION`. Default: `1`.
     #[serde(default = "default_model_version")]
     pub version: String,
     /// Versions already in the model store, written outside this bundle (an earlier training
     /// run, a copy by hand, a restore, a pre-populated claim or bucket). Serving any other
-    /// version needs the training Job of this spec to write it. Default: none.
+    /// version needs the training Job of this spec to write it. On a claim Slipway creates
+    /// (empty), only when something in the bundle writes that claim. Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub existing_versions: Vec<String>,
     /// Where the model is stored.

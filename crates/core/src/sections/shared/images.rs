@@ -12,3 +12,6 @@ pub const GCLOUD_IMAGE: &str = "gcr.io/google.com/cloudsdktool/google-cloud-cli:
 
 /// The pinned Azure CLI image used for `azure://` model fetches.
 pub const AZURE_CLI_IMAGE: &str = "mcr.microsoft.com/azure-cli:2.67.0";
+
+/// The pinned busybox image of the step that renames the trained model into place.
+pub const BUSYBOX_IMAGE: &str = "busybox:1.37.0";

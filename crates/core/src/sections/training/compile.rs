@@ -9,6 +9,16 @@
 //! and the `upload-model` container copies the file to the store's URI of that version
 //! (`MODEL_UPLOAD_URI`), where the servers' fetch containers read it.
 //!
+//! Training writes atomically: the single-pod trainer (an init container) writes
+//! `MODEL_OUTPUT_PATH`, a temporary name beside the model file (`…/model.onnx.partial`), and
+//! the `publish-model` container renames it to the model file (`MODEL_PUBLISH_PATH`) once the
+//! trainer succeeded, so a server that starts meanwhile reads the old file or the new one,
+//! never half of one. A scheduled training (a CronJob) writes a new version per run: its
+//! `MODEL_VERSION` is the run's Job name (`<name>-training-<minutes since the epoch>`, from the
+//! pod label `batch.kubernetes.io/job-name`), and the publish step records it in `LATEST`
+//! beside the versions. A PyTorchJob's replicas have no step after them: the trainer writes
+//! the model file itself.
+//!
 //! A one-off Job keeps no `ttlSecondsAfterFinished` unless the spec sets one: Argo CD keeps
 //! the Job it syncs from Git, and once a TTL deleted it, self-heal would create it again and
 //! train again. Kept, it is the record of which version was trained; a changed Job (a new
@@ -20,7 +30,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    EmptyDirVolumeSource, PersistentVolumeClaimVolumeSource, PodTemplateSpec, Volume, VolumeMount,
+    Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, ObjectFieldSelector,
+    PersistentVolumeClaimVolumeSource, PodTemplateSpec, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -29,9 +40,12 @@ use crate::sections::shared::labels;
 
 use crate::bundle::Object;
 use crate::sections::AppSpec;
+use crate::sections::ResourceList;
+use crate::sections::Resources;
 use crate::sections::Scope;
 use crate::sections::model::ModelSpec;
 use crate::sections::model::store;
+use crate::sections::shared::images::BUSYBOX_IMAGE;
 use crate::sections::shared::labels::Component;
 use crate::sections::shared::pod;
 use crate::sections::training::CRON_JOB_TTL;
@@ -44,6 +58,74 @@ pub const ENV_MODEL_OUTPUT_PATH: &str = "MODEL_OUTPUT_PATH";
 
 /// Environment variable with the object-store URI the upload container writes the model to.
 pub const ENV_MODEL_UPLOAD_URI: &str = "MODEL_UPLOAD_URI";
+
+/// Environment variable of the publish step: the model file the trainer's output is renamed
+/// to (the trainer's `MODEL_OUTPUT_PATH` is this path plus [`PARTIAL_SUFFIX`]).
+pub const ENV_MODEL_PUBLISH_PATH: &str = "MODEL_PUBLISH_PATH";
+
+/// Environment variable of a scheduled run's publish step: the file naming the newest version.
+pub const ENV_MODEL_LATEST_PATH: &str = "MODEL_LATEST_PATH";
+
+/// What the trainer's temporary file adds to the model file's name.
+pub const PARTIAL_SUFFIX: &str = ".partial";
+
+/// Name of the container that renames the trained model into place.
+pub const PUBLISH_CONTAINER: &str = "publish-model";
+
+/// The version a scheduled run writes, as the pod sees it: `$(MODEL_VERSION)`, which
+/// Kubernetes expands in later environment variables and in arguments.
+pub const RUN_VERSION: &str = "$(MODEL_VERSION)";
+
+/// Pod label Kubernetes (1.27 and later) sets to the name of the pod's Job.
+pub const JOB_NAME_LABEL: &str = "batch.kubernetes.io/job-name";
+
+/// File beside the versions, below the output mount, naming the newest version a scheduled
+/// run published.
+pub const LATEST_FILE: &str = "LATEST";
+
+/// The version training writes: `model.version`, or for a scheduled training
+/// [`RUN_VERSION`], a new one per run.
+pub fn written_version<'a>(spec: &'a AppSpec, training: &TrainingSpec) -> &'a str {
+    if training.schedule.is_some() {
+        RUN_VERSION
+    } else {
+        &spec.spec.model.version
+    }
+}
+
+/// `MODEL_VERSION` as the trainer gets it: `model.version`, or for a scheduled training the
+/// run's Job name (from the pod label [`JOB_NAME_LABEL`]). A run's version comes first in
+/// `env`, so later variables and the arguments can use `$(MODEL_VERSION)`.
+fn version_var(spec: &AppSpec, training: &TrainingSpec) -> EnvVar {
+    if training.schedule.is_some() {
+        EnvVar {
+            name: ENV_MODEL_VERSION.into(),
+            value_from: Some(EnvVarSource {
+                field_ref: Some(ObjectFieldSelector {
+                    field_path: format!("metadata.labels['{JOB_NAME_LABEL}']"),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    } else {
+        EnvVar {
+            name: ENV_MODEL_VERSION.into(),
+            value: Some(spec.spec.model.version.clone()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Whether the trainer writes a temporary file that `publish-model` renames: a single-pod
+/// training writing a claim (not an upload, which replaces the object at once, nor a
+/// PyTorchJob, whose replicas have no step after them).
+fn publishes(spec: &AppSpec, training: &TrainingSpec) -> bool {
+    training.distributed.is_none()
+        && upload_store(spec, training).is_none()
+        && training.output_claim(&spec.spec.model).is_some()
+}
 
 /// The object store training uploads to: the model's, when `training.output` names no claim
 /// of its own and the store can be written (s3://, gs://; not https://).
@@ -62,8 +144,9 @@ pub fn upload_store<'a>(
     }
 }
 
-/// Where the trainer writes the model of `model.version`: the output mount plus the model's
-/// path below its mount directory, version filled in; `None` without `training.output`.
+/// Where the model training produces ends up: the output mount plus the model's path below
+/// its mount directory, with the version training writes ([`written_version`]); `None`
+/// without `training.output`.
 pub fn output_path(spec: &AppSpec, training: &TrainingSpec) -> Option<String> {
     let output = training.output.as_ref()?;
     let model = &spec.spec.model;
@@ -71,7 +154,7 @@ pub fn output_path(spec: &AppSpec, training: &TrainingSpec) -> Option<String> {
     Some(format!(
         "{}/{}",
         output.mount_path.trim_end_matches('/'),
-        ModelSpec::versioned(below, &model.version)
+        ModelSpec::versioned(below, written_version(spec, training))
     ))
 }
 
@@ -171,11 +254,22 @@ pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) 
         .iter()
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
+    let publish = publishes(spec, training);
     if let Some(path) = output_path(spec, training) {
-        pairs.push((ENV_MODEL_OUTPUT_PATH, path));
-        pairs.push((ENV_MODEL_VERSION, spec.spec.model.version.clone()));
+        let written = if publish {
+            format!("{path}{PARTIAL_SUFFIX}")
+        } else {
+            path
+        };
+        pairs.push((ENV_MODEL_OUTPUT_PATH, written));
+        if training.schedule.is_none() {
+            pairs.push((ENV_MODEL_VERSION, spec.spec.model.version.clone()));
+        }
     }
-    let env = pod::env(pairs);
+    let mut env = pod::env(pairs);
+    if training.output.is_some() && training.schedule.is_some() {
+        env.insert(0, version_var(spec, training));
+    }
     container.env = (!env.is_empty()).then_some(env);
     container.resources = Some(pod::resources(spec, &training.resources, training.gpus));
 
@@ -227,13 +321,18 @@ pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) 
     }
     match (upload, &training.output, output_path(spec, training)) {
         (Some(store), Some(output), Some(path)) => {
-            let target = ModelSpec::versioned(&store.uri, &spec.spec.model.version);
+            let target = ModelSpec::versioned(&store.uri, written_version(spec, training));
             // `upload_store` admits only stores `store::upload` writes to.
             let (mut uploader, extra) =
                 store::upload(spec, store, "upload-model", path.clone(), &target)
                     .expect("upload_store returns only stores training can upload to");
             pod_spec.volumes.get_or_insert_default().extend(extra);
-            uploader.env.get_or_insert_default().extend(pod::env([
+            let uploader_env = uploader.env.get_or_insert_default();
+            if training.schedule.is_some() {
+                // First, so that the target's `$(MODEL_VERSION)` of a scheduled run expands.
+                uploader_env.insert(0, version_var(spec, training));
+            }
+            uploader_env.extend(pod::env([
                 (ENV_MODEL_UPLOAD_URI, target),
                 (ENV_MODEL_OUTPUT_PATH, path),
             ]));
@@ -248,6 +347,10 @@ pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) 
                 });
             pod_spec.init_containers = Some(vec![container]);
             pod_spec.containers = vec![uploader];
+        }
+        (None, Some(output), Some(path)) if publish => {
+            pod_spec.init_containers = Some(vec![container]);
+            pod_spec.containers = vec![publisher(spec, training, &output.mount_path, path)];
         }
         _ => pod_spec.containers = vec![container],
     }
@@ -269,6 +372,59 @@ pub(super) fn pod_template(spec: &AppSpec, training: &TrainingSpec, name: &str) 
         }),
         spec: Some(pod_spec),
     }
+}
+
+/// The `publish-model` container: once the trainer (an init container) succeeded, it renames
+/// the trainer's temporary file to the model file `path` on the same claim (a rename is atomic
+/// on one filesystem) and, for a scheduled run, records the run's version in `LATEST` the same
+/// way. It fails the Job when the trainer exited without writing a model.
+fn publisher(spec: &AppSpec, training: &TrainingSpec, mount_path: &str, path: String) -> Container {
+    let mut container = pod::base_container(spec, PUBLISH_CONTAINER, BUSYBOX_IMAGE);
+    let mut script = String::from(
+        "test -s \"$MODEL_OUTPUT_PATH\" || { echo \"the trainer exited without writing $MODEL_OUTPUT_PATH\" >&2; exit 1; }\n\
+         mv -f \"$MODEL_OUTPUT_PATH\" \"$MODEL_PUBLISH_PATH\"\n",
+    );
+    let mut pairs = vec![
+        (ENV_MODEL_OUTPUT_PATH, format!("{path}{PARTIAL_SUFFIX}")),
+        (ENV_MODEL_PUBLISH_PATH, path),
+    ];
+    if training.schedule.is_none() {
+        pairs.push((ENV_MODEL_VERSION, spec.spec.model.version.clone()));
+    }
+    if training.schedule.is_some() {
+        script.push_str(
+            "printf '%s\\n' \"$MODEL_VERSION\" > \"$MODEL_LATEST_PATH.partial\"\n\
+             mv -f \"$MODEL_LATEST_PATH.partial\" \"$MODEL_LATEST_PATH\"\n",
+        );
+        pairs.push((
+            ENV_MODEL_LATEST_PATH,
+            format!("{}/{LATEST_FILE}", mount_path.trim_end_matches('/')),
+        ));
+    }
+    container.command = Some(vec!["sh".into(), "-c".into(), script]);
+    let mut env = pod::env(pairs);
+    if training.schedule.is_some() {
+        env.insert(0, version_var(spec, training));
+    }
+    container.env = Some(env);
+    container.resources = Some(pod::resources(
+        spec,
+        &Resources {
+            requests: ResourceList::cpu_memory("10m", "16Mi"),
+            limits: ResourceList::cpu_memory("100m", "64Mi"),
+        },
+        0,
+    ));
+    container
+        .volume_mounts
+        .get_or_insert_default()
+        .push(VolumeMount {
+            name: "output".into(),
+            mount_path: mount_path.to_string(),
+            read_only: Some(false),
+            ..Default::default()
+        });
+    container
 }
 
 #[cfg(test)]
@@ -294,11 +450,118 @@ mod tests {
         assert_eq!(pod(job(&objects)).restart_policy.as_deref(), Some("Never"));
     }
 
+    fn var(container: &Container, name: &str) -> Option<String> {
+        let var = container.env.as_ref()?.iter().find(|e| e.name == name)?;
+        var.value.clone().or_else(|| {
+            Some(
+                var.value_from
+                    .as_ref()?
+                    .field_ref
+                    .as_ref()?
+                    .field_path
+                    .clone(),
+            )
+        })
+    }
+
+    #[test]
+    fn the_trainer_writes_a_temporary_file_that_the_publish_step_renames() {
+        let objects = compile(&seed(), Scope::Full);
+        let pod = pod(job(&objects));
+        let trainer = &pod.init_containers.as_ref().unwrap()[0];
+        assert_eq!(trainer.name, "trainer");
+        assert_eq!(
+            var(trainer, ENV_MODEL_OUTPUT_PATH).as_deref(),
+            Some("/output/2/model.onnx.partial")
+        );
+        let [publisher] = &pod.containers[..] else {
+            panic!("one publish container");
+        };
+        assert_eq!(publisher.name, PUBLISH_CONTAINER);
+        assert_eq!(publisher.image.as_deref(), Some(BUSYBOX_IMAGE));
+        assert_eq!(
+            var(publisher, ENV_MODEL_PUBLISH_PATH).as_deref(),
+            Some("/output/2/model.onnx")
+        );
+        let script = &publisher.command.as_ref().unwrap()[2];
+        assert!(script.contains("mv -f \"$MODEL_OUTPUT_PATH\" \"$MODEL_PUBLISH_PATH\""));
+        assert!(script.starts_with("test -s"), "no model, no success");
+        assert!(
+            !script.contains("LATEST"),
+            "a one-off Job writes model.version"
+        );
+        let mount = publisher
+            .volume_mounts
+            .iter()
+            .flatten()
+            .find(|m| m.name == "output")
+            .unwrap();
+        assert_eq!(
+            (mount.mount_path.as_str(), mount.read_only),
+            ("/output", Some(false))
+        );
+    }
+
+    #[test]
+    fn a_scheduled_run_writes_a_version_named_after_its_job() {
+        let mut spec = seed();
+        spec.spec.training.as_mut().unwrap().schedule = Some("0 3 * * *".parse().unwrap());
+        let objects = compile(&spec, Scope::Full);
+        let Some(Object::CronJob(cron)) = objects.iter().find(|o| o.kind() == "CronJob") else {
+            panic!("expected a CronJob");
+        };
+        let pod = pod(cron.as_ref());
+        let trainer = &pod.init_containers.as_ref().unwrap()[0];
+        let env = trainer.env.as_ref().unwrap();
+        assert_eq!(
+            env[0].name, "MODEL_VERSION",
+            "first, so later values expand it"
+        );
+        assert_eq!(
+            var(trainer, "MODEL_VERSION").as_deref(),
+            Some("metadata.labels['batch.kubernetes.io/job-name']")
+        );
+        assert_eq!(
+            var(trainer, ENV_MODEL_OUTPUT_PATH).as_deref(),
+            Some("/output/$(MODEL_VERSION)/model.onnx.partial")
+        );
+        let publisher = &pod.containers[0];
+        assert_eq!(publisher.env.as_ref().unwrap()[0].name, "MODEL_VERSION");
+        assert_eq!(
+            var(publisher, ENV_MODEL_LATEST_PATH).as_deref(),
+            Some("/output/LATEST")
+        );
+        let script = &publisher.command.as_ref().unwrap()[2];
+        assert!(script.contains("mv -f \"$MODEL_LATEST_PATH.partial\" \"$MODEL_LATEST_PATH\""));
+    }
+
+    #[test]
+    fn a_scheduled_upload_goes_to_the_runs_version() {
+        let mut spec = seed();
+        spec.spec.model.source = crate::sections::model::ModelSource::ObjectStore(
+            crate::sections::model::ObjectStoreSource::new("s3://models/ai/{version}/model.onnx"),
+        );
+        spec.spec.training.as_mut().unwrap().schedule = Some("0 3 * * *".parse().unwrap());
+        let objects = compile(&spec, Scope::Full);
+        let Some(Object::CronJob(cron)) = objects.iter().find(|o| o.kind() == "CronJob") else {
+            panic!("expected a CronJob");
+        };
+        let uploader = &pod(cron.as_ref()).containers[0];
+        assert_eq!(uploader.env.as_ref().unwrap()[0].name, "MODEL_VERSION");
+        assert_eq!(
+            var(uploader, ENV_MODEL_UPLOAD_URI).as_deref(),
+            Some("s3://models/ai/$(MODEL_VERSION)/model.onnx")
+        );
+    }
+
     #[test]
     fn data_is_read_only_and_output_writable() {
         let objects = compile(&seed(), Scope::Full);
         let pod = pod(job(&objects));
-        let mounts = pod.containers[0].volume_mounts.clone().unwrap();
+        let mounts = pod.init_containers.clone().unwrap()[0]
+            .volume_mounts
+            .clone()
+            .unwrap();
         let read_only = |name: &str| mounts.iter().find(|m| m.name == name).unwrap().read_only;
         assert_eq!(read_only("data"), Some(true));
         assert_eq!(read_only("output"), Some(false));
@@ -315,7 +578,7 @@ mod tests {
     fn the_trainer_writes_the_model_version_into_the_store_the_server_reads() {
         let objects = compile(&seed(), Scope::Full);
         let pod = pod(job(&objects));
-        let env = pod.containers[0].env.clone().unwrap();
+        let env = pod.init_containers.clone().unwrap()[0].env.clone().unwrap();
         let var = |name: &str| {
             env.iter()
                 .find(|e| e.name == name)
@@ -324,7 +587,7 @@ mod tests {
         assert_eq!(var("MODEL_VERSION").as_deref(), Some("2"));
         assert_eq!(
             var("MODEL_OUTPUT_PATH").as_deref(),
-            Some("/output/2/model.onnx")
+            Some("/output/2/model.onnx.partial")
         );
         let output = volume(pod, "output");
         let claim = output.persistent_volume_claim.clone().unwrap();

@@ -46,7 +46,9 @@ pub struct TrainingSpec {
     pub data: Option<VolumeMount>,
     /// Where the trained model is written, mounted read-write. The trainer gets
     /// `MODEL_VERSION` and `MODEL_OUTPUT_PATH` (`<mountPath>/<model.path below the model
-    /// mount, version filled in>`, e.g. `/output/2/model.onnx`). Default: none.
+    /// mount, version filled in>`, e.g. `/output/2/model.onnx`; on a claim, a temporary
+    /// `…/model.onnx.partial` that the `publish-model` step renames to the model file once the
+    /// trainer succeeded). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputMount>,
     /// Requests and limits. Default: requests 1 CPU / 2Gi, limits 2 CPU / 4Gi.
@@ -69,7 +71,9 @@ pub struct TrainingSpec {
     /// Distributed training: a Kubeflow PyTorchJob instead of a Job. Default: one pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distributed: Option<DistributedSpec>,
-    /// Cron schedule; when set, training is a CronJob. Default: a one-off Job.
+    /// Cron schedule; when set, training is a CronJob, and each run writes a new model
+    /// version named after its Job (`MODEL_VERSION`), recorded in `LATEST` beside the
+    /// versions. Default: a one-off Job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
     /// Run the Job as an Argo CD PreSync hook, before the new inference pods roll out.

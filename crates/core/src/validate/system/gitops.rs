@@ -46,6 +46,22 @@ fn field_of_kind(spec: &AppSpec, kind: &str) -> &'static str {
     }
 }
 
+/// Reports `name-too-long-for-argo` for the environment rendered (`--env`) when the spec does
+/// not declare it (the spec's rules check the declared ones): its namespaces, at the field
+/// each comes from (`metadata.namespace`, `spec.logging.namespace`, `metadata.name`).
+pub fn check_rendered_environment_names(
+    spec: &AppSpec,
+    env: Option<&str>,
+    _bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(env) = env else { return };
+    if spec.declared_environments().contains(&env) {
+        return;
+    }
+    crate::sections::delivery::rules::check_environment_namespaces(spec, env, out);
+}
+
 /// Reports [`CLUSTER_OBJECT_MANAGED_TWICE`](CLUSTER_OBJECT_MANAGED_TWICE):
 /// compiles the spec for every environment it declares (an outline; the rendered environment's
 /// bundle is reused) and checks that the objects of any two environments on one cluster are
@@ -539,6 +555,45 @@ mod tests {
             .into_iter()
             .map(|d| d.id())
             .collect()
+    }
+
+    #[test]
+    fn a_namespace_too_long_once_suffixed_is_blamed_on_the_namespace() {
+        let text = format!(
+            "apiVersion: slipway.dev/v1alpha1\nkind: AIApplication\nmetadata:\n  name: demo\n  namespace: {}\nspec:\n  model:\n    existingVersions: ['1']\n    source:\n      pvc: {{claimName: models, create: false}}\n",
+            "n".repeat(63)
+        );
+        let failed = crate::Pipeline::new("demo.yaml", &text)
+            .env(Some("prod"))
+            .run()
+            .unwrap_err();
+        let found: Vec<(&str, &str)> = failed
+            .diagnostics
+            .iter()
+            .map(|d| (d.id(), d.path.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [("name-too-long-for-argo", "metadata.namespace")],
+            "not `object-name` at metadata.name"
+        );
+        let diagnostic = &failed.diagnostics[0];
+        assert_eq!(diagnostic.location.map(|l| l.line), Some(5));
+        assert!(
+            diagnostic.help.as_deref().is_some_and(|h| h
+                .contains("shorten `metadata.namespace` by 5 characters (`-prod` is added to it)")),
+            "{diagnostic:?}"
+        );
+        // Declared, the spec's rules report the same, before compiling.
+        let declared = format!(
+            "{text}  gitops:\n    repoURL: https://github.com/example/deploy.git\n    environments:\n      prod: {{}}\n"
+        );
+        let failed = crate::Pipeline::new("demo.yaml", &declared)
+            .env(Some("prod"))
+            .run()
+            .unwrap_err();
+        assert_eq!(failed.stage, crate::diagnostic::Stage::Spec);
+        assert_eq!(failed.diagnostics[0].path, "metadata.namespace");
     }
 
     #[test]

@@ -19,9 +19,11 @@ pub type SystemCheck = fn(&AppSpec, Option<&str>, &Bundle, &mut Vec<Diagnostic>)
 /// Every system rule, in the order they run.
 pub static SYSTEM_RULES: &[SystemCheck] = &[
     model::check_model_delivered,
+    model::check_existing_versions,
     model::check_job_ttl_under_self_heal,
     model::check_backup_coverage,
     gitops::check_environments_disjoint,
+    gitops::check_rendered_environment_names,
     gitops::check_tracking_label,
     gitops::check_project,
     gitops::check_volume_claims,

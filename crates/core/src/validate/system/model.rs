@@ -18,33 +18,46 @@ use crate::sections::model::store::ENV_MODEL_URI;
 use crate::sections::serving::compile::SERVER_CONTAINER;
 use crate::sections::shared::runtime::ENV_MODEL_VERSION;
 use crate::sections::training::compile::ENV_MODEL_OUTPUT_PATH;
+use crate::sections::training::compile::ENV_MODEL_PUBLISH_PATH;
 use crate::sections::training::compile::ENV_MODEL_UPLOAD_URI;
+use crate::sections::training::compile::LATEST_FILE;
+use crate::sections::training::compile::RUN_VERSION;
 
 /// A pod spec of the bundle with its owner (`Kind/name`).
 struct Pod<'a> {
     owner: String,
     kind: &'a str,
-    /// A Deployment or Rollout: its pods serve the model; the others (Jobs, CronJobs) run
-    /// to completion and may write it.
+    /// A Deployment or Rollout: its pods serve the model; the others (Jobs, CronJobs,
+    /// PyTorchJobs) run to completion and may write it.
     serves: bool,
     spec: &'a PodSpec,
     annotations: Option<&'a BTreeMap<String, String>>,
+    /// A suspended CronJob (the restore): it runs only when someone creates a Job from it.
+    by_hand: bool,
 }
 
-/// The pods of the model flow: servers, Jobs and CronJobs (not the log collector).
+/// The pods of the model flow: every pod template of every workload (a PyTorchJob has one
+/// per replica type), not the log collector's.
 fn pods(bundle: &Bundle) -> Vec<Pod<'_>> {
     bundle
         .objects
         .iter()
         .filter(|object| !matches!(object, Object::DaemonSet(_)))
-        .filter_map(|object| {
-            Some(Pod {
-                owner: format!("{}/{}", object.kind(), object.name()),
-                kind: object.kind(),
-                serves: matches!(object, Object::Deployment(_) | Object::Rollout(_)),
-                spec: object.workload()?.pod_spec()?,
-                annotations: object.metadata().annotations.as_ref(),
-            })
+        .flat_map(|object| {
+            object
+                .pod_templates()
+                .into_iter()
+                .filter_map(move |template| {
+                    Some(Pod {
+                        owner: format!("{}/{}", object.kind(), object.name()),
+                        kind: object.kind(),
+                        serves: matches!(object, Object::Deployment(_) | Object::Rollout(_)),
+                        spec: template.spec.as_ref()?,
+                        annotations: object.metadata().annotations.as_ref(),
+                        by_hand: matches!(object, Object::CronJob(cron)
+                        if cron.spec.as_ref().and_then(|s| s.suspend) == Some(true)),
+                    })
+                })
         })
         .collect()
 }
@@ -91,33 +104,87 @@ fn volume_holding<'a>(
     ))
 }
 
-/// A model file a Job or CronJob of the bundle writes: (owner, claim, path below the claim).
+/// What a workload of the bundle writes on a claim: (owner, claim, path below the claim).
+#[derive(PartialEq)]
 struct Written {
     owner: String,
     claim: String,
-    below: String,
+    /// The file, from the container's `MODEL_PUBLISH_PATH` or `MODEL_OUTPUT_PATH` (holding
+    /// `$(MODEL_VERSION)` when each scheduled run writes a version of its own); `None` when
+    /// the container mounts the claim writable without saying what it writes.
+    below: Option<String>,
 }
 
+impl Written {
+    /// Whether each run writes a version of its own (a scheduled training).
+    fn per_run(&self) -> bool {
+        self.below
+            .as_deref()
+            .is_some_and(|b| b.contains(RUN_VERSION))
+    }
+
+    /// Whether this writes `below` on `claim`: the same file, or files it does not name.
+    fn writes(&self, claim: &str, below: &str) -> bool {
+        self.claim == claim && self.below.as_deref().is_none_or(|b| b == below)
+    }
+
+    fn describe(&self) -> String {
+        match &self.below {
+            Some(below) if self.per_run() => format!(
+                "{} writes a new version per run ({below}, `MODEL_VERSION` being the run's Job name) on PVC {}",
+                self.owner, self.claim
+            ),
+            Some(below) => format!("{} writes {below} on PVC {}", self.owner, self.claim),
+            None => format!("{} mounts PVC {} writable", self.owner, self.claim),
+        }
+    }
+}
+
+/// Every claim a container of any workload mounts writable counts as written by it: the model
+/// file it names (a publish step's `MODEL_PUBLISH_PATH`, else `MODEL_OUTPUT_PATH`), or
+/// unnamed files. A trainer whose pod has a publish step writes a temporary file, not the
+/// model; a suspended CronJob (the restore) writes only what someone runs by hand, back.
 fn written(pods: &[Pod<'_>]) -> Vec<Written> {
-    let mut found = Vec::new();
-    for pod in pods.iter().filter(|p| !p.serves) {
+    let mut found: Vec<Written> = Vec::new();
+    for pod in pods.iter().filter(|p| !p.by_hand) {
+        let publishes = all_containers(pod.spec).any(|c| env(c, ENV_MODEL_PUBLISH_PATH).is_some());
         for container in all_containers(pod.spec) {
-            let Some(path) = env(container, ENV_MODEL_OUTPUT_PATH) else {
+            let publish = env(container, ENV_MODEL_PUBLISH_PATH);
+            let output = env(container, ENV_MODEL_OUTPUT_PATH);
+            if publishes && publish.is_none() && output.is_some() {
                 continue;
-            };
-            let Some((dir, volume, read_only)) = volume_holding(pod.spec, container, path) else {
-                continue;
-            };
-            if let Some(claim) = volume
-                .persistent_volume_claim
-                .as_ref()
-                .filter(|_| !read_only)
+            }
+            let path = publish.or(output);
+            for mount in container
+                .volume_mounts
+                .iter()
+                .flatten()
+                .filter(|m| m.read_only != Some(true))
             {
-                found.push(Written {
+                let Some(claim) = pod
+                    .spec
+                    .volumes
+                    .iter()
+                    .flatten()
+                    .find(|v| v.name == mount.name)
+                    .and_then(|v| v.persistent_volume_claim.as_ref())
+                    .filter(|c| c.read_only != Some(true))
+                else {
+                    continue;
+                };
+                let dir = mount.mount_path.trim_end_matches('/');
+                let below = path
+                    .and_then(|p| p.strip_prefix(dir))
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .map(str::to_string);
+                let write = Written {
                     owner: pod.owner.clone(),
                     claim: claim.claim_name.clone(),
-                    below: path[dir.len() + 1..].to_string(),
-                });
+                    below,
+                };
+                if !found.contains(&write) {
+                    found.push(write);
+                }
             }
         }
     }
@@ -154,6 +221,7 @@ pub fn check_model_delivered(
             continue;
         };
         let existing = model.existing_versions.iter().any(|v| v == version);
+        let mut per_run = false;
         let Some((dir, volume, _)) = volume_holding(pod.spec, server, path) else {
             push_once(
                 out,
@@ -171,16 +239,14 @@ pub fn check_model_delivered(
         };
         let below = &path[dir.len() + 1..];
         let problem = if let Some(claim) = &volume.persistent_volume_claim {
-            let writer = writes
-                .iter()
-                .find(|w| w.claim == claim.claim_name && w.below == below);
+            let writer = writes.iter().find(|w| w.writes(&claim.claim_name, below));
             if writer.is_some() || existing {
                 continue;
             }
-            let others: Vec<String> = writes
+            per_run |= writes
                 .iter()
-                .map(|w| format!("{} writes {} on PVC {}", w.owner, w.below, w.claim))
-                .collect();
+                .any(|w| w.per_run() && w.claim == claim.claim_name);
+            let others: Vec<String> = writes.iter().map(Written::describe).collect();
             format!(
                 "{} reads version `{version}` of the model ({below} on PVC {}), which nothing in the bundle writes ({}) and `model.existingVersions` does not declare",
                 pod.owner,
@@ -234,11 +300,21 @@ pub fn check_model_delivered(
                 field_to_fix(spec, pod, version),
                 problem,
             )
-            .with_help(format!(
-                "let training write the model's claim (leave `training.output.claim` unset) with \
-                 `model.version: \"{version}\"`, or declare the version as already in the store: \
-                 `model.existingVersions: [\"{version}\"]`"
-            )),
+            .with_help(if per_run {
+                format!(
+                    "a scheduled training writes a new version each run, named after the run's Job \
+                     (`kubectl get jobs -l app.kubernetes.io/component=training`; the newest is in \
+                     `{LATEST_FILE}` on the claim), never `{version}`: serve one a run wrote, \
+                     `model.version: \"<job name>\"` with `model.existingVersions: [\"<job name>\"]`, \
+                     or train once (remove `training.schedule`) to write `{version}`"
+                )
+            } else {
+                format!(
+                    "let training write the model's claim (leave `training.output.claim` unset) with \
+                     `model.version: \"{version}\"`, or declare the version as already in the store: \
+                     `model.existingVersions: [\"{version}\"]`"
+                )
+            }),
         );
     }
 }
@@ -258,6 +334,11 @@ fn field_to_fix(spec: &AppSpec, pod: &Pod<'_>, version: &str) -> String {
     }
     match (&spec.spec.training, &model.source) {
         (Some(training), _) if training.output.is_none() => "spec.training".into(),
+        (Some(training), ModelSource::Pvc(_))
+            if training.schedule.is_some() && training.output_claim(model).is_some() =>
+        {
+            "spec.model.version".into()
+        }
         (Some(training), ModelSource::Pvc(claim))
             if training
                 .output_claim(model)
@@ -275,6 +356,55 @@ fn push_once(out: &mut Vec<Diagnostic>, reported: &mut Vec<String>, diagnostic: 
         reported.push(diagnostic.path.clone());
         out.push(diagnostic);
     }
+}
+
+/// Reports [`EXISTING_VERSIONS_ON_NEW_CLAIM`]: versions declared already in a model claim
+/// that the bundle creates, while nothing in the bundle writes that claim.
+pub fn check_existing_versions(
+    spec: &AppSpec,
+    _env: Option<&str>,
+    bundle: &Bundle,
+    out: &mut Vec<Diagnostic>,
+) {
+    let model = &spec.spec.model;
+    let ModelSource::Pvc(claim) = &model.source else {
+        return;
+    };
+    if model.existing_versions.is_empty() {
+        return;
+    }
+    let created = bundle
+        .objects
+        .iter()
+        .any(|o| o.kind() == "PersistentVolumeClaim" && o.name() == claim.claim_name);
+    let written = written(&pods(bundle))
+        .iter()
+        .any(|w| w.claim == claim.claim_name);
+    if !created || written {
+        return;
+    }
+    let versions: Vec<String> = model
+        .existing_versions
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect();
+    out.push(
+        Diagnostic::new(
+            &EXISTING_VERSIONS_ON_NEW_CLAIM,
+            "spec.model.existingVersions",
+            format!(
+                "`model.existingVersions` declares {} already on PVC {}, which this bundle creates \
+                 empty and nothing in it writes: no version can be there",
+                versions.join(", "),
+                claim.claim_name
+            ),
+        )
+        .with_help(
+            "if the claim exists already and holds these versions, say so: \
+             `model.source.pvc.create: false`; otherwise let training write it \
+             (`training: {output: {mountPath: /output}}`) and drop `existingVersions`",
+        ),
+    );
 }
 
 /// Reports [`JOB_TTL_UNDER_SELF_HEAL`](JOB_TTL_UNDER_SELF_HEAL).
@@ -386,6 +516,15 @@ pub fn check_backup_coverage(
 }
 
 crate::diagnostic::codes! {
+    EXISTING_VERSIONS_ON_NEW_CLAIM {
+        id: "existing-versions-on-new-claim",
+        severity: Error,
+        stage: Bundle,
+        what: "`model.existingVersions` declares versions on a model claim that the bundle itself creates (`create: true`, the default), and no workload of the bundle mounts that claim writable.",
+        why: "A claim Slipway creates starts empty; with nothing writing it, the declared versions are never there, and the servers exit with \"missing model file\" although every rule was satisfied by the declaration.",
+        example: "`model: {existingVersions: [\"1\"], source: {pvc: {claimName: models}}}` and no `training`",
+        instead: "`source: {pvc: {claimName: models, create: false}}` when the claim exists with the model;\nor let training write the claim (`training: {output: {mountPath: /output}}`)",
+    }
     JOB_TTL_UNDER_SELF_HEAL {
         id: "job-ttl-under-self-heal",
         severity: Error,
@@ -399,7 +538,7 @@ crate::diagnostic::codes! {
         id: "model-not-delivered",
         severity: Error,
         stage: Bundle,
-        what: "An inference Deployment's server reads a model file (`MODEL_PATH`) that nothing in the bundle writes (the training Job's `MODEL_OUTPUT_PATH` on the same claim, or a fetch init container downloading what the training Job uploads) and whose version `model.existingVersions` does not declare as already there.",
+        what: "An inference Deployment's server reads a model file (`MODEL_PATH`) that nothing in the bundle writes (a workload of any kind, Job, CronJob, PyTorchJob or Deployment, that mounts the same claim writable and writes that file or does not say which; or a fetch init container downloading what training uploads) and whose version `model.existingVersions` does not declare as already there. A scheduled training writes a new version per run, never the fixed `model.version`.",
         why: "Every object is valid and the sync succeeds, yet the pods exit with \"missing model file\": an empty claim, a claim training never writes, a version nobody trained, or a bucket nothing uploads to.",
         example: "`model: {source: {pvc: {claimName: model-pvc}}}` with `training: {output: {claim: {claimName: model-output-pvc}}}`",
         instead: "let training write the model's claim (`training: {output: {mountPath: /output}}` defaults to\nit); or declare what is already in the store: `model: {existingVersions: [\"1\"]}`",
@@ -445,6 +584,97 @@ mod tests {
         );
         let mut spec = minimal();
         spec.spec.model.existing_versions = vec!["1".into()];
+        if let ModelSource::Pvc(claim) = &mut spec.spec.model.source {
+            claim.create = false;
+        }
+        assert_eq!(ids(&spec), []);
+    }
+
+    #[test]
+    fn versions_declared_on_a_claim_the_bundle_creates_need_a_writer() {
+        let mut spec = minimal();
+        spec.spec.model.existing_versions = vec!["1".into()];
+        assert_eq!(
+            ids(&spec),
+            [(
+                "existing-versions-on-new-claim",
+                "spec.model.existingVersions".into()
+            )],
+            "a new, empty claim holds no version"
+        );
+        // The seed creates its claim too, and training writes it: earlier runs left version 1.
+        assert!(
+            compile(&seed())
+                .find("PersistentVolumeClaim", "model-store")
+                .is_some()
+        );
+        assert_eq!(ids(&seed()), []);
+    }
+
+    #[test]
+    fn a_pytorch_job_writing_the_model_claim_is_its_writer() {
+        let spec = crate::compile::testing::distributed();
+        let bundle = compile(&spec);
+        assert!(bundle.find("PyTorchJob", "ai-inference-training").is_some());
+        assert!(bundle.find("Job", "ai-inference-training").is_none());
+        assert_eq!(
+            ids(&spec),
+            [],
+            "green's version 2 is written by the PyTorchJob"
+        );
+        let writes = written(&pods(&bundle));
+        assert_eq!(
+            writes
+                .iter()
+                .map(|w| (w.owner.as_str(), w.claim.as_str(), w.below.as_deref()))
+                .collect::<Vec<_>>(),
+            [(
+                "PyTorchJob/ai-inference-training",
+                "model-store",
+                Some("2/model.onnx")
+            )],
+            "Master and Workers write the same file, listed once"
+        );
+    }
+
+    #[test]
+    fn the_published_file_is_written_not_the_trainers_temporary_one() {
+        let bundle = compile(&seed());
+        let writes = written(&pods(&bundle));
+        assert_eq!(
+            writes
+                .iter()
+                .map(|w| (w.owner.as_str(), w.below.as_deref()))
+                .collect::<Vec<_>>(),
+            [("Job/ai-inference-training", Some("2/model.onnx"))]
+        );
+    }
+
+    #[test]
+    fn a_scheduled_training_writes_a_version_per_run_not_the_fixed_one() {
+        let mut spec = seed();
+        spec.spec.training.as_mut().unwrap().schedule = Some("0 3 * * *".parse().unwrap());
+        let found = crate::validate::system(&spec, None, &compile(&spec));
+        assert_eq!(
+            found
+                .iter()
+                .map(|d| (d.id(), d.path.as_str()))
+                .collect::<Vec<_>>(),
+            [("model-not-delivered", "spec.model.version")]
+        );
+        assert!(found[0].message.contains("a new version per run"));
+        assert!(
+            found[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("remove `training.schedule`"))
+        );
+        // Serving a version a run wrote, declared as such, is delivered.
+        spec.spec.model.version = "ai-inference-training-29412345".into();
+        spec.spec
+            .model
+            .existing_versions
+            .push(spec.spec.model.version.clone());
         assert_eq!(ids(&spec), []);
     }
 
