@@ -97,8 +97,9 @@ fn every_invalid_spec_exits_1_naming_file_line_column_and_field() {
             stderr.contains("^ spec")
                 || stderr.contains("^ metadata")
                 || stderr.contains("(document)")
-                // A template error names the template construct: it has no field yet.
-                || stderr.contains("^ (template)"),
+                // A template error names the template construct, or the undefined value.
+                || stderr.contains("^ (template)")
+                || stderr.contains("^ values."),
             "{spec}: no field path in\n{stderr}"
         );
     }
