@@ -474,6 +474,8 @@ pub fn build(bundle: &Bundle) -> Graph {
     }
     // Who exports the slipway-serve metrics: the workloads a ServiceMonitor scrapes.
     let mut exporters: BTreeSet<NodeId> = BTreeSet::new();
+    // Secrets granted to Gateways of a namespace: (namespace, secret, field).
+    let mut granted: Vec<(String, NodeId, String)> = Vec::new();
 
     for object in &bundle.objects {
         let id = NodeId::new(object.kind(), object.namespace(), object.name());
@@ -621,24 +623,15 @@ pub fn build(bundle: &Bundle) -> Graph {
                     let Some(name) = &to.name else { continue };
                     let target = b.node(&to.kind, ns, name);
                     b.edge(&id, &target, Relation::Grants, format!("spec.to[{t}]"));
-                    // A Gateway in a `from` namespace terminates TLS with the granted Secret.
-                    if to.kind != "Secret" {
-                        continue;
-                    }
-                    for from in grant.spec.from.iter().filter(|f| f.kind == "Gateway") {
-                        let gateways: Vec<NodeId> = b
-                            .nodes
-                            .values()
-                            .filter(|n| n.kind == "Gateway" && n.namespace == from.namespace)
-                            .map(|n| n.id.clone())
-                            .collect();
-                        for gateway in gateways {
-                            b.edge(
-                                &gateway,
-                                &target,
-                                Relation::TerminatesTls,
+                    // A Gateway in a `from` namespace terminates TLS with the granted Secret
+                    // (drawn once every HTTPRoute named its Gateway).
+                    if to.kind == "Secret" {
+                        for from in grant.spec.from.iter().filter(|f| f.kind == "Gateway") {
+                            granted.push((
+                                from.namespace.clone(),
+                                target.clone(),
                                 format!("ReferenceGrant/{}:spec.to[{t}]", object.name()),
-                            );
+                            ));
                         }
                     }
                 }
@@ -833,6 +826,17 @@ pub fn build(bundle: &Bundle) -> Graph {
         }
     }
 
+    for (namespace, secret, field) in granted {
+        let gateways: Vec<NodeId> = b
+            .nodes
+            .values()
+            .filter(|n| n.kind == "Gateway" && n.namespace == namespace)
+            .map(|n| n.id.clone())
+            .collect();
+        for gateway in gateways {
+            b.edge(&gateway, &secret, Relation::TerminatesTls, field.clone());
+        }
+    }
     // Who exports each metric that is queried.
     let metrics: Vec<(NodeId, String)> = b
         .nodes
