@@ -1,6 +1,7 @@
 //! `slipway`: render an AI-application spec into Kubernetes YAML, a directory of files, or a
 //! GitOps repository tree; check a tree for drift; diff two renders.
 
+mod graph;
 mod init;
 mod output;
 
@@ -90,6 +91,23 @@ enum Command {
         /// Compare the tree slipway wrote into this directory (old) with a new render (new).
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: Option<PathBuf>,
+    },
+    /// Draw the relations model of a render (who selects, scales, guards, routes, mounts,
+    /// writes or reads the model, scrapes, binds, syncs what) as JSON, Graphviz DOT, Mermaid,
+    /// SVG or one self-contained HTML page; the format comes from the extension of -o or
+    /// --format. A spec whose bundle checks fail is still drawn, its diagnostics marked on
+    /// the nodes, and the exit code is 1.
+    Graph {
+        /// The spec file (`-` reads standard input).
+        spec: PathBuf,
+        #[command(flatten)]
+        values: ValueArgs,
+        /// The file to write (atomically): `*.json`, `*.dot`, `*.mmd`, `*.svg` or `*.html`.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        /// The format, when the extension does not say: json, dot, mmd, svg, html.
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
     },
     /// Print the JSON Schema of the spec (for editors and CI).
     Schema,
@@ -232,6 +250,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Graph {
+            spec,
+            values,
+            output,
+            format,
+        } => graph::run(&spec, &values, &output, format.as_deref()),
         Command::Schema => {
             let schema = serde_json::to_string_pretty(spec::json_schema_value())?;
             stdout(&format!("{schema}\n"))?;

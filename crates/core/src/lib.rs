@@ -55,6 +55,7 @@
 pub mod bundle;
 pub mod compile;
 pub mod diagnostic;
+pub mod graph;
 pub mod k8s;
 pub mod pipeline;
 pub mod promql;

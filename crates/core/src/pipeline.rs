@@ -76,6 +76,9 @@ pub struct Failed {
     pub diagnostics: Vec<Diagnostic>,
     /// The text the diagnostics point into (the template, or the partial that failed).
     pub text: String,
+    /// What compiled when the run stopped at the bundle checks (`slipway graph` draws it,
+    /// marking the diagnostics); `None` when it stopped earlier.
+    pub bundle: Option<Box<Bundle>>,
 }
 
 impl Failed {
@@ -147,6 +150,7 @@ impl<'a> Pipeline<'a> {
                 stage: Stage::Template,
                 diagnostics: vec![diagnostic],
                 text: self.text.to_string(),
+                bundle: None,
             });
         }
         let rendered = template::render(self.file, self.text, &self.context, self.partials)
@@ -154,6 +158,7 @@ impl<'a> Pipeline<'a> {
                 stage: Stage::Template,
                 diagnostics: vec![*error.diagnostic],
                 text: error.source_text,
+                bundle: None,
             })?;
         let fail = |stage, diagnostics: Vec<Diagnostic>| Failed {
             stage,
@@ -162,6 +167,7 @@ impl<'a> Pipeline<'a> {
                 .map(|d| rendered.relocate(d))
                 .collect(),
             text: rendered.template().to_string(),
+            bundle: None,
         };
 
         let mut loaded = spec::load_str(self.file, &rendered.text)
@@ -198,7 +204,9 @@ impl<'a> Pipeline<'a> {
                 .map(|diagnostic| loaded.locate(diagnostic)),
         );
         if validate::has_errors(&checks) {
-            return Err(fail(Stage::Bundle, checks));
+            let mut failed = fail(Stage::Bundle, checks);
+            failed.bundle = Some(Box::new(bundle));
+            return Err(failed);
         }
         diagnostics.extend(checks);
         let diagnostics = diagnostics
