@@ -12,7 +12,7 @@
 //!
 //! In every phase a response write that makes no progress for `--write-timeout-seconds` (a
 //! client that does not read) closes the connection, which frees the inference slot the
-//! response holds (see `api::SlotBody`).
+//! response holds (see `http::reply::SlotBody`).
 
 use std::future::Future;
 use std::io;
@@ -29,9 +29,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::{Instant, Sleep};
 
-use crate::api::{AppState, Service};
+use crate::http::Service;
 use crate::log::{self, Level};
 use crate::metrics::Rejection;
+use crate::state::AppState;
 
 /// The connection settings.
 #[derive(Debug, Clone, Copy)]

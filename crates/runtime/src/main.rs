@@ -6,15 +6,18 @@
 //! accepting, let in-flight requests finish within `--shutdown-grace-seconds`, close what is
 //! left, exit 0.
 
-mod api;
+mod admission;
 mod batch;
 mod config;
 mod conn;
+mod http;
+mod job;
 mod log;
 mod metrics;
 mod model;
 mod process;
 mod protocol;
+mod state;
 mod tensor;
 
 use std::process::ExitCode;
@@ -25,11 +28,11 @@ use clap::Parser;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::api::{AppState, Settings};
 use crate::config::Config;
 use crate::conn::{Connections, Limits};
 use crate::log::Level;
 use crate::model::{Model, TensorMetadata};
+use crate::state::{AppState, Settings};
 
 fn main() -> ExitCode {
     let config = Config::parse();
@@ -101,7 +104,7 @@ struct Loaded<'a> {
     /// Small requests run on the runtime threads (a fast model), not the inference pool.
     inline: bool,
     /// Dynamic batching: on or off (and why), its limits.
-    batching: api::BatchingStatus,
+    batching: state::BatchingStatus,
 }
 
 #[derive(Serialize)]
@@ -195,7 +198,7 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
     let (stop_tx, stop_rx) = watch::channel(false);
     let accepting = tokio::spawn(conn::accept(
         listener,
-        api::Service::new(state.clone()),
+        http::Service::new(state.clone()),
         limits,
         connections.clone(),
         state.clone(),
