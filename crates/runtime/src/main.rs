@@ -10,6 +10,7 @@ mod admission;
 mod batch;
 mod config;
 mod conn;
+mod grpc;
 mod http;
 mod job;
 mod log;
@@ -75,6 +76,9 @@ fn fatal(message: &str, error: &str) {
 #[derive(Serialize)]
 struct Listening<'a> {
     address: String,
+    /// The gRPC listener's address, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grpc_address: Option<String>,
     model: &'a str,
     version: &'a str,
     model_path: String,
@@ -155,6 +159,25 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
         |_| format!("{}:{}", config.host, config.port),
         |a| a.to_string(),
     );
+    let grpc_listener = match config.grpc_port {
+        None => None,
+        Some(port) => match tokio::net::TcpListener::bind((config.host.as_str(), port)).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                fatal(
+                    "cannot start: cannot bind the gRPC port",
+                    &format!("{}:{port}: {e}", config.host),
+                );
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let grpc_address = grpc_listener.as_ref().map(|l| {
+        l.local_addr().map_or_else(
+            |_| format!("{}:{}", config.host, config.grpc_port.unwrap_or_default()),
+            |a| a.to_string(),
+        )
+    });
     let limits = Limits {
         max_connections: max_connections(config.max_connections.get()),
         keep_alive: Duration::from_secs(config.keep_alive_timeout_seconds),
@@ -167,6 +190,7 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
         "listening",
         &Listening {
             address,
+            grpc_address,
             model: &name,
             version: &config.model_version,
             model_path: config.model_path.display().to_string(),
@@ -198,12 +222,22 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
     let (stop_tx, stop_rx) = watch::channel(false);
     let accepting = tokio::spawn(conn::accept(
         listener,
-        http::Service::new(state.clone()),
+        conn::Served::Http(http::Service::new(state.clone())),
         limits,
         connections.clone(),
         state.clone(),
-        stop_rx,
+        stop_rx.clone(),
     ));
+    let accepting_grpc = grpc_listener.map(|listener| {
+        tokio::spawn(conn::accept(
+            listener,
+            conn::Served::Grpc(grpc::GrpcService::new(state.clone())),
+            limits,
+            connections.clone(),
+            state.clone(),
+            stop_rx,
+        ))
+    });
     let signal = tokio::select! {
         s = wait_for_signal() => s,
         () = load_failed(&mut fatal_rx) => {
@@ -231,6 +265,9 @@ async fn serve(config: Config, threads: usize) -> ExitCode {
     // Stop accepting (the listener closes), and ask every connection to finish its request.
     let _ = stop_tx.send(true);
     let _ = accepting.await;
+    if let Some(accepting) = accepting_grpc {
+        let _ = accepting.await;
+    }
     connections.drain();
     let left = grace.saturating_sub(start.elapsed());
     if tokio::time::timeout(left, connections.closed())

@@ -162,7 +162,7 @@ pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
 }
 
 /// Client input clipped for an error message.
-fn echo(s: &str) -> String {
+pub(crate) fn echo(s: &str) -> String {
     clip(s, MAX_ECHOED_INPUT_BYTES).into_owned()
 }
 
@@ -228,7 +228,7 @@ fn decode<T: DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, Request
     })
 }
 
-fn names(specs: &[TensorSpec]) -> String {
+pub(crate) fn names(specs: &[TensorSpec]) -> String {
     let all: Vec<String> = specs
         .iter()
         .map(|s| {
@@ -267,7 +267,10 @@ fn json_estimate(data: &Data) -> usize {
 
 /// Refuses a request whose outputs would exceed the limit, computed from the model's output
 /// shapes for the request's input shapes, before anything runs.
-fn check_output_size(served: Served<'_>, shapes: &[&[usize]]) -> Result<(), RequestError> {
+pub(crate) fn check_output_size(
+    served: Served<'_>,
+    shapes: &[&[usize]],
+) -> Result<(), RequestError> {
     match served.model.output_bytes(shapes) {
         Some(bytes) if bytes > served.max_output_bytes as u128 => {
             Err(RequestError::OutputTooLarge {

@@ -156,6 +156,16 @@ pub enum TensorError {
         /// The number of elements given.
         got: usize,
     },
+    /// gRPC typed contents in a field other than the datatype's.
+    #[error("datatype {datatype} takes its elements in {expected}, the request uses {got}")]
+    Contents {
+        /// The input's datatype.
+        datatype: DataType,
+        /// The field for that datatype.
+        expected: &'static str,
+        /// The field the request filled.
+        got: &'static str,
+    },
     /// Nested data whose structure does not follow the shape.
     #[error("nested data does not match shape {shape:?}: {detail}")]
     Nesting {
