@@ -11,7 +11,8 @@ echo "==> tritonclient interoperability: binary tensor extension vs onnxruntime 
 INTEROP=$ROOT/.venv-interop
 if [ ! -x "$INTEROP/bin/python" ] || ! "$INTEROP/bin/python" -c 'import tritonclient.http, tritonclient.grpc, onnxruntime, onnx' 2>/dev/null; then
   python3 -m venv "$INTEROP"
-  "$INTEROP/bin/pip" install -q "tritonclient[http,grpc]==2.73.0" onnxruntime==1.32.0 onnx==1.23.2 numpy==2.4.6
+  "$INTEROP/bin/pip" install -q "tritonclient[http,grpc]==2.73.0" grpcio==1.85.4 protobuf==6.33.6 \
+    onnxruntime==1.32.0 onnx==1.23.2 numpy==2.4.6
 fi
 cargo build -q -p slipway-serve
 mkdir -p "$TARGET/ci-models"
