@@ -24,3 +24,11 @@ mkdir -p "$TARGET/ci-models"
 echo "==> tritonclient interoperability over gRPC: raw and typed tensors vs onnxruntime (slipway-serve)"
 "$INTEROP/bin/python" bench/serve/triton_grpc_check.py --server "$TARGET/debug/slipway-serve" \
   --model crates/runtime/tests/models/tiny.onnx --model "$TARGET/ci-models/medium.onnx"
+
+echo "==> fuzzing slipway-serve's request parsing (20 s per target)"
+# OIP JSON, the binary tensor extension, /predict and gRPC ModelInfer messages (crates/runtime/fuzz).
+if cargo +nightly --version >/dev/null 2>&1; then
+  bash crates/runtime/fuzz/run.sh all "${FUZZ_SECONDS:-20}"
+else
+  echo "!!! SKIPPED: no nightly toolchain (rustup toolchain install nightly); the runtime's fuzz targets did not run !!!" >&2
+fi

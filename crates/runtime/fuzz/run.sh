@@ -16,6 +16,8 @@ seconds="${2:-20}"
 jobs="${3:-1}"
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
+# Its own target/ (its own instrumentation flags), whatever the caller builds the workspace into.
+unset CARGO_TARGET_DIR
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 if [ "$target" = all ]; then
   targets=(oip_json binary_ext predict grpc_proto)
