@@ -105,7 +105,8 @@ impl Fixture {
                     protocol::serve(self.served(), prepared).expect("an accepted request runs");
                 let bytes = resp.encode_to_vec();
                 let back = ModelInferResponse::decode(&bytes[..]).expect("the answer decodes");
-                assert_eq!(back, resp);
+                // Compared as bytes: outputs may hold NaN (large inputs overflow the model).
+                assert_eq!(back.encode_to_vec(), bytes);
                 true
             }
             Err(e) => {
