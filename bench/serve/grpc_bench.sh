@@ -57,7 +57,7 @@ run_cell() { # label, target, address
   out=$("$LOAD" --target "$2" --address "$3" --model medium --width 784 \
     --concurrency "$CONCURRENCY" --seconds "$SECONDS_PER_CELL" --warmup 2)
   echo "$1 $out" >&2
-  python3 -c 'import json,sys; r=json.loads(sys.argv[2]); print(f"| {sys.argv[1]} | {r[\"rps\"]:.0f} | {r[\"p50_ms\"]:.2f} | {r[\"p99_ms\"]:.2f} | {r[\"errors\"]} |")' "$1" "$out"
+  python3 -c 'import json, sys; r = json.loads(sys.argv[2]); print("| %s | %.0f | %.2f | %.2f | %d |" % (sys.argv[1], r["rps"], r["p50_ms"], r["p99_ms"], r["errors"]))' "$1" "$out"
 }
 
 echo "commit $(git rev-parse --short HEAD), profile $PROFILE, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
