@@ -74,11 +74,13 @@ run_cell "slipway-serve gRPC, typed tensors" grpc-typed "127.0.0.1:$GRPC"
 run_cell "slipway-serve REST, V2 JSON" rest "127.0.0.1:$HTTP"
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
 
+# parallel_workers 0: inference in MLServer's main process. MLServer 1.7.1's worker pool dies at
+# start here ("There is no current event loop in thread 'MainThread'", Python 3.11).
 MHTTP=$(free_port); MGRPC=$(free_port)
 MDIR=$WORK/mlserver-models
 mkdir -p "$MDIR/medium"
 cat > "$MDIR/settings.json" <<JSON
-{"http_port": $MHTTP, "grpc_port": $MGRPC, "host": "127.0.0.1", "metrics_endpoint": null, "debug": false}
+{"http_port": $MHTTP, "grpc_port": $MGRPC, "host": "127.0.0.1", "metrics_endpoint": null, "debug": false, "parallel_workers": 0}
 JSON
 cat > "$MDIR/medium/model-settings.json" <<JSON
 {"name": "medium", "implementation": "mlserver_onnx.OnnxModel", "parameters": {"uri": "$MODEL"}}
