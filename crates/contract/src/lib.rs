@@ -56,6 +56,9 @@ pub const ENV_SHUTDOWN_GRACE: &str = "SLIPWAY_SHUTDOWN_GRACE_SECONDS";
 /// Environment variable with the seconds the server keeps accepting, not ready, after SIGTERM
 /// (`--drain-delay-seconds`).
 pub const ENV_DRAIN_DELAY: &str = "SLIPWAY_DRAIN_DELAY_SECONDS";
+/// Environment variable with the gRPC port (`--grpc-port`); unset, the server has no gRPC
+/// listener (off by default); `0` picks a free port, logged at start.
+pub const ENV_GRPC_PORT: &str = "GRPC_PORT";
 /// Environment variable with the most rows one batched model execution takes
 /// (`--batch-max-size`); `1` turns dynamic batching off.
 pub const ENV_BATCH_MAX_SIZE: &str = "SLIPWAY_BATCH_MAX_SIZE";
@@ -97,7 +100,7 @@ pub struct Setting {
 
 /// Every setting of the server. The runtime's tests check that its command line has exactly
 /// these flags, each reading exactly this variable.
-pub const SETTINGS: [Setting; 23] = [
+pub const SETTINGS: [Setting; 24] = [
     Setting {
         flag: "model",
         env: ENV_MODEL_PATH,
@@ -113,6 +116,10 @@ pub const SETTINGS: [Setting; 23] = [
     Setting {
         flag: "host",
         env: ENV_HOST,
+    },
+    Setting {
+        flag: "grpc-port",
+        env: ENV_GRPC_PORT,
     },
     Setting {
         flag: "port",
@@ -197,6 +204,23 @@ pub const SETTINGS: [Setting; 23] = [
 
 /// Name of the container port (and of the Service port) the server listens on.
 pub const PORT_NAME: &str = "http";
+/// Name of the container port (and of the Service port) of the gRPC listener, when enabled.
+pub const PORT_NAME_GRPC: &str = "grpc";
+/// The gRPC port manifests should set (`--grpc-port`/`GRPC_PORT`) when they enable gRPC: the
+/// port KServe's and MLServer's gRPC servers use. The server itself has no gRPC listener unless
+/// told a port.
+pub const DEFAULT_GRPC_PORT: u16 = 8081;
+/// The gRPC service of the Open Inference Protocol, as `grpc.health.v1.Health/Check` names it:
+/// `SERVING` once the model is loaded and warmed and while a slot is free (the readiness of
+/// `GET /v2/health/ready`); a `grpc:` readiness probe sets this `service`.
+pub const GRPC_HEALTH_SERVICE_READY: &str = "inference.GRPCInferenceService";
+/// The health service name of the whole server (the empty name of the gRPC health protocol):
+/// `SERVING` as soon as the gRPC listener is up (the liveness of `GET /v2/health/live`); a
+/// `grpc:` liveness probe leaves `service` empty.
+pub const GRPC_HEALTH_SERVICE_LIVE: &str = "";
+/// The application protocol of the gRPC Service port (`appProtocol`): HTTP/2 without TLS.
+pub const GRPC_APP_PROTOCOL: &str = "kubernetes.io/h2c";
+
 /// The port the server listens on when `PORT` is not set.
 pub const DEFAULT_PORT: u16 = 8000;
 
@@ -277,7 +301,61 @@ pub const METRIC_BATCH_QUEUE_DELAY: &str = "slipway_batch_queue_delay_seconds";
 /// Gauge of requests waiting in the batch queue, by `model`.
 pub const METRIC_BATCH_QUEUE_DEPTH: &str = "slipway_batch_queue_depth";
 
-/// Every metric family the server exports beside the standard `process_*` ones.
+/// Counter of gRPC calls by `rpc` (one of [`GRPC_RPCS`] or [`GRPC_RPC_OTHER`]) and `code` (one
+/// of [`GRPC_CODES`]). gRPC inference requests also count in [`METRIC_IN_FLIGHT`] and
+/// [`METRIC_REJECTED`] (both protocols share the slots and limits).
+pub const METRIC_GRPC_REQUESTS: &str = "slipway_grpc_requests_total";
+/// Histogram of gRPC call durations in seconds, by `rpc` (same buckets as
+/// [`METRIC_REQUEST_DURATION`]).
+pub const METRIC_GRPC_REQUEST_DURATION: &str = "slipway_grpc_request_duration_seconds";
+
+/// The gRPC metric families, apart from [`METRICS`] until the generated dashboard shows them
+/// (`crates/cli/tests/runtime_contract.rs` checks that it shows every family of [`METRICS`]).
+pub const GRPC_METRICS: [&str; 2] = [METRIC_GRPC_REQUESTS, METRIC_GRPC_REQUEST_DURATION];
+
+/// Label with the gRPC method name (one of [`GRPC_RPCS`] or [`GRPC_RPC_OTHER`]).
+pub const LABEL_RPC: &str = "rpc";
+/// Label with the gRPC status code name (one of [`GRPC_CODES`]).
+pub const LABEL_GRPC_CODE: &str = "code";
+
+/// The gRPC service's full name.
+pub const GRPC_SERVICE: &str = "inference.GRPCInferenceService";
+/// The methods of [`GRPC_SERVICE`] the server implements, as the `rpc` label writes them.
+pub const GRPC_RPCS: [&str; 6] = [
+    "ModelInfer",
+    "ModelMetadata",
+    "ModelReady",
+    "ServerLive",
+    "ServerMetadata",
+    "ServerReady",
+];
+/// The health check (`grpc.health.v1.Health/Check`), as the `rpc` label writes it.
+pub const GRPC_RPC_HEALTH_CHECK: &str = "Health.Check";
+/// The `rpc` label of any other gRPC path (answered `UNIMPLEMENTED`).
+pub const GRPC_RPC_OTHER: &str = "other";
+/// The gRPC status codes, by number, as the `code` label writes them.
+pub const GRPC_CODES: [&str; 17] = [
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+];
+
+/// Every metric family the server exports beside the standard `process_*` ones and the gRPC
+/// families ([`GRPC_METRICS`]).
 pub const METRICS: [&str; 9] = [
     METRIC_REQUESTS,
     METRIC_REQUEST_DURATION,
@@ -347,6 +425,11 @@ pub const LOG_FIELD_STATUS: &str = "status";
 pub const LOG_FIELD_RESPONSE_TIME: &str = "response_time_ms";
 /// Log field with the model name of a request line on a model route.
 pub const LOG_FIELD_MODEL: &str = "model";
+
+/// Log field with the gRPC method of a gRPC request line (an `rpc` label value).
+pub const LOG_FIELD_RPC: &str = "rpc";
+/// Log field with the gRPC status code name of a gRPC request line (one of [`GRPC_CODES`]).
+pub const LOG_FIELD_GRPC_CODE: &str = "grpc_code";
 
 /// Fields of the server's JSON log lines.
 pub const LOG_FIELDS: [&str; 8] = [
@@ -418,5 +501,8 @@ mod tests {
         assert!(ROUTES.iter().all(|r| r.starts_with('/')));
         assert!(unique(&METHODS) && !METHODS.contains(&METHOD_OTHER));
         assert!(unique(&REJECTION_REASONS) && unique(&METRICS) && unique(&LOG_FIELDS));
+        assert!(unique(&GRPC_RPCS) && !GRPC_RPCS.contains(&GRPC_RPC_OTHER));
+        assert!(unique(&GRPC_CODES) && unique(&GRPC_METRICS));
+        assert!(GRPC_METRICS.iter().all(|m| !METRICS.contains(m)));
     }
 }

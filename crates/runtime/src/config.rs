@@ -29,6 +29,10 @@ pub struct Config {
     /// Port for every endpoint (API, probes, metrics); 0 picks a free port, logged at start.
     #[arg(long, env = contract::ENV_PORT, default_value_t = contract::DEFAULT_PORT)]
     pub port: u16,
+    /// Port of the gRPC listener (the Open Inference Protocol's GRPCInferenceService and the
+    /// gRPC health check); unset: no gRPC. 0 picks a free port, logged at start.
+    #[arg(long, env = contract::ENV_GRPC_PORT)]
+    pub grpc_port: Option<u16>,
     /// Threads running the model and the HTTP runtime [default: the container's CPU limit
     /// (cgroup v2 cpu.max), else the available parallelism].
     #[arg(long, env = contract::ENV_THREADS)]

@@ -12,7 +12,12 @@
 //!
 //! In every phase a response write that makes no progress for `--write-timeout-seconds` (a
 //! client that does not read) closes the connection, which frees the inference slot the
-//! response holds (see `api::SlotBody`).
+//! response holds (see `http::reply::SlotBody`).
+//!
+//! A gRPC connection (HTTP/2, `--grpc-port`) multiplexes its calls, so it has no phases: it is
+//! always busy for [`TimedIo`] (the write timeout holds), and an idle or vanished peer is found
+//! by HTTP/2 pings every `--keep-alive-timeout-seconds`, unanswered within
+//! `--write-timeout-seconds`. Both kinds share the connection cap and the drain.
 
 use std::future::Future;
 use std::io;
@@ -23,15 +28,17 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::{Instant, Sleep};
 
-use crate::api::{AppState, Service};
+use crate::grpc::GrpcService;
+use crate::http::Service;
 use crate::log::{self, Level};
 use crate::metrics::Rejection;
+use crate::state::AppState;
 
 /// The connection settings.
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +97,13 @@ fn timed_out(what: &str) -> io::Error {
 }
 
 impl TimedIo {
+    /// A stream that is always busy: no read deadline, the write deadline only.
+    fn busy(inner: TcpStream, limits: Limits) -> TimedIo {
+        let phase = Arc::new(Phase::default());
+        phase.set(BUSY);
+        TimedIo::new(inner, phase, limits)
+    }
+
     fn new(inner: TcpStream, phase: Arc<Phase>, limits: Limits) -> TimedIo {
         let now = Instant::now();
         let step = limits.keep_alive.min(limits.header_read);
@@ -281,10 +295,19 @@ impl Connections {
     }
 }
 
+/// What a listener serves.
+#[derive(Debug, Clone)]
+pub enum Served {
+    /// HTTP/1.1: the REST API, probes and metrics.
+    Http(Service),
+    /// HTTP/2: the gRPC services.
+    Grpc(GrpcService),
+}
+
 /// Accepts connections until `stop` turns true, serving each with `service`.
 pub async fn accept(
     listener: TcpListener,
-    service: Service,
+    service: Served,
     limits: Limits,
     connections: Connections,
     state: Arc<AppState>,
@@ -318,13 +341,27 @@ pub async fn accept(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_connection(
-            stream,
-            service.clone(),
-            limits,
-            connections.drain.subscribe(),
-            permit,
-        ));
+        let drain = connections.drain.subscribe();
+        match &service {
+            Served::Http(service) => {
+                tokio::spawn(serve_connection(
+                    stream,
+                    service.clone(),
+                    limits,
+                    drain,
+                    permit,
+                ));
+            }
+            Served::Grpc(service) => {
+                tokio::spawn(serve_grpc_connection(
+                    stream,
+                    service.clone(),
+                    limits,
+                    drain,
+                    permit,
+                ));
+            }
+        }
     }
 }
 
@@ -360,6 +397,40 @@ async fn serve_connection(
     };
     if draining {
         // Idle: closes now; mid-request: answers it, then closes.
+        conn.as_mut().graceful_shutdown();
+        let _ = conn.await;
+    }
+    drop(permit);
+}
+
+/// Serves one gRPC (HTTP/2 without TLS) connection until it closes or the drain asks it to
+/// finish: then it stops taking new calls (GOAWAY), answers the ones in progress and closes.
+async fn serve_grpc_connection(
+    stream: TcpStream,
+    service: GrpcService,
+    limits: Limits,
+    mut drain: watch::Receiver<bool>,
+    permit: OwnedSemaphorePermit,
+) {
+    let io = TokioIo::new(TimedIo::busy(stream, limits));
+    let streams = service.max_streams();
+    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let service = service.clone();
+        async move { Ok::<_, std::convert::Infallible>(service.call(req).await) }
+    });
+    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(streams)
+        .keep_alive_interval(limits.keep_alive)
+        .keep_alive_timeout(limits.write);
+    let conn = builder.serve_connection(io, service);
+    tokio::pin!(conn);
+    let draining = tokio::select! {
+        _ = conn.as_mut() => false,
+        r = drain.wait_for(|d| *d) => r.is_ok(),
+    };
+    if draining {
         conn.as_mut().graceful_shutdown();
         let _ = conn.await;
     }

@@ -122,6 +122,49 @@ impl MethodLabel {
     }
 }
 
+/// An `rpc` label: an index into the contract's gRPC methods, then the health check, then
+/// other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RpcLabel(usize);
+
+impl RpcLabel {
+    /// The health check (`grpc.health.v1.Health/Check`).
+    pub const HEALTH_CHECK: RpcLabel = RpcLabel(contract::GRPC_RPCS.len());
+    /// Any other gRPC path.
+    pub const OTHER: RpcLabel = RpcLabel(contract::GRPC_RPCS.len() + 1);
+
+    /// The label of a gRPC request path (`/package.Service/Method`).
+    pub fn of_path(path: &str) -> RpcLabel {
+        if path == "/grpc.health.v1.Health/Check" {
+            return RpcLabel::HEALTH_CHECK;
+        }
+        path.strip_prefix('/')
+            .and_then(|p| p.strip_prefix(contract::GRPC_SERVICE))
+            .and_then(|p| p.strip_prefix('/'))
+            .and_then(|m| contract::GRPC_RPCS.iter().position(|r| *r == m))
+            .map_or(RpcLabel::OTHER, RpcLabel)
+    }
+
+    /// The label value.
+    pub fn name(self) -> &'static str {
+        match contract::GRPC_RPCS.get(self.0) {
+            Some(rpc) => rpc,
+            None if self == RpcLabel::HEALTH_CHECK => contract::GRPC_RPC_HEALTH_CHECK,
+            None => contract::GRPC_RPC_OTHER,
+        }
+    }
+}
+
+const RPC_LABELS: usize = contract::GRPC_RPCS.len() + 2;
+
+/// The calls of one gRPC method.
+#[derive(Debug)]
+struct RpcStats {
+    /// One counter per gRPC status code.
+    by_code: [AtomicU64; contract::GRPC_CODES.len()],
+    duration: Histogram,
+}
+
 const ROUTE_LABELS: usize = contract::ROUTES.len() + 1;
 const METHOD_LABELS: usize = contract::METHODS.len() + 1;
 const STATUS_LABELS: usize = STATUSES.len() + 1;
@@ -195,6 +238,8 @@ pub struct Metrics {
     version: String,
     /// Indexed by route × method.
     http: Box<[RouteStats]>,
+    /// Indexed by [`RpcLabel`].
+    grpc: Box<[RpcStats]>,
     inference: Histogram,
     batch: Histogram,
     queue_delay: Histogram,
@@ -222,6 +267,12 @@ impl Metrics {
                     duration: Histogram::new(DURATION_BUCKETS),
                 })
                 .collect(),
+            grpc: (0..RPC_LABELS)
+                .map(|_| RpcStats {
+                    by_code: std::array::from_fn(|_| AtomicU64::new(0)),
+                    duration: Histogram::new(DURATION_BUCKETS),
+                })
+                .collect(),
             inference: Histogram::new(DURATION_BUCKETS),
             batch: Histogram::new(BATCH_BUCKETS),
             queue_delay: Histogram::new(QUEUE_DELAY_BUCKETS),
@@ -240,6 +291,18 @@ impl Metrics {
             .position(|&c| c == status)
             .unwrap_or(STATUSES.len());
         stats.by_status[s].fetch_add(1, Ordering::Relaxed);
+        stats.duration.observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one finished gRPC call with its status code (a number; unknown codes count as
+    /// `UNKNOWN`).
+    pub fn grpc_call(&self, rpc: RpcLabel, code: i32, elapsed: Duration) {
+        let stats = &self.grpc[rpc.0];
+        let c = usize::try_from(code)
+            .ok()
+            .filter(|&c| c < contract::GRPC_CODES.len())
+            .unwrap_or(2);
+        stats.by_code[c].fetch_add(1, Ordering::Relaxed);
         stats.duration.observe(elapsed.as_secs_f64());
     }
 
@@ -331,6 +394,7 @@ impl Metrics {
             let labels = format!("{R}=\"{}\",{M}=\"{}\"", route.name(), method.name());
             stats.duration.render(&mut out, name, &labels);
         }
+        self.render_grpc(&mut out);
         let labels = format!("{}=\"{model}\"", contract::LABEL_MODEL);
         let name = contract::METRIC_INFERENCE_DURATION;
         let _ = write!(
@@ -362,7 +426,7 @@ impl Metrics {
         let name = contract::METRIC_IN_FLIGHT;
         let _ = write!(
             out,
-            "# HELP {name} HTTP requests being served.\n# TYPE {name} gauge\n{name} {}\n",
+            "# HELP {name} Requests being served (HTTP and gRPC).\n# TYPE {name} gauge\n{name} {}\n",
             self.in_flight.load(Ordering::Relaxed)
         );
         let name = contract::METRIC_REJECTED;
@@ -393,6 +457,44 @@ impl Metrics {
         );
         crate::process::render(&mut out);
         out
+    }
+
+    /// The gRPC families: calls by method and code, durations by method (methods called at
+    /// least once).
+    fn render_grpc(&self, out: &mut String) {
+        use contract::{LABEL_GRPC_CODE as C, LABEL_RPC as R};
+        let called = || {
+            self.grpc
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.duration.count() > 0)
+                .map(|(i, s)| (RpcLabel(i), s))
+        };
+        let name = contract::METRIC_GRPC_REQUESTS;
+        let _ = write!(
+            out,
+            "# HELP {name} gRPC calls answered, by method and status code.\n\
+             # TYPE {name} counter\n"
+        );
+        for (rpc, stats) in called() {
+            for (code, n) in contract::GRPC_CODES.iter().zip(&stats.by_code) {
+                let n = n.load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = writeln!(out, "{name}{{{R}=\"{}\",{C}=\"{code}\"}} {n}", rpc.name());
+                }
+            }
+        }
+        let name = contract::METRIC_GRPC_REQUEST_DURATION;
+        let _ = write!(
+            out,
+            "# HELP {name} Time from gRPC call to the end of its answer, by method.\n\
+             # TYPE {name} histogram\n"
+        );
+        for (rpc, stats) in called() {
+            stats
+                .duration
+                .render(out, name, &format!("{R}=\"{}\"", rpc.name()));
+        }
     }
 }
 
@@ -468,7 +570,7 @@ mod tests {
     #[test]
     fn every_contract_family_and_reason_is_exported() {
         let text = Metrics::new("tiny", "1").render();
-        for family in contract::METRICS {
+        for family in contract::METRICS.iter().chain(&contract::GRPC_METRICS) {
             assert!(text.contains(&format!("# TYPE {family} ")), "{family}");
         }
         for reason in contract::REJECTION_REASONS {
@@ -482,6 +584,35 @@ mod tests {
             );
         }
         assert_eq!(Rejection::ALL.len(), contract::REJECTION_REASONS.len());
+    }
+
+    /// gRPC calls are counted by method and code name, each label from a closed set.
+    #[test]
+    fn grpc_calls_by_method_and_code() {
+        let m = Metrics::new("tiny", "1");
+        let infer = RpcLabel::of_path("/inference.GRPCInferenceService/ModelInfer");
+        assert_eq!(infer.name(), "ModelInfer");
+        assert_eq!(
+            RpcLabel::of_path("/inference.GRPCInferenceService/Nope"),
+            RpcLabel::OTHER
+        );
+        assert_eq!(RpcLabel::of_path("/x/ModelInfer"), RpcLabel::OTHER);
+        assert_eq!(
+            RpcLabel::of_path("/grpc.health.v1.Health/Check").name(),
+            contract::GRPC_RPC_HEALTH_CHECK
+        );
+        m.grpc_call(infer, 0, Duration::from_millis(1));
+        m.grpc_call(infer, 3, Duration::from_millis(1));
+        m.grpc_call(RpcLabel::OTHER, 99, Duration::from_millis(1));
+        let text = m.render();
+        for line in [
+            "slipway_grpc_requests_total{rpc=\"ModelInfer\",code=\"OK\"} 1",
+            "slipway_grpc_requests_total{rpc=\"ModelInfer\",code=\"INVALID_ARGUMENT\"} 1",
+            "slipway_grpc_requests_total{rpc=\"other\",code=\"UNKNOWN\"} 1",
+            "slipway_grpc_request_duration_seconds_count{rpc=\"ModelInfer\"} 2",
+        ] {
+            assert!(text.contains(line), "{line}\n{text}");
+        }
     }
 
     #[test]

@@ -162,7 +162,7 @@ pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
 }
 
 /// Client input clipped for an error message.
-fn echo(s: &str) -> String {
+pub(crate) fn echo(s: &str) -> String {
     clip(s, MAX_ECHOED_INPUT_BYTES).into_owned()
 }
 
@@ -228,7 +228,7 @@ fn decode<T: DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, Request
     })
 }
 
-fn names(specs: &[TensorSpec]) -> String {
+pub(crate) fn names(specs: &[TensorSpec]) -> String {
     let all: Vec<String> = specs
         .iter()
         .map(|s| {
@@ -267,7 +267,10 @@ fn json_estimate(data: &Data) -> usize {
 
 /// Refuses a request whose outputs would exceed the limit, computed from the model's output
 /// shapes for the request's input shapes, before anything runs.
-fn check_output_size(served: Served<'_>, shapes: &[&[usize]]) -> Result<(), RequestError> {
+pub(crate) fn check_output_size(
+    served: Served<'_>,
+    shapes: &[&[usize]],
+) -> Result<(), RequestError> {
     match served.model.output_bytes(shapes) {
         Some(bytes) if bytes > served.max_output_bytes as u128 => {
             Err(RequestError::OutputTooLarge {
@@ -516,15 +519,28 @@ pub fn infer(
 }
 
 /// A request read, checked and turned into input tensors: ready to run alone or stacked
-/// with others ([`crate::batch`]), then answered with [`Answer::finish`].
+/// with others ([`crate::batch`]), then answered with [`Finish::finish`].
 #[derive(Debug)]
-pub struct Prepared {
+pub struct Prepared<A = Answer> {
     /// Inputs in model order.
     pub inputs: Vec<Tensor>,
     /// Rows: the first dimension of the first input.
     pub rows: usize,
     /// How to write the answer from the outputs.
-    pub answer: Answer,
+    pub answer: A,
+}
+
+/// How a prepared request writes its answer from its outputs: the HTTP bodies ([`Answer`])
+/// or a gRPC message.
+pub trait Finish: Send + 'static {
+    /// The answer.
+    type Out: Send + 'static;
+
+    /// Writes the answer from the request's rows of a (possibly shared) model run.
+    fn finish_rows(self, served: Served<'_>, rows: Rows) -> Result<Self::Out, RequestError>;
+
+    /// Writes the answer from the model's outputs (all of them, in model order).
+    fn finish(self, served: Served<'_>, outputs: Vec<Tensor>) -> Result<Self::Out, RequestError>;
 }
 
 /// What a prepared request needs to write its answer.
@@ -542,16 +558,17 @@ pub enum Answer {
 }
 
 /// Runs a prepared request alone and answers it.
-pub fn serve(served: Served<'_>, prepared: Prepared) -> Result<Reply, RequestError> {
+pub fn serve<A: Finish>(served: Served<'_>, prepared: Prepared<A>) -> Result<A::Out, RequestError> {
     let outputs = run(served, prepared.inputs, prepared.rows)?;
     prepared.answer.finish(served, outputs)
 }
 
-impl Answer {
-    /// Writes the answer from the request's rows of a (possibly shared) model run: a
-    /// `/predict` answer of a float output straight from the run's numbers, any other after
+impl Finish for Answer {
+    type Out = Reply;
+
+    /// A `/predict` answer of a float output straight from the run's numbers, any other after
     /// cutting the outputs to the request's rows.
-    pub fn finish_rows(self, served: Served<'_>, rows: Rows) -> Result<Reply, RequestError> {
+    fn finish_rows(self, served: Served<'_>, rows: Rows) -> Result<Reply, RequestError> {
         if let Answer::Predict = self {
             let fast = match rows.datum_type(0) {
                 Some(DatumType::F32) => rows
@@ -569,8 +586,7 @@ impl Answer {
         self.finish(served, rows.into_tensors()?)
     }
 
-    /// Writes the answer from the model's outputs (all of them, in model order).
-    pub fn finish(self, served: Served<'_>, outputs: Vec<Tensor>) -> Result<Reply, RequestError> {
+    fn finish(self, served: Served<'_>, outputs: Vec<Tensor>) -> Result<Reply, RequestError> {
         match self {
             Answer::Infer { id, selected } => {
                 infer_reply(served, id.as_deref(), &selected, &outputs)
