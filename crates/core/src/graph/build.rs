@@ -645,23 +645,53 @@ pub fn build(bundle: &Bundle) -> Graph {
                 b.edge(&id, &to, Relation::IssuedBy, "spec.issuerRef");
             }
             Object::Rollout(rollout) => {
-                let canary = &rollout.spec.strategy.canary;
+                let strategy = &rollout.spec.strategy;
                 let mut refs = Vec::new();
-                if let Some(analysis) = &canary.analysis {
-                    for (t, template) in analysis.templates.iter().enumerate() {
-                        refs.push((
-                            format!("spec.strategy.canary.analysis.templates[{t}]"),
-                            &template.template_name,
-                        ));
+                if let Some(canary) = &strategy.canary {
+                    if let Some(analysis) = &canary.analysis {
+                        for (t, template) in analysis.templates.iter().enumerate() {
+                            refs.push((
+                                format!("spec.strategy.canary.analysis.templates[{t}]"),
+                                &template.template_name,
+                            ));
+                        }
+                    }
+                    for (s, step) in canary.steps.iter().enumerate() {
+                        let templates = step.analysis.iter().flat_map(|a| &a.templates);
+                        for (t, template) in templates.enumerate() {
+                            refs.push((
+                                format!("spec.strategy.canary.steps[{s}].analysis.templates[{t}]"),
+                                &template.template_name,
+                            ));
+                        }
                     }
                 }
-                for (s, step) in canary.steps.iter().enumerate() {
-                    for (t, template) in step.analysis.iter().flat_map(|a| &a.templates).enumerate()
-                    {
-                        refs.push((
-                            format!("spec.strategy.canary.steps[{s}].analysis.templates[{t}]"),
-                            &template.template_name,
-                        ));
+                if let Some(blue_green) = &strategy.blue_green {
+                    let phases = [
+                        ("prePromotionAnalysis", &blue_green.pre_promotion_analysis),
+                        ("postPromotionAnalysis", &blue_green.post_promotion_analysis),
+                    ];
+                    for (phase, analysis) in phases {
+                        for (t, template) in analysis.iter().flat_map(|a| &a.templates).enumerate()
+                        {
+                            refs.push((
+                                format!("spec.strategy.blueGreen.{phase}.templates[{t}]"),
+                                &template.template_name,
+                            ));
+                        }
+                    }
+                    let services = [
+                        ("activeService", &blue_green.active_service),
+                        ("previewService", &blue_green.preview_service),
+                    ];
+                    for (field, service) in services {
+                        let to = b.node("Service", ns, service);
+                        b.edge(
+                            &id,
+                            &to,
+                            Relation::Routes,
+                            format!("spec.strategy.blueGreen.{field}"),
+                        );
                     }
                 }
                 for (field, template) in refs {
