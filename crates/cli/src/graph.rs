@@ -58,7 +58,8 @@ pub fn run(
         Some(dir) if spec != Path::new("-") && !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let merged = merged_values(&spec_dir, values, env)?;
+    let templated = slipway_core::template::has_template_syntax(&text);
+    let merged = merged_values(&spec_dir, values, env, templated)?;
     let run = Pipeline::new(&file, &text)
         .values(merged)
         .env(env)
